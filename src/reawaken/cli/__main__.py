@@ -1,0 +1,5 @@
+import sys
+
+from reawaken.cli import main
+
+sys.exit(main())
