@@ -1,0 +1,66 @@
+"""Tidy result tables shared by every estimator, and small-cell suppression.
+
+Every ratio model (Cox, SCCS, Fine-Gray) reports the same columns::
+
+    term, coef, se, ratio, ci_lower, ci_upper, p_value
+
+``ratio = exp(coef)`` (hazard ratio, relative incidence or subdistribution hazard ratio) and the
+confidence interval is the ratio's, ``exp(coef +/- z * se)``; ``p_value`` is the two-sided Wald p.
+Counts leaving the machine below a threshold (default 10, as UK Biobank and Flatiron require)
+are suppressed, never printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ESTIMATE_COLUMNS = ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_value"]
+DEFAULT_MIN_CELL = 10
+
+
+def estimates_table(
+    terms: Sequence[str],
+    coef: Sequence[float] | np.ndarray,
+    se: Sequence[float] | np.ndarray,
+    *,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Build the standard estimates table from log-scale coefficients and standard errors."""
+    coef = np.asarray(coef, dtype=float)
+    se = np.asarray(se, dtype=float)
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"confidence level must be in (0, 1), got {level}")
+    z = stats.norm.ppf(0.5 + level / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        wald = coef / se
+        return pd.DataFrame(
+            {
+                "term": list(terms),
+                "coef": coef,
+                "se": se,
+                "ratio": np.exp(coef),
+                "ci_lower": np.exp(coef - z * se),
+                "ci_upper": np.exp(coef + z * se),
+                "p_value": 2.0 * stats.norm.sf(np.abs(wald)),
+            },
+            columns=ESTIMATE_COLUMNS,
+        )
+
+
+def suppress_small_counts(
+    frame: pd.DataFrame, columns: Sequence[str], *, min_cell: int = DEFAULT_MIN_CELL
+) -> pd.DataFrame:
+    """Return a copy with counts in ``columns`` that are in ``1 .. min_cell - 1`` replaced by NA.
+
+    Zero is kept (it reveals no one). The count columns become pandas nullable integers so a
+    suppressed cell prints as empty, never as a number.
+    """
+    out = frame.copy()
+    for column in columns:
+        values = pd.to_numeric(out[column]).astype("Int64")
+        out[column] = values.mask((values > 0) & (values < min_cell))
+    return out
