@@ -1,0 +1,69 @@
+# Reference values for reawaken.epi.cox from R's survival::coxph.
+# Run from the repository root:  Rscript tests/data/cox/make_reference.R
+# Writes tests/data/cox/coxph_coef.csv (one row per model and term) and
+# tests/data/cox/coxph_fit.csv (one row per model: log-likelihoods, tests, iterations).
+# Data: /work/shared/reference/survival/{jasa1,heart}.csv (R survival's jasa1 and heart).
+library(survival)
+ref <- Sys.getenv("REAWAKEN_REFERENCE", "/work/shared/reference/survival")
+out <- "tests/data/cox"
+jasa1 <- read.csv(file.path(ref, "jasa1.csv"))
+heart <- read.csv(file.path(ref, "heart.csv"))
+heart$w <- 1 + (heart$id %% 4) / 4          # non-integer case weights (robust variance in R)
+heart$wi <- 1 + (heart$id %% 3)             # integer case weights (model variance in R)
+
+models <- list(
+  # The six models of Kalbfleisch and Prentice (1980, p. 139), as in survival's tests/jasa.R
+  kp1 = list(jasa1, Surv(start, stop, event) ~ (age + surgery) * transplant, "breslow"),
+  kp2 = list(jasa1, Surv(start, stop, event) ~ year * transplant, "breslow"),
+  kp3 = list(jasa1, Surv(start, stop, event) ~ (age + year) * transplant, "breslow"),
+  kp4 = list(jasa1, Surv(start, stop, event) ~ (year + surgery) * transplant, "breslow"),
+  kp5 = list(jasa1, Surv(start, stop, event) ~ (age + surgery) * transplant + year, "breslow"),
+  kp6 = list(jasa1, Surv(start, stop, event) ~ age * transplant + surgery + year, "breslow"),
+  kp1_efron = list(jasa1, Surv(start, stop, event) ~ (age + surgery) * transplant, "efron"),
+  heart = list(heart, Surv(start, stop, event) ~ age + year + surgery + transplant, "efron"),
+  heart_breslow = list(heart, Surv(start, stop, event) ~ age + year + surgery + transplant,
+                       "breslow"),
+  heart_cluster = list(heart, Surv(start, stop, event) ~ age + year + surgery + transplant
+                       + cluster(id), "efron"),
+  heart_cluster_breslow = list(heart, Surv(start, stop, event) ~ age + year + surgery
+                               + transplant + cluster(id), "breslow"),
+  heart_strata = list(heart, Surv(start, stop, event) ~ age + year + transplant
+                      + strata(surgery), "efron"),
+  heart_strata_cluster = list(heart, Surv(start, stop, event) ~ age + year + transplant
+                              + strata(surgery) + cluster(id), "efron"),
+  heart_weights = list(heart, Surv(start, stop, event) ~ age + year + surgery + transplant,
+                       "efron", "w"),
+  heart_weights_cluster = list(heart, Surv(start, stop, event) ~ age + year + surgery
+                               + transplant + cluster(id), "efron", "w"),
+  heart_intweights = list(heart, Surv(start, stop, event) ~ age + year + surgery + transplant,
+                          "efron", "wi")
+)
+
+g <- function(x) sprintf("%.17g", x)
+coef_rows <- list(); fit_rows <- list()
+for (name in names(models)) {
+  m <- models[[name]]
+  d <- m[[1]]
+  if (length(m) >= 4) {
+    d$.w <- d[[m[[4]]]]
+    fit <- coxph(m[[2]], data = d, ties = m[[3]], weights = .w)
+  } else {
+    fit <- coxph(m[[2]], data = d, ties = m[[3]])
+  }
+  robust <- !is.null(fit$naive.var)
+  se <- sqrt(diag(if (robust) fit$naive.var else fit$var))
+  rse <- if (robust) sqrt(diag(fit$var)) else rep(NA, length(se))
+  coef_rows[[name]] <- data.frame(model = name, term = names(coef(fit)), coef = g(coef(fit)),
+                                  se = g(se), robust_se = g(rse))
+  fit_rows[[name]] <- data.frame(
+    model = name, ties = m[[3]], weights = if (length(m) >= 4) m[[4]] else "",
+    loglik_null = g(fit$loglik[1]), loglik = g(fit$loglik[2]), iter = fit$iter,
+    n = fit$n, nevent = fit$nevent, wald = g(fit$wald.test), score = g(fit$score),
+    rscore = g(if (is.null(fit$rscore)) NA else fit$rscore),
+    lrt = g(2 * (fit$loglik[2] - fit$loglik[1])), robust = robust)
+}
+write.csv(do.call(rbind, coef_rows), file.path(out, "coxph_coef.csv"), row.names = FALSE,
+          quote = FALSE)
+write.csv(do.call(rbind, fit_rows), file.path(out, "coxph_fit.csv"), row.names = FALSE,
+          quote = FALSE)
+cat("survival", as.character(packageVersion("survival")), "\n")
