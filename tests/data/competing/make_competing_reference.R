@@ -1,0 +1,55 @@
+# Reference values for reawaken.epi.competing (cumulative incidence) and reawaken.epi.finegray
+# from R's cmprsk (cuminc, timepoints, crr). Synthetic data with a fixed seed; times rounded up to
+# a grid so that tied times (within and across causes, and with censoring) are common.
+#
+# Run from the repository root:  Rscript tests/data/competing/make_competing_reference.R
+suppressMessages(library(cmprsk))
+out <- "tests/data/competing"
+set.seed(20250917)
+
+make <- function(n, grid) {
+  x1 <- round(rnorm(n), 3)
+  x2 <- rbinom(n, 1, 0.4)
+  x3 <- round(runif(n), 3)
+  t1 <- rexp(n, 0.10 * exp(0.5 * x1 - 0.7 * x2))
+  t2 <- rexp(n, 0.08 * exp(-0.3 * x1 + 0.4 * x3))
+  cens <- runif(n, 0, 20)
+  t <- pmin(t1, t2, cens)
+  ev <- ifelse(t == t1, 1L, ifelse(t == t2, 2L, 0L))
+  data.frame(id = seq_len(n), time = ceiling(t / grid) * grid, event = ev, x1 = x1, x2 = x2,
+             x3 = x3)
+}
+
+sets <- list(ties = make(400, 0.5), fine = make(1500, 0.001))
+at <- c(0, 0.5, 1, 2.5, 5, 7.25, 10, 15, 19.5, 25)
+cif <- list()
+curve <- list()
+crrs <- list()
+for (nm in names(sets)) {
+  d <- sets[[nm]]
+  write.csv(d, file.path(out, paste0("cr_", nm, ".csv")), row.names = FALSE)
+  ci <- cuminc(d$time, d$event, cencode = 0)
+  tp <- timepoints(ci, at)
+  for (cause in 1:2) {
+    lab <- paste("1", cause)
+    cif[[length(cif) + 1]] <- data.frame(data = nm, cause = cause, time = at,
+                                         est = tp$est[lab, ], var = tp$var[lab, ])
+    curve[[length(curve) + 1]] <- data.frame(data = nm, cause = cause, time = ci[[lab]]$time,
+                                             est = ci[[lab]]$est, var = ci[[lab]]$var)
+  }
+  X <- as.matrix(d[, c("x1", "x2", "x3")])
+  for (fc in 1:2) {
+    # tight tolerance: the reference is the maximiser itself, not crr's default stopping point
+    f <- crr(d$time, d$event, X, failcode = fc, cencode = 0, gtol = 1e-9, maxiter = 100)
+    f0 <- crr(d$time, d$event, X, failcode = fc, cencode = 0)
+    stopifnot(f$converged)
+    crrs[[length(crrs) + 1]] <- data.frame(data = nm, failcode = fc, term = names(f$coef),
+                                           coef = unname(f$coef), se = sqrt(diag(f$var)),
+                                           coef_default = unname(f0$coef),
+                                           loglik = f$loglik, loglik_null = f$loglik.null)
+  }
+}
+write.csv(do.call(rbind, cif), file.path(out, "cuminc_timepoints.csv"), row.names = FALSE)
+write.csv(do.call(rbind, curve), file.path(out, "cuminc_curve.csv"), row.names = FALSE)
+write.csv(do.call(rbind, crrs), file.path(out, "crr_reference.csv"), row.names = FALSE)
+print(do.call(rbind, crrs), digits = 10)
