@@ -1,0 +1,102 @@
+"""Concept sets: which source codes mean a cancer, a metastasis, an infection, a vaccine, a cause.
+
+The sets are data files under ``reawaken/cohort/concepts/`` that users extend by passing a folder
+holding files of the same names (``icd10.csv``, ``icd9.csv``, ``cvx.csv``, ``omop.csv``); their
+rows are added to the packaged ones and win where both give a code.
+
+* ``icd10.csv`` / ``icd9.csv``: ``prefix, role, value, label``. A code (dots removed, upper case)
+  matches the longest prefix of its role. Roles: ``cancer`` (value: site), ``metastasis``
+  (value: metastasis site), ``infection`` (value: pathogen), ``death_cause`` (value: cause).
+* ``cvx.csv``: ``code, vaccine, label`` (CDC CVX vaccine codes).
+* ``omop.csv``: ``concept_id, role, value, label`` (OMOP standard concepts; roles as above plus
+  ``test`` (value: pathogen tested for), ``result`` (value ``positive``) and ``sex``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reawaken.errors import InputError
+
+_ICD_SHAPE = re.compile(r"^[A-Z0-9]{3,7}$")
+
+
+def normalise_code(codes: pd.Series) -> pd.Series:
+    """Upper-case codes with dots and spaces removed (``'c78.01'`` -> ``'C7801'``); NA stays NA."""
+    text = codes.astype("string").str.upper().str.replace(r"[.\s]", "", regex=True)
+    return text.where(text != "", pd.NA)
+
+
+def well_formed(codes: pd.Series) -> pd.Series:
+    """True where a normalised code looks like an ICD-9/ICD-10 code (3-7 letters/digits)."""
+    return codes.fillna("").str.match(_ICD_SHAPE).astype(bool)
+
+
+@cache
+def _packaged(name: str) -> pd.DataFrame:
+    with resources.files("reawaken.cohort").joinpath("concepts", name).open("r") as handle:
+        return pd.read_csv(handle, dtype=str, keep_default_na=False)
+
+
+def load(name: str, extra: str | Path | None = None) -> pd.DataFrame:
+    """The concept set ``name`` (e.g. ``'icd10.csv'``), with a user's extra rows first if given."""
+    table = _packaged(name)
+    if extra is not None:
+        path = Path(extra) / name
+        if path.exists():
+            user = pd.read_csv(path, dtype=str, keep_default_na=False)
+            missing = [c for c in table.columns if c not in user.columns and c != "label"]
+            if missing:
+                raise InputError(f"concept file lacks column(s) {missing}", file=path)
+            table = pd.concat([user, table], ignore_index=True)
+    return table
+
+
+def classify_icd(
+    codes: pd.Series, role: str, *, version: int = 10, extra: str | Path | None = None
+) -> pd.Series:
+    """Map ICD codes to the ``value`` of the longest matching ``role`` prefix; NA where none."""
+    table = load(f"icd{version}.csv", extra)
+    table = table[table["role"] == role]
+    norm = normalise_code(codes)
+    out = pd.Series(pd.NA, index=codes.index, dtype="object")
+    if table.empty:
+        return out
+    prefixes = table.assign(n=table["prefix"].str.len()).sort_values("n", ascending=False)
+    prefixes = prefixes.drop_duplicates("prefix", keep="first")
+    unresolved = np.ones(len(codes), dtype=bool)
+    values = norm.fillna("").to_numpy(dtype=str)
+    for prefix, value in zip(prefixes["prefix"], prefixes["value"], strict=True):
+        hit = unresolved & np.char.startswith(values, prefix) & (values != "")
+        out[hit] = value
+        unresolved &= ~hit
+    return out
+
+
+def cvx_vaccines(extra: str | Path | None = None) -> dict[str, str]:
+    """CVX code (no leading zeros) -> canonical vaccine."""
+    return _cvx(load("cvx.csv", extra))
+
+
+def _cvx(table: pd.DataFrame) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code, vaccine in zip(table["code"], table["vaccine"], strict=True):
+        key = code.strip().lstrip("0") or "0"
+        out.setdefault(key, vaccine)
+    return out
+
+
+def omop_concepts(role: str, extra: str | Path | None = None) -> dict[int, str]:
+    """OMOP concept_id -> value for one role."""
+    table = load("omop.csv", extra)
+    table = table[table["role"] == role]
+    out: dict[int, str] = {}
+    for cid, value in zip(table["concept_id"], table["value"], strict=True):
+        out.setdefault(int(cid), value)
+    return out

@@ -1,0 +1,169 @@
+"""Helpers shared by the importers: finding a source's tables, checking columns, parsing fields."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reawaken.cohort.schema import Issues
+from reawaken.errors import InputError
+from reawaken.io import read_table
+
+SUFFIXES = (".csv", ".tsv", ".parquet")
+
+
+@dataclass
+class SourceTables:
+    """What an importer returns: canonical tables with provenance, and how follow-up was cut.
+
+    ``censor_date`` is the date follow-up was cut at (None if the source's own ends applied);
+    ``n_after_censor`` counts records dated after it, which were left out.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    censor_date: pd.Timestamp | None = None
+    n_after_censor: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def find_table(folder: Path, name: str, *, required: bool = True) -> Path | None:
+    """The file for table ``name`` in ``folder`` (``name.csv|.tsv|.parquet``, any letter case)."""
+    if not folder.is_dir():
+        raise InputError("not a folder of source tables", file=folder)
+    hits = [
+        p
+        for p in sorted(folder.iterdir())
+        if p.suffix.lower() in SUFFIXES and p.stem.lower() == name.lower()
+    ]
+    if len(hits) > 1:
+        raise InputError(
+            f"more than one file for table {name}: {[p.name for p in hits]}", file=folder
+        )
+    if not hits:
+        if required:
+            raise InputError(
+                f"table {name} not found (expected {name}.csv, .tsv or .parquet)", file=folder
+            )
+        return None
+    return hits[0]
+
+
+def read_source_table(path: Path) -> pd.DataFrame:
+    """Read one source table; adds ``_file`` and ``_row`` (1-based data row) provenance columns."""
+    frame = read_table(path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame["_file"] = str(path)
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, required: list[str], file: Path | str) -> None:
+    """Raise InputError naming the first required column that is missing (and a near match)."""
+    present = [c for c in frame.columns if not c.startswith("_")]
+    for column in required:
+        if column not in frame.columns:
+            near = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
+            hint = f" (found {near[0]!r}: misspelt?)" if near else ""
+            raise InputError(f"missing required column{hint}", file=file, column=column)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Identifiers and codes as text: ``12.0`` -> ``'12'``, blanks -> NA."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.dropna()
+        if (whole == np.floor(whole)).all():
+            values = values.astype("Int64")
+    text = values.astype("string").str.strip()
+    return text.where(text != "", pd.NA).astype(object).where(text.notna(), None)
+
+
+def parse_dates(
+    frame: pd.DataFrame,
+    column: str,
+    issues: Issues,
+    *,
+    table: str,
+    required: bool = False,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Parse ``frame[column]`` as dates (ISO ``YYYY-MM-DD[ time]`` or ``DD/MM/YYYY``).
+
+    Returns the rows that parsed (blank allowed unless ``required``) and their dates. A value
+    that is not a real calendar date (``2021-02-30``, ``tomorrow``) is reported.
+    """
+    raw = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        dates = raw.dt.normalize()
+        text = raw.astype("string")
+    else:
+        text = raw.astype("string").str.strip()
+        text = text.where(text != "", pd.NA)
+        dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        todo = dates.isna() & text.notna()
+        if todo.any():
+            iso = pd.to_datetime(text[todo], format="ISO8601", errors="coerce")
+            dates[todo] = (
+                iso.dt.tz_localize(None).dt.normalize() if iso.dt.tz else iso.dt.normalize()
+            )
+            todo = dates.isna() & text.notna()
+        if todo.any():
+            dates[todo] = pd.to_datetime(text[todo], format="%d/%m/%Y", errors="coerce")
+    dates = dates.astype("datetime64[ns]")
+    bad = dates.isna() & text.notna()
+    if required:
+        bad |= text.isna()
+    keep = frame.assign(_column=column, _value=text)
+    kept = issues.report_mask(
+        keep,
+        bad.to_numpy(),
+        "unparseable or impossible date {_value}"
+        if not required
+        else "missing or bad date {_value}",
+        table=table,
+    )
+    return kept.drop(columns=["_value"]), dates.loc[kept.index]
+
+
+def report(
+    frame: pd.DataFrame,
+    bad: pd.Series | np.ndarray,
+    reason: str,
+    issues: Issues,
+    *,
+    table: str,
+    column: str,
+) -> pd.DataFrame:
+    """Report the rows of ``frame`` where ``bad`` holds, as a problem in ``column``."""
+    return issues.report_mask(frame.assign(_column=column), bad, reason, table=table)
+
+
+def truncate_at(tables: dict[str, pd.DataFrame], censor: pd.Timestamp) -> int:
+    """Drop event and diagnosis rows dated after ``censor`` (in place); return how many."""
+    dropped = 0
+    for name, column in (
+        ("cancer_diagnosis", "diagnosis_date"),
+        ("infection", "infection_date"),
+        ("vaccination", "vaccination_date"),
+        ("outcome", "outcome_date"),
+    ):
+        if name not in tables:
+            continue
+        late = tables[name][column] > censor
+        dropped += int(late.sum())
+        tables[name] = tables[name].loc[~late]
+    return dropped
+
+
+def canonical(frame: pd.DataFrame, values: dict[str, object], column: str) -> pd.DataFrame:
+    """Build a canonical table from ``values`` aligned with ``frame``, carrying its provenance.
+
+    ``column`` names the source column that gave the row its date (for error messages).
+    """
+    out = pd.DataFrame(values, index=frame.index)
+    out["_file"] = frame["_file"]
+    out["_row"] = frame["_row"]
+    out["_column"] = column
+    return out.reset_index(drop=True)

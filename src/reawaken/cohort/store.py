@@ -1,0 +1,253 @@
+"""The cohort store: one DuckDB file holding the canonical tables of any number of imports.
+
+Each import is stored under a source name (default: the source kind, ``omop``, ``ukb`` or
+``flatiron``); every table has a ``source`` column. An import is all or nothing: the files are
+read and validated in memory first, then written in one transaction, so a failure leaves the
+store as it was (a store file that did not exist before is removed). Importing a name that is
+already stored is refused unless ``replace=True``.
+
+Python API for analyses (each method returns a pandas DataFrame; pass ``source=`` to restrict)::
+
+    from reawaken.cohort.store import CohortStore
+    store = CohortStore("reawaken.duckdb")
+    store.person(); store.cancer_diagnosis(); store.follow_up()
+    store.infection(); store.vaccination(); store.outcome(); store.quarantine()
+    store.imports(); store.summary(min_cell=10)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, finalize
+from reawaken.errors import InputError
+
+DEFAULT_PATH = Path("reawaken.duckdb")
+DEFAULT_MIN_CELL = 10
+KINDS = ("omop", "ukb", "flatiron")
+
+_IMPORTS_DDL = """CREATE TABLE IF NOT EXISTS imports (
+    source VARCHAR PRIMARY KEY, kind VARCHAR, path VARCHAR, imported_at TIMESTAMP,
+    lenient BOOLEAN, censor_date DATE, n_after_censor INTEGER, n_quarantined INTEGER)"""
+_QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
+    source VARCHAR, table_name VARCHAR, person_id VARCHAR, file VARCHAR, "row" INTEGER,
+    "column" VARCHAR, reason VARCHAR)"""
+
+
+def _ddl(table: str) -> str:
+    cols = ", ".join(f'"{c}" {t}' for c, t in TABLES[table].items())
+    return f"CREATE TABLE IF NOT EXISTS {table} (source VARCHAR, person_id VARCHAR, {cols})"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import stored: row counts per canonical table, quarantined rows, censoring."""
+
+    source: str
+    rows: dict[str, int]
+    n_quarantined: int
+    censor_date: pd.Timestamp | None
+    n_after_censor: int
+
+
+def read_source(
+    kind: str,
+    path: str | Path,
+    *,
+    lenient: bool = False,
+    censor_date: str | pd.Timestamp | None = None,
+    concepts: str | Path | None = None,
+):
+    """Read and validate one source; returns (SourceTables, clean tables, Issues)."""
+    from reawaken.cohort.sources import flatiron, omop, ukb
+
+    readers = {"omop": omop.read_omop, "ukb": ukb.read_ukb, "flatiron": flatiron.read_flatiron}
+    if kind not in readers:
+        raise InputError(f"unknown source kind {kind!r} (expected one of {', '.join(KINDS)})")
+    cut = None
+    if censor_date is not None:
+        cut = pd.to_datetime(censor_date, format="%Y-%m-%d", errors="coerce")
+        if pd.isna(cut):
+            raise InputError(f"censor date {censor_date!r} is not a date (YYYY-MM-DD)")
+    issues = Issues(lenient=lenient)
+    raw = readers[kind](Path(path), issues, censor_date=cut, concepts=concepts)
+    tables = finalize(raw.tables, issues)
+    return raw, tables, issues
+
+
+class CohortStore:
+    """A DuckDB cohort store at ``path`` (created by the first import)."""
+
+    def __init__(self, path: str | Path = DEFAULT_PATH) -> None:
+        self.path = Path(path)
+
+    # ----- writing -------------------------------------------------------------------------
+    def import_source(
+        self,
+        kind: str,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        replace: bool = False,
+        lenient: bool = False,
+        censor_date: str | pd.Timestamp | None = None,
+        concepts: str | Path | None = None,
+    ) -> ImportResult:
+        """Read, validate and store one source extract, all or nothing."""
+        name = name or kind
+        if self.path.exists() and not replace and name in self._stored_sources():
+            raise InputError(
+                f"source {name!r} is already in the store (use --replace to replace it, "
+                "or --name to store it under another name)",
+                file=self.path,
+            )
+        raw, tables, issues = read_source(
+            kind, path, lenient=lenient, censor_date=censor_date, concepts=concepts
+        )
+        quarantine = issues.frame()
+        existed = self.path.exists()
+        try:
+            con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise InputError(f"cannot open cohort store: {exc}", file=self.path) from exc
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for table in TABLES:
+                con.execute(_ddl(table))
+            con.execute(_IMPORTS_DDL)
+            con.execute(_QUARANTINE_DDL)
+            stored = {r[0] for r in con.execute("SELECT source FROM imports").fetchall()}
+            if name in stored and not replace:
+                raise InputError(f"source {name!r} is already in the store", file=self.path)
+            for table in [*TABLES, "quarantine", "imports"]:
+                con.execute(f"DELETE FROM {table} WHERE source = ?", [name])
+            for table, frame in tables.items():
+                self._insert(con, table, frame, name, columns(table))
+            self._insert(con, "quarantine", quarantine, name, QUARANTINE_COLUMNS)
+            con.execute(
+                "INSERT INTO imports VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+                [
+                    name,
+                    kind,
+                    str(Path(path).resolve()),
+                    lenient,
+                    None if raw.censor_date is None else raw.censor_date.date(),
+                    raw.n_after_censor,
+                    len(quarantine),
+                ],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            con.close()
+            if not existed:
+                self.path.unlink(missing_ok=True)
+                Path(str(self.path) + ".wal").unlink(missing_ok=True)
+            raise
+        con.close()
+        return ImportResult(
+            name,
+            {t: len(f) for t, f in tables.items()},
+            len(quarantine),
+            raw.censor_date,
+            raw.n_after_censor,
+        )
+
+    @staticmethod
+    def _insert(
+        con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, name: str, cols: list[str]
+    ) -> None:
+        if frame.empty:
+            return
+        data = frame[cols].copy()
+        data.insert(0, "source", name)
+        con.register("_incoming", data)
+        quoted = ", ".join(f'"{c}"' for c in ["source", *cols])
+        con.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _incoming")
+        con.unregister("_incoming")
+
+    # ----- reading -------------------------------------------------------------------------
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        if not self.path.exists():
+            raise InputError("no cohort store here (import a source first)", file=self.path)
+        try:
+            return duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as exc:
+            raise InputError(f"cannot open cohort store: {exc}", file=self.path) from exc
+
+    def _stored_sources(self) -> set[str]:
+        con = self._connect()
+        try:
+            found = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'imports'"
+            ).fetchone()[0]
+            if not found:
+                return set()
+            return {r[0] for r in con.execute("SELECT source FROM imports").fetchall()}
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read-only SQL query against the store and return a DataFrame."""
+        con = self._connect()
+        try:
+            return con.execute(sql, params or []).df()
+        finally:
+            con.close()
+
+    def table(self, name: str, source: str | None = None) -> pd.DataFrame:
+        """One stored table (canonical, ``quarantine`` or ``imports``), ordered by source and id."""
+        if name not in (*TABLES, "quarantine", "imports"):
+            raise InputError(f"no table {name!r} in a cohort store")
+        order = "source" if name == "imports" else "source, person_id"
+        where, params = ("WHERE source = ?", [source]) if source is not None else ("", [])
+        frame = self.query(f"SELECT * FROM {name} {where} ORDER BY {order}", params)
+        for col, kind in TABLES.get(name, {}).items():
+            if kind == "DATE":
+                frame[col] = pd.to_datetime(frame[col])
+        return frame
+
+    def person(self, source: str | None = None) -> pd.DataFrame:
+        """``source, person_id, birth_year, sex``."""
+        return self.table("person", source)
+
+    def cancer_diagnosis(self, source: str | None = None) -> pd.DataFrame:
+        """``source, person_id, diagnosis_date, site, code, stage, er, pr, her2``."""
+        return self.table("cancer_diagnosis", source)
+
+    def follow_up(self, source: str | None = None) -> pd.DataFrame:
+        """``source, person_id, start_date, end_date, end_reason`` (one row per person)."""
+        return self.table("follow_up", source)
+
+    def infection(self, source: str | None = None) -> pd.DataFrame:
+        """``source, person_id, infection_date, pathogen, evidence, hospitalised`` (episodes)."""
+        return self.table("infection", source)
+
+    def vaccination(self, source: str | None = None) -> pd.DataFrame:
+        """``source, person_id, vaccination_date, vaccine``."""
+        return self.table("vaccination", source)
+
+    def outcome(self, source: str | None = None) -> pd.DataFrame:
+        """``source, person_id, outcome_date, outcome_type, site, cause``."""
+        return self.table("outcome", source)
+
+    def quarantine(self, source: str | None = None) -> pd.DataFrame:
+        """Rows a lenient import left out: ``table_name, person_id, file, row, column, reason``."""
+        return self.table("quarantine", source)
+
+    def imports(self) -> pd.DataFrame:
+        """One row per stored source: kind, path, time, lenient, censor date, counts."""
+        return self.table("imports")
+
+    def summary(self, *, min_cell: int = DEFAULT_MIN_CELL, source: str | None = None) -> dict:
+        """Aggregate counts of the store (see :func:`reawaken.cohort.summary.summarise`)."""
+        from reawaken.cohort.summary import summarise
+
+        return summarise(self, min_cell=min_cell, source=source)

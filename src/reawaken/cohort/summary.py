@@ -1,0 +1,119 @@
+"""Aggregate description of a cohort store, with small counts suppressed.
+
+Keys of the summary (and of ``reawaken cohort summary --json``):
+
+``persons``: persons; ``person_years``: sum over persons of (end - start + 1 day) / 365.25,
+rounded to 2 decimals; ``tables``: rows per canonical table; ``infections``: pathogen -> episodes;
+``infections_by_month``: ``YYYY-MM`` -> pathogen -> episodes; ``events``: rows per outcome type;
+``outcomes``: ``lung_metastasis`` (persons with a lung metastasis recorded, counted once at the
+first), ``distant_metastasis`` (persons with any distant metastasis), ``cancer_death``,
+``covid_death``, ``other_death`` (persons by cause) and ``death`` (persons who died, any or
+unknown cause); ``quarantined``: rows left out by lenient imports; ``sources``, ``min_cell``.
+
+Every count from 1 to ``min_cell - 1`` is replaced by ``None`` (printed as ``<min_cell``):
+UK Biobank and Flatiron forbid publishing smaller cells. ``min_cell=0`` shows everything.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reawaken.cohort.schema import PATHOGENS, TABLES
+
+if TYPE_CHECKING:
+    from reawaken.cohort.store import CohortStore
+
+
+def suppress(count: int, min_cell: int) -> int | None:
+    """``count`` itself, or None when ``0 < count < min_cell``."""
+    count = int(count)
+    return None if 0 < count < min_cell else count
+
+
+def summarise(store: CohortStore, *, min_cell: int = 10, source: str | None = None) -> dict:
+    """Counts per table, events per type, person-years and infections by pathogen and month."""
+    where = "WHERE source = ?" if source is not None else ""
+    params = [source] if source is not None else []
+
+    def scalar(sql: str) -> float:
+        value = store.query(sql.format(where=where), params).iloc[0, 0]
+        return 0 if value is None or value != value else value
+
+    def s(count: float) -> int | None:
+        return suppress(int(count), min_cell)
+
+    tables = {t: s(scalar(f"SELECT count(*) FROM {t} {{where}}")) for t in TABLES}
+    person_days = scalar("SELECT sum(end_date - start_date + 1) FROM follow_up {where}")
+    inf = store.query(
+        f"SELECT pathogen, count(*) AS n FROM infection {where} GROUP BY pathogen", params
+    )
+    by_pathogen = dict(zip(inf["pathogen"], inf["n"], strict=True))
+    monthly = store.query(
+        "SELECT strftime(infection_date, '%Y-%m') AS month, pathogen, count(*) AS n "
+        f"FROM infection {where} GROUP BY 1, 2 ORDER BY 1, 2",
+        params,
+    )
+    by_month: dict[str, dict[str, int | None]] = {}
+    for month, pathogen, n in monthly.itertuples(index=False):
+        by_month.setdefault(month, {})[pathogen] = s(n)
+    events = store.query(
+        f"SELECT outcome_type, count(*) AS n FROM outcome {where} GROUP BY 1", params
+    )
+    ev = dict(zip(events["outcome_type"], events["n"], strict=True))
+    and_where = "AND source = ?" if source is not None else ""
+    persons_with = (
+        "SELECT count(DISTINCT source || '/' || person_id) FROM outcome WHERE {cond} " + and_where
+    )
+
+    def count_persons(cond: str) -> int | None:
+        return s(store.query(persons_with.format(cond=cond), params).iloc[0, 0])
+
+    outcomes = {
+        "lung_metastasis": count_persons("outcome_type = 'distant_metastasis' AND site = 'lung'"),
+        "distant_metastasis": count_persons("outcome_type = 'distant_metastasis'"),
+        "cancer_death": count_persons("outcome_type = 'death' AND cause = 'cancer'"),
+        "covid_death": count_persons("outcome_type = 'death' AND cause = 'covid'"),
+        "other_death": count_persons("outcome_type = 'death' AND cause = 'other'"),
+        "death": count_persons("outcome_type = 'death'"),
+    }
+    imports = store.imports()
+    if source is not None:
+        imports = imports[imports["source"] == source]
+    return {
+        "sources": list(imports["source"]),
+        "min_cell": min_cell,
+        "persons": tables["person"],
+        "person_years": round(float(person_days) / 365.25, 2),
+        "tables": tables,
+        "infections": {p: s(by_pathogen.get(p, 0)) for p in PATHOGENS},
+        "infections_by_month": by_month,
+        "events": {t: s(ev.get(t, 0)) for t in ("distant_metastasis", "death")},
+        "outcomes": outcomes,
+        "quarantined": s(imports["n_quarantined"].sum()),
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """The summary as plain text lines (suppressed counts shown as ``<min_cell``)."""
+    hidden = f"<{summary['min_cell']}"
+
+    def show(v: int | None) -> str:
+        return hidden if v is None else str(v)
+
+    lines = [f"sources: {', '.join(summary['sources']) or '(none)'}"]
+    lines.append(f"persons: {show(summary['persons'])}")
+    lines.append(f"person-years: {summary['person_years']:.2f}")
+    lines.append("rows per table:")
+    lines += [f"  {t}: {show(n)}" for t, n in summary["tables"].items()]
+    lines.append("events per type:")
+    lines += [f"  {t}: {show(n)}" for t, n in summary["events"].items()]
+    lines.append("persons with outcome:")
+    lines += [f"  {t}: {show(n)}" for t, n in summary["outcomes"].items()]
+    lines.append("infection episodes by pathogen:")
+    lines += [f"  {p}: {show(n)}" for p, n in summary["infections"].items()]
+    lines.append("infection episodes by calendar month:")
+    for month, counts in summary["infections_by_month"].items():
+        parts = ", ".join(f"{p} {show(n)}" for p, n in counts.items())
+        lines.append(f"  {month}: {parts}")
+    lines.append(f"quarantined rows: {show(summary['quarantined'])}")
+    return "\n".join(lines)
