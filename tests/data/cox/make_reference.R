@@ -1,11 +1,13 @@
 # Reference values for reawaken.epi.cox from R's survival::coxph.
-# Run from the repository root:  Rscript tests/data/cox/make_reference.R
+# Run from the repository root:  Rscript tests/data/cox/make_reference.R [OUTDIR]
 # Writes tests/data/cox/coxph_coef.csv (one row per model and term) and
 # tests/data/cox/coxph_fit.csv (one row per model: log-likelihoods, tests, iterations).
 # Data: /work/shared/reference/survival/{jasa1,heart}.csv (R survival's jasa1 and heart).
 library(survival)
 ref <- Sys.getenv("REAWAKEN_REFERENCE", "/work/shared/reference/survival")
-out <- "tests/data/cox"
+args <- commandArgs(trailingOnly = TRUE)
+out <- if (length(args)) args[1] else "tests/data/cox"
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
 jasa1 <- read.csv(file.path(ref, "jasa1.csv"))
 heart <- read.csv(file.path(ref, "heart.csv"))
 heart$w <- 1 + (heart$id %% 4) / 4          # non-integer case weights (robust variance in R)
