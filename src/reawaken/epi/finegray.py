@@ -242,7 +242,8 @@ def fine_gray(
     converged = False
     iterations = 0
     notes: list[str] = []
-    for iterations in range(1, max_iter + 1):
+    while iterations < max_iter:
+        iterations += 1
         try:
             step = np.linalg.solve(info, score)
         except np.linalg.LinAlgError as exc:
@@ -261,10 +262,12 @@ def fine_gray(
             if halvings > 30:
                 notes.append("step halving failed to increase the log-likelihood")
                 break
+        if halvings > 30:
+            break
         beta = candidate
         loglik, score, info, parts = _score_information(design, beta)
-        if np.max(np.abs(step)) < tol or halvings > 30:
-            converged = halvings <= 30
+        if np.max(np.abs(step)) < tol:
+            converged = True
             break
     if not converged:
         msg = f"Fine-Gray fit did not converge in {iterations} iterations"
@@ -288,3 +291,28 @@ def fine_gray(
         converged=converged,
         notes=notes,
     )
+
+
+def fit_fine_gray(
+    frame: pd.DataFrame,
+    *,
+    time: str,
+    event: str,
+    covariates: list[str],
+    cause: int = 1,
+    file: str | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 50,
+) -> FineGrayFit:
+    """Fit ``crr(time, event, cov1 = covariates, failcode = cause, cencode = 0)`` from a table.
+
+    Validates the columns first (times >= 0, event codes 0 or a positive cause, numeric,
+    non-constant, non-collinear covariates); errors name the file, row and column.
+    """
+    from reawaken.epi.competing import check_competing_data, covariate_matrix
+
+    t, e = check_competing_data(frame, time, event, file=file)
+    x = covariate_matrix(frame, covariates, file=file)
+    if not np.any(e == cause):
+        raise InputError(f"no failures of cause {cause}", file=file, column=event)
+    return fine_gray(t, e, x, terms=list(covariates), cause=cause, tol=tol, max_iter=max_iter)

@@ -1,0 +1,308 @@
+"""Competing risks against R's cmprsk (cuminc, timepoints, crr) and survival (coxph).
+
+Fixtures: tests/data/competing/*.csv, made by tests/data/competing/make_competing_reference.R
+(``cuminc(time, event)``, ``timepoints(ci, at)``, ``crr(time, event, cbind(x1, x2, x3),
+failcode = c, gtol = 1e-9)``, ``coxph(Surv(time, event == c) ~ x1 + x2 + x3)``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reawaken.cli import main
+from reawaken.epi.competing import cause_specific_cox, cif_curve, cumulative_incidence
+from reawaken.epi.finegray import fine_gray, fit_fine_gray
+from reawaken.errors import InputError
+
+DATA = Path(__file__).parents[1] / "data" / "competing"
+AT = [0, 0.5, 1, 2.5, 5, 7.25, 10, 15, 19.5, 25]
+COVARIATES = ["x1", "x2", "x3"]
+
+
+def load(name: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / f"cr_{name}.csv")
+
+
+@pytest.mark.parametrize("name", ["ties", "fine"])
+@pytest.mark.parametrize("cause", [1, 2])
+def test_cif_curve_equals_cuminc(name: str, cause: int) -> None:
+    d = load(name)
+    ref = pd.read_csv(DATA / "cuminc_curve.csv")
+    ref = ref[(ref.data == name) & (ref.cause == cause)]
+    corners = ref.iloc[2:-1:2]  # cuminc lists each jump twice; the second holds the new value
+    mine = cif_curve(d.time.to_numpy(), d.event.to_numpy(), cause)
+    np.testing.assert_array_equal(mine.time.to_numpy(), corners.time.to_numpy())
+    np.testing.assert_allclose(mine.cif, corners.est, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(mine.variance, corners["var"], rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["ties", "fine"])
+def test_cif_at_times_equals_timepoints(name: str) -> None:
+    d = load(name)
+    ref = pd.read_csv(DATA / "cuminc_timepoints.csv")
+    ref = ref[ref.data == name]
+    mine = cumulative_incidence(d.time.to_numpy(), d.event.to_numpy(), AT)
+    merged = mine.merge(ref, on=["time", "cause"], validate="one_to_one")
+    assert len(merged) == 2 * len(AT)
+    np.testing.assert_array_equal(merged.cif.isna(), merged.est.isna())
+    ok = merged.est.notna()
+    np.testing.assert_allclose(merged.cif[ok], merged.est[ok], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(merged.variance[ok], merged["var"][ok], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(merged.ci_lower[ok], merged.lower[ok], rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(merged.ci_upper[ok], merged.upper[ok], rtol=1e-9, atol=1e-14)
+
+
+def test_cif_without_competing_events_is_one_minus_kaplan_meier() -> None:
+    time = np.array([1.0, 2, 2, 3, 4, 4, 5, 6])
+    event = np.array([1, 1, 0, 1, 0, 1, 1, 0])
+    out = cumulative_incidence(time, event, [1, 2, 3, 4, 5, 6])
+    # Kaplan-Meier by hand: at risk 8, 7, 5, 4, 2 at times 1, 2, 3, 4, 5
+    km = np.cumprod([7 / 8, 6 / 7, 4 / 5, 3 / 4, 1 / 2])
+    np.testing.assert_allclose(out.cif.to_numpy()[:5], 1 - km)
+    assert out.cif.iloc[5] == pytest.approx(1 - km[-1])
+    assert (out.ci_lower <= out.cif).all() and (out.cif <= out.ci_upper).all()
+
+
+def test_cif_invariants_sum_below_one_and_non_decreasing() -> None:
+    rng = np.random.default_rng(7)
+    time = np.ceil(rng.exponential(5, 500))
+    event = rng.integers(0, 3, 500)
+    out = cumulative_incidence(time, event, np.arange(0, 30))
+    wide = out.pivot(index="time", columns="cause", values="cif").dropna()
+    assert (wide.sum(axis=1) <= 1 + 1e-12).all()
+    assert (np.diff(wide.to_numpy(), axis=0) >= -1e-15).all()
+
+
+@pytest.mark.parametrize("name", ["ties", "fine"])
+@pytest.mark.parametrize("cause", [1, 2])
+def test_fine_gray_equals_crr(name: str, cause: int) -> None:
+    d = load(name)
+    ref = pd.read_csv(DATA / "crr_reference.csv")
+    ref = ref[(ref.data == name) & (ref.failcode == cause)]
+    fit = fit_fine_gray(d, time="time", event="event", covariates=COVARIATES, cause=cause)
+    assert fit.converged
+    np.testing.assert_allclose(fit.coef, ref.coef, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fit.se, ref.se, rtol=1e-6)
+    assert fit.loglik == pytest.approx(ref.loglik.iloc[0], rel=1e-9)
+    assert fit.loglik_null == pytest.approx(ref.loglik_null.iloc[0], rel=1e-9)
+    # crr's own default stopping point is within 1e-4 of the maximiser
+    np.testing.assert_allclose(fit.coef, ref.coef_default, atol=1e-4)
+
+
+def test_fine_gray_without_competing_events_is_breslow_cox() -> None:
+    # no competing failures: the subdistribution is the cause-specific hazard, Breslow ties;
+    # with no censoring either, psi vanishes and the sandwich is the Cox robust variance
+    d = load("ties")
+    d = d[d.event != 2]
+    fg = fit_fine_gray(d, time="time", event="event", covariates=COVARIATES)
+    cox = cause_specific_cox(d, time="time", event="event", covariates=COVARIATES, ties="breslow")
+    np.testing.assert_allclose(fg.coef, cox.coef, rtol=1e-7)
+    np.testing.assert_allclose(fg.information, np.linalg.inv(cox.naive_var), rtol=1e-7)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_cause_specific_cox_equals_coxph(ties: str) -> None:
+    ref = pd.read_csv(DATA / "cause_specific_cox.csv")
+    for name in ("ties", "fine"):
+        d = load(name)
+        for cause in (1, 2):
+            r = ref[(ref.data == name) & (ref.cause == cause) & (ref.ties == ties)]
+            fit = cause_specific_cox(
+                d, time="time", event="event", covariates=COVARIATES, cause=cause, ties=ties
+            )
+            np.testing.assert_allclose(fit.coef, r.coef, rtol=1e-6)
+            np.testing.assert_allclose(fit.se, r.se, rtol=1e-6)
+            assert fit.loglik == pytest.approx(r.loglik.iloc[0], rel=1e-9)
+
+
+def test_fine_gray_order_and_scale_equivariance() -> None:
+    d = load("ties")
+    fit = fit_fine_gray(d, time="time", event="event", covariates=COVARIATES)
+    shuffled = d.sample(frac=1.0, random_state=3)
+    shuffled = shuffled.assign(x1=2 * shuffled.x1 + 5)
+    fit2 = fit_fine_gray(shuffled, time="time", event="event", covariates=COVARIATES)
+    np.testing.assert_allclose(fit2.coef * [2, 1, 1], fit.coef, rtol=1e-8)
+    np.testing.assert_allclose(fit2.se * [2, 1, 1], fit.se, rtol=1e-8)
+
+
+def test_fine_gray_errors_name_rows_and_columns(tmp_path: Path) -> None:
+    d = load("ties")
+    bad = d.copy()
+    bad.loc[4, "time"] = -1.0
+    with pytest.raises(InputError, match=r"row 5, column 'time'.*negative"):
+        fit_fine_gray(bad, time="time", event="event", covariates=COVARIATES)
+    bad = d.copy()
+    bad["event"] = bad.event.astype(float)
+    bad.loc[2, "event"] = 1.5
+    with pytest.raises(InputError, match=r"row 3, column 'event'"):
+        fit_fine_gray(bad, time="time", event="event", covariates=COVARIATES)
+    with pytest.raises(InputError, match=r"column 'x9'"):
+        fit_fine_gray(d, time="time", event="event", covariates=["x1", "x9"])
+    with pytest.raises(InputError, match=r"column 'k'.*constant"):
+        fit_fine_gray(d.assign(k=1.0), time="time", event="event", covariates=["x1", "k"])
+    with pytest.raises(InputError, match="collinear"):
+        fit_fine_gray(
+            d.assign(x4=d.x1 - 2 * d.x2),
+            time="time",
+            event="event",
+            covariates=["x1", "x2", "x4"],
+        )
+    with pytest.raises(InputError, match="no failures of cause 3"):
+        fit_fine_gray(d, time="time", event="event", covariates=COVARIATES, cause=3)
+    with pytest.raises(InputError, match="no failures"):
+        fine_gray(np.array([1.0, 2.0]), np.array([0, 2]), np.array([0.0, 1.0]))
+
+
+def test_cli_cif_and_finegray(tmp_path: Path) -> None:
+    src = DATA / "cr_ties.csv"
+    before = src.read_bytes()
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "fit",
+                "cif",
+                "--data",
+                str(src),
+                "--time",
+                "time",
+                "--event",
+                "event",
+                "--at",
+                "1,5,10",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    table = pd.read_csv(out / "cif.csv")
+    assert list(table.columns) == ["time", "cause", "cif", "ci_lower", "ci_upper"]
+    ref = pd.read_csv(DATA / "cuminc_timepoints.csv")
+    ref = ref[(ref.data == "ties") & ref.time.isin([1, 5, 10])]
+    merged = table.merge(ref, on=["time", "cause"])
+    np.testing.assert_allclose(merged.cif, merged.est, rtol=1e-10)
+    assert (
+        main(
+            [
+                "fit",
+                "finegray",
+                "--data",
+                str(src),
+                "--time",
+                "time",
+                "--event",
+                "event",
+                "--covariates",
+                "x1,x2,x3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    est = pd.read_csv(out / "estimates.csv")
+    assert list(est.columns) == ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_value"]
+    ref = pd.read_csv(DATA / "crr_reference.csv")
+    ref = ref[(ref.data == "ties") & (ref.failcode == 1)]
+    np.testing.assert_allclose(est.coef, ref.coef, rtol=1e-6)
+    np.testing.assert_allclose(est.ratio, np.exp(ref.coef), rtol=1e-6)
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["converged"] and fit["events"] == int((pd.read_csv(src).event == 1).sum())
+    assert src.read_bytes() == before
+
+
+def test_cli_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = load("ties")
+    d.loc[6, "time"] = np.nan
+    bad = tmp_path / "bad.csv"
+    d.to_csv(bad, index=False)
+    code = main(
+        [
+            "fit",
+            "cif",
+            "--data",
+            str(bad),
+            "--time",
+            "time",
+            "--event",
+            "event",
+            "--at",
+            "1,5",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 2
+    assert "row 7, column 'time'" in capsys.readouterr().err
+    code = main(
+        [
+            "fit",
+            "cif",
+            "--data",
+            str(bad),
+            "--time",
+            "time",
+            "--event",
+            "event",
+            "--at",
+            "1,x",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 2
+    code = main(
+        [
+            "fit",
+            "finegray",
+            "--data",
+            str(DATA / "cr_ties.csv"),
+            "--time",
+            "time",
+            "--event",
+            "nope",
+            "--covariates",
+            "x1",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 2
+    assert "column 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R not installed")
+def test_live_crr_cross_check(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    n = 300
+    x = rng.normal(size=(n, 2)).round(3)
+    t = np.ceil(rng.exponential(4, n) * 2) / 2
+    e = rng.integers(0, 3, n)
+    pd.DataFrame({"time": t, "event": e, "a": x[:, 0], "b": x[:, 1]}).to_csv(
+        tmp_path / "d.csv", index=False
+    )
+    script = (
+        "suppressMessages(library(cmprsk)); d <- read.csv(commandArgs(TRUE)[1]);"
+        "f <- crr(d$time, d$event, cbind(d$a, d$b), gtol = 1e-9, maxiter = 100);"
+        "cat(format(c(f$coef, sqrt(diag(f$var))), digits = 15), sep = '\\n')"
+    )
+    res = subprocess.run(
+        ["Rscript", "-e", script, str(tmp_path / "d.csv")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    r = np.array(res.stdout.split(), dtype=float)
+    fit = fine_gray(t, e, x)
+    np.testing.assert_allclose(fit.coef, r[:2], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fit.se, r[2:], rtol=1e-6)
