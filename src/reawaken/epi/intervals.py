@@ -68,10 +68,10 @@ def _check_windows(windows: Sequence[tuple[float, float]]) -> tuple[tuple[float,
     windows = tuple((float(a), float(b)) for a, b in windows)
     if not windows:
         raise InputError("no time-since-infection windows given")
-    for (a, b), nxt in zip(windows, windows[1:] + ((math.inf, math.inf),), strict=True):
+    for (a, b), nxt in zip(windows, windows[1:] + (None,), strict=True):
         if a < 0 or b < a:
             raise InputError(f"bad window {a:g}-{b:g}: need 0 <= a <= b")
-        if nxt[0] <= b:
+        if nxt is not None and nxt[0] <= b:
             raise InputError(f"windows overlap or are out of order at {a:g}-{b:g}")
     return windows
 
@@ -132,14 +132,22 @@ def base_intervals(
     if (stop <= start).any():
         raise InputError(f"exit <= entry in {_rows(stop <= start)}", column=exit)
     if persons[id].duplicated().any():
-        raise InputError(f"person id repeated in {_rows(persons[id].duplicated().to_numpy())}",
-                         column=id)
+        raise InputError(
+            f"person id repeated in {_rows(persons[id].duplicated().to_numpy())}", column=id
+        )
     status = pd.to_numeric(persons[event], errors="coerce").to_numpy(dtype=float)
     if not np.isin(status, (0.0, 1.0)).all():
-        raise InputError(f"event must be 0 or 1 in {_rows(~np.isin(status, (0.0, 1.0)))}",
-                         column=event)
-    out = pd.DataFrame({"id": persons[id].to_numpy(), "start": start, "stop": stop,
-                        "event": status.astype(np.int64)})
+        raise InputError(
+            f"event must be 0 or 1 in {_rows(~np.isin(status, (0.0, 1.0)))}", column=event
+        )
+    out = pd.DataFrame(
+        {
+            "id": persons[id].to_numpy(),
+            "start": start,
+            "stop": stop,
+            "event": status.astype(np.int64),
+        }
+    )
     for col in covariates:
         out[col] = persons[col].to_numpy()
     return out
@@ -159,16 +167,18 @@ def split_at(intervals: pd.DataFrame, cuts: pd.DataFrame) -> pd.DataFrame:
     points = pd.DataFrame(
         {
             "_row": np.concatenate([row, inside["_row"].to_numpy()]),
-            "t": np.concatenate([iv["start"].to_numpy(dtype=float),
-                                 inside["time"].to_numpy(dtype=float)]),
+            "t": np.concatenate(
+                [iv["start"].to_numpy(dtype=float), inside["time"].to_numpy(dtype=float)]
+            ),
         }
     ).sort_values(["_row", "t"], kind="stable")
     src = points["_row"].to_numpy()
     piece_start = points["t"].to_numpy()
     last = np.ones(len(src), dtype=bool)
     last[:-1] = src[1:] != src[:-1]
-    piece_stop = np.where(last, iv["stop"].to_numpy(dtype=float)[src],
-                          np.append(piece_start[1:], np.nan))
+    piece_stop = np.where(
+        last, iv["stop"].to_numpy(dtype=float)[src], np.append(piece_start[1:], np.nan)
+    )
     out = iv.iloc[src].reset_index(drop=True)
     out["start"] = piece_start
     out["stop"] = piece_stop
@@ -181,8 +191,15 @@ def _state_at_start(pieces: pd.DataFrame, changes: pd.DataFrame, name: str, init
     left = pieces[["id", "start"]].assign(_order=np.arange(len(pieces)))
     left = left.sort_values("start", kind="stable")
     right = changes[["id", "time", "value"]].sort_values("time", kind="stable")
-    merged = pd.merge_asof(left, right, left_on="start", right_on="time", by="id",
-                           direction="backward", allow_exact_matches=True)
+    merged = pd.merge_asof(
+        left,
+        right,
+        left_on="start",
+        right_on="time",
+        by="id",
+        direction="backward",
+        allow_exact_matches=True,
+    )
     merged = merged.sort_values("_order")
     values = merged["value"].to_numpy(dtype=object)
     missing = merged["time"].isna().to_numpy()
@@ -220,9 +237,13 @@ def add_time_dependent(
     add up (``cumtdc``: e.g. the number of vaccine doses so far).
     """
     _check_events(changes, id, time, intervals["id"].unique(), name)
-    ch = pd.DataFrame({"id": changes[id].to_numpy(),
-                       "time": pd.to_numeric(changes[time]).to_numpy(dtype=float),
-                       "value": 1 if value is None else changes[value].to_numpy()})
+    ch = pd.DataFrame(
+        {
+            "id": changes[id].to_numpy(),
+            "time": pd.to_numeric(changes[time]).to_numpy(dtype=float),
+            "value": 1 if value is None else changes[value].to_numpy(),
+        }
+    )
     ch = ch.sort_values(["id", "time"], kind="stable")
     if cumulative:
         ch["value"] = ch.groupby("id")["value"].cumsum() + initial
@@ -254,10 +275,18 @@ def add_infection_windows(
     """
     windows = _check_windows(windows)
     _check_events(infections, id, time, intervals["id"].unique(), "infections")
-    kinds = (infections[pathogen].map(column_name) if pathogen is not None
-             else pd.Series("infection", index=infections.index))
-    inf = pd.DataFrame({"id": infections[id].to_numpy(), "kind": kinds.to_numpy(),
-                        "t": pd.to_numeric(infections[time]).to_numpy(dtype=float) + lag})
+    kinds = (
+        infections[pathogen].map(column_name)
+        if pathogen is not None
+        else pd.Series("infection", index=infections.index)
+    )
+    inf = pd.DataFrame(
+        {
+            "id": infections[id].to_numpy(),
+            "kind": kinds.to_numpy(),
+            "t": pd.to_numeric(infections[time]).to_numpy(dtype=float) + lag,
+        }
+    )
     inf = inf.drop_duplicates().sort_values(["id", "kind", "t"], kind="stable")
     inf["next_begin"] = inf.groupby(["id", "kind"])["t"].shift(-1) + windows[0][0] - 1
     labels = [window_label(w) for w in windows]
@@ -308,29 +337,32 @@ def build_intervals(
     :func:`add_infection_windows`) and ``vaccinated`` = number of doses so far.
     """
     frame = persons.copy()
+    per_person = origin is not None and origin in frame.columns
+    if per_person:
+        origins = pd.Series(frame[origin].to_numpy(), index=frame[id].to_numpy())
     if origin is not None:
-        person_origin = frame[origin] if origin in frame.columns else origin
+        person_origin = origins.to_numpy() if per_person else origin
         for col in (entry, exit):
             frame[col] = days_since(frame[col], person_origin)
-    iv = base_intervals(frame, id=id, entry=entry, exit=exit, event=event,
-                        covariates=covariates)
+    iv = base_intervals(frame, id=id, entry=entry, exit=exit, event=event, covariates=covariates)
 
     def on_scale(events: pd.DataFrame, col: str) -> pd.DataFrame:
         events = events.copy()
         if origin is not None:
-            if origin in frame.columns:
-                lookup = frame.set_index(id)[origin]
-                events[col] = days_since(events[col], events[id].map(lookup).to_numpy())
+            if per_person:
+                events[col] = days_since(events[col], events[id].map(origins).to_numpy())
             else:
                 events[col] = days_since(events[col], origin)
         return events
 
     if vaccinations is not None:
         vac = on_scale(vaccinations, vaccination_time)
-        iv = add_time_dependent(iv, vac, name="vaccinated", id=id, time=vaccination_time,
-                                cumulative=True)
+        iv = add_time_dependent(
+            iv, vac, name="vaccinated", id=id, time=vaccination_time, cumulative=True
+        )
     if infections is not None:
         inf = on_scale(infections, infection_time)
-        iv = add_infection_windows(iv, inf, id=id, time=infection_time, pathogen=pathogen,
-                                   windows=windows, lag=lag)
+        iv = add_infection_windows(
+            iv, inf, id=id, time=infection_time, pathogen=pathogen, windows=windows, lag=lag
+        )
     return iv.rename(columns={"id": id}) if id != "id" else iv
