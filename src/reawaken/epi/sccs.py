@@ -1,0 +1,484 @@
+"""Self-controlled case series (SCCS): relative incidence after an exposure, within cases.
+
+Only cases (people with at least one event) are used. Each case's observation period is split
+into intervals by risk windows after (and optionally before) each exposure, by age groups and by
+season; the events in each interval are Poisson with mean ``length * exp(case effect + window
++ age + season)``. Conditioning on each case's number of events removes the case effects and
+leaves a multinomial likelihood (Farrington, "Relative incidence estimation from case series for
+vaccine safety evaluation", Biometrics 51:228-235, 1995; Farrington, Whitaker & Ghebremichael,
+"Self-Controlled Case Series Studies", CRC 2018, ch. 4). It is fitted here by Newton-Raphson,
+vectorised over intervals; its estimates and standard errors equal those of R's
+``clogit(events ~ ... + strata(case) + offset(log(length)))`` or of a Poisson GLM with one fixed
+effect per case.
+
+Conventions, as in R's SCCS package: ages are whole days; observation runs from ``start`` to
+``end`` inclusive; a window ``a-b`` covers days ``exposure + a`` to ``exposure + b`` inclusive
+(``a < 0`` for a pre-exposure window); an age group starts on the day given; a season starts on
+the calendar day given (MM-DD), with age day ``d`` falling on date ``birth + d`` days. When the
+windows of several exposures of one case overlap, post-exposure windows take precedence over
+pre-exposure windows; among post-exposure windows the most recent exposure decides, among
+pre-exposure windows the nearest coming one. The input has one row per event and exposure:
+a case's rows list each event once with each of its exposures (the stacked layout of ``midat``);
+several exposure columns (e.g. dose 1 and dose 2) may be given instead.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reawaken.epi.tables import estimates_table
+from reawaken.errors import ConvergenceWarning, InputError
+
+_WINDOW = re.compile(r"^\s*(-?\d+)\s*-\s*(-?\d+)\s*$")
+_SEASON = re.compile(r"^\s*(\d{1,2})-(\d{1,2})\s*$")
+
+
+def parse_windows(text: str, *, option: str = "--windows") -> list[tuple[int, int]]:
+    """Parse ``"1-7,8-14"`` (or ``"-14--1"``) into inclusive day windows ``[(1, 7), (8, 14)]``."""
+    windows = []
+    for part in (p for p in text.split(",") if p.strip()):
+        match = _WINDOW.match(part)
+        if match is None:
+            raise InputError(f"{option}: {part!r} is not a window a-b in whole days (e.g. 1-7)")
+        a, b = int(match.group(1)), int(match.group(2))
+        if a > b:
+            raise InputError(f"{option}: window {part!r} ends before it starts")
+        windows.append((a, b))
+    if not windows:
+        raise InputError(f"{option} is empty")
+    return windows
+
+
+def parse_seasons(text: str) -> list[tuple[int, int]]:
+    """Parse season start days ``"01-01,04-01"`` (MM-DD) into (month, day) pairs."""
+    seasons = []
+    for part in (p for p in text.split(",") if p.strip()):
+        match = _SEASON.match(part)
+        month = int(match.group(1)) if match else 0
+        day = int(match.group(2)) if match else 0
+        if match is None or not 1 <= month <= 12 or not 1 <= day <= 28 + (month != 2) * 3:
+            raise InputError(f"--seasons: {part!r} is not a calendar day MM-DD (not 02-29)")
+        try:
+            np.datetime64(f"2001-{month:02d}-{day:02d}")
+        except ValueError:
+            raise InputError(f"--seasons: {part!r} is not a calendar day MM-DD") from None
+        seasons.append((month, day))
+    if len(seasons) < 2 or len(set(seasons)) != len(seasons):
+        raise InputError("--seasons needs at least two different start days")
+    return seasons
+
+
+@dataclass(frozen=True)
+class CaseSeries:
+    """Case series split into intervals ``(lo, hi]`` (age days), with their design matrix."""
+
+    intervals: pd.DataFrame  # case, lo, hi, length, events, window, age_group, season
+    design: np.ndarray  # (intervals, terms) 0/1 indicators
+    terms: list[str]
+    cases: int
+
+
+def _validate(frame: pd.DataFrame, columns: list[str], file: str | Path | None) -> None:
+    for column in columns:
+        if column not in frame.columns:
+            raise InputError(
+                f"column not found (columns are {', '.join(map(str, frame.columns))})",
+                file=file,
+                column=column,
+            )
+    if len(frame) == 0:
+        raise InputError("no rows", file=file)
+
+
+def _whole_days(
+    frame: pd.DataFrame, column: str, file: str | Path | None, *, missing_ok: bool = False
+) -> np.ndarray:
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    missing = ~np.isfinite(values)
+    if missing_ok:  # empty cells are allowed (no exposure), unreadable ones are not
+        missing &= frame[column].notna().to_numpy()
+    bad = missing | (np.isfinite(values) & (values != np.round(values)))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{frame[column].iloc[row]!r} is not a whole number of days",
+            file=file,
+            row=row + 1,
+            column=column,
+        )
+    return values
+
+
+def _birth_dates(frame: pd.DataFrame, column: str, fmt: str | None, file) -> np.ndarray:
+    raw = frame[column]
+    if fmt is not None and "%d%m%Y" in fmt and pd.api.types.is_numeric_dtype(raw):
+        raw = raw.map(lambda v: f"{int(v):08d}" if pd.notna(v) else v)
+    dates = pd.to_datetime(raw.astype("string") if fmt else raw, format=fmt, errors="coerce")
+    bad = dates.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{frame[column].iloc[row]!r} is not a date"
+            + (f" in format {fmt}" if fmt else " (give --dob-format, e.g. %d%m%Y)"),
+            file=file,
+            row=row + 1,
+            column=column,
+        )
+    return dates.to_numpy().astype("datetime64[D]")
+
+
+def split_case_series(
+    frame: pd.DataFrame,
+    *,
+    case: str,
+    start: str,
+    end: str,
+    event: str,
+    exposures: Sequence[str],
+    windows: Sequence[tuple[int, int]],
+    pre_windows: Sequence[tuple[int, int]] = (),
+    age_groups: Sequence[int] = (),
+    dob: str | None = None,
+    dob_format: str | None = None,
+    seasons: Sequence[tuple[int, int]] = (),
+    file: str | Path | None = None,
+) -> CaseSeries:
+    """Split each case's observation period into intervals of constant exposure, age and season.
+
+    Ages in whole days. ``windows`` are post-exposure windows (``0 <= a <= b``), ``pre_windows``
+    pre-exposure ones (``a <= b < 0``); together they must not overlap. ``age_groups`` are
+    increasing start days of the 2nd, 3rd, ... age group (the first is the reference).
+    ``seasons`` are (month, day) starts; the first listed is the reference; they need ``dob``.
+    """
+    exposures = list(exposures)
+    if not exposures:
+        raise InputError("at least one exposure column is needed")
+    needed = [case, start, end, event, *exposures] + ([dob] if dob else [])
+    _validate(frame, needed, file)
+    post = sorted(windows)
+    pre = sorted(pre_windows)
+    if any(a < 0 for a, _ in post):
+        raise InputError("--windows: post-exposure windows start on day 0 or later")
+    if any(b >= 0 for _, b in pre):
+        raise InputError("--pre-window: pre-exposure windows end before day 0 (e.g. -14--1)")
+    allw = pre + post
+    for (_, b1), (a2, _) in zip(allw[:-1], allw[1:], strict=True):
+        if a2 <= b1:
+            raise InputError(f"risk windows overlap: {allw}")
+    age_groups = [int(a) for a in age_groups]
+    if any(b <= a for a, b in zip(age_groups[:-1], age_groups[1:], strict=True)):
+        raise InputError(f"--age-groups must increase: {age_groups}")
+    if seasons and dob is None:
+        raise InputError("seasons need the date of birth column (--dob)")
+
+    missing_case = frame[case].isna().to_numpy()
+    if missing_case.any():
+        row = int(np.flatnonzero(missing_case)[0])
+        raise InputError("case identifier is missing", file=file, row=row + 1, column=case)
+    sta = _whole_days(frame, start, file)
+    fin = _whole_days(frame, end, file)
+    ev = _whole_days(frame, event, file)
+    xs = np.column_stack([_whole_days(frame, c, file, missing_ok=True) for c in exposures])
+    bad = fin < sta
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"observation ends (day {fin[row]:g}) before it starts (day {sta[row]:g})",
+            file=file,
+            row=row + 1,
+            column=end,
+        )
+    bad = (ev < sta) | (ev > fin)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"event on day {ev[row]:g} is outside the observation period {sta[row]:g}-{fin[row]:g}",
+            file=file,
+            row=row + 1,
+            column=event,
+        )
+    codes, uniques = pd.factorize(frame[case], sort=True)
+    ncases = len(uniques)
+    for values, column in ((sta, start), (fin, end)):
+        first = np.full(ncases, np.nan)
+        first[codes[::-1]] = values[::-1]
+        bad = values != first[codes]
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{column} differs between rows of case {uniques[codes[row]]!r}",
+                file=file,
+                row=row + 1,
+                column=column,
+            )
+    case_sta = np.zeros(ncases, dtype=np.int64)
+    case_end = np.zeros(ncases, dtype=np.int64)
+    case_sta[codes] = sta.astype(np.int64)
+    case_end[codes] = fin.astype(np.int64)
+
+    # events with multiplicity: the most times an event day appears with any one exposure key
+    keyed = pd.DataFrame({"c": codes, "e": ev.astype(np.int64)})
+    for j in range(xs.shape[1]):
+        keyed[f"x{j}"] = np.nan_to_num(xs[:, j], nan=-(2.0**62))
+    counts = keyed.groupby(list(keyed.columns), sort=False).size()
+    events = counts.groupby(level=["c", "e"]).max()
+    ev_case = events.index.get_level_values("c").to_numpy()
+    ev_day = events.index.get_level_values("e").to_numpy()
+    ev_mult = events.to_numpy().astype(float)
+
+    # distinct exposure days per case, sorted by (case, day)
+    flat_case = np.repeat(codes, xs.shape[1])
+    flat_x = xs.reshape(-1)
+    ok = np.isfinite(flat_x)
+    exp_frame = pd.DataFrame({"c": flat_case[ok], "x": flat_x[ok].astype(np.int64)})
+    exp_frame = exp_frame.drop_duplicates().sort_values(["c", "x"])
+    x_case = exp_frame["c"].to_numpy()
+    x_day = exp_frame["x"].to_numpy()
+
+    # cut points: interval (c_k, c_k+1] holds days c_k + 1 .. c_k+1
+    cut_case = [np.arange(ncases), np.arange(ncases)]
+    cut_day = [case_sta - 1, case_end]
+    for a, b in allw:
+        cut_case += [x_case, x_case]
+        cut_day += [x_day + a - 1, x_day + b]
+    for a in age_groups:
+        cut_case.append(np.arange(ncases))
+        cut_day.append(np.full(ncases, a - 1))
+    births = None
+    if seasons:
+        births = np.zeros(ncases, dtype="datetime64[D]")
+        births[codes] = _birth_dates(frame, dob, dob_format, file)
+        first_year = (births + case_sta).astype("datetime64[Y]").astype(int) + 1970
+        last_year = (births + case_end).astype("datetime64[Y]").astype(int) + 1970
+        span = int((last_year - first_year).max()) + 1
+        for offset in range(span):
+            year = first_year + offset
+            for month, day in seasons:
+                dates = (
+                    (year - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+                    + np.timedelta64(month - 1, "M")
+                ).astype("datetime64[D]") + np.timedelta64(day - 1, "D")
+                cut_case.append(np.arange(ncases))
+                cut_day.append((dates - births).astype(np.int64) - 1)
+    cc = np.concatenate(cut_case)
+    cd = np.concatenate(cut_day)
+    cd = np.clip(cd, case_sta[cc] - 1, case_end[cc])
+    base = int(case_sta.min()) - 1
+    width = int(case_end.max()) - base + 1
+    keys = np.unique(cc.astype(np.int64) * width + (cd - base))
+    kc = keys // width
+    kd = keys % width + base
+    same = kc[1:] == kc[:-1]
+    i_case = kc[1:][same]
+    lo = kd[:-1][same]
+    hi = kd[1:][same]
+
+    # risk window of each interval, read at its last day (constant within the interval)
+    window = np.zeros(hi.size, dtype=np.int64)
+    if x_case.size:
+        per_case = np.bincount(x_case, minlength=ncases)
+        ptr = np.concatenate(([0], np.cumsum(per_case)))
+        reps = per_case[i_case]
+        pair_interval = np.repeat(np.arange(hi.size), reps)
+        pair_x = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+        pair_x = pair_x + ptr[i_case][pair_interval]
+        since = hi[pair_interval] - x_day[pair_x]
+        for group, offset, pick_last in ((post, 0, True), (pre, len(post), False)):
+            if not group:
+                continue
+            starts = np.array([a for a, _ in group])
+            ends = np.array([b for _, b in group])
+            j = np.searchsorted(starts, since, side="right") - 1
+            valid = (j >= 0) & (since <= ends[np.maximum(j, 0)])
+            vi = pair_interval[valid]
+            vj = j[valid]
+            if vi.size == 0:
+                continue
+            if pick_last:  # the most recent exposure: last valid pair of each interval
+                take = np.append(vi[1:] != vi[:-1], True)
+            else:  # the nearest coming exposure: first valid pair of each interval
+                take = np.insert(vi[1:] != vi[:-1], 0, True)
+            chosen = np.zeros(hi.size, dtype=np.int64)
+            chosen[vi[take]] = vj[take] + 1 + offset
+            window = np.where((window == 0) & (chosen > 0), chosen, window)
+    # post-exposure windows are numbered 1..J, pre-exposure J+1..J+K in the design below
+    age_group = np.searchsorted(np.asarray(age_groups, dtype=np.int64), hi, side="right")
+    season = np.zeros(hi.size, dtype=np.int64)
+    if seasons:
+        dates = births[i_case] + hi
+        months = dates.astype("datetime64[M]")
+        mmdd = (
+            (months.astype(int) % 12 + 1) * 100
+            + (dates - months.astype("datetime64[D]")).astype(int)
+            + 1
+        )
+        starts_mmdd = np.array([m * 100 + d for m, d in seasons])
+        order = np.argsort(starts_mmdd)
+        k = np.searchsorted(starts_mmdd[order], mmdd, side="right") - 1
+        season = order[k]  # k = -1 wraps to the last season of the calendar year
+
+    ev_key = ev_case.astype(np.int64) * width + (ev_day - base)
+    hi_key = i_case.astype(np.int64) * width + (hi - base)
+    where = np.searchsorted(hi_key, ev_key, side="left")
+    counts_per_interval = np.bincount(where, weights=ev_mult, minlength=hi.size)
+
+    label = "+".join(exposures)
+    terms = [f"{label}[{a},{b}]" for a, b in post] + [f"{label}[{a},{b}]" for a, b in pre]
+    columns = [window == k for k in range(1, len(post) + len(pre) + 1)]
+    bounds = age_groups + [None]
+    for i, a in enumerate(age_groups):
+        nxt = bounds[i + 1]
+        terms.append(f"age[{a},{nxt - 1}]" if nxt is not None else f"age[{a},)")
+        columns.append(age_group == i + 1)
+    for s in range(1, len(seasons)):
+        terms.append(f"season[{seasons[s][0]:02d}-{seasons[s][1]:02d}]")
+        columns.append(season == s)
+    design = np.column_stack(columns).astype(float) if columns else np.zeros((hi.size, 0))
+    intervals = pd.DataFrame(
+        {
+            "case": uniques[i_case],
+            "lo": lo,
+            "hi": hi,
+            "length": hi - lo,
+            "events": counts_per_interval,
+            "window": window,
+            "age_group": age_group,
+            "season": season,
+        }
+    )
+    return CaseSeries(intervals=intervals, design=design, terms=terms, cases=ncases)
+
+
+@dataclass(frozen=True)
+class SCCSFit:
+    """A fitted SCCS model; ``coef`` are log relative incidences against baseline time."""
+
+    terms: list[str]
+    coef: np.ndarray
+    var: np.ndarray
+    loglik: float
+    loglik_null: float
+    cases: int
+    events: int
+    intervals: int
+    iterations: int
+    converged: bool
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.var))
+
+    def estimates(self, *, level: float = 0.95) -> pd.DataFrame:
+        """The standard estimates table (ratio = relative incidence)."""
+        return estimates_table(self.terms, self.coef, self.se, level=level)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "model": "sccs",
+            "cases": self.cases,
+            "events": self.events,
+            "intervals": self.intervals,
+            "loglik_null": self.loglik_null,
+            "loglik": self.loglik,
+            "iterations": self.iterations,
+            "converged": self.converged,
+            "notes": self.notes,
+        }
+
+
+def _conditional_fit(
+    x: np.ndarray, y: np.ndarray, offset: np.ndarray, starts: np.ndarray, beta: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Conditional (multinomial) log-likelihood, score and information for cases at ``starts``."""
+    eta = x @ beta + offset
+    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, eta.size)))
+    top = np.maximum.reduceat(eta, starts)
+    w = np.exp(eta - top[seg])
+    total = np.add.reduceat(w, starts)
+    p = w / total[seg]
+    n_case = np.add.reduceat(y, starts)
+    loglik = float(y @ eta - n_case @ (np.log(total) + top))
+    xbar = np.add.reduceat(p[:, None] * x, starts, axis=0)
+    score = x.T @ y - n_case @ xbar
+    info = (x * (n_case[seg] * p)[:, None]).T @ x - (xbar * n_case[:, None]).T @ xbar
+    return loglik, score, info
+
+
+def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 50) -> SCCSFit:
+    """Maximise the conditional likelihood by Newton-Raphson with step halving."""
+    iv = series.intervals
+    x = series.design
+    y = iv["events"].to_numpy(dtype=float)
+    offset = np.log(iv["length"].to_numpy(dtype=float))
+    case_codes = pd.factorize(iv["case"])[0]
+    starts = np.flatnonzero(np.insert(case_codes[1:] != case_codes[:-1], 0, True))
+    p = x.shape[1]
+    if p == 0:
+        raise InputError("no terms to estimate")
+    notes: list[str] = []
+    for j, term in enumerate(series.terms):
+        inside = x[:, j] > 0
+        if not inside.any():
+            raise InputError(f"term {term} has no person-time in any case: drop it")
+        if y[inside].sum() == 0:
+            notes.append(f"term {term} has no events: its relative incidence is 0 (log -inf)")
+    beta = np.zeros(p)
+    loglik_null, score, info = _conditional_fit(x, y, offset, starts, beta)
+    diag = np.diag(info)
+    for j, term in enumerate(series.terms):
+        if diag[j] <= 1e-12 * max(1.0, diag.max()):
+            raise InputError(
+                f"term {term} is not estimable: no case has person-time both in and outside it"
+            )
+    if np.linalg.matrix_rank(info) < p:
+        raise InputError(f"terms are collinear: {', '.join(series.terms)}")
+    loglik = loglik_null
+    converged = False
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        step = np.linalg.solve(info, score)
+        for _ in range(31):
+            new = _conditional_fit(x, y, offset, starts, beta + step)
+            if np.isfinite(new[0]) and new[0] >= loglik - 1e-12 * abs(loglik):
+                break
+            step = step / 2.0
+        else:
+            notes.append("step halving failed to increase the log-likelihood")
+            break
+        beta = beta + step
+        loglik, score, info = new
+        if np.max(np.abs(step)) < tol:
+            converged = True
+            break
+    if not converged:
+        msg = f"SCCS fit did not converge in {iterations} iterations"
+        notes.append(msg)
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    return SCCSFit(
+        terms=series.terms,
+        coef=beta,
+        var=np.linalg.inv(info),
+        loglik=loglik,
+        loglik_null=loglik_null,
+        cases=series.cases,
+        events=int(y.sum()),
+        intervals=int(y.size),
+        iterations=iterations,
+        converged=converged,
+        notes=notes,
+    )
+
+
+def fit_sccs(frame: pd.DataFrame, **options) -> SCCSFit:
+    """Split with :func:`split_case_series` (same keyword options) and fit."""
+    fit_options = {k: options.pop(k) for k in ("tol", "max_iter") if k in options}
+    return fit_case_series(split_case_series(frame, **options), **fit_options)
