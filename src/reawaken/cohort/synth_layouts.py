@@ -18,7 +18,7 @@ import pandas as pd
 
 from reawaken.cohort.schema import PATHOGENS
 from reawaken.cohort.synth import EPOCH, Cohort, load_params, simulate
-from reawaken.io import write_csv_atomic, write_text_atomic
+from reawaken.io import write_text_atomic
 
 ICD10_MET = {"lung": "C78.0", "bone": "C79.5", "liver": "C78.7", "brain": "C79.3", "other": "C79.8"}
 ICD10CM_MET = {
