@@ -257,8 +257,15 @@ def finalize(tables: dict[str, pd.DataFrame], issues: Issues) -> dict[str, pd.Da
     tables["outcome"] = _check_outcome_values(tables["outcome"], issues)
 
     person = tables["person"]
-    dup = person["person_id"].duplicated(keep=False)
-    person = issues.report_mask(person, dup, "duplicate person id {person_id}", table="person")
+    later = person["person_id"].duplicated(keep="first")
+    twice = set(person.loc[later, "person_id"])
+    person = issues.report_mask(person, later, "duplicate person id {person_id}", table="person")
+    person = issues.report_mask(
+        person,
+        person["person_id"].isin(twice),
+        "person id {person_id} occurs more than once",
+        table="person",
+    )
     person = issues.report_mask(
         person, person["birth_year"].isna(), "missing year of birth", table="person"
     )
@@ -280,14 +287,14 @@ def finalize(tables: dict[str, pd.DataFrame], issues: Issues) -> dict[str, pd.Da
     )
     fu = issues.report_mask(
         fu,
-        fu["end_date"] < fu["start_date"],
-        "end of follow-up {end_date} before its start {start_date}",
+        fu["end_date"].dt.year < fu["birth_year"],
+        "end of follow-up {end_date} before birth (year {birth_year})",
         table="follow_up",
     )
     fu = issues.report_mask(
         fu,
-        fu["end_date"].dt.year < fu["birth_year"],
-        "end of follow-up {end_date} before birth (year {birth_year})",
+        fu["end_date"] < fu["start_date"],
+        "end of follow-up {end_date} before its start {start_date}",
         table="follow_up",
     )
     fu = fu.drop(columns=["birth_year"])

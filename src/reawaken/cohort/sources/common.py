@@ -115,16 +115,12 @@ def parse_dates(
     bad = dates.isna() & text.notna()
     if required:
         bad |= text.isna()
-    keep = frame.assign(_column=column, _value=text)
-    kept = issues.report_mask(
-        keep,
-        bad.to_numpy(),
-        "unparseable or impossible date {_value}"
-        if not required
-        else "missing or bad date {_value}",
-        table=table,
+    problem = np.where(
+        text.isna().to_numpy(), "missing date", "unparseable or impossible date " + text.fillna("")
     )
-    return kept.drop(columns=["_value"]), dates.loc[kept.index]
+    keep = frame.assign(_column=column, _problem=problem)
+    kept = issues.report_mask(keep, bad.to_numpy(), "{_problem}", table=table)
+    return kept.drop(columns=["_problem"]), dates.loc[kept.index]
 
 
 def report(

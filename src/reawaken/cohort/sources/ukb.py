@@ -143,6 +143,10 @@ def read_ukb(
         {"person_id": part["eid"], "start_date": start, "end_date": end, "end_reason": reason},
         "p53_i0",
     )
+    # name the column that gave the end of follow-up in any error about it
+    follow_up["_column"] = np.select(
+        [reason == "death", reason == "lost"], ["p40000_i0", "p191"], "p53_i0"
+    )
     cause_code = (
         as_text(part["p40001_i0"])
         if "p40001_i0" in part
