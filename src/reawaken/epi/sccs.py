@@ -118,7 +118,8 @@ def _whole_days(
 
 def _birth_dates(frame: pd.DataFrame, column: str, fmt: str | None, file) -> np.ndarray:
     raw = frame[column]
-    if fmt is not None and "%d%m%Y" in fmt and pd.api.types.is_numeric_dtype(raw):
+    if fmt in ("%d%m%Y", "%m%d%Y", "%Y%m%d") and pd.api.types.is_numeric_dtype(raw):
+        # read as numbers, 03091999 lost its leading zero
         raw = raw.map(lambda v: f"{int(v):08d}" if pd.notna(v) else v)
     dates = pd.to_datetime(raw.astype("string") if fmt else raw, format=fmt, errors="coerce")
     bad = dates.isna().to_numpy()
@@ -213,7 +214,7 @@ def split_case_series(
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"{column} differs between rows of case {uniques[codes[row]]!r}",
+                f"{column} differs between rows of case {frame[case].iloc[row]}",
                 file=file,
                 row=row + 1,
                 column=column,

@@ -15,7 +15,8 @@
 #
 # Run from the repository root:  Rscript tests/data/sccs/make_sccs_reference.R
 suppressMessages(library(survival))
-ref <- "/work/shared/reference/SCCS"
+# copies of shared/reference/SCCS/*.txt.gz (R package SCCS 1.7 data), kept beside the fixtures
+ref <- "tests/data/sccs"
 out <- "tests/data/sccs"
 
 read_sccs <- function(name) {
