@@ -1,14 +1,12 @@
 """Vectorised risk-set sums for the counting-process Cox model, and R's Newton-Raphson.
 
 The data are intervals ``(start, stop]`` with an event flag at ``stop``, case weights and
-strata. A row is at risk at an event time ``t`` of its stratum when ``start < t <= stop``, so
-every risk-set sum is a difference of two running sums::
-
-    S(t) = sum over rows with start < t  -  sum over rows with stop < t      (same stratum)
-
-Both running sums come from one ``cumsum`` over the rows sorted once by (stratum, start) and
-once by (stratum, stop); the positions of each event time in those orders are found once with
-``searchsorted``. Tied events are handled with grouped reductions (``np.add.reduceat``): the
+strata. The distinct event times ("groups", sorted by stratum then time) are numbered once. A
+row is at risk at group ``k`` of its stratum when ``start < t_k <= stop``, which is a contiguous
+range of group numbers ``a_i <= k < b_i`` (found once with ``searchsorted``). Every risk-set
+sum is then a difference array: add the row's term at ``a_i`` (entry), subtract it at ``b_i``
+(exit), and take one ``cumsum`` over the groups; the additions are ``np.bincount`` calls, so an
+iteration costs a few passes over the rows and no sort. Tied events are grouped reductions: the
 Efron approximation expands each tied group into one pseudo-event per death, as in R's
 ``survival`` (agfit4.c, agscore3.c; Therneau and Grambsch 2000, Modeling Survival Data, ch. 3).
 No Python loop runs over events or rows.
@@ -48,10 +46,6 @@ class NewtonResult:
     step_halvings: int
 
 
-def _pair_index(p: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(p)
-
-
 class RiskSets:
     """Everything about the data that does not depend on beta, prepared once.
 
@@ -75,35 +69,32 @@ class RiskSets:
         self.n, self.p = n, p
         self.efron = efron
         strata = np.asarray(strata, dtype=np.int64)
-        self.start, self.stop, self.event = start, stop, event
         self.weights, self.strata = weights, strata
+        n_strata = int(strata.max()) + 1 if n else 1
+        self.n_strata = n_strata
 
         # Centre each covariate within its stratum (weighted), as R does; the likelihood is
         # unchanged and the sums are better conditioned.
-        n_strata = int(strata.max()) + 1 if n else 1
         wsum = np.bincount(strata, weights=weights, minlength=n_strata)
         wsum[wsum == 0] = 1.0
-        self.x = np.empty_like(x, dtype=float)
+        self.x = np.empty((n, p))
         for j in range(p):
             mean = np.bincount(strata, weights=weights * x[:, j], minlength=n_strata) / wsum
             self.x[:, j] = x[:, j] - mean[strata]
 
-        # Time keys that sort by stratum first: integer codes when there are several strata.
+        # Keys ordering (stratum, time): integer codes against the distinct event times when
+        # there are several strata (code = number of distinct event times <= t).
+        ev_rows = np.flatnonzero(event)
         if n_strata > 1:
-            times, codes = np.unique(np.concatenate([start, stop]), return_inverse=True)
+            times = np.unique(stop[ev_rows])
             span = np.int64(len(times) + 1)
-            key_start = strata * span + codes[:n]
-            key_stop = strata * span + codes[n:]
+            key_start = strata * span + np.searchsorted(times, start, side="right")
+            key_stop = strata * span + np.searchsorted(times, stop, side="right")
         else:
             key_start, key_stop = start, stop
 
-        self.order_start = np.argsort(key_start, kind="stable")
-        self.order_stop = np.argsort(key_stop, kind="stable")
-        sorted_start = key_start[self.order_start]
-        sorted_stop = key_stop[self.order_stop]
-
-        # Event groups: distinct (stratum, stop time) among events, in stratum-major order.
-        ev_rows = self.order_stop[event[self.order_stop]]
+        # Event groups: distinct (stratum, stop time) among events, in increasing order.
+        ev_rows = ev_rows[np.argsort(key_stop[ev_rows], kind="stable")]
         ev_keys = key_stop[ev_rows]
         new_group = np.ones(len(ev_rows), dtype=bool)
         new_group[1:] = ev_keys[1:] != ev_keys[:-1]
@@ -111,32 +102,26 @@ class RiskSets:
         self.group_first = np.flatnonzero(new_group)
         self.group_of_death = np.cumsum(new_group) - 1
         self.deaths = np.diff(np.append(self.group_first, len(ev_rows)))
-        group_keys = ev_keys[self.group_first]
-        self.group_stratum = strata[ev_rows[self.group_first]]
-        self.group_time = stop[ev_rows[self.group_first]]
+        self.group_keys = ev_keys[self.group_first]
+        self.n_groups = len(self.group_first)
 
-        # Positions: number of rows before the event time within the sorted orders, and the
-        # first position of each stratum (the same in both orders).
-        stratum_counts = np.bincount(strata, minlength=n_strata)
-        stratum_begin = np.concatenate([[0], np.cumsum(stratum_counts)[:-1]])
-        self.begin = stratum_begin[self.group_stratum]
-        self.pos_start = np.searchsorted(sorted_start, group_keys, side="left")
-        self.pos_stop = np.searchsorted(sorted_stop, group_keys, side="left")
-        self.group_keys, self.key_start, self.key_stop = group_keys, key_start, key_stop
-        self.n_strata = n_strata
+        # Row i is at risk for groups entry[i] <= k < exit[i] (groups of its own stratum only,
+        # since keys sort by stratum first).
+        self.entry = np.searchsorted(self.group_keys, key_start, side="right")
+        self.exit = np.searchsorted(self.group_keys, key_stop, side="right")
+        active = np.flatnonzero(self.entry < self.exit)
+        self._active = active
+        self._entry_a = self.entry[active]
+        self._exit_a = self.exit[active]
+        self._w_a = weights[active]
 
-        # Per-row design blocks [1, x, x_i x_j] in both orders (with a leading zero row for the
-        # running sums), and for the event rows.
-        iu, ju = _pair_index(p)
+        iu, ju = np.triu_indices(p)
         self._iu, self._ju = iu, ju
-        self.z_start = self._design(self.x[self.order_start], leading_zero=True)
-        self.z_stop = self._design(self.x[self.order_stop], leading_zero=True)
-        self.z_event = self._design(self.x[ev_rows], leading_zero=False)
-        self.w_start = np.concatenate([[0.0], weights[self.order_start]])
-        self.w_stop = np.concatenate([[0.0], weights[self.order_stop]])
+        # Column blocks [1, x, x_i x_j] stored column-major (one contiguous row per term).
+        self._z_active = self._design(self.x[active])
+        self.z_event = self._design(self.x[ev_rows]).T
         self.w_event = weights[ev_rows]
         self.death_weight = np.add.reduceat(self.w_event, self.group_first)
-        self._buffer = np.empty_like(self.z_start)
 
         # Expansion of tied groups into one pseudo-event per death (Efron); Breslow uses
         # fraction 0 throughout, which is the same sum.
@@ -145,23 +130,14 @@ class RiskSets:
         self.fraction = within / d if efron else np.zeros(len(ev_rows))
         self.mean_weight = self.death_weight[self.group_of_death] / d
 
-    def _design(self, x: np.ndarray, *, leading_zero: bool) -> np.ndarray:
-        m = 1 + self.p + len(self._iu)
-        rows = x.shape[0] + (1 if leading_zero else 0)
-        z = np.empty((rows, m))
-        off = 1 if leading_zero else 0
-        if leading_zero:
-            z[0] = 0.0
-        z[off:, 0] = 1.0
-        z[off:, 1 : 1 + self.p] = x
-        z[off:, 1 + self.p :] = x[:, self._iu] * x[:, self._ju]
+    def _design(self, x: np.ndarray) -> np.ndarray:
+        """Terms [1, x_1..x_p, x_i x_j (i <= j)] as an (m, rows) array."""
+        z = np.empty((1 + self.p + len(self._iu), x.shape[0]))
+        z[0] = 1.0
+        z[1 : 1 + self.p] = x.T
+        for k, (i, j) in enumerate(zip(self._iu, self._ju, strict=True)):
+            np.multiply(x[:, i], x[:, j], out=z[1 + self.p + k])
         return z
-
-    def _running(self, z: np.ndarray, risk: np.ndarray, pos: np.ndarray) -> np.ndarray:
-        buf = self._buffer
-        np.multiply(z, risk[:, None], out=buf)
-        np.add.accumulate(buf, axis=0, out=buf)
-        return buf[pos] - buf[self.begin]
 
     def _eta_shift(self, beta: np.ndarray) -> tuple[np.ndarray, float]:
         eta = self.x @ beta
@@ -171,17 +147,20 @@ class RiskSets:
         return eta, shift
 
     def _expanded(self, beta: np.ndarray):
-        """Per-death denominators ``den``, first moments ``a`` and second moments ``c``."""
+        """Per-death denominators, first and second moments of the risk set, (deaths, m)."""
         eta, shift = self._eta_shift(beta)
         risk = np.exp(eta - shift)
-        r_start = np.concatenate([[0.0], risk[self.order_start]]) * self.w_start
-        r_stop = np.concatenate([[0.0], risk[self.order_stop]]) * self.w_stop
-        # Rows with start < t minus rows with stop < t (position p counts rows before it; the
-        # cumulative sum at index p includes the leading zero row and p data rows).
-        at_risk = self._running(self.z_start, r_start, self.pos_start)
-        at_risk -= self._running(self.z_stop, r_stop, self.pos_stop)
+        r_active = risk[self._active] * self._w_a
+        k = self.n_groups + 1
+        at_risk = np.empty((self.n_groups, self._z_active.shape[0]))
+        term = np.empty_like(r_active)
+        for c, z in enumerate(self._z_active):
+            np.multiply(z, r_active, out=term)
+            diff = np.bincount(self._entry_a, weights=term, minlength=k)
+            diff -= np.bincount(self._exit_a, weights=term, minlength=k)
+            at_risk[:, c] = np.cumsum(diff[:-1])
         r_event = risk[self.ev_rows] * self.w_event
-        dead = np.add.reduceat(self.z_event * r_event[:, None], self.group_first, axis=0)
+        dead = np.add.reduceat((self.z_event * r_event[:, None]), self.group_first, axis=0)
         g = self.group_of_death
         moments = at_risk[g] - self.fraction[:, None] * dead[g]
         return eta, shift, risk, moments
@@ -210,7 +189,7 @@ class RiskSets:
     def score_residuals(self, beta: np.ndarray) -> np.ndarray:
         """Unweighted score residuals per row, (n, p), as R's agscore3 (Breslow or Efron)."""
         p = self.p
-        eta, shift, risk, moments = self._expanded(beta)
+        eta, shift, _, moments = self._expanded(beta)
         den = moments[:, 0]
         mean = moments[:, 1 : 1 + p] / den[:, None]
         hazard = self.mean_weight / den
@@ -222,21 +201,11 @@ class RiskSets:
         mh2 = np.add.reduceat(mean * (hazard * frac)[:, None], gf, axis=0)
         mh3 = np.add.reduceat(mean, gf, axis=0) / self.deaths[:, None]
 
-        # Cumulative hazard and hazard-weighted mean over event times <= t, per stratum.
+        # Cumulative hazard and hazard-weighted mean over the groups each row is at risk for.
         cum_haz = np.concatenate([[0.0], np.cumsum(d_haz)])
         cum_xhaz = np.vstack([np.zeros((1, p)), np.cumsum(d_xhaz, axis=0)])
-        n_groups = len(gf)
-        g_stratum = self.group_stratum
-        first_group = np.searchsorted(g_stratum, np.arange(self.n_strata), side="left")
-        base = first_group[self.strata]
-        upto_stop = np.searchsorted(self.group_keys, self.key_stop, side="right")
-        upto_start = np.searchsorted(self.group_keys, self.key_start, side="right")
-        # Only groups of the row's own stratum count: clip to the stratum's range.
-        upto_stop = np.maximum(upto_stop, base)
-        upto_start = np.maximum(upto_start, base)
-        del n_groups
-        h = cum_haz[upto_stop] - cum_haz[upto_start]
-        xh = cum_xhaz[upto_stop] - cum_xhaz[upto_start]
+        h = cum_haz[self.exit] - cum_haz[self.entry]
+        xh = cum_xhaz[self.exit] - cum_xhaz[self.entry]
         score_i = np.exp(eta - shift)
         resid = -score_i[:, None] * (self.x * h[:, None] - xh)
         rows = self.ev_rows
@@ -244,7 +213,6 @@ class RiskSets:
         resid[rows] += (self.x[rows] - mh3[g]) + score_i[rows, None] * (
             self.x[rows] * mh1[g][:, None] - mh2[g]
         )
-        del risk
         return resid
 
 
