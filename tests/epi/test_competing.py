@@ -19,7 +19,7 @@ import pytest
 from reawaken.cli import main
 from reawaken.epi.competing import cause_specific_cox, cif_curve, cumulative_incidence
 from reawaken.epi.finegray import fine_gray, fit_fine_gray
-from reawaken.errors import InputError
+from reawaken.errors import ConvergenceWarning, InputError
 
 DATA = Path(__file__).parents[1] / "data" / "competing"
 AT = [0, 0.5, 1, 2.5, 5, 7.25, 10, 15, 19.5, 25]
@@ -306,3 +306,35 @@ def test_live_crr_cross_check(tmp_path: Path) -> None:
     fit = fine_gray(t, e, x)
     np.testing.assert_allclose(fit.coef, r[:2], rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(fit.se, r[2:], rtol=1e-6)
+
+
+def test_fine_gray_non_convergence_is_reported(tmp_path: Path) -> None:
+    # a covariate that is 1 exactly for the failures of interest: the estimate runs to infinity
+    d = load("ties")
+    d = d.assign(sep=(d.event == 1).astype(float))
+    with pytest.warns(ConvergenceWarning):
+        fit = fit_fine_gray(d, time="time", event="event", covariates=["sep"], max_iter=8)
+    assert not fit.converged
+    src = tmp_path / "sep.csv"
+    d.to_csv(src, index=False)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "fit",
+            "finegray",
+            "--data",
+            str(src),
+            "--time",
+            "time",
+            "--event",
+            "event",
+            "--covariates",
+            "sep,x1",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    summary = json.loads((out / "fit.json").read_text())
+    assert summary["converged"] is False
+    assert any("did not converge" in w for w in summary["warnings"])

@@ -20,6 +20,7 @@ Times are in any unit (days in reawaken); ``G`` is evaluated just before each ti
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,6 +208,28 @@ def _sandwich_middle(design: _Design, parts: dict[str, np.ndarray]) -> np.ndarra
     return total.T @ total
 
 
+def diverging_terms(
+    loglik_at: Callable[[np.ndarray], float], beta: np.ndarray, loglik: float, terms: list[str]
+) -> list[str]:
+    """Terms whose estimate runs off to infinity although the Newton steps became small.
+
+    When the likelihood is monotone in a coefficient (e.g. a covariate that separates the
+    failures), Newton-Raphson creeps out until the score vanishes in floating point. A large
+    coefficient (|b| > 5 on the log scale) whose doubling does not lower the log-likelihood is
+    reported; at a finite maximum doubling it lowers the log-likelihood by far more.
+    """
+    out = []
+    for j, term in enumerate(terms):
+        if abs(beta[j]) <= 5.0:
+            continue
+        pushed = beta.copy()
+        pushed[j] *= 2.0
+        value = loglik_at(pushed)
+        if np.isfinite(value) and value >= loglik - 1e-6 * max(1.0, abs(loglik)):
+            out.append(term)
+    return out
+
+
 def fine_gray(
     time: np.ndarray,
     event: np.ndarray,
@@ -269,8 +292,17 @@ def fine_gray(
         if np.max(np.abs(step)) < tol:
             converged = True
             break
+    if converged:
+        infinite = diverging_terms(lambda b: _loglik(design, b), beta, loglik, terms)
+        if infinite:
+            converged = False
+            notes.append(
+                f"coefficient may be infinite (monotone likelihood): {', '.join(infinite)}"
+            )
     if not converged:
         msg = f"Fine-Gray fit did not converge in {iterations} iterations"
+        if notes:
+            msg += f": {notes[-1]}"
         notes.append(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     hinv = np.linalg.inv(info)

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reawaken.epi.finegray import diverging_terms
 from reawaken.epi.tables import estimates_table
 from reawaken.errors import ConvergenceWarning, InputError
 
@@ -460,8 +461,19 @@ def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 5
         if np.max(np.abs(step)) < tol:
             converged = True
             break
+    if converged:
+        infinite = diverging_terms(
+            lambda b: _conditional_fit(x, y, offset, starts, b)[0], beta, loglik, series.terms
+        )
+        if infinite:
+            converged = False
+            notes.append(
+                f"coefficient may be infinite (monotone likelihood): {', '.join(infinite)}"
+            )
     if not converged:
         msg = f"SCCS fit did not converge in {iterations} iterations"
+        if notes:
+            msg += f": {notes[-1]}"
         notes.append(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     return SCCSFit(
