@@ -2,9 +2,9 @@
 
 Synthetic counting-process cohort: ``--n`` people followed for up to 365 days (whole days, so
 there are tied event times; Efron ties), covariates age (standardised), sex, and a
-time-varying infection indicator; 90% are infected on a day drawn from 1-199, about 60% during follow-up, which splits their
-follow-up in two (about 1.6 intervals per person). True log hazard ratios: age 0.3, sex -0.2,
-infected 0.37 (HR 1.44, Flatiron Health, as an illustration only).
+time-varying infection indicator; 90% are infected on a day drawn from 1-199, about 60% during
+follow-up, which splits their follow-up in two (about 1.6 intervals per person). True log
+hazard ratios: age 0.3, sex -0.2, infected 0.37 (HR 1.44, Flatiron Health, as an illustration only).
 
 Measured, side by side in one run:
 
@@ -63,29 +63,46 @@ def synthetic_cohort(n: int, seed: int) -> pd.DataFrame:
     h0 = base * np.exp(lin)
     h1 = h0 * np.exp(TRUE_LOG_HR[2])
     t_before = e / h0
-    t_event = np.where(t_before <= infection_day, t_before,
-                       infection_day + (e - h0 * infection_day) / h1)
+    t_event = np.where(
+        t_before <= infection_day, t_before, infection_day + (e - h0 * infection_day) / h1
+    )
     t_event = np.ceil(t_event)
     censor = rng.integers(30, 366, size=n).astype(float)
     stop = np.minimum(t_event, censor)
     event = (t_event <= censor).astype(np.int64)
     split = infection_day < stop
     ids = np.arange(n)
-    first = pd.DataFrame({"id": ids, "start": 0.0,
-                          "stop": np.where(split, infection_day, stop),
-                          "event": np.where(split, 0, event), "age": age, "sex": sex,
-                          "infected": 0.0})
-    second = pd.DataFrame({"id": ids[split], "start": infection_day[split].astype(float),
-                           "stop": stop[split], "event": event[split], "age": age[split],
-                           "sex": sex[split], "infected": 1.0})
+    first = pd.DataFrame(
+        {
+            "id": ids,
+            "start": 0.0,
+            "stop": np.where(split, infection_day, stop),
+            "event": np.where(split, 0, event),
+            "age": age,
+            "sex": sex,
+            "infected": 0.0,
+        }
+    )
+    second = pd.DataFrame(
+        {
+            "id": ids[split],
+            "start": infection_day[split].astype(float),
+            "stop": stop[split],
+            "event": event[split],
+            "age": age[split],
+            "sex": sex[split],
+            "infected": 1.0,
+        }
+    )
     return pd.concat([first, second], ignore_index=True)
 
 
 def timed_command(cmd: list[str]) -> tuple[float, float, str]:
     """Wall seconds, peak memory (GB) and stdout of a subprocess, via /usr/bin/time."""
     t0 = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", *cmd], capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "MAXRSS %M", *cmd], capture_output=True, text=True, check=True
+    )
     wall = time.perf_counter() - t0
     rss = float(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024**2
     return wall, rss, proc.stdout
@@ -113,8 +130,10 @@ def main() -> None:
         t0 = time.perf_counter()
         ours = fit_cox(data, start="start", stop="stop", event="event", covariates=COVARIATES)
         times["reawaken"] = time.perf_counter() - t0
-        print(f"reawaken fit_cox     {times['reawaken']:8.2f} s  iterations {ours.iterations}"
-              f"  coef {np.round(ours.coef, 4)}")
+        print(
+            f"reawaken fit_cox     {times['reawaken']:8.2f} s  iterations {ours.iterations}"
+            f"  coef {np.round(ours.coef, 4)}"
+        )
 
         if has_r:
             script = workdir / f"fit_{n}.R"
@@ -125,31 +144,45 @@ def main() -> None:
             coef_r = np.array([float(v) for v in re.findall(r"coef (\S+)", out)])
             times["R coxph"] = fit_r
             diff = np.max(np.abs(ours.coef - coef_r) / np.abs(coef_r))
-            print(f"R coxph              {fit_r:8.2f} s  iterations {iter_r}"
-                  f"  max rel. coef difference {diff:.1e}")
+            print(
+                f"R coxph              {fit_r:8.2f} s  iterations {iter_r}"
+                f"  max rel. coef difference {diff:.1e}"
+            )
 
         if "statsmodels" in peers and not args.skip_statsmodels:
             from statsmodels.duration.hazard_regression import PHReg
 
             t0 = time.perf_counter()
-            model = PHReg(data["stop"].to_numpy(), data[COVARIATES].to_numpy(),
-                          status=data["event"].to_numpy(), entry=data["start"].to_numpy(),
-                          ties="efron")
+            model = PHReg(
+                data["stop"].to_numpy(),
+                data[COVARIATES].to_numpy(),
+                status=data["event"].to_numpy(),
+                entry=data["start"].to_numpy(),
+                ties="efron",
+            )
             sm = model.fit()
             times["statsmodels"] = time.perf_counter() - t0
-            print(f"statsmodels PHReg    {times['statsmodels']:8.2f} s  coef "
-                  f"{np.round(sm.params, 4)}")
+            print(
+                f"statsmodels PHReg    {times['statsmodels']:8.2f} s  coef {np.round(sm.params, 4)}"
+            )
 
         if "lifelines" in peers and not args.skip_lifelines:
             from lifelines import CoxTimeVaryingFitter
 
             t0 = time.perf_counter()
             ctv = CoxTimeVaryingFitter()
-            ctv.fit(data[["id", "start", "stop", "event", *COVARIATES]], id_col="id",
-                    start_col="start", stop_col="stop", event_col="event")
+            ctv.fit(
+                data[["id", "start", "stop", "event", *COVARIATES]],
+                id_col="id",
+                start_col="start",
+                stop_col="stop",
+                event_col="event",
+            )
             times["lifelines"] = time.perf_counter() - t0
-            print(f"lifelines CTV        {times['lifelines']:8.2f} s  coef "
-                  f"{np.round(ctv.params_.to_numpy(), 4)}")
+            print(
+                f"lifelines CTV        {times['lifelines']:8.2f} s  coef "
+                f"{np.round(ctv.params_.to_numpy(), 4)}"
+            )
 
         for peer, seconds in times.items():
             if peer != "reawaken":
@@ -157,14 +190,31 @@ def main() -> None:
 
         if n == args.n:
             out = workdir / "out"
-            cmd = [sys.executable, "-m", "reawaken.cli", "fit", "cox", "--data", str(csv),
-                   "--start", "start", "--stop", "stop", "--event", "event",
-                   "--covariates", ",".join(COVARIATES), "--out", str(out)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "reawaken.cli",
+                "fit",
+                "cox",
+                "--data",
+                str(csv),
+                "--start",
+                "start",
+                "--stop",
+                "stop",
+                "--event",
+                "event",
+                "--covariates",
+                ",".join(COVARIATES),
+                "--out",
+                str(out),
+            ]
             wall, rss, _ = timed_command(cmd)
             print(f"whole command: reawaken fit cox {wall:8.2f} s  peak memory {rss:.2f} GB")
             if has_r:
-                print(f"whole command: Rscript          {wall_r:8.2f} s  peak memory "
-                      f"{rss_r:.2f} GB")
+                print(
+                    f"whole command: Rscript          {wall_r:8.2f} s  peak memory {rss_r:.2f} GB"
+                )
                 print(f"  whole-command ratio R / reawaken = {wall_r / wall:.1f}x")
     shutil.rmtree(workdir, ignore_errors=True)
 

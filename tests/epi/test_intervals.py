@@ -249,7 +249,7 @@ def test_bad_input_is_named():
         parse_windows("0-30,20-40")
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(
     exits=st.lists(st.integers(1, 500), min_size=1, max_size=6),
     infections=st.lists(
