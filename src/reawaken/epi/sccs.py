@@ -274,7 +274,8 @@ def split_case_series(
     cd = np.clip(cd, case_sta[cc] - 1, case_end[cc])
     base = int(case_sta.min()) - 1
     width = int(case_end.max()) - base + 1
-    keys = np.unique(cc.astype(np.int64) * width + (cd - base))
+    keys = np.sort(cc.astype(np.int64) * width + (cd - base))
+    keys = keys[np.append(True, keys[1:] != keys[:-1])]
     kc = keys // width
     kd = keys % width + base
     same = kc[1:] == kc[:-1]
@@ -396,19 +397,29 @@ class SCCSFit:
         }
 
 
+def _segment_sums(values: np.ndarray, seg: np.ndarray, nseg: int) -> np.ndarray:
+    """Sums of ``values`` (n,) or (n, p) over contiguous segments labelled ``seg``."""
+    if values.ndim == 1:
+        return np.bincount(seg, weights=values, minlength=nseg)
+    return np.column_stack(
+        [np.bincount(seg, weights=values[:, j], minlength=nseg) for j in range(values.shape[1])]
+    )
+
+
 def _conditional_fit(
     x: np.ndarray, y: np.ndarray, offset: np.ndarray, starts: np.ndarray, beta: np.ndarray
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Conditional (multinomial) log-likelihood, score and information for cases at ``starts``."""
     eta = x @ beta + offset
-    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, eta.size)))
+    nseg = starts.size
+    seg = np.repeat(np.arange(nseg), np.diff(np.append(starts, eta.size)))
     top = np.maximum.reduceat(eta, starts)
     w = np.exp(eta - top[seg])
-    total = np.add.reduceat(w, starts)
+    total = _segment_sums(w, seg, nseg)
     p = w / total[seg]
-    n_case = np.add.reduceat(y, starts)
+    n_case = _segment_sums(y, seg, nseg)
     loglik = float(y @ eta - n_case @ (np.log(total) + top))
-    xbar = np.add.reduceat(p[:, None] * x, starts, axis=0)
+    xbar = _segment_sums(p[:, None] * x, seg, nseg)
     score = x.T @ y - n_case @ xbar
     info = (x * (n_case[seg] * p)[:, None]).T @ x - (xbar * n_case[:, None]).T @ xbar
     return loglik, score, info
