@@ -183,13 +183,22 @@ class Issues:
                 file=rec.get("_file"),
                 row=_as_int(rec.get("_row")),
                 column=rec.get("_column"),
-                person_id=None if rec.get("person_id") is None else str(rec.get("person_id")),
+                person_id=_person_of(rec),
             )
         return frame.loc[~bad]
 
     def frame(self) -> pd.DataFrame:
         """The quarantine rows as a DataFrame with :data:`QUARANTINE_COLUMNS`."""
         return pd.DataFrame(self.rows, columns=QUARANTINE_COLUMNS)
+
+
+def _person_of(rec: dict) -> str | None:
+    """The person a source row belongs to, under its canonical or source column name."""
+    for key in ("person_id", "eid", "PatientID"):
+        value = rec.get(key)
+        if value is not None and value == value:
+            return str(value)
+    return None
 
 
 def _show(value: object) -> str:
