@@ -175,6 +175,8 @@ class Issues:
         in braces (replaced by its value in that row).
         """
         bad = np.asarray(bad, dtype=bool)
+        if not bad.any():
+            return frame
         for rec in frame.loc[bad].to_dict("records"):
             text = reason.format(**{k: _show(v) for k, v in rec.items() if isinstance(k, str)})
             self.report(
