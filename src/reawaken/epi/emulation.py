@@ -1,0 +1,559 @@
+"""Target-trial emulation of infection: sequential trials, matching, IPCW and risks.
+
+The target trial: among people at risk on a calendar day and not yet infected, compare "infected
+today" with "not infected (yet)", and follow both for the outcome (Hernan & Robins, "Using big
+data to emulate a target trial when a randomized trial is not available", Am J Epidemiol
+183:758-764, 2016; the sequential-trial design of Hernan et al., Epidemiology 19:766-779, 2008;
+matched as in Dagan et al., "BNT162b2 mRNA Covid-19 vaccine in a nationwide mass vaccination
+setting", NEJM 384:1412-1423, 2021).
+
+Design, on integer calendar days (days since 1970-01-01 or dates):
+
+- **Trials**: one per calendar month (or per block of ``trial_days`` days). Each person whose
+  first infection falls on day ``d`` within their at-risk period is a case of that month's trial,
+  with time zero ``d``. Persons infected before their at-risk period starts are left out.
+- **Matching**: each case gets up to ``controls_per_case`` controls drawn without replacement
+  (seeded) among persons with the same values of every ``match_on`` covariate (exact matching,
+  e.g. stage and age band) who are at risk on day ``d`` (``entry <= d <= exit``) and not infected
+  on or before ``d``. A person can be a control in several trials and later a case. Each control
+  carries a matching weight ``1 / (controls of its case)`` so that every matched set weighs as
+  much in the control arm as its case in the infected arm (the infected arm's covariate mix).
+- **Follow-up**: day ``d`` is day 1; ``time`` is the last day observed counted from ``d``; an
+  outcome (status 1) or a competing event (status 2, death) ends follow-up; follow-up stops at
+  ``horizon`` days. A control who is infected on day ``i`` is censored at ``i - d`` (its last
+  uninfected day): it no longer follows its arm's strategy.
+- **Inverse probability of censoring weights** for that artificial censoring: controls'
+  follow-up is cut into intervals of ``interval_days``; a pooled logistic model of the
+  probability of being infected in an interval, given having been followed uncensored to its
+  start, has categorical terms for the interval, the calendar month of its start (the epidemic
+  waves) and each ``match_on`` covariate (denominator), and for the interval only (numerator of
+  the stabilised weight; Robins, Hernan & Brumback, Epidemiology 11:550-560, 2000; Cole &
+  Hernan, Am J Epidemiol 168:656-664, 2008). The weight in interval ``j`` is
+  ``prod_{l<j} (1 - pn_l) / (1 - pd_l)`` times the half-interval factor
+  ``((1 - pn_j) / (1 - pd_j)) ** 0.5`` (constant within the interval, centred on it). Cases are
+  not artificially censored and weigh 1. The logistic model is fitted by Newton-Raphson on the
+  table of distinct covariate patterns, with a small ridge penalty (``1e-4`` on every
+  non-intercept coefficient) so that a calendar month without any infection gives a finite
+  coefficient.
+- **Risks**: weighted Aalen-Johansen cumulative incidence of the outcome with the competing
+  event, per arm (the weighted Kaplan-Meier when there is none); risk difference and ratio at
+  91, 183 and 365 days (3, 6 and 12 months of 365.25 / 12 days, rounded).
+- **Confidence intervals**: percentile bootstrap resampling persons (a person's rows in every
+  trial, as case and as control, move together), refitting the censoring weights in each
+  replicate; the matching is kept fixed (Austin & Small, Stat Med 33:4306-4319, 2014, discuss
+  bootstrap after matching).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from reawaken.errors import InputError
+
+RISK_DAYS: tuple[int, ...] = (91, 183, 365)
+"""3, 6 and 12 months in days (1 month = 365.25 / 12 days, rounded)."""
+
+MATCHED_COLUMNS = [
+    "trial",
+    "set",
+    "arm",
+    "id",
+    "time_zero",
+    "time",
+    "status",
+    "switched",
+    "mweight",
+]
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Integer-valued day numbers (days since 1970-01-01) from dates or numbers; NaN if missing."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(dtype=float)
+    dates = pd.to_datetime(values, errors="coerce")
+    return ((dates - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+
+
+def _trial_index(day: np.ndarray, trial_days: int | None) -> np.ndarray:
+    """Calendar month (months since 1970-01) or block of ``trial_days`` days of each day."""
+    if trial_days is None:
+        months = day.astype("int64").astype("datetime64[D]").astype("datetime64[M]")
+        return months.astype(np.int64)
+    return np.floor_divide(day.astype(np.int64), int(trial_days))
+
+
+def _check_persons(
+    persons: pd.DataFrame, columns: Sequence[str], match_on: Sequence[str]
+) -> dict[str, np.ndarray]:
+    id_, entry, exit_, event, infection = columns
+    for col in [*columns, *match_on]:
+        if col not in persons.columns:
+            raise InputError(f"no column {col!r} in the person table", column=col)
+    if len(persons) == 0:
+        raise InputError("no persons")
+    out = {
+        "entry": _days(persons[entry]),
+        "exit": _days(persons[exit_]),
+        "infection": _days(persons[infection]),
+    }
+    for name, col in (("entry", entry), ("exit", exit_)):
+        bad = ~np.isfinite(out[name])
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 1
+            raise InputError(f"missing {name} day", row=row, column=col)
+    bad = out["exit"] < out["entry"]
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        raise InputError("exit before entry", row=row, column=exit_)
+    status = pd.to_numeric(persons[event], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isin(status, (0.0, 1.0, 2.0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        raise InputError(
+            "event must be 0 (censored), 1 (outcome) or 2 (competing)", row=row, column=event
+        )
+    if persons[id_].duplicated().any():
+        row = int(np.flatnonzero(persons[id_].duplicated().to_numpy())[0]) + 1
+        raise InputError("person id repeated", row=row, column=id_)
+    for col in match_on:
+        missing = persons[col].isna().to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0]) + 1
+            raise InputError("missing value of a matching covariate", row=row, column=col)
+    out["status"] = status.astype(np.int64)
+    return out
+
+
+def match_trials(
+    persons: pd.DataFrame,
+    *,
+    id: str = "id",
+    entry: str = "entry",
+    exit: str = "exit",
+    event: str = "event",
+    infection: str = "infection",
+    match_on: Sequence[str] = (),
+    controls_per_case: int = 5,
+    trial_days: int | None = None,
+    horizon: int = 365,
+    seed: int,
+) -> pd.DataFrame:
+    """Build the matched sequential trials from one row per person.
+
+    ``persons``: ``id``; ``entry`` and ``exit``, the first and last day at risk (integer day
+    numbers or dates); ``event``, what ends follow-up on ``exit`` (0 censored, 1 outcome,
+    2 competing event); ``infection``, the day of the first infection (missing if none); and the
+    ``match_on`` covariates (categorical). ``trial_days=None`` makes one trial per calendar
+    month. Returns one row per trial member with columns ``trial`` (month as ``YYYY-MM`` or block
+    start day), ``set`` (matched set = case number), ``arm`` (1 infected, 0 control), ``id``,
+    ``time_zero`` (day), ``time`` (days followed, day ``time_zero`` is day 1), ``status``
+    (0 censored, 1 outcome, 2 competing), ``switched`` (1 if a control was censored because it
+    got infected), ``mweight`` (matching weight) and the ``match_on`` columns.
+    """
+    if controls_per_case < 1:
+        raise InputError(f"controls per case must be at least 1, got {controls_per_case}")
+    if horizon < 1:
+        raise InputError(f"horizon must be at least 1 day, got {horizon}")
+    match_on = list(match_on)
+    arr = _check_persons(persons, (id, entry, exit, event, infection), match_on)
+    ent, ext, inf, status = arr["entry"], arr["exit"], arr["infection"], arr["status"]
+    n = len(persons)
+    stratum = (
+        pd.factorize(persons[match_on].astype(str).agg("\x1f".join, axis=1))[0]
+        if match_on
+        else np.zeros(n, dtype=np.int64)
+    )
+    never = np.where(np.isfinite(inf), inf, np.inf)
+    is_case = np.isfinite(inf) & (inf >= ent) & (inf <= ext)
+    case_idx = np.flatnonzero(is_case)
+    case_idx = case_idx[np.lexsort((case_idx, inf[case_idx]))]
+    rng = np.random.default_rng(seed)
+    by_stratum = {s: np.flatnonzero(stratum == s) for s in np.unique(stratum)}
+    sets, members = [], []
+    for c in case_idx:
+        d = inf[c]
+        pool = by_stratum[stratum[c]]
+        ok = pool[(ent[pool] <= d) & (ext[pool] >= d) & (never[pool] > d)]
+        if ok.size == 0:
+            continue
+        chosen = rng.choice(ok, size=min(controls_per_case, ok.size), replace=False)
+        sets.append(c)
+        members.append(np.sort(chosen))
+    if not sets:
+        raise InputError("no infected person has an eligible control: nothing to emulate")
+    set_case = np.asarray(sets)
+    n_ctrl = np.array([m.size for m in members])
+    rows = np.concatenate([set_case, np.concatenate(members)])
+    set_no = np.concatenate([np.arange(len(sets)), np.repeat(np.arange(len(sets)), n_ctrl)])
+    arm = np.concatenate([np.ones(len(sets), np.int64), np.zeros(n_ctrl.sum(), np.int64)])
+    t0 = inf[set_case][set_no]
+    # follow-up: last observed day counted from time zero (day 1), ended by exit, by a control's
+    # own infection (censored on its last uninfected day) or by the horizon
+    switch_day = np.where(arm == 0, never[rows], np.inf)
+    last = np.minimum(ext[rows], switch_day - 1)
+    time = last - t0 + 1
+    st = np.where(ext[rows] <= last, status[rows], 0)
+    switched = (arm == 0) & (switch_day - 1 < ext[rows])
+    beyond = time > horizon
+    st = np.where(beyond, 0, st)
+    switched = switched & ~beyond
+    time = np.minimum(time, horizon)
+    mweight = np.where(arm == 1, 1.0, 1.0 / n_ctrl[set_no])
+    trial = _trial_index(t0, trial_days)
+    if trial_days is None:
+        label = trial.astype("datetime64[M]").astype(str)
+    else:
+        label = (trial * int(trial_days)).astype(str)
+    out = pd.DataFrame(
+        {
+            "trial": label,
+            "set": set_no,
+            "arm": arm,
+            "id": persons[id].to_numpy()[rows],
+            "time_zero": t0.astype(np.int64),
+            "time": time.astype(np.int64),
+            "status": st.astype(np.int64),
+            "switched": switched.astype(np.int64),
+            "mweight": mweight,
+        }
+    )
+    for col in match_on:
+        out[col] = persons[col].to_numpy()[rows]
+    out.attrs["cases_without_controls"] = int(case_idx.size - len(sets))
+    return out.sort_values(["set", "arm", "id"], ascending=[True, False, True], kind="stable")
+
+
+# ----- pooled logistic censoring model ------------------------------------------------------
+
+
+def fit_logistic(
+    x: np.ndarray,
+    events: np.ndarray,
+    trials: np.ndarray,
+    *,
+    ridge: float = 1e-4,
+    max_iter: int = 50,
+    tol: float = 1e-9,
+) -> np.ndarray:
+    """Binomial logistic regression on grouped data (``events`` of ``trials`` per row of ``x``).
+
+    Newton-Raphson with step halving on the penalised log-likelihood
+    ``sum(y * eta - m * log(1 + exp(eta))) - ridge / 2 * |beta[1:]|^2`` (column 0 of ``x`` is
+    the intercept, not penalised). Rows with ``trials == 0`` are ignored. Returns ``beta``.
+    """
+    keep = trials > 0
+    x, y, m = x[keep], events[keep].astype(float), trials[keep].astype(float)
+    p = x.shape[1]
+    pen = np.full(p, ridge)
+    pen[0] = 0.0
+    beta = np.zeros(p)
+    rate = y.sum() / max(m.sum(), 1e-300)
+    beta[0] = np.log(max(rate, 1e-12) / max(1 - rate, 1e-12))
+
+    def objective(b: np.ndarray) -> float:
+        eta = x @ b
+        return float(y @ eta - m @ np.logaddexp(0.0, eta) - 0.5 * pen @ (b * b))
+
+    value = objective(beta)
+    for _ in range(max_iter):
+        eta = x @ beta
+        prob = 1.0 / (1.0 + np.exp(-eta))
+        score = x.T @ (y - m * prob) - pen * beta
+        # einsum, not a BLAS product: small matrices, and threaded BLAS stalls on busy machines
+        info = np.einsum("ni,nj->ij", x * (m * prob * (1 - prob))[:, None], x) + np.diag(pen)
+        info[np.diag_indices(p)] += 1e-12
+        step = np.linalg.solve(info, score)
+        for _ in range(40):
+            new_value = objective(beta + step)
+            if new_value >= value - 1e-12 * abs(value):
+                break
+            step = step / 2.0
+        beta = beta + step
+        done = abs(new_value - value) < tol * (abs(value) + tol)
+        value = new_value
+        if done or np.max(np.abs(step)) < tol:
+            break
+    return beta
+
+
+def _design(factors: list[np.ndarray]) -> np.ndarray:
+    """Intercept plus treatment-coded indicators (first level = reference) of integer factors."""
+    cols = [np.ones(len(factors[0]) if factors else 0)]
+    for f in factors:
+        for level in range(1, int(f.max()) + 1 if f.size else 1):
+            cols.append((f == level).astype(float))
+    return np.column_stack(cols)
+
+
+@dataclass
+class _CensoringRows:
+    """Control follow-up cut into intervals: one row per (control row, interval)."""
+
+    row: np.ndarray  # index into the matched table
+    interval: np.ndarray  # j = 0, 1, ...
+    censored: np.ndarray  # 1 if the control was censored (infected) in this interval
+    pattern: np.ndarray  # covariate pattern (denominator model)
+    interval_code: np.ndarray  # numerator pattern
+    x_den: np.ndarray  # design of the distinct denominator patterns
+    x_num: np.ndarray  # design of the distinct numerator patterns
+
+
+def _censoring_rows(
+    matched: pd.DataFrame, interval_days: int, factors: Sequence[str]
+) -> _CensoringRows:
+    ctrl = np.flatnonzero(matched["arm"].to_numpy() == 0)
+    time = matched["time"].to_numpy()[ctrl]
+    n_int = (time + interval_days - 1) // interval_days  # intervals with some follow-up
+    row = np.repeat(ctrl, n_int)
+    start = np.repeat(np.cumsum(n_int) - n_int, n_int)
+    j = np.arange(row.size) - start
+    last = j == np.repeat(n_int - 1, n_int)
+    censored = (last & (matched["switched"].to_numpy()[row] == 1)).astype(np.int64)
+    day = matched["time_zero"].to_numpy()[row] + j * interval_days
+    month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    codes = [pd.factorize(j, sort=True)[0], pd.factorize(month, sort=True)[0]]
+    for col in factors:
+        codes.append(pd.factorize(matched[col].to_numpy()[row], sort=True)[0])
+    key = np.column_stack(codes)
+    uniq, pattern = np.unique(key, axis=0, return_inverse=True)
+    uniq_j, interval_code = np.unique(codes[0], return_inverse=True)
+    return _CensoringRows(
+        row=row,
+        interval=j,
+        censored=censored,
+        pattern=pattern.ravel(),
+        interval_code=interval_code.ravel(),
+        x_den=_design([uniq[:, k] for k in range(uniq.shape[1])]),
+        x_num=_design([uniq_j]),
+    )
+
+
+def _interval_weights(cr: _CensoringRows, freq: np.ndarray) -> np.ndarray:
+    """Stabilised IPC weight of each (control row, interval), given row frequencies ``freq``."""
+    f = freq[cr.row]
+    probs = []
+    for x, pat in ((cr.x_den, cr.pattern), (cr.x_num, cr.interval_code)):
+        k = x.shape[0]
+        ev = np.bincount(pat, weights=f * cr.censored, minlength=k)
+        tr = np.bincount(pat, weights=f, minlength=k)
+        beta = fit_logistic(x, ev, tr)
+        probs.append(1.0 / (1.0 + np.exp(-(x @ beta)))[pat])
+    p_den, p_num = probs
+    log_ratio = np.log1p(-p_num) - np.log1p(-p_den)
+    cum = np.cumsum(log_ratio)
+    starts = np.flatnonzero(cr.interval == 0)  # each control row's intervals are contiguous
+    before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
+    offset = np.repeat(before, np.diff(np.append(starts, cum.size)))
+    return np.exp(cum - offset - 0.5 * log_ratio)
+
+
+# ----- weighted cumulative incidence --------------------------------------------------------
+
+
+def _arm_curves(
+    time: np.ndarray,
+    status: np.ndarray,
+    at_risk_diff: np.ndarray,
+    event_weight: np.ndarray,
+    horizon: int,
+) -> np.ndarray:
+    """Weighted Aalen-Johansen CIF of cause 1 and 2 on days 1..horizon (shape (2, horizon)).
+
+    ``at_risk_diff`` is the weighted number at risk as a difference array over days
+    ``0..horizon+1``; ``event_weight`` is each row's weight on its last day. With no cause 2
+    this is one minus the weighted Kaplan-Meier.
+    """
+    at_risk = np.cumsum(at_risk_diff)[1 : horizon + 1]
+    d1 = np.bincount(time, weights=event_weight * (status == 1), minlength=horizon + 1)[1:]
+    d2 = np.bincount(time, weights=event_weight * (status == 2), minlength=horizon + 1)[1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h1 = np.where(at_risk > 0, d1 / at_risk, 0.0)
+        h2 = np.where(at_risk > 0, d2 / at_risk, 0.0)
+    surv = np.cumprod(np.clip(1.0 - h1 - h2, 0.0, 1.0))
+    before = np.concatenate(([1.0], surv[:-1]))
+    return np.vstack([np.cumsum(before * h1), np.cumsum(before * h2)])
+
+
+def _curves(
+    matched: pd.DataFrame,
+    cr: _CensoringRows | None,
+    freq: np.ndarray,
+    interval_days: int,
+    horizon: int,
+) -> np.ndarray:
+    """CIFs (arm 0/1, cause 1/2, day 1..horizon) with row frequencies ``freq``."""
+    time = matched["time"].to_numpy()
+    status = matched["status"].to_numpy()
+    arm = matched["arm"].to_numpy()
+    base_w = matched["mweight"].to_numpy() * freq
+    # rows without interval weights: constant weight on days 1..time
+    diff = np.zeros((2, horizon + 2))
+    event_w = base_w.copy()
+    plain = np.ones(len(matched), dtype=bool) if cr is None else arm == 1
+    for a in (0, 1):
+        sel = plain & (arm == a)
+        diff[a, 1] += base_w[sel].sum()
+        diff[a] -= np.bincount(time[sel] + 1, weights=base_w[sel], minlength=horizon + 2)
+    if cr is not None:
+        w = _interval_weights(cr, freq) * base_w[cr.row]
+        lo = cr.interval * interval_days + 1
+        hi = np.minimum((cr.interval + 1) * interval_days, time[cr.row])
+        diff[0] += np.bincount(lo, weights=w, minlength=horizon + 2)[: horizon + 2]
+        diff[0] -= np.bincount(hi + 1, weights=w, minlength=horizon + 2)[: horizon + 2]
+        last = np.r_[cr.row[1:] != cr.row[:-1], True]
+        event_w[cr.row[last]] = w[last]
+    out = np.empty((2, 2, horizon))
+    for a in (0, 1):
+        sel = arm == a
+        out[a] = _arm_curves(time[sel], status[sel], diff[a], event_w[sel], horizon)
+    return out
+
+
+@dataclass(frozen=True)
+class EmulationResult:
+    """Matched trials, curves per arm, risks with bootstrap CIs and the weights used."""
+
+    matched: pd.DataFrame
+    curves: pd.DataFrame  # arm, day, cif, ci_lower, ci_upper, competing
+    risks: pd.DataFrame  # day, risk_exposed, risk_unexposed, risk_difference, risk_ratio, CIs
+    weights: dict
+    seed: int
+    bootstrap: int
+    notes: list[str] = field(default_factory=list)
+
+
+def emulate(
+    persons: pd.DataFrame,
+    *,
+    id: str = "id",
+    entry: str = "entry",
+    exit: str = "exit",
+    event: str = "event",
+    infection: str = "infection",
+    match_on: Sequence[str] = (),
+    controls_per_case: int = 5,
+    trial_days: int | None = None,
+    horizon: int = 365,
+    interval_days: int = 30,
+    weighted: bool = True,
+    at: Sequence[int] = RISK_DAYS,
+    bootstrap: int = 200,
+    level: float = 0.95,
+    seed: int,
+) -> EmulationResult:
+    """Run the emulated sequential trials (see the module docstring) with a fixed ``seed``.
+
+    ``at`` are the days at which risks are compared (<= ``horizon``); ``bootstrap`` replicates
+    (0 for none) give percentile intervals at ``level``. ``weighted=False`` skips the censoring
+    weights (for comparison). The seed drives the matching and, through a derived stream, the
+    bootstrap.
+    """
+    if interval_days < 1:
+        raise InputError(f"interval length must be at least 1 day, got {interval_days}")
+    at = sorted(int(t) for t in at)
+    if any(t < 1 or t > horizon for t in at):
+        raise InputError(f"risk days {at} must lie in 1..horizon ({horizon})")
+    matched = match_trials(
+        persons,
+        id=id,
+        entry=entry,
+        exit=exit,
+        event=event,
+        infection=infection,
+        match_on=match_on,
+        controls_per_case=controls_per_case,
+        trial_days=trial_days,
+        horizon=horizon,
+        seed=seed,
+    ).reset_index(drop=True)
+    notes = []
+    if matched.attrs.get("cases_without_controls"):
+        notes.append(f"{matched.attrs['cases_without_controls']} cases had no eligible control")
+    cr = (
+        _censoring_rows(matched, interval_days, list(match_on))
+        if weighted and (matched["switched"] == 1).any()
+        else None
+    )
+    ones = np.ones(len(matched))
+    point = _curves(matched, cr, ones, interval_days, horizon)
+    weights = {"weighted": cr is not None}
+    if cr is not None:
+        w = _interval_weights(cr, ones)
+        weights.update(
+            mean=float(w.mean()),
+            min=float(w.min()),
+            max=float(w.max()),
+            p99=float(np.quantile(w, 0.99)),
+        )
+    person = pd.factorize(matched["id"])[0]
+    boot = np.empty((bootstrap, 2, 2, horizon))
+    rng = np.random.default_rng([seed, 2])
+    n_persons = int(person.max()) + 1
+    for b in range(bootstrap):
+        counts = rng.multinomial(n_persons, np.full(n_persons, 1.0 / n_persons))
+        boot[b] = _curves(matched, cr, counts[person].astype(float), interval_days, horizon)
+    alpha = (1.0 - level) / 2.0
+
+    def interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if bootstrap == 0:
+            nan = np.full(values.shape[1:], np.nan)
+            return nan, nan
+        if np.isnan(values).any():
+            return np.nanquantile(values, alpha, axis=0), np.nanquantile(values, 1 - alpha, axis=0)
+        return np.quantile(values, alpha, axis=0), np.quantile(values, 1 - alpha, axis=0)
+
+    days = np.arange(1, horizon + 1)
+    frames = []
+    for a in (1, 0):
+        lo, hi = interval(boot[:, a, 0])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "arm": "infected" if a == 1 else "not infected",
+                    "day": days,
+                    "cif": point[a, 0],
+                    "ci_lower": lo,
+                    "ci_upper": hi,
+                    "competing_cif": point[a, 1],
+                }
+            )
+        )
+    curves = pd.concat(frames, ignore_index=True)
+    idx = np.asarray(at) - 1
+    r1, r0 = point[1, 0, idx], point[0, 0, idx]
+    b1, b0 = boot[:, 1, 0][:, idx], boot[:, 0, 0][:, idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rr, brr = r1 / r0, b1 / b0
+    rd_lo, rd_hi = interval(b1 - b0)
+    rr_lo, rr_hi = interval(np.where(np.isfinite(brr), brr, np.nan))
+    lo1, hi1 = interval(b1)
+    lo0, hi0 = interval(b0)
+    risks = pd.DataFrame(
+        {
+            "day": at,
+            "risk_exposed": r1,
+            "risk_exposed_lower": lo1,
+            "risk_exposed_upper": hi1,
+            "risk_unexposed": r0,
+            "risk_unexposed_lower": lo0,
+            "risk_unexposed_upper": hi0,
+            "risk_difference": r1 - r0,
+            "rd_lower": rd_lo,
+            "rd_upper": rd_hi,
+            "risk_ratio": rr,
+            "rr_lower": rr_lo,
+            "rr_upper": rr_hi,
+        }
+    )
+    arm = matched["arm"].to_numpy()
+    time = matched["time"].to_numpy()
+    status = matched["status"].to_numpy()
+    for name, a in (("exposed", 1), ("unexposed", 0)):
+        hit = (arm == a) & (status == 1)
+        risks[f"events_{name}"] = [int((hit & (time <= t)).sum()) for t in at]
+        risks[f"persons_{name}"] = int((arm == a).sum())
+    return EmulationResult(matched, curves, risks, weights, seed, bootstrap, notes)
