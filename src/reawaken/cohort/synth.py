@@ -342,13 +342,11 @@ def _waves(people: pd.DataFrame, p: dict) -> list[tuple[str, int, int, float]]:
     return waves
 
 
-def _protected(
-    vac: pd.DataFrame, n: int, vaccine: str, lo: np.ndarray | int, hi: int
-) -> np.ndarray:
-    """Persons with a ``vaccine`` dose on a day in [lo, hi]."""
-    sel = vac[(vac["vaccine"] == vaccine) & (vac["day"] >= lo) & (vac["day"] <= hi)]
+def _protected(doses: tuple[np.ndarray, np.ndarray], n: int, lo: int, hi: int) -> np.ndarray:
+    """Persons with a dose (``doses`` = (person ids, days)) on a day in [lo, hi]."""
+    pids, days = doses
     out = np.zeros(n, dtype=bool)
-    out[sel["pid"].to_numpy()] = True
+    out[pids[(days >= lo) & (days <= hi)]] = True
     return out
 
 
@@ -358,16 +356,21 @@ def _infections(
     n = len(people)
     parts = []
     vp = p["vaccination"]
+    kind = vac["vaccine"].to_numpy()
+    doses = {
+        v: (vac["pid"].to_numpy()[kind == v], vac["day"].to_numpy()[kind == v])
+        for v in ("influenza", "sars-cov-2")
+    }
     for pathogen, peak, sd, attack in _waves(people, p):
         rate = -np.log1p(-attack)
         mult = np.ones(n)
         if pathogen == "influenza":
-            mult[_protected(vac, n, "influenza", peak - 120, peak - 14)] = (
+            mult[_protected(doses["influenza"], n, peak - 120, peak - 14)] = (
                 1 - vp["influenza"]["effectiveness"]
             )
         elif pathogen == "sars-cov-2":
             cv = vp["sars-cov-2"]
-            mult[_protected(vac, n, "sars-cov-2", peak - cv["protection_days"], peak - 14)] = (
+            mult[_protected(doses["sars-cov-2"], n, peak - cv["protection_days"], peak - 14)] = (
                 1 - cv["effectiveness"]
             )
         hit = rng.random(n) < -np.expm1(-rate * mult)

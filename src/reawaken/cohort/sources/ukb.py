@@ -47,6 +47,7 @@ from reawaken.cohort.sources.common import (
     require_columns,
     truncate_at,
 )
+from reawaken.errors import InputError
 
 _OLD_STYLE = re.compile(r"^(\d+)-(\d+)\.(\d+)$")
 _NO_INSTANCE = {"31", "34", "190", "191"}
@@ -131,7 +132,7 @@ def read_ukb(
     extract_dates = [start, death, lost, reg_dates]
     if not tests.empty:
         extract_dates.append(tests["infection_date"])
-    latest = max(pd.concat(extract_dates).dropna(), default=pd.NaT)
+    latest = pd.concat(extract_dates).max()  # NaT when the extract holds no date
     cut = pd.Timestamp(censor_date) if censor_date is not None else latest
     end = pd.concat([death, lost], axis=1).min(axis=1)
     reason = np.where(death.notna() & (death == end), "death", "lost")
@@ -199,15 +200,11 @@ def _registry(
     for i in instances:
         date_col, code_col = f"p40005_i{i}", f"p40006_i{i}"
         if code_col not in part:
-            report(
-                part.iloc[:1],
-                np.ones(min(1, len(part)), bool),
-                "registry date without code",
-                issues,
-                table="cancer_diagnosis",
+            raise InputError(
+                f"registry date column {date_col} without its code column",
+                file=part["_file"].iloc[0] if len(part) else None,
                 column=code_col,
             )
-            continue
         rows = part.loc[part[date_col].notna() | part[code_col].notna()]
         rows, dates = parse_dates(rows, date_col, issues, table="cancer_diagnosis", required=True)
         code = codes.normalise_code(as_text(rows[code_col]))
