@@ -1,0 +1,106 @@
+"""E-values: how strong unmeasured confounding would have to be to explain an estimate away.
+
+The E-value is the minimum strength of association, on the risk-ratio scale, that an unmeasured
+confounder would need to have with both the exposure and the outcome, conditional on the
+measured covariates, to fully explain away an observed exposure-outcome association
+(VanderWeele & Ding, "Sensitivity analysis in observational research: introducing the
+E-value", Ann Intern Med 167:268-274, 2017):
+
+- for a risk ratio ``RR > 1``: ``E = RR + sqrt(RR * (RR - 1))``; for ``RR < 1`` use ``1 / RR``;
+- for the confidence interval: the same formula applied to the limit closer to 1, and ``E = 1``
+  when the interval contains 1;
+- a hazard ratio or odds ratio is first turned into an approximate risk ratio: unchanged when
+  the outcome is rare (under about 15% by the end of follow-up); when it is common, ``sqrt(OR)``
+  for an odds ratio and ``(1 - 0.5 ** sqrt(HR)) / (1 - 0.5 ** sqrt(1 / HR))`` for a hazard ratio
+  (VanderWeele, "On a square-root transformation of the odds ratio for a common outcome",
+  Epidemiology 28:e58-e60, 2017; VanderWeele, Biometrics 76:746-752, 2020).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reawaken.errors import InputError
+
+MEASURES = ("RR", "HR", "OR")
+
+
+def _risk_ratio(value: np.ndarray, measure: str, rare: bool) -> np.ndarray:
+    if measure == "RR" or rare:
+        return value
+    if measure == "OR":
+        return np.sqrt(value)
+    return (1.0 - 0.5 ** np.sqrt(value)) / (1.0 - 0.5 ** np.sqrt(1.0 / value))
+
+
+def evalue_rr(rr) -> np.ndarray:
+    """E-value of risk ratio(s): ``RR + sqrt(RR (RR - 1))``, ``RR < 1`` flipped to ``1/RR``."""
+    rr = np.asarray(rr, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flipped = np.where(rr < 1.0, 1.0 / rr, rr)
+        return flipped + np.sqrt(flipped * (flipped - 1.0))
+
+
+@dataclass(frozen=True)
+class EValue:
+    """E-values of a point estimate and of its confidence interval (the limit nearer 1)."""
+
+    point: float
+    ci: float | None
+
+
+def evalue(
+    estimate: float,
+    lower: float | None = None,
+    upper: float | None = None,
+    *,
+    measure: str = "RR",
+    rare: bool = True,
+) -> EValue:
+    """E-value of a ratio estimate and its confidence limits (VanderWeele & Ding 2017).
+
+    ``measure`` is ``RR``, ``HR`` or ``OR``; ``rare`` says whether the outcome is rare (then a
+    hazard or odds ratio is taken as a risk ratio). Estimates must be positive and finite.
+    """
+    if measure not in MEASURES:
+        raise InputError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+    values = [v for v in (estimate, lower, upper) if v is not None]
+    if any(not np.isfinite(v) or v <= 0 for v in values):
+        raise InputError(f"ratios must be positive and finite, got {values}")
+    if lower is not None and upper is not None and not lower <= estimate <= upper:
+        raise InputError(f"estimate {estimate} is not inside its interval ({lower}, {upper})")
+    rr = float(_risk_ratio(np.asarray(estimate, float), measure, rare))
+    point = float(evalue_rr(rr))
+    ci = None
+    if lower is not None or upper is not None:
+        lo = None if lower is None else float(_risk_ratio(np.asarray(lower, float), measure, rare))
+        hi = None if upper is None else float(_risk_ratio(np.asarray(upper, float), measure, rare))
+        if rr >= 1.0:
+            ci = 1.0 if lo is None or lo <= 1.0 else float(evalue_rr(lo))
+        else:
+            ci = 1.0 if hi is None or hi >= 1.0 else float(evalue_rr(hi))
+    return EValue(point, ci)
+
+
+def add_evalues(
+    estimates: pd.DataFrame, *, measure: str = "HR", rare: bool = True, rows=None
+) -> pd.DataFrame:
+    """Add ``evalue`` and ``evalue_ci`` columns to a standard estimates table (``ratio``,
+    ``ci_lower``, ``ci_upper``); ``rows`` (a boolean mask) limits them to the main estimates.
+    Rows with a missing or non-positive ratio get NA."""
+    out = estimates.copy()
+    point = np.full(len(out), np.nan)
+    bound = np.full(len(out), np.nan)
+    mask = np.ones(len(out), bool) if rows is None else np.asarray(rows, bool)
+    for i in np.flatnonzero(mask):
+        r, lo, hi = (float(out[c].iloc[i]) for c in ("ratio", "ci_lower", "ci_upper"))
+        if not all(np.isfinite(v) and v > 0 for v in (r, lo, hi)) or not lo <= r <= hi:
+            continue
+        e = evalue(r, lo, hi, measure=measure, rare=rare)
+        point[i], bound[i] = e.point, e.ci
+    out["evalue"] = point
+    out["evalue_ci"] = bound
+    return out
