@@ -5,11 +5,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
-from cohort_helpers import SYNTHEA, rows
+from cohort_helpers import DATA, SYNTHEA, rows
 
 from reawaken.cohort.store import CohortStore
 
-pytestmark = pytest.mark.skipif(not SYNTHEA.exists(), reason="Synthea27Nj_5.4 not present")
+needs_synthea = pytest.mark.skipif(not SYNTHEA.exists(), reason="Synthea27Nj_5.4 not present")
 
 # Counts of the Synthea27Nj import (recorded from reawaken and checked by the queries below):
 # 28 persons, 804.84 person-years, 3 deaths (other causes), no cancer, 3 SARS-CoV-2 episodes.
@@ -48,6 +48,7 @@ def _independent_counts() -> dict:
     }
 
 
+@needs_synthea
 def test_synthea_counts(tmp_path):
     store = CohortStore(tmp_path / "c.duckdb")
     store.import_source("omop", SYNTHEA)
@@ -73,6 +74,7 @@ def test_synthea_counts(tmp_path):
     assert hidden["persons"] == 28 and hidden["infections"]["sars-cov-2"] is None
 
 
+@needs_synthea
 def test_duckdb_database_gives_the_same_cohort(tmp_path):
     db = tmp_path / "cdm.duckdb"
     con = duckdb.connect(str(db))
@@ -86,3 +88,39 @@ def test_duckdb_database_gives_the_same_cohort(tmp_path):
     b.import_source("omop", db)
     for table in ("person", "follow_up", "infection", "outcome"):
         assert rows(b.table(table)) == rows(a.table(table))
+
+
+def test_handwritten_extract_every_field(tmp_path):
+    store = CohortStore(tmp_path / "c.duckdb")
+    store.import_source("omop", DATA / "omop_small")
+    assert rows(store.person()) == [
+        ("1", 1950, "female"),
+        ("2", 1960, "male"),
+        ("3", 1970, "unknown"),
+    ]
+    assert rows(store.cancer_diagnosis()) == [
+        ("1", "2011-03-04", "breast", "C504", None, None, None, None),
+        ("3", "2016-05-05", "breast", None, None, None, None, None),  # oncology episode
+    ]
+    assert rows(store.follow_up()) == [
+        ("1", "2010-01-01", "2022-12-31", "end_of_data"),  # two observation periods
+        ("2", "2012-06-01", "2021-11-02", "death"),
+        ("3", "2015-01-01", "2021-12-31", "death"),
+    ]
+    assert rows(store.infection()) == [
+        ("1", "2018-01-20", "influenza", "diagnosis", True),  # inpatient visit
+        ("2", "2021-10-19", "sars-cov-2", "test", False),  # test + two diagnoses: one episode
+        ("3", "2019-02-02", "other-respiratory", "diagnosis", False),  # ICD-10 fallback J06.9
+        ("3", "2020-11-11", "rsv", "test", False),  # the 'Not detected' test is not an infection
+    ]
+    assert rows(store.vaccination()) == [
+        ("1", "2020-10-15", "influenza"),
+        ("2", "2021-03-01", "sars-cov-2"),
+        ("3", "2021-04-04", "sars-cov-2"),  # procedure_occurrence
+    ]
+    assert rows(store.outcome()) == [
+        ("1", "2019-05-05", "distant_metastasis", "lung", None),  # concept 254591
+        ("1", "2020-01-10", "distant_metastasis", "bone", None),  # ICD-10 fallback C79.51
+        ("2", "2021-11-02", "death", None, "covid"),
+        ("3", "2021-12-31", "death", None, "cancer"),
+    ]
