@@ -1,0 +1,94 @@
+"""Calibration of the DCC and IL-6 parameters to the study's claims (``reawaken calibrate``).
+
+Objective (log10 units): for each claim in :mod:`reawaken.model.claims`, the squared shortfall of
+its slack below a safety margin ``MARGIN`` (so the fit lands inside the claims, not on their
+edge), plus a weak ridge ``RIDGE * sum((log10 theta - log10 theta_prior)^2)`` towards the prior
+guesses ``PRIORS`` so that unconstrained directions stay at plausible magnitudes.
+
+Procedure: Nelder-Mead on log10 of the ``PRIORS`` parameters, started at the priors, on the
+deterministic ``mouse-lung`` protocol; everything else is fixed at its sourced or assumed value.
+The result is written to ``reawaken/model/data/calibration.json``, which the parameter sets read.
+Deterministic: the same code gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+from reawaken.io import write_text_atomic
+from reawaken.model.claims import CLAIMS
+from reawaken.model.protocols import MOUSE_LUNG
+from reawaken.simulate.experiment import run_protocol
+from reawaken.simulate.summary import summarise
+
+PRIORS: dict[str, float] = {
+    "awakening_max": 0.5,  # 1/day: awakening within days of the IL-6 peak
+    "awakening_ec50": 50.0,  # pg/mL: of the order of inflamed-lung IL-6
+    "return_to_dormancy": 0.3,  # 1/day
+    "dcc_proliferation": 1.0,  # 1/day: doubling in under a day at most
+    "cd8_kill_dcc": 2e-7,  # 1/(cell*day)
+    "cd4_shield_half": 1e3,  # cells
+    "il6_per_infected": 5e-3,  # pg/mL/(cell*day): peak lung IL-6 of 10^2-10^3 pg/mL
+    "il6_per_damaged": 2e-5,  # pg/mL/(cell*day)
+}
+MARGIN = math.log10(1.25)
+RIDGE = 1e-3
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    values: dict[str, float]
+    objective: float
+    evaluations: int
+    slacks: dict[str, float]
+
+
+def objective_terms(values: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """Penalty and per-claim slacks for one candidate."""
+    results = run_protocol(MOUSE_LUNG, overrides=values)
+    summary = summarise(results)
+    if (summary["status"] != "ok").any():
+        return 1e6, {}
+    slacks = {c.id: c.slack(summary) for c in CLAIMS}
+    penalty = sum(max(0.0, MARGIN - s) ** 2 if math.isfinite(s) else 1e3 for s in slacks.values())
+    ridge = sum(math.log10(values[k] / PRIORS[k]) ** 2 for k in PRIORS)
+    return penalty + RIDGE * ridge, slacks
+
+
+def calibrate(max_evaluations: int = 800) -> CalibrationResult:
+    names = list(PRIORS)
+    x0 = np.log10([PRIORS[k] for k in names])
+
+    def loss(x: np.ndarray) -> float:
+        return objective_terms(dict(zip(names, 10.0**x, strict=True)))[0]
+
+    fit = minimize(
+        loss,
+        x0,
+        method="Nelder-Mead",
+        options={"maxfev": max_evaluations, "xatol": 1e-4, "fatol": 1e-8, "adaptive": True},
+    )
+    values = {k: float(f"{v:.6g}") for k, v in zip(names, 10.0**fit.x, strict=True)}
+    objective, slacks = objective_terms(values)
+    return CalibrationResult(values, objective, int(fit.nfev), slacks)
+
+
+def write_calibration(result: CalibrationResult, path: Path) -> Path:
+    payload = {
+        "method": "Nelder-Mead on log10 parameters; see reawaken.model.calibration",
+        "objective": result.objective,
+        "evaluations": result.evaluations,
+        "values": result.values,
+        "claim_slack_log10": result.slacks,
+    }
+    return write_text_atomic(json.dumps(payload, indent=2) + "\n", path)
+
+
+def default_calibration_path() -> Path:
+    return Path(__file__).parent / "data" / "calibration.json"

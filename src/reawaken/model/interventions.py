@@ -1,0 +1,231 @@
+"""Interventions: small composable objects that change an animal's parameters or forcing.
+
+Each intervention maps ``(parameter values, Forcing)`` to new ones; a list of them is applied in
+order by :func:`apply_interventions`. Days count from the (first) infection at day 0; doses are
+in mg/kg. Impossible schedules (negative days, non-positive doses, more than ``MAX_EVENTS``
+doses or re-infections, efficacies outside [0, 1]) raise :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from reawaken.errors import InputError
+from reawaken.model.equations import MAX_EVENTS, Forcing, no_forcing
+
+Values = dict[str, float]
+
+
+def _day(value: float, what: str) -> float:
+    day = float(value)
+    if not math.isfinite(day) or day < 0:
+        raise InputError(f"{what}: day {value} must be a finite number >= 0")
+    return day
+
+
+def _fraction(value: float, what: str) -> float:
+    x = float(value)
+    if not 0.0 <= x <= 1.0:
+        raise InputError(f"{what}: {value} must be between 0 and 1")
+    return x
+
+
+def _append_events(
+    days: np.ndarray, amounts: np.ndarray, new: Sequence[tuple[float, float]], what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    used = int(np.count_nonzero(amounts))
+    if used + len(new) > MAX_EVENTS:
+        raise InputError(f"{what}: at most {MAX_EVENTS} events per arm, got {used + len(new)}")
+    days, amounts = days.copy(), amounts.copy()
+    for k, (day, amount) in enumerate(new):
+        days[used + k] = day
+        amounts[used + k] = amount
+    return days, amounts
+
+
+@dataclass(frozen=True)
+class NoInfection:
+    """Mock infection: no virus is given."""
+
+    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
+        return {**values, "virus_inoculum": 0.0}, forcing
+
+
+@dataclass(frozen=True)
+class IL6Knockout:
+    """IL-6-deficient host: no IL-6 is made, baseline included."""
+
+    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
+        return values, forcing._replace(il6_production_scale=np.float64(0.0))
+
+
+@dataclass(frozen=True)
+class AntiIL6:
+    """Anti-IL-6 antibody given i.p. as ``doses`` = ((day, mg/kg), ...)."""
+
+    doses: tuple[tuple[float, float], ...]
+
+    def __post_init__(self) -> None:
+        if not self.doses:
+            raise InputError("anti-IL-6: the dose schedule is empty")
+        days = [_day(d, "anti-IL-6 dose") for d, _ in self.doses]
+        for _, mg in self.doses:
+            if not (math.isfinite(float(mg)) and float(mg) > 0):
+                raise InputError(f"anti-IL-6: dose {mg} mg/kg must be a positive number")
+        if len(set(days)) != len(days):
+            raise InputError(f"anti-IL-6: two doses on the same day in {days}")
+
+    @classmethod
+    def every(cls, mg_per_kg: float, first_day: float, interval: float, n: int) -> AntiIL6:
+        """``n`` doses of ``mg_per_kg`` every ``interval`` days from ``first_day``."""
+        if interval <= 0 or n < 1:
+            raise InputError(f"anti-IL-6: need interval > 0 and n >= 1, got {interval}, {n}")
+        return cls(tuple((first_day + k * interval, mg_per_kg) for k in range(n)))
+
+    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
+        days, amounts = _append_events(
+            np.asarray(forcing.dose_days),
+            np.asarray(forcing.dose_mg_per_kg),
+            [(float(d), float(m)) for d, m in self.doses],
+            "anti-IL-6",
+        )
+        return values, forcing._replace(dose_days=days, dose_mg_per_kg=amounts)
+
+
+@dataclass(frozen=True)
+class CD4Depletion:
+    """Depleting anti-CD4 antibody from ``start_day`` on (given repeatedly, so lasting)."""
+
+    start_day: float = 0.0
+
+    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
+        start = _day(self.start_day, "CD4 depletion")
+        return values, forcing._replace(cd4_depletion_start=np.float64(start))
+
+
+@dataclass(frozen=True)
+class CD8Depletion:
+    """Depleting anti-CD8 antibody from ``start_day`` on (given repeatedly, so lasting)."""
+
+    start_day: float = 0.0
+
+    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
+        start = _day(self.start_day, "CD8 depletion")
+        return values, forcing._replace(cd8_depletion_start=np.float64(start))
+
+
+@dataclass(frozen=True)
+class Vaccination:
+    """Prior immunity from vaccination.
+
+    ``infectivity_reduction``: fraction by which effective infectivity falls (neutralising
+    antibody); ``clearance_factor``: multiplier on free-virus clearance (>= 1);
+    ``cd8_memory_factor``: multiplier on the CD8+ T cells present at infection (>= 1).
+    Defaults are assumptions of the order reported for influenza and SARS-CoV-2 vaccines.
+    """
+
+    infectivity_reduction: float = 0.6
+    clearance_factor: float = 2.0
+    cd8_memory_factor: float = 5.0
+
+    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
+        reduction = _fraction(self.infectivity_reduction, "vaccination infectivity_reduction")
+        for name, factor in (
+            ("clearance_factor", self.clearance_factor),
+            ("cd8_memory_factor", self.cd8_memory_factor),
+        ):
+            if not (math.isfinite(factor) and factor >= 1.0):
+                raise InputError(f"vaccination {name}: {factor} must be >= 1")
+        return {
+            **values,
+            "infectivity": values["infectivity"] * (1.0 - reduction),
+            "virus_clearance": values["virus_clearance"] * self.clearance_factor,
+            "cd8_0": values["cd8_0"] * self.cd8_memory_factor,
+        }, forcing
+
+
+@dataclass(frozen=True)
+class Antiviral:
+    """An antiviral blocking a fraction ``efficacy`` of virus production from ``start_day``."""
+
+    start_day: float
+    efficacy: float = 0.9
+
+    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
+        start = _day(self.start_day, "antiviral")
+        efficacy = _fraction(self.efficacy, "antiviral efficacy")
+        return values, forcing._replace(
+            antiviral_start=np.float64(start), antiviral_efficacy=np.float64(efficacy)
+        )
+
+
+@dataclass(frozen=True)
+class Reinfection:
+    """A second inoculation of ``inoculum`` TCID50/mL at ``day`` (> 0)."""
+
+    day: float
+    inoculum: float | None = None  # default: the parameter set's own inoculum
+
+    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
+        day = _day(self.day, "re-infection")
+        if day == 0:
+            raise InputError("re-infection: day must be after the first infection (day 0)")
+        amount = values["virus_inoculum"] if self.inoculum is None else float(self.inoculum)
+        if not (math.isfinite(amount) and amount > 0):
+            raise InputError(f"re-infection: inoculum {amount} must be a positive number")
+        days, amounts = _append_events(
+            np.asarray(forcing.reinfection_days),
+            np.asarray(forcing.reinfection_inoculum),
+            [(day, amount)],
+            "re-infection",
+        )
+        return values, forcing._replace(reinfection_days=days, reinfection_inoculum=amounts)
+
+
+Intervention = (
+    NoInfection
+    | IL6Knockout
+    | AntiIL6
+    | CD4Depletion
+    | CD8Depletion
+    | Vaccination
+    | Antiviral
+    | Reinfection
+)
+
+
+def apply_interventions(
+    values: Mapping[str, float], interventions: Iterable[Intervention]
+) -> tuple[Values, Forcing]:
+    """Apply interventions in order to parameter values, starting from an untreated forcing."""
+    out: Values = dict(values)
+    forcing = no_forcing()
+    for intervention in interventions:
+        out, forcing = intervention.apply(out, forcing)
+    return out, forcing
+
+
+def event_days(forcing: Forcing) -> list[float]:
+    """Days at which the forcing switches (for the solver's step control)."""
+    from reawaken.model.equations import INPUT_DURATION_D
+
+    days: set[float] = set()
+    for starts, amounts in (
+        (forcing.dose_days, forcing.dose_mg_per_kg),
+        (forcing.reinfection_days, forcing.reinfection_inoculum),
+    ):
+        for d, a in zip(np.asarray(starts), np.asarray(amounts), strict=True):
+            if a > 0:
+                days.update((float(d), float(d) + INPUT_DURATION_D))
+    for start in (
+        forcing.cd4_depletion_start,
+        forcing.cd8_depletion_start,
+        forcing.antiviral_start,
+    ):
+        if math.isfinite(float(start)):
+            days.add(float(start))
+    return sorted(days)
