@@ -289,27 +289,26 @@ def _people(n: int, like: str, p: dict, rng: np.random.Generator) -> pd.DataFram
 def _vaccinations(people: pd.DataFrame, p: dict, rng: np.random.Generator) -> pd.DataFrame:
     n = len(people)
     vp = p["vaccination"]
-    rows = []
+    pids, days, kinds = [], [], []
     fl = vp["influenza"]
-    first_year = (
-        int((EPOCH + int(people["entry"].min())).astype("datetime64[Y]").astype(int)) + 1970 - 1
-    )
-    last_year = (
-        int((EPOCH + int(people["horizon"].max())).astype("datetime64[Y]").astype(int)) + 1970
-    )
+    birth = people["birth"].to_numpy()
+    first_year = _year(int(people["entry"].min())) - 1
+    last_year = _year(int(people["horizon"].max()))
+    everyone = np.arange(n)
     for year in range(first_year, last_year + 1):
         start = day(f"{year}-{fl['start']}")
-        age = (start - people["birth"].to_numpy()) / 365.25
-        cover = np.where(age >= 65, fl["coverage_65_plus"], fl["coverage_under_65"])
+        cover = np.where(
+            (start - birth) / 365.25 >= 65, fl["coverage_65_plus"], fl["coverage_under_65"]
+        )
         hit = rng.random(n) < cover
         when = start + rng.integers(0, fl["spread_days"] + 1, n)
-        rows.append(
-            pd.DataFrame({"pid": people["pid"][hit], "day": when[hit], "vaccine": "influenza"})
-        )
+        pids.append(everyone[hit])
+        days.append(when[hit])
+        kinds.append(np.zeros(hit.sum(), dtype=np.int8))
     cv = vp["sars-cov-2"]
     dosed = rng.random(n) < cv["coverage"]
     lo, hi = day(cv["first_dose"][0]), day(cv["first_dose"][1])
-    age = people["entry"].to_numpy() - people["birth"].to_numpy()
+    age = people["entry"].to_numpy() - birth
     rank = np.argsort(np.argsort(-age)) / max(n - 1, 1)  # older people first
     first = lo + np.round(rank * (hi - lo)).astype(np.int64)
     second = first + cv["second_dose_gap_days"]
@@ -317,13 +316,20 @@ def _vaccinations(people: pd.DataFrame, p: dict, rng: np.random.Generator) -> pd
     blo, bhi = day(cv["booster"][0]), day(cv["booster"][1])
     third = rng.integers(blo, bhi + 1, n)
     for when, sel in ((first, dosed), (second, dosed), (third, dosed & boost)):
-        rows.append(
-            pd.DataFrame({"pid": people["pid"][sel], "day": when[sel], "vaccine": "sars-cov-2"})
-        )
-    vac = pd.concat(rows, ignore_index=True)
-    vac = vac.merge(people[["pid", "entry", "horizon"]], on="pid")
-    vac = vac[(vac["day"] >= vac["entry"]) & (vac["day"] <= vac["horizon"])]
-    return vac[["pid", "day", "vaccine"]].sort_values(["pid", "day"]).reset_index(drop=True)
+        pids.append(everyone[sel])
+        days.append(when[sel])
+        kinds.append(np.ones(sel.sum(), dtype=np.int8))
+    pid, dd, kind = np.concatenate(pids), np.concatenate(days), np.concatenate(kinds)
+    inside = (dd >= people["entry"].to_numpy()[pid]) & (dd <= people["horizon"].to_numpy()[pid])
+    pid, dd, kind = pid[inside], dd[inside], kind[inside]
+    order = np.lexsort((dd, pid))
+    vaccine = pd.Categorical.from_codes(kind[order], categories=["influenza", "sars-cov-2"])
+    return pd.DataFrame({"pid": pid[order], "day": dd[order], "vaccine": vaccine})
+
+
+def _year(d: int) -> int:
+    """Calendar year of day ``d`` (days since 1970-01-01)."""
+    return int((EPOCH + d).astype("datetime64[Y]").astype(int)) + 1970
 
 
 def _waves(people: pd.DataFrame, p: dict) -> list[tuple[str, int, int, float]]:
@@ -354,13 +360,14 @@ def _infections(
     people: pd.DataFrame, vac: pd.DataFrame, p: dict, rng: np.random.Generator
 ) -> pd.DataFrame:
     n = len(people)
-    parts = []
     vp = p["vaccination"]
-    kind = vac["vaccine"].to_numpy()
+    kind = np.asarray(pd.Categorical(vac["vaccine"], categories=["influenza", "sars-cov-2"]).codes)
     doses = {
-        v: (vac["pid"].to_numpy()[kind == v], vac["day"].to_numpy()[kind == v])
-        for v in ("influenza", "sars-cov-2")
+        v: (vac["pid"].to_numpy()[kind == k], vac["day"].to_numpy()[kind == k])
+        for k, v in enumerate(("influenza", "sars-cov-2"))
     }
+    pids, days, codes = [], [], []
+    everyone = np.arange(n)
     for pathogen, peak, sd, attack in _waves(people, p):
         rate = -np.log1p(-attack)
         mult = np.ones(n)
@@ -375,26 +382,31 @@ def _infections(
             )
         hit = rng.random(n) < -np.expm1(-rate * mult)
         when = peak + np.round(rng.normal(0.0, sd, n)).astype(np.int64)
-        parts.append(
-            pd.DataFrame(
-                {"pid": people["pid"].to_numpy()[hit], "day": when[hit], "pathogen": pathogen}
-            )
-        )
-    inf = pd.concat(parts, ignore_index=True)
-    inf = inf.merge(people[["pid", "entry", "horizon", "birth"]], on="pid")
-    inf = inf[(inf["day"] >= inf["entry"]) & (inf["day"] <= inf["horizon"])]
-    inf = inf.sort_values(["pid", "pathogen", "day"]).reset_index(drop=True)
+        pids.append(everyone[hit])
+        days.append(when[hit])
+        codes.append(np.full(hit.sum(), PATHOGENS.index(pathogen), dtype=np.int8))
+    pid, dd, code = np.concatenate(pids), np.concatenate(days), np.concatenate(codes)
+    inside = (dd >= people["entry"].to_numpy()[pid]) & (dd <= people["horizon"].to_numpy()[pid])
+    pid, dd, code = pid[inside], dd[inside], code[inside]
+    order = np.lexsort((dd, code, pid))
+    pid, dd, code = pid[order], dd[order], code[order]
     gap = p["immunity_days"]["value"]
     while True:
-        same = (inf["pid"].to_numpy()[1:] == inf["pid"].to_numpy()[:-1]) & (
-            inf["pathogen"].to_numpy()[1:] == inf["pathogen"].to_numpy()[:-1]
-        )
-        close = np.concatenate([[False], same & (np.diff(inf["day"].to_numpy()) <= gap)])
+        same = (pid[1:] == pid[:-1]) & (code[1:] == code[:-1])
+        close = np.concatenate([[False], same & (np.diff(dd) <= gap)])
         prev_close = np.concatenate([[False], close[:-1]])
         drop = close & ~prev_close  # drop the later of a close pair; chains resolve next round
         if not drop.any():
             break
-        inf = inf[~drop].reset_index(drop=True)
+        pid, dd, code = pid[~drop], dd[~drop], code[~drop]
+    inf = pd.DataFrame(
+        {
+            "pid": pid,
+            "day": dd,
+            "pathogen": pd.Categorical.from_codes(code, categories=list(PATHOGENS)).astype(object),
+            "birth": people["birth"].to_numpy()[pid],
+        }
+    )
     h = p["hospitalisation"]
     age = (inf["day"].to_numpy() - inf["birth"].to_numpy()) / 365.25
     ph = np.minimum(0.5, h["p_at_60"] * np.exp(h["per_year_of_age"] * (age - 60)))
@@ -418,7 +430,7 @@ def _infections(
     inf["recorded"] = inf["hospitalised"].to_numpy() | (rng.random(len(inf)) < prob)
     inf["u_covid_death"] = rng.random(len(inf))
     inf["covid_death_delay"] = rng.integers(7, 29, len(inf))
-    return inf.drop(columns=["entry", "horizon"]).reset_index(drop=True)
+    return inf
 
 
 def _relapse_times(
@@ -547,8 +559,7 @@ def simulate(n: int, seed: int, like: str, params: dict | None = None) -> Cohort
     people["cause"] = np.where(people["end_reason"] == "death", reasons, None)
     people["relapse"] = np.where(relapsed, relapse_day, -1).astype(np.int64)
     people["site"] = np.where(relapsed, site, None)
-    inf = inf.merge(people[["pid", "end"]], on="pid")
-    inf = inf[inf["day"] <= inf["end"]].drop(columns=["end", "u_covid_death", "covid_death_delay"])
-    vac = vac.merge(people[["pid", "end"]], on="pid")
-    vac = vac[vac["day"] <= vac["end"]].drop(columns=["end"])
+    inf = inf[inf["day"].to_numpy() <= end[inf["pid"].to_numpy()]]
+    inf = inf.drop(columns=["u_covid_death", "covid_death_delay"])
+    vac = vac[vac["day"].to_numpy() <= end[vac["pid"].to_numpy()]]
     return Cohort(people, inf.reset_index(drop=True), vac.reset_index(drop=True), p)

@@ -11,14 +11,17 @@ incomplete ascertainment dilutes an estimate.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from reawaken.cohort.schema import PATHOGENS
 from reawaken.cohort.synth import EPOCH, Cohort, load_params, simulate
-from reawaken.io import write_text_atomic
+from reawaken.io import write_atomic, write_text_atomic
 
 ICD10_MET = {"lung": "C78.0", "bone": "C79.5", "liver": "C78.7", "brain": "C79.3", "other": "C79.8"}
 ICD10CM_MET = {
@@ -43,6 +46,13 @@ CVX = {"influenza": "140", "sars-cov-2": "208"}
 def iso(days: np.ndarray | pd.Series) -> np.ndarray:
     """ISO date strings of integer days since 1970-01-01."""
     return (EPOCH + np.asarray(days, dtype=np.int64).astype("timedelta64[D]")).astype(str)
+
+
+def _write_table(frame: pd.DataFrame, sep: str, path: Path) -> None:
+    """Write ``frame`` as delimited text without quoting (generated values hold no delimiter)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    options = pacsv.WriteOptions(delimiter=sep, quoting_style="none")
+    pacsv.write_csv(table, str(path), write_options=options)
 
 
 def _repeat_tests(rec: pd.DataFrame, p: dict, rng: np.random.Generator) -> pd.DataFrame:
@@ -313,10 +323,7 @@ def write_cohort(cohort: Cohort, like: str, out: Path, seed: int) -> dict:
     sep = {"ukb": "\t"}.get(like, ",")
     suffix = ".tsv" if like == "ukb" else ".csv"
     for name, frame in tables.items():
-        path = out / f"{name}{suffix}"
-        from reawaken.io import write_atomic
-
-        write_atomic(path, lambda tmp, f=frame: f.to_csv(tmp, index=False, sep=sep))
+        write_atomic(out / f"{name}{suffix}", partial(_write_table, frame, sep))
     counts = _counts(people, end, rec, causes, n_vacc, like)
     counts["true_infections"] = {
         k: int((cohort.infections["pathogen"] == k).sum()) for k in PATHOGENS
