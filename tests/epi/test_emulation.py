@@ -179,11 +179,18 @@ def test_calendar_month_trials_and_day_blocks():
 
 
 def test_logistic_fit_matches_closed_form():
-    # one binary factor: the fitted probabilities are the group proportions
-    x = np.array([[1.0, 0.0], [1.0, 1.0]])
-    beta = fit_logistic(x, np.array([30.0, 10.0]), np.array([100.0, 200.0]), ridge=0.0)
-    p = 1 / (1 + np.exp(-(x @ beta)))
+    # intercept + one binary factor: the fitted probabilities are the group proportions
+    cols = np.array([[0, -1], [0, 1]])
+    beta = fit_logistic(cols, 2, np.array([30.0, 10.0]), np.array([100.0, 200.0]), ridge=0.0)
+    p = 1 / (1 + np.exp(-np.array([beta[0], beta[0] + beta[1]])))
     np.testing.assert_allclose(p, [0.3, 0.05], rtol=1e-8)
+    # two additive factors on a 2 x 2 table with an exact additive logit fit
+    logit = np.array([-2.0, -1.0, -0.5, 0.5])  # a: 0 0 1 1, b: 0 1 0 1 -> a + b effects
+    trials = np.full(4, 1e6)
+    events = trials / (1 + np.exp(-logit))
+    cols = np.array([[0, -1, -1], [0, -1, 2], [0, 1, -1], [0, 1, 2]])
+    beta = fit_logistic(cols, 3, events, trials, ridge=0.0)
+    np.testing.assert_allclose(beta, [-2.0, 1.5, 1.0], atol=1e-8)
 
 
 @pytest.mark.parametrize(

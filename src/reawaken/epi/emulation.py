@@ -231,42 +231,62 @@ def match_trials(
 
 
 def fit_logistic(
-    x: np.ndarray,
+    columns: np.ndarray,
+    n_params: int,
     events: np.ndarray,
     trials: np.ndarray,
     *,
     ridge: float = 1e-4,
+    beta0: np.ndarray | None = None,
     max_iter: int = 50,
     tol: float = 1e-9,
 ) -> np.ndarray:
-    """Binomial logistic regression on grouped data (``events`` of ``trials`` per row of ``x``).
+    """Binomial logistic regression with an indicator design, on grouped data.
 
-    Newton-Raphson with step halving on the penalised log-likelihood
-    ``sum(y * eta - m * log(1 + exp(eta))) - ridge / 2 * |beta[1:]|^2`` (column 0 of ``x`` is
-    the intercept, not penalised). Rows with ``trials == 0`` are ignored. Returns ``beta``.
+    Row ``r`` of the design has ones in the columns ``columns[r]`` (``-1`` = no column) and
+    zeros elsewhere; column 0 is the intercept. ``events`` of ``trials`` per row. Newton-Raphson
+    with step halving on the penalised log-likelihood
+    ``sum(y * eta - m * log(1 + exp(eta))) - ridge / 2 * |beta[1:]|^2``; the information matrix
+    is assembled from counts over pairs of columns (no dense design). Rows with ``trials == 0``
+    are ignored. ``beta0`` is a starting value. Returns ``beta`` (``n_params``).
     """
     keep = trials > 0
-    x, y, m = x[keep], events[keep].astype(float), trials[keep].astype(float)
-    p = x.shape[1]
-    pen = np.full(p, ridge)
+    cols = np.where(columns[keep] < 0, n_params, columns[keep])  # column n_params: always 0
+    y, m = events[keep].astype(float), trials[keep].astype(float)
+    p = n_params
+    pen = np.full(p + 1, ridge)
     pen[0] = 0.0
-    beta = np.zeros(p)
-    rate = y.sum() / max(m.sum(), 1e-300)
-    beta[0] = np.log(max(rate, 1e-12) / max(1 - rate, 1e-12))
+    beta = np.zeros(p + 1)
+    if beta0 is not None:
+        beta[:p] = beta0
+    else:
+        rate = y.sum() / max(m.sum(), 1e-300)
+        beta[0] = np.log(max(rate, 1e-12) / max(1 - rate, 1e-12))
+    q = cols.shape[1]
+    pairs = [(a, b) for a in range(q) for b in range(q)]
+    # the columns of one position are one factor's levels: their block of the information is
+    # diagonal; the largest such block is eliminated by its Schur complement (small solves)
+    slots = [np.unique(cols[:, a][cols[:, a] < p]) for a in range(q)]
+    diag_block = max(slots, key=len)
 
     def objective(b: np.ndarray) -> float:
-        eta = x @ b
+        eta = b[cols].sum(axis=1)
         return float(y @ eta - m @ np.logaddexp(0.0, eta) - 0.5 * pen @ (b * b))
 
     value = objective(beta)
     for _ in range(max_iter):
-        eta = x @ beta
+        eta = beta[cols].sum(axis=1)
         prob = 1.0 / (1.0 + np.exp(-eta))
-        score = x.T @ (y - m * prob) - pen * beta
-        # einsum, not a BLAS product: small matrices, and threaded BLAS stalls on busy machines
-        info = np.einsum("ni,nj->ij", x * (m * prob * (1 - prob))[:, None], x) + np.diag(pen)
-        info[np.diag_indices(p)] += 1e-12
-        step = np.linalg.solve(info, score)
+        resid = y - m * prob
+        w = m * prob * (1 - prob)
+        score = sum(np.bincount(cols[:, a], weights=resid, minlength=p + 1) for a in range(q))
+        score = score - pen * beta
+        info = sum(
+            np.bincount(cols[:, a] * (p + 1) + cols[:, b], weights=w, minlength=(p + 1) ** 2)
+            for a, b in pairs
+        ).reshape(p + 1, p + 1)
+        info = info[:p, :p] + np.diag(pen[:p] + 1e-12)
+        step = np.append(_solve_with_diagonal_block(info, score[:p], diag_block), 0.0)
         for _ in range(40):
             new_value = objective(beta + step)
             if new_value >= value - 1e-12 * abs(value):
@@ -277,16 +297,36 @@ def fit_logistic(
         value = new_value
         if done or np.max(np.abs(step)) < tol:
             break
-    return beta
+    return beta[:p]
 
 
-def _design(factors: list[np.ndarray]) -> np.ndarray:
-    """Intercept plus treatment-coded indicators (first level = reference) of integer factors."""
-    cols = [np.ones(len(factors[0]) if factors else 0)]
+def _solve_with_diagonal_block(info: np.ndarray, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    """Solve ``info x = rhs`` where ``info[diag][:, diag]`` is diagonal (block elimination).
+
+    Only the Schur complement of the diagonal block, of the size of the other columns, is
+    factorised: small dense solves do not start threaded BLAS, which stalls on busy machines.
+    """
+    rest = np.setdiff1d(np.arange(rhs.size), diag)
+    d = np.diag(info)[diag]
+    b = info[np.ix_(rest, diag)]
+    schur = info[np.ix_(rest, rest)] - (b / d) @ b.T
+    x = np.empty_like(rhs)
+    x[rest] = np.linalg.solve(schur, rhs[rest] - b @ (rhs[diag] / d))
+    x[diag] = (rhs[diag] - b.T @ x[rest]) / d
+    return x
+
+
+def _design(factors: list[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Column indices of the ones of an intercept plus treatment-coded indicators (first level
+    = reference) of integer factors; returns (columns, number of parameters)."""
+    n = len(factors[0]) if factors else 0
+    cols = [np.zeros(n, dtype=np.int64)]
+    offset = 1
     for f in factors:
-        for level in range(1, int(f.max()) + 1 if f.size else 1):
-            cols.append((f == level).astype(float))
-    return np.column_stack(cols)
+        levels = int(f.max()) + 1 if f.size else 1
+        cols.append(np.where(f > 0, offset + f - 1, -1))
+        offset += levels - 1
+    return np.column_stack(cols), offset
 
 
 @dataclass
@@ -298,8 +338,9 @@ class _CensoringRows:
     censored: np.ndarray  # 1 if the control was censored (infected) in this interval
     pattern: np.ndarray  # covariate pattern (denominator model)
     interval_code: np.ndarray  # numerator pattern
-    x_den: np.ndarray  # design of the distinct denominator patterns
-    x_num: np.ndarray  # design of the distinct numerator patterns
+    x_den: tuple[np.ndarray, int]  # design of the distinct denominator patterns
+    x_num: tuple[np.ndarray, int]  # design of the distinct numerator patterns
+    beta: dict = field(default_factory=dict)  # full-data fits, starting values of refits
 
 
 def _censoring_rows(
@@ -336,12 +377,17 @@ def _interval_weights(cr: _CensoringRows, freq: np.ndarray) -> np.ndarray:
     """Stabilised IPC weight of each (control row, interval), given row frequencies ``freq``."""
     f = freq[cr.row]
     probs = []
-    for x, pat in ((cr.x_den, cr.pattern), (cr.x_num, cr.interval_code)):
-        k = x.shape[0]
+    for name, (cols, n_params), pat in (
+        ("den", cr.x_den, cr.pattern),
+        ("num", cr.x_num, cr.interval_code),
+    ):
+        k = cols.shape[0]
         ev = np.bincount(pat, weights=f * cr.censored, minlength=k)
         tr = np.bincount(pat, weights=f, minlength=k)
-        beta = fit_logistic(x, ev, tr)
-        probs.append(1.0 / (1.0 + np.exp(-(x @ beta)))[pat])
+        beta = fit_logistic(cols, n_params, ev, tr, beta0=cr.beta.get(name))
+        cr.beta.setdefault(name, beta)
+        eta = np.where(cols < 0, 0.0, np.append(beta, 0.0)[cols]).sum(axis=1)
+        probs.append(1.0 / (1.0 + np.exp(-eta))[pat])
     p_den, p_num = probs
     log_ratio = np.log1p(-p_num) - np.log1p(-p_den)
     cum = np.cumsum(log_ratio)

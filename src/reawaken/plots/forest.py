@@ -1,0 +1,55 @@
+"""Forest plot: ratio estimates with confidence intervals, one row per term (log axis)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+
+
+def plot_forest(
+    estimates: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    label: str = "term",
+    ratio: str = "ratio",
+    lower: str = "ci_lower",
+    upper: str = "ci_upper",
+    xlabel: str = "Hazard ratio (95% CI)",
+    title: str | None = None,
+    reference: float = 1.0,
+    truth: pd.Series | None = None,
+) -> Axes:
+    """Draw each row's ratio as a square and its interval as a line, top row first.
+
+    ``estimates`` has the standard columns (``term, ratio, ci_lower, ci_upper``); ``label``
+    names the column whose values label the rows (e.g. the time-since-infection window).
+    Rows whose ratio is not finite and positive are listed but not drawn. ``truth`` (same
+    order) adds the true values as open circles, for synthetic cohorts.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 1.0 + 0.45 * max(len(estimates), 1)), dpi=150)
+    y = np.arange(len(estimates))[::-1]
+    r = estimates[ratio].to_numpy(dtype=float)
+    lo = estimates[lower].to_numpy(dtype=float)
+    hi = estimates[upper].to_numpy(dtype=float)
+    ok = np.isfinite(r) & (r > 0) & np.isfinite(lo) & np.isfinite(hi) & (lo > 0)
+    ax.hlines(y[ok], lo[ok], hi[ok], color="black", lw=1.5)
+    ax.plot(r[ok], y[ok], "s", color="#1f77b4", ms=7, label="estimate")
+    if truth is not None:
+        ax.plot(np.asarray(truth, float), y, "o", mfc="none", color="#d62728", label="truth")
+        ax.legend(frameon=False, loc="best", fontsize=8)
+    ax.axvline(reference, color="grey", ls="--", lw=1)
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(v) for v in estimates[label]])
+    ax.set_ylim(-0.7, len(estimates) - 0.3)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    return ax
