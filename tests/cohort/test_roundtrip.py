@@ -13,7 +13,7 @@ from reawaken.cli import main
 def test_round_trip(tmp_path, capsys, like):
     out, db = tmp_path / like, tmp_path / "c.duckdb"
     assert (
-        main(["cohort", "synth", "--like", like, "--n", "1500", "--seed", "11", "--out", str(out)])
+        main(["cohort", "synth", "--like", like, "--n", "1000", "--seed", "11", "--out", str(out)])
         == 0
     )
     truth = json.loads((out / "truth.json").read_text())
@@ -25,7 +25,7 @@ def test_round_trip(tmp_path, capsys, like):
     assert main(["cohort", "summary", "--db", str(db), "--json", "--min-cell", "0"]) == 0
     summary = json.loads(capsys.readouterr().out)
     counts = truth["counts"]
-    assert summary["persons"] == counts["persons"] == 1500
+    assert summary["persons"] == counts["persons"] == 1000
     assert summary["person_years"] == counts["person_years"]
     assert summary["tables"] == counts["tables"]
     assert summary["infections"] == counts["infections"]

@@ -55,7 +55,7 @@ def test_infection_multiplies_relapse_hazard_as_truth_says():
     p = load_params()
     p["relapse"]["annual_hazard_by_stage"] = {"I": 0.2, "II": 0.2, "III": 0.2}
     p["relapse"]["multiplier_by_days_since_diagnosis"] = []
-    n = 200_000
+    n = 100_000
     people = pd.DataFrame({"pid": np.arange(n), "entry": 0, "dx": 0, "stage": "I", "horizon": 600})
     inf = pd.DataFrame({"pid": np.arange(0, n, 2), "day": 100, "pathogen": "sars-cov-2"})
     t = _relapse_times(people, inf, p, np.random.default_rng(5))

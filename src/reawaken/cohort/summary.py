@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import duckdb
+import pandas as pd
+
 from reawaken.cohort.schema import PATHOGENS, TABLES
 
 if TYPE_CHECKING:
@@ -32,11 +35,22 @@ def suppress(count: int, min_cell: int) -> int | None:
 
 def summarise(store: CohortStore, *, min_cell: int = 10, source: str | None = None) -> dict:
     """Counts per table, events per type, person-years and infections by pathogen and month."""
+    con = store._connect()  # one read-only connection for all the queries below
+    try:
+        return _summarise(con, min_cell=min_cell, source=source)
+    finally:
+        con.close()
+
+
+def _summarise(con: duckdb.DuckDBPyConnection, *, min_cell: int, source: str | None) -> dict:
     where = "WHERE source = ?" if source is not None else ""
     params = [source] if source is not None else []
 
+    def run(sql: str, args: list) -> pd.DataFrame:
+        return con.execute(sql, args).df()
+
     def scalar(sql: str) -> float:
-        value = store.query(sql.format(where=where), params).iloc[0, 0]
+        value = run(sql.format(where=where), params).iloc[0, 0]
         return 0 if value is None or value != value else value
 
     def s(count: float) -> int | None:
@@ -44,11 +58,9 @@ def summarise(store: CohortStore, *, min_cell: int = 10, source: str | None = No
 
     tables = {t: s(scalar(f"SELECT count(*) FROM {t} {{where}}")) for t in TABLES}
     person_days = scalar("SELECT sum(end_date - start_date + 1) FROM follow_up {where}")
-    inf = store.query(
-        f"SELECT pathogen, count(*) AS n FROM infection {where} GROUP BY pathogen", params
-    )
+    inf = run(f"SELECT pathogen, count(*) AS n FROM infection {where} GROUP BY pathogen", params)
     by_pathogen = dict(zip(inf["pathogen"], inf["n"], strict=True))
-    monthly = store.query(
+    monthly = run(
         "SELECT strftime(infection_date, '%Y-%m') AS month, pathogen, count(*) AS n "
         f"FROM infection {where} GROUP BY 1, 2 ORDER BY 1, 2",
         params,
@@ -56,9 +68,7 @@ def summarise(store: CohortStore, *, min_cell: int = 10, source: str | None = No
     by_month: dict[str, dict[str, int | None]] = {}
     for month, pathogen, n in monthly.itertuples(index=False):
         by_month.setdefault(month, {})[pathogen] = s(n)
-    events = store.query(
-        f"SELECT outcome_type, count(*) AS n FROM outcome {where} GROUP BY 1", params
-    )
+    events = run(f"SELECT outcome_type, count(*) AS n FROM outcome {where} GROUP BY 1", params)
     ev = dict(zip(events["outcome_type"], events["n"], strict=True))
     and_where = "AND source = ?" if source is not None else ""
     persons_with = (
@@ -66,7 +76,7 @@ def summarise(store: CohortStore, *, min_cell: int = 10, source: str | None = No
     )
 
     def count_persons(cond: str) -> int | None:
-        return s(store.query(persons_with.format(cond=cond), params).iloc[0, 0])
+        return s(run(persons_with.format(cond=cond), params).iloc[0, 0])
 
     outcomes = {
         "lung_metastasis": count_persons("outcome_type = 'distant_metastasis' AND site = 'lung'"),
@@ -76,7 +86,7 @@ def summarise(store: CohortStore, *, min_cell: int = 10, source: str | None = No
         "other_death": count_persons("outcome_type = 'death' AND cause = 'other'"),
         "death": count_persons("outcome_type = 'death'"),
     }
-    imports = store.imports()
+    imports = run("SELECT source, n_quarantined FROM imports ORDER BY source", [])
     if source is not None:
         imports = imports[imports["source"] == source]
     return {
