@@ -85,6 +85,9 @@ def run_design(
     """Run ``design`` for ``outcome`` after ``exposure`` on a cohort store (unsuppressed)."""
     if design not in DESIGNS:
         raise InputError(f"unknown design {design!r} (expected one of {', '.join(DESIGNS)})")
+    if exposure not in designs.EXPOSURES:
+        choices = ", ".join(designs.EXPOSURES)
+        raise InputError(f"unknown exposure {exposure!r} (expected one of {choices})")
     people = designs.person_table(store, outcome, source=source)
     infections = designs.infection_table(store, exposure, source=source)
     persons = people.frame

@@ -140,7 +140,7 @@ def person_table(store, outcome: str, *, source: str | None = None) -> PersonTab
         prevalent = np.zeros(len(frame), bool)
     else:
         if outcome == "lung_metastasis":
-            lung = ids.map(lung_first).fillna(False).to_numpy(dtype=bool)
+            lung = ids.map(lung_first).eq(True).to_numpy()
             event_day = np.where(lung, m, np.nan)
             competing_day = np.fmin(np.where(lung, np.nan, m), d)
         else:

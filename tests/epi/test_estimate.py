@@ -1,0 +1,187 @@
+"""``reawaken estimate`` on small synthetic cohorts imported into a temporary store."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reawaken.cli import main
+from reawaken.cohort.store import CohortStore
+from reawaken.cohort.synth_layouts import generate
+from reawaken.epi import cohort_designs as designs
+from reawaken.epi.evalue import evalue
+from reawaken.epi.tables import ESTIMATE_COLUMNS
+
+
+def _store(tmp: Path, like: str, n: int, seed: int) -> tuple[Path, dict]:
+    truth = generate(like, n, seed, tmp / f"{like}_files")
+    db = tmp / f"{like}.duckdb"
+    CohortStore(db).import_source(like, tmp / f"{like}_files", **truth["import_options"])
+    return db, truth
+
+
+@pytest.fixture(scope="module")
+def flatiron(tmp_path_factory) -> tuple[Path, dict]:
+    return _store(tmp_path_factory.mktemp("flatiron"), "flatiron", 3000, 7)
+
+
+@pytest.fixture(scope="module")
+def ukb(tmp_path_factory) -> tuple[Path, dict]:
+    return _store(tmp_path_factory.mktemp("ukb"), "ukb", 3000, 8)
+
+
+def _run(db: Path, out: Path, *args: str) -> int:
+    return main(["estimate", "--db", str(db), "--out", str(out), *args])
+
+
+def test_person_table_counts_match_the_generator(flatiron, ukb):
+    db, truth = flatiron
+    store = CohortStore(db)
+    for outcome in ("distant_metastasis", "lung_metastasis"):
+        persons = designs.person_table(store, outcome).frame
+        assert (persons["status"] == 1).sum() == truth["counts"]["outcomes"][outcome]
+        assert (persons["exit"] >= persons["start"]).all()
+    db, truth = ukb
+    persons = designs.person_table(CohortStore(db), "cancer_death").frame
+    assert (persons["status"] == 1).sum() == truth["counts"]["outcomes"]["cancer_death"]
+    deaths = truth["counts"]["outcomes"]["death"] - truth["counts"]["outcomes"]["cancer_death"]
+    assert (persons["status"] == 2).sum() == deaths
+
+
+def test_cox_estimates_counts_evalues_and_plot(flatiron, tmp_path):
+    db, _ = flatiron
+    out = tmp_path / "cox"
+    assert _run(db, out, "--design", "cox", "--outcome", "distant_metastasis",
+                "--exposure", "any", "--min-cell", "0") == 0  # fmt: skip
+    est = pd.read_csv(out / "estimates.csv")
+    assert list(est.columns[5:12]) == ESTIMATE_COLUMNS
+    main_rows = est[est["kind"] == "exposure"]
+    assert list(main_rows["window"]) == ["0-30", "31-90", "91-180", "181-365", ">365"]
+    assert set(est.loc[est["kind"] == "adjustment", "term"]) >= {"stage_II", "stage_III", "age10"}
+    for row in main_rows.itertuples():
+        e = evalue(row.ratio, row.ci_lower, row.ci_upper, measure="HR", rare=True)
+        assert row.evalue == pytest.approx(e.point) and row.evalue_ci == pytest.approx(e.ci)
+    assert est.loc[est["kind"] == "adjustment", "evalue"].isna().all()
+    counts = pd.read_csv(out / "counts.csv")
+    persons = designs.person_table(CohortStore(db), "distant_metastasis").frame
+    assert counts["events"].sum() == (persons["status"] == 1).sum()  # every event in one window
+    followed = (persons["exit"] - persons["start"] + 1).sum() / 365.25
+    assert counts["person_years"].sum() == pytest.approx(followed, rel=1e-12)
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["outcome_fit"]["converged"] and fit["persons"] == len(persons)
+    assert (out / "forest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_small_cells_are_suppressed(flatiron, tmp_path):
+    db, _ = flatiron
+    out = tmp_path / "cox"
+    assert _run(db, out, "--design", "cox", "--outcome", "lung_metastasis",
+                "--exposure", "sars-cov-2") == 0  # fmt: skip
+    est = pd.read_csv(out / "estimates.csv")
+    counts = pd.read_csv(out / "counts.csv")
+    for events in (est["events"].dropna(), counts["events"].dropna()):
+        assert ((events == 0) | (events >= 10)).all()
+    assert counts["events"].isna().any()  # lung metastases within 30 days of COVID-19 are few
+
+
+def test_sccs_design(flatiron, tmp_path):
+    db, _ = flatiron
+    out = tmp_path / "sccs"
+    assert _run(db, out, "--design", "sccs", "--outcome", "distant_metastasis",
+                "--exposure", "any") == 0  # fmt: skip
+    est = pd.read_csv(out / "estimates.csv")
+    main_rows = est[est["kind"] == "exposure"]
+    assert list(main_rows["term"]) == ["window[0,30]", "window[31,90]", "window[91,180]",
+                                       "window[181,365]"]  # fmt: skip
+    assert (main_rows["ratio"] > 0).all() and main_rows["evalue"].notna().all()
+    assert set(est.loc[est["kind"] == "adjustment", "term"]) == {"age[731,1826]", "age[1827,)"}
+
+
+def test_emulation_design(flatiron, tmp_path):
+    db, _ = flatiron
+    out = tmp_path / "emulation"
+    assert _run(db, out, "--design", "emulation", "--outcome", "distant_metastasis",
+                "--exposure", "any", "--bootstrap", "10", "--seed", "3") == 0  # fmt: skip
+    est = pd.read_csv(out / "estimates.csv")
+    assert list(est["term"]) == ["risk_ratio_91d", "risk_ratio_183d", "risk_ratio_365d"]
+    np.testing.assert_allclose(est["ratio"], est["risk_exposed"] / est["risk_unexposed"])
+    np.testing.assert_allclose(
+        est["risk_difference"], est["risk_exposed"] - est["risk_unexposed"], atol=1e-15
+    )
+    assert (est["ci_lower"] <= est["ratio"]).all() and (est["ratio"] <= est["ci_upper"]).all()
+    curves = pd.read_csv(out / "cif.csv")
+    for _, arm in curves.groupby("arm"):
+        assert (np.diff(arm["cif"]) >= -1e-12).all() and arm["cif"].between(0, 1).all()
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["matched_cases"] > 0 and fit["censoring_weights"]["min"] > 0
+    assert (out / "cif.png").exists()
+    again = tmp_path / "again"
+    _run(db, again, "--design", "emulation", "--outcome", "distant_metastasis",
+         "--exposure", "any", "--bootstrap", "10", "--seed", "3")  # fmt: skip
+    pd.testing.assert_frame_equal(est, pd.read_csv(again / "estimates.csv"))
+
+
+def test_competing_design(ukb, tmp_path):
+    db, _ = ukb
+    out = tmp_path / "competing"
+    assert _run(db, out, "--design", "competing", "--outcome", "cancer_death",
+                "--exposure", "sars-cov-2", "--windows", "0-90,>90") == 0  # fmt: skip
+    est = pd.read_csv(out / "estimates.csv")
+    main_rows = est[est["kind"] == "exposure"]
+    assert list(main_rows["event"]) == ["outcome", "outcome", "competing", "competing"]
+    assert list(main_rows["window"]) == ["0-90", ">90"] * 2
+    curves = pd.read_csv(out / "cif.csv")
+    assert set(curves["arm"]) == {"cancer_death", "competing death"}
+    last = curves.groupby("arm")["cif"].last()
+    assert 0 < last.sum() <= 1 and (out / "cif.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--design", "logistic", "--outcome", "cancer_death", "--exposure", "any"], "design"),
+        (["--design", "cox", "--outcome", "relapse", "--exposure", "any"], "unknown outcome"),
+        (["--design", "cox", "--outcome", "cancer_death", "--exposure", "rsv"], "exposure"),
+        (["--design", "cox", "--outcome", "cancer_death", "--exposure", "any"], "cause of death"),
+        (["--design", "cox", "--outcome", "lung_metastasis", "--exposure", "any",
+          "--windows", "0-30,20-40"], "overlap"),  # fmt: skip
+    ],
+)
+def test_bad_input_exits_2(flatiron, tmp_path, capsys, args, message):
+    db, _ = flatiron
+    assert _run(db, tmp_path / "out", *args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out" / "estimates.csv").exists()
+
+
+def test_missing_store_exits_2(tmp_path, capsys):
+    assert _run(tmp_path / "none.duckdb", tmp_path / "out", "--design", "cox",
+                "--outcome", "distant_metastasis", "--exposure", "any") == 2  # fmt: skip
+    assert "no cohort store" in capsys.readouterr().err
+
+
+def test_cox_intervals_window_boundaries():
+    """An event on the infection day is in window 0-30; on day 31 after it, in 31-90."""
+    persons = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "diagnosis": [100.0, 100.0],
+            "start": [100.0, 100.0],
+            "exit": [300.0, 331.0],
+            "end": [400.0, 400.0],
+            "status": [1, 1],
+            "stage": ["I", "II"],
+            "age": [50.0, 60.0],
+        }
+    )
+    infections = pd.DataFrame({"id": ["a", "b"], "day": [300.0, 300.0], "pathogen": "any"})
+    data = designs.cox_intervals(persons, infections, exposure="any")
+    last = data.intervals.groupby("id").tail(1).set_index("id")
+    assert last.loc["a", "any_window"] == "0-30" and last.loc["a", "event"] == 1
+    assert last.loc["b", "any_window"] == "31-90" and last.loc["b", "stop"] == 232.0
+    assert math.isclose(data.intervals.groupby("id")["start"].min().loc["a"], 0.0)
