@@ -148,8 +148,19 @@ def test_competing_design(ukb, tmp_path):
         (["--design", "cox", "--outcome", "relapse", "--exposure", "any"], "unknown outcome"),
         (["--design", "cox", "--outcome", "cancer_death", "--exposure", "rsv"], "exposure"),
         (["--design", "cox", "--outcome", "cancer_death", "--exposure", "any"], "cause of death"),
-        (["--design", "cox", "--outcome", "lung_metastasis", "--exposure", "any",
-          "--windows", "0-30,20-40"], "overlap"),  # fmt: skip
+        (
+            [
+                "--design",
+                "cox",
+                "--outcome",
+                "lung_metastasis",
+                "--exposure",
+                "any",
+                "--windows",
+                "0-30,20-40",
+            ],
+            "overlap",
+        ),  # fmt: skip
     ],
 )
 def test_bad_input_exits_2(flatiron, tmp_path, capsys, args, message):

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 
 def plot_forest(
@@ -46,6 +47,12 @@ def plot_forest(
         ax.legend(frameon=False, loc="best", fontsize=8)
     ax.axvline(reference, color="grey", ls="--", lw=1)
     ax.set_xscale("log")
+    shown = np.concatenate([lo[ok], hi[ok], r[ok], [reference]])
+    nice = np.array([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])
+    ticks = nice[(nice >= shown.min() / 1.5) & (nice <= shown.max() * 1.5)]
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels([str(v) for v in estimates[label]])
     ax.set_ylim(-0.7, len(estimates) - 0.3)
