@@ -61,12 +61,20 @@ def test_evalue_is_at_least_the_ratio_and_increasing(rr):
 
 def test_add_evalues_only_on_main_rows():
     table = pd.DataFrame(
-        {"term": ["a", "b"], "ratio": [2.0, 1.2], "ci_lower": [1.5, 0.9], "ci_upper": [2.6, 1.6]}
+        {
+            "term": ["a", "b", "c", "d"],
+            "ratio": [2.0, 1.2, 2.5, 1e-7],
+            "ci_lower": [1.5, 0.9, 0.0, 0.0],
+            "ci_upper": [2.6, 1.6, 12.0, np.inf],
+        }
     )
-    out = add_evalues(table, measure="HR", rows=[True, False])
+    out = add_evalues(table, measure="HR", rows=[True, False, True, True])
     assert out["evalue"].iloc[0] == pytest.approx(2 + math.sqrt(2))
     assert out["evalue_ci"].iloc[0] == pytest.approx(1.5 + math.sqrt(1.5 * 0.5))
     assert np.isnan(out["evalue"].iloc[1])
+    assert out["evalue"].iloc[2] == pytest.approx(2.5 + math.sqrt(2.5 * 1.5))
+    assert out["evalue_ci"].iloc[2] == 1.0  # a lower limit of 0 cannot exclude 1
+    assert np.isnan(out["evalue"].iloc[3])  # a diverging coefficient has no E-value
 
 
 @pytest.mark.parametrize(

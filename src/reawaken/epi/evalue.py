@@ -90,16 +90,22 @@ def add_evalues(
 ) -> pd.DataFrame:
     """Add ``evalue`` and ``evalue_ci`` columns to a standard estimates table (``ratio``,
     ``ci_lower``, ``ci_upper``); ``rows`` (a boolean mask) limits them to the main estimates.
-    Rows with a missing or non-positive ratio get NA."""
+    Rows with a missing or non-positive ratio, or an interval from 0 to infinity, get NA; a
+    limit of 0 or infinity alone gives ``evalue_ci`` 1 (the interval cannot exclude 1)."""
     out = estimates.copy()
     point = np.full(len(out), np.nan)
     bound = np.full(len(out), np.nan)
     mask = np.ones(len(out), bool) if rows is None else np.asarray(rows, bool)
     for i in np.flatnonzero(mask):
         r, lo, hi = (float(out[c].iloc[i]) for c in ("ratio", "ci_lower", "ci_upper"))
-        if not all(np.isfinite(v) and v > 0 for v in (r, lo, hi)) or not lo <= r <= hi:
+        lo_ok = np.isfinite(lo) and lo > 0
+        hi_ok = np.isfinite(hi) and hi > 0
+        if not (np.isfinite(r) and r > 0) or not (lo_ok or hi_ok):
+            continue  # no estimate, or an interval from 0 to infinity (a diverging coefficient)
+        if (lo_ok and lo > r) or (hi_ok and hi < r):
             continue
-        e = evalue(r, lo, hi, measure=measure, rare=rare)
+        # a limit at 0 or infinity cannot exclude 1: evalue() then gives 1 for the interval
+        e = evalue(r, lo if lo_ok else None, hi if hi_ok else None, measure=measure, rare=rare)
         point[i], bound[i] = e.point, e.ci
     out["evalue"] = point
     out["evalue_ci"] = bound
