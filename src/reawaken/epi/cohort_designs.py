@@ -111,7 +111,10 @@ def person_table(store, outcome: str, *, source: str | None = None) -> PersonTab
     frame = frame.merge(fu[["id", "fu_start", "end"]], on="id", how="inner")
     frame = frame.rename(columns={"day": "diagnosis"})
     frame["start"] = np.maximum(frame["fu_start"], frame["diagnosis"])
-    frame = frame[frame["start"] <= frame["end"]]
+    after = frame["start"] > frame["end"]
+    if after.any():
+        notes.append(f"{int(after.sum())} persons diagnosed after their follow-up left out")
+    frame = frame[~after]
 
     out = out.assign(id=_key(out), day=_day(out["outcome_date"]))
     met = out[out["outcome_type"] == "distant_metastasis"]
