@@ -5,7 +5,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reawaken.model.equations import awakening_rate, initial_state, no_forcing, vector_field
+from reawaken.model.equations import (
+    awakening_rate,
+    dormancy_rate,
+    initial_state,
+    no_forcing,
+    vector_field,
+)
 from reawaken.model.interventions import AntiIL6, CD4Depletion, Reinfection, apply_interventions
 from reawaken.model.parameters import PARAMETER_NAMES, parameter_set
 from reawaken.model.states import INDEX, N_STATES
@@ -83,8 +89,9 @@ def test_vector_field_is_zero_at_the_uninfected_state():
 @pytest.mark.parametrize("il6", [20.0, 80.0, 400.0])
 def test_awakening_with_clamped_il6_matches_closed_form(il6):
     """IL-6 held constant (no clearance, no production), no infection, no killing: dormant and
-    awake cells follow the linear system d/dt (D, A) = [[-a, r], [a, rho - r]] (D, A) while the
-    population is far below capacity, whose solution is written out with its eigenvalues."""
+    awake cells follow the linear system d/dt (D, A) = [[-a, b], [a, rho - b]] (D, A) with
+    a = amax s, b = r (1 - s), s = S / (S + EC50), while the population is far below capacity;
+    its solution is written out with the eigenvalues."""
     values = {
         **BASE.values(),
         "virus_inoculum": 0.0,
@@ -99,13 +106,14 @@ def test_awakening_with_clamped_il6_matches_closed_form(il6):
     days = np.array([0.0, 0.5, 1.0, 2.0, 4.0, 8.0])
     sol = solve(p, forcing, days, y0=y0, settings=SolverSettings(rtol=1e-10, atol=1e-10))
 
-    a = float(awakening_rate(il6, p))
-    r, rho, d0 = values["return_to_dormancy"], values["dcc_proliferation"], values["dcc_dormant_0"]
-    assert a == pytest.approx(
-        values["awakening_max"]
-        * (il6 - values["il6_baseline"])
-        / (il6 - values["il6_baseline"] + values["awakening_ec50"])
-    )
+    excess = il6 - values["il6_baseline"]
+    signal = excess / (excess + values["awakening_ec50"])  # Hill coefficient 1
+    assert values["awakening_hill"] == 1.0
+    a = values["awakening_max"] * signal
+    r = values["return_to_dormancy"] * (1.0 - signal)  # b in the docstring
+    rho, d0 = values["dcc_proliferation"], values["dcc_dormant_0"]
+    assert float(awakening_rate(il6, p)) == pytest.approx(a)
+    assert float(dormancy_rate(il6, p)) == pytest.approx(r)
     # eigenvalues of [[-a, r], [a, rho - r]]
     tr, det = rho - r - a, -a * (rho - r) - r * a
     disc = np.sqrt(tr**2 - 4 * det)

@@ -6,8 +6,6 @@ is printed as one line on stderr with exit status 2.
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
 from reawaken.errors import ReawakenError
@@ -21,19 +19,12 @@ app = typer.Typer(
 )
 
 
-_GROUP_MODULES = ("model_commands", "cohort", "fit", "estimate")
-
-
 def _register() -> None:
-    """Attach each command group; a group whose module is not part of this build is skipped."""
-    for name in _GROUP_MODULES:
-        try:
-            module = importlib.import_module(f"reawaken.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"reawaken.cli.{name}":
-                raise
-            continue
-        module.register(app)
+    """Attach each command group (imported here so that `reawaken.cli` stays cheap to import)."""
+    from reawaken.cli import cohort, estimate, fit, model_commands
+
+    for group in (model_commands, cohort, fit, estimate):
+        group.register(app)
 
 
 _register()

@@ -28,9 +28,14 @@ by anti-IL-6 antibody::
 with ``s6 = 0`` for IL-6 knockout. Awakening is driven by IL-6 above baseline, saturating
 (Chia et al. 2025: IL-6 is needed for the early expansion)::
 
-    a(L)  = amax * S^h / (S^h + EC50^h),   S = max(L - L0, 0)
-    dD/dt = -a(L) * D + r * A
-    dA/dt =  a(L) * D - r * A + rho * A * (1 - (D + A) / K) - kd * CD8 * A / (1 + CD4 / Ks)
+    s(L)  = S^h / (S^h + EC50^h),   S = max(L - L0, 0)       (IL-6 signal, 0..1)
+    a(L)  = amax * s(L)                                       (awakening)
+    b(L)  = r * (1 - s(L))                                    (return to dormancy)
+    dD/dt = -a(L) * D + b(L) * A
+    dA/dt =  a(L) * D - b(L) * A + rho * A * (1 - (D + A) / K) - kd * CD8 * A / (1 + CD4 / Ks)
+
+IL-6 both wakes dormant cells and keeps awakened cells cycling; as it falls they return to
+dormancy (at rate ``r`` without IL-6).
 
 CD4+ T cells shield the awakened cells by suppressing CD8+ killing (the ``1 / (1 + CD4/Ks)``
 factor). T cells expand on antigen (infected cells) and contract back to baseline; depletion
@@ -101,13 +106,23 @@ def _pulse(t: Any, starts: Any, amounts: Any, xp: ModuleType) -> Any:
     return xp.sum(xp.where(on, amounts, 0.0)) / INPUT_DURATION_D
 
 
+def il6_signal(il6: Any, p: Any, xp: ModuleType = np) -> Any:
+    """Saturating IL-6 signal in [0, 1) felt by DCCs at ``il6`` pg/mL (0 at or below baseline)."""
+    i = _P
+    excess = xp.maximum(il6 - p[i["il6_baseline"]], 0.0)
+    h = p[i["awakening_hill"]]
+    eh = excess**h
+    return eh / (eh + p[i["awakening_ec50"]] ** h)
+
+
 def awakening_rate(il6: Any, p: Any, xp: ModuleType = np) -> Any:
     """Per-cell awakening rate (1/day) of dormant DCCs at IL-6 concentration ``il6`` (pg/mL)."""
-    i = _P
-    signal = xp.maximum(il6 - p[i["il6_baseline"]], 0.0)
-    h = p[i["awakening_hill"]]
-    sh = signal**h
-    return p[i["awakening_max"]] * sh / (sh + p[i["awakening_ec50"]] ** h)
+    return p[_P["awakening_max"]] * il6_signal(il6, p, xp)
+
+
+def dormancy_rate(il6: Any, p: Any, xp: ModuleType = np) -> Any:
+    """Per-cell rate (1/day) at which awakened DCCs return to dormancy at ``il6`` (pg/mL)."""
+    return p[_P["return_to_dormancy"]] * (1.0 - il6_signal(il6, p, xp))
 
 
 def vector_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any:
@@ -135,7 +150,7 @@ def vector_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any
         + p[i["il6_per_damaged"]] * damaged
     )
     awaken = awakening_rate(il6, p, xp) * dormant
-    back = p[i["return_to_dormancy"]] * awake
+    back = dormancy_rate(il6, p, xp) * awake
     total = dormant + awake
     growth = p[i["dcc_proliferation"]] * awake * (1.0 - total / p[i["dcc_capacity"]])
     shield = 1.0 / (1.0 + cd4 / p[i["cd4_shield_half"]])

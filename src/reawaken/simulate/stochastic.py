@@ -6,7 +6,7 @@ Clones evolve by binomial/Poisson tau-leaping with step ``dt`` (days) under the 
 the ODE (:mod:`reawaken.model.equations`):
 
 - awakening, dormant -> awake: probability ``1 - exp(-a(IL-6) dt)`` per dormant cell;
-- return to dormancy: ``1 - exp(-r dt)`` per awake cell;
+- return to dormancy: ``1 - exp(-b(IL-6) dt)`` per awake cell;
 - CD8+ killing: ``1 - exp(-kd CD8 / (1 + CD4/Ks) dt)`` per awake cell;
 - division: Poisson with mean ``rho * max(1 - N/K, 0) * awake * dt`` (``N`` the host's total).
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from reawaken.errors import InputError
-from reawaken.model.equations import awakening_rate
+from reawaken.model.equations import awakening_rate, dormancy_rate
 from reawaken.model.parameters import PARAMETER_NAMES
 from reawaken.model.protocols import Protocol
 from reawaken.model.states import INDEX
@@ -76,7 +76,7 @@ def simulate_clones(
     ys = host.ys[0]
     il6, cd8, cd4 = ys[:, INDEX["il6"]], ys[:, INDEX["cd8"]], ys[:, INDEX["cd4"]]
     awaken = np.asarray(awakening_rate(il6, p))
-    back = p[_P["return_to_dormancy"]]
+    back = np.asarray(dormancy_rate(il6, p))
     kill = p[_P["cd8_kill_dcc"]] * cd8 / (1.0 + cd4 / p[_P["cd4_shield_half"]])
     rho, capacity = p[_P["dcc_proliferation"]], p[_P["dcc_capacity"]]
 
@@ -98,7 +98,7 @@ def simulate_clones(
             break
         total = (dormant + awake).sum(axis=1, keepdims=True)
         woke = rng.binomial(dormant, -np.expm1(-awaken[step] * dt))
-        slept = rng.binomial(awake, -np.expm1(-back * dt))
+        slept = rng.binomial(awake, -np.expm1(-back[step] * dt))
         died = rng.binomial(awake - slept, -np.expm1(-kill[step] * dt))
         birth_rate = rho * np.maximum(1.0 - total / capacity, 0.0) * dt
         born = rng.poisson(birth_rate * awake)
