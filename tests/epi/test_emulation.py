@@ -216,3 +216,23 @@ def test_nothing_to_emulate_is_an_error():
     )
     with pytest.raises(InputError, match="no infected person has an eligible control"):
         match_trials(persons, seed=0)
+
+
+def test_unweighted_curves_equal_aalen_johansen_of_cmprsk(cohort):
+    """Without censoring weights and with equal matched sets, each arm's curve is the plain
+    Aalen-Johansen estimate, which reawaken.epi.competing reproduces from cmprsk::cuminc."""
+    from reawaken.epi.competing import cif_curve
+
+    res = emulate(
+        cohort.iloc[:2000], match_on=["x"], controls_per_case=2, bootstrap=0, weighted=False, seed=9
+    )
+    m = res.matched
+    assert m[m["arm"] == 0].groupby("set").size().eq(2).all()  # equal sets: weights cancel
+    for arm, name in ((1, "infected"), (0, "not infected")):
+        rows = m[m["arm"] == arm]
+        curve = res.curves[res.curves["arm"] == name].set_index("day")
+        for cause, column in ((1, "cif"), (2, "competing_cif")):
+            ref = cif_curve(rows["time"].to_numpy(), rows["status"].to_numpy(), cause)
+            np.testing.assert_allclose(
+                curve.loc[ref["time"].astype(int), column], ref["cif"], rtol=1e-12, atol=1e-15
+            )

@@ -196,3 +196,31 @@ def test_cox_intervals_window_boundaries():
     assert last.loc["a", "any_window"] == "0-30" and last.loc["a", "event"] == 1
     assert last.loc["b", "any_window"] == "31-90" and last.loc["b", "stop"] == 232.0
     assert math.isclose(data.intervals.groupby("id")["start"].min().loc["a"], 0.0)
+
+
+def test_plots_take_and_return_axes():
+    import matplotlib.pyplot as plt
+
+    from reawaken.plots.forest import plot_forest
+    from reawaken.plots.incidence import plot_cumulative_incidence
+
+    est = pd.DataFrame(
+        {
+            "window": ["0-30", "31-90", ">90"],
+            "ratio": [2.0, 1.5, np.inf],
+            "ci_lower": [1.2, 0.9, 0.0],
+            "ci_upper": [3.3, 2.5, np.inf],
+        }
+    )
+    fig, ax = plt.subplots()
+    assert plot_forest(est, ax=ax, label="window") is ax
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0-30", "31-90", ">90"]
+    assert ax.get_xscale() == "log" and len(ax.lines[0].get_xdata()) == 2  # inf not drawn
+    curves = pd.DataFrame(
+        {"arm": ["a", "a", "b", "b"], "day": [1, 2, 1, 2], "cif": [0.1, 0.2, 0.0, 0.1]}
+    )
+    fig2, ax2 = plt.subplots()
+    assert plot_cumulative_incidence(curves, ax=ax2, lower=None, upper=None) is ax2
+    assert [line.get_label() for line in ax2.lines] == ["a", "b"]
+    plt.close(fig)
+    plt.close(fig2)
