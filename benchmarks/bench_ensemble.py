@@ -40,6 +40,8 @@ from reawaken.simulate.experiment import lognormal_factors
 from reawaken.simulate.ode import SolverSettings, solve
 
 DAYS = np.arange(61.0)
+STEP_CAP = 500_000
+"""Step budget of the step-count diagnostic (above ``solve``'s, to see the whole tail)."""
 
 
 def ensemble(n: int, cv: float, seed: int) -> np.ndarray:
@@ -105,8 +107,8 @@ def time_solve_ivp(batch: np.ndarray, rtol: float, atol: float) -> float:
 
 
 def step_counts(batch: np.ndarray, settings: SolverSettings) -> np.ndarray:
-    """Accepted + rejected steps per trajectory, from diffrax's stats (same solve as ``solve``
-    without the switch days, which the unforced model does not have)."""
+    """Steps per trajectory from diffrax's stats: the explicit solve of ``solve`` (the unforced
+    model has no switch days) with a budget of ``STEP_CAP`` steps."""
     import diffrax
     import jax.numpy as jnp
 
@@ -127,7 +129,7 @@ def step_counts(batch: np.ndarray, settings: SolverSettings) -> np.ndarray:
             args=p,
             saveat=diffrax.SaveAt(t1=True),
             stepsize_controller=diffrax.PIDController(rtol=settings.rtol, atol=settings.atol),
-            max_steps=settings.max_steps,
+            max_steps=STEP_CAP,
             throw=False,
         )
         return sol.stats["num_steps"]
@@ -201,13 +203,24 @@ def main() -> None:
         f"{max_relative_difference(ys[:k], rr_ys[:k]):.2e}"
     )
 
-    steps_settings = SolverSettings(method=args.method, rtol=args.rtol, atol=args.atol)
-    s = step_counts(batch[: args.steps_sample], steps_settings)
+    settings = SolverSettings(method=args.method, rtol=args.rtol, atol=args.atol)
+    s = step_counts(batch[: args.steps_sample], settings)
     q = np.percentile(s, [50, 90, 99, 100])
     print(
         f"diffrax steps per trajectory ({args.method}, {s.size} trajectories): median {q[0]:.0f}, "
         f"90% {q[1]:.0f}, 99% {q[2]:.0f}, max {q[3]:.0f}, mean {s.mean():.0f}"
     )
+    over = int((s > settings.max_steps).sum())
+    print(f"  {over} of {s.size} need more than solve's max_steps {settings.max_steps}")
+    logs = np.log(batch[: s.size])
+    rank = np.argsort(np.argsort(s))
+    corr = {
+        name: abs(np.corrcoef(np.argsort(np.argsort(logs[:, j])), rank)[0, 1])
+        for j, name in enumerate(PARAMETER_NAMES)
+        if np.ptp(logs[:, j]) > 0
+    }
+    top = sorted(corr, key=corr.get, reverse=True)[:3]
+    print("  steps follow (|Spearman|): " + ", ".join(f"{k} {corr[k]:.2f}" for k in top))
     for size in (64, 256, 1024, 2048):
         if size <= s.size:
             chunks = s[: s.size - s.size % size].reshape(-1, size)
