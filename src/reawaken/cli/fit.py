@@ -8,6 +8,7 @@ fit_app = typer.Typer(
     help="Fit a survival or case-series model to a data file.", no_args_is_help=True
 )
 
+
 def register(app: typer.Typer) -> None:
     from reawaken.cli import fit_competing, fit_cox, fit_sccs
 

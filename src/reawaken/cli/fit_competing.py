@@ -9,23 +9,18 @@ Events are coded 0 censored, 1 outcome, 2 competing (any other positive code is 
 
 from __future__ import annotations
 
-import json
-import warnings
 from pathlib import Path
 
 import typer
 
-from reawaken.errors import ConvergenceWarning, InputError
-from reawaken.io import read_table, write_csv_atomic, write_text_atomic
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+from reawaken.cli.fit_output import convergence_warnings, split_list, write_fit_outputs
+from reawaken.errors import InputError
+from reawaken.io import read_table, write_csv_atomic
 
 
 def _times(value: str) -> list[float]:
     times = []
-    for part in _split(value):
+    for part in split_list(value):
         try:
             times.append(float(part))
         except ValueError:
@@ -67,25 +62,17 @@ def finegray(
     """Fine-Gray subdistribution hazards regression (cmprsk::crr)."""
     from reawaken.epi.finegray import fit_fine_gray
 
-    terms = _split(covariates)
+    terms = split_list(covariates)
     if not terms:
         raise InputError("--covariates is empty")
     frame = read_table(data)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    with convergence_warnings() as caught:
         fit = fit_fine_gray(
             frame, time=time, event=event, covariates=terms, cause=cause, file=str(data)
         )
-    summary = fit.summary()
-    summary["warnings"] = [str(w.message) for w in caught]
-    summary["data"] = str(data)
-    summary["terms"] = fit.terms
-    estimates = fit.estimates(level=level)
-    write_csv_atomic(estimates, out / "estimates.csv")
-    write_text_atomic(json.dumps(summary, indent=2) + "\n", out / "fit.json")
-    for message in summary["warnings"]:
-        typer.echo(f"warning: {message}", err=True)
-    typer.echo(estimates.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    write_fit_outputs(
+        out, fit.estimates(level=level), fit.summary(), data=data, terms=fit.terms, caught=caught
+    )
     typer.echo(
         f"n={fit.n} events={fit.events} competing={fit.competing} loglik={fit.loglik:.6f} "
         f"iterations={fit.iterations} converged={fit.converged}"

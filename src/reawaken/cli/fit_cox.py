@@ -6,18 +6,13 @@ Writes ``DIR/estimates.csv`` (term, coef, se, ratio, ci_lower, ci_upper, p_value
 
 from __future__ import annotations
 
-import json
-import warnings
 from pathlib import Path
 
 import typer
 
-from reawaken.errors import ConvergenceWarning, InputError
-from reawaken.io import read_table, write_csv_atomic, write_text_atomic
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+from reawaken.cli.fit_output import convergence_warnings, split_list, write_fit_outputs
+from reawaken.errors import InputError
+from reawaken.io import read_table
 
 
 def cox(
@@ -39,19 +34,18 @@ def cox(
     """Fit coxph(Surv(start, stop, event) ~ covariates) and write estimates.csv and fit.json."""
     from reawaken.epi.cox import fit_cox
 
-    terms = _split(covariates)
+    terms = split_list(covariates)
     if not terms:
         raise InputError("--covariates is empty")
     frame = read_table(data)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    with convergence_warnings() as caught:
         result = fit_cox(
             frame,
             start=start,
             stop=stop,
             event=event,
             covariates=terms,
-            strata=_split(strata) if strata else None,
+            strata=split_list(strata) if strata else None,
             cluster=cluster,
             weights=weights,
             id=id,
@@ -60,15 +54,7 @@ def cox(
             file=data,
         )
     summary = result.summary()
-    summary["warnings"] = [str(w.message) for w in caught]
-    summary["data"] = str(data)
-    summary["terms"] = result.terms
-    estimates = result.estimates
-    write_csv_atomic(estimates, out / "estimates.csv")
-    write_text_atomic(json.dumps(summary, indent=2) + "\n", out / "fit.json")
-    for message in summary["warnings"]:
-        typer.echo(f"warning: {message}", err=True)
-    typer.echo(estimates.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    write_fit_outputs(out, result.estimates, summary, data=data, terms=result.terms, caught=caught)
     typer.echo(
         f"n={result.n} events={result.events} loglik={result.loglik:.6f} "
         f"iterations={result.iterations} converged={result.converged} "

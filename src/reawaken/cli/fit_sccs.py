@@ -6,23 +6,18 @@ relative incidence against time outside every risk window) and ``DIR/fit.json``.
 
 from __future__ import annotations
 
-import json
-import warnings
 from pathlib import Path
 
 import typer
 
-from reawaken.errors import ConvergenceWarning, InputError
-from reawaken.io import read_table, write_csv_atomic, write_text_atomic
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+from reawaken.cli.fit_output import convergence_warnings, split_list, write_fit_outputs
+from reawaken.errors import InputError
+from reawaken.io import read_table
 
 
 def _ages(value: str) -> list[int]:
     ages = []
-    for part in _split(value):
+    for part in split_list(value):
         try:
             ages.append(int(part))
         except ValueError:
@@ -61,7 +56,7 @@ def sccs(
     """Fit a self-controlled case series (conditional Poisson) model."""
     from reawaken.epi.sccs import fit_case_series, parse_seasons, parse_windows, split_case_series
 
-    exposures = _split(exposure)
+    exposures = split_list(exposure)
     options = dict(
         case=case,
         start=start,
@@ -77,19 +72,17 @@ def sccs(
     )
     frame = read_table(data)
     series = split_case_series(frame, file=data, **options)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    with convergence_warnings() as caught:
         fit = fit_case_series(series)
-    summary = fit.summary()
-    summary["warnings"] = [str(w.message) for w in caught]
-    summary["data"] = str(data)
-    summary["terms"] = fit.terms
-    estimates = fit.estimates(level=level)
-    write_csv_atomic(estimates, out / "estimates.csv")
-    write_text_atomic(json.dumps(summary, indent=2) + "\n", out / "fit.json")
-    for message in summary["warnings"] + [n for n in fit.notes if n not in summary["warnings"]]:
-        typer.echo(f"warning: {message}", err=True)
-    typer.echo(estimates.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    write_fit_outputs(
+        out,
+        fit.estimates(level=level),
+        fit.summary(),
+        data=data,
+        terms=fit.terms,
+        caught=caught,
+        notes=fit.notes,
+    )
     typer.echo(
         f"cases={fit.cases} events={fit.events} loglik={fit.loglik:.6f} "
         f"iterations={fit.iterations} converged={fit.converged}"

@@ -1,0 +1,51 @@
+"""Shared plumbing of the ``reawaken fit ...`` commands: option lists, warnings, outputs."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+
+from reawaken.errors import ConvergenceWarning
+from reawaken.io import write_csv_atomic, write_text_atomic
+
+
+def split_list(value: str) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@contextmanager
+def convergence_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Collect every ConvergenceWarning raised inside the block (none is lost or silenced)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield caught
+
+
+def write_fit_outputs(
+    out: Path,
+    estimates: pd.DataFrame,
+    summary: dict[str, Any],
+    *,
+    data: Path,
+    terms: Sequence[str],
+    caught: Sequence[warnings.WarningMessage],
+    notes: Sequence[str] = (),
+) -> None:
+    """Write ``out/estimates.csv`` and ``out/fit.json`` (the fit summary plus its warnings, data
+    file and terms) atomically; print warnings on stderr and the estimates on stdout."""
+    summary["warnings"] = [str(w.message) for w in caught]
+    summary["data"] = str(data)
+    summary["terms"] = list(terms)
+    write_csv_atomic(estimates, out / "estimates.csv")
+    write_text_atomic(json.dumps(summary, indent=2) + "\n", out / "fit.json")
+    for message in summary["warnings"] + [n for n in notes if n not in summary["warnings"]]:
+        typer.echo(f"warning: {message}", err=True)
+    typer.echo(estimates.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
