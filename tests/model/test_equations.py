@@ -41,7 +41,7 @@ def _vector(values):
     return np.array([values[n] for n in PARAMETER_NAMES])
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     log_factors=st.lists(
         st.floats(min_value=-1.0, max_value=1.0), min_size=len(VARIED), max_size=len(VARIED)

@@ -29,16 +29,18 @@ from reawaken.simulate.experiment import run_protocol
 from reawaken.simulate.summary import summarise
 
 PRIORS: dict[str, float] = {
-    "awakening_max": 0.2,  # 1/day: at most one dormant cell in five wakes per day
-    "awakening_ec50": 60.0,  # pg/mL above baseline: of the order of inflamed-lung IL-6
+    "awakening_max": 1.0,  # 1/day
+    "awakening_ec50": 100.0,  # pg/mL above baseline: of the order of inflamed-lung IL-6
     "return_to_dormancy": 1.2,  # 1/day without IL-6
     "dcc_proliferation": 1.0,  # 1/day: doubling in under a day at most
-    "cd8_kill_dcc": 1e-7,  # 1/(cell*day)
+    "cd8_kill_dcc": 1.2e-7,  # 1/(cell*day)
     "cd4_shield_half": 3e3,  # cells
-    "il6_per_infected": 3e-3,  # pg/mL/(cell*day): peak lung IL-6 of 10^2-10^3 pg/mL
-    "il6_per_damaged": 2e-4,  # pg/mL/(cell*day): inflammation while the epithelium repairs
+    "il6_per_infected": 5e-4,  # pg/mL/(cell*day)
+    "il6_per_damaged": 1e-4,  # pg/mL/(cell*day): inflammation while the epithelium repairs
+    "epithelial_repair": 0.2,  # 1/day: repair over 2-3 weeks
+    "infectivity": 2.5e-6,  # mL/(TCID50*day): sets the timing of the viral and IL-6 peaks
 }
-MARGIN = math.log10(1.25)
+MARGIN = math.log10(1.15)
 RIDGE = 1e-3
 MAX_SELF_RENEWAL = 0.9
 """Structural constraint: ``dcc_proliferation / return_to_dormancy <= MAX_SELF_RENEWAL``.
@@ -57,7 +59,7 @@ class CalibrationResult:
 
 def objective_terms(values: dict[str, float]) -> tuple[float, dict[str, float]]:
     """Penalty and per-claim slacks for one candidate."""
-    results = run_protocol(MOUSE_LUNG, overrides=values)
+    results = run_protocol(MOUSE_LUNG, calibrated=values)
     summary = summarise(results)
     if (summary["status"] != "ok").any():
         return 1e6, {}

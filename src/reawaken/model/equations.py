@@ -8,16 +8,17 @@ Processes
 ---------
 Infection with an eclipse phase (Baccam et al. 2006, J Virol 80:7590)::
 
-    dT/dt  = repair * Dm - beta * T * V * V / (V + Vth)
-    dE/dt  = beta * T * V * V / (V + Vth) - k * E
+    dT/dt  = repair * Dm - beta * T * V * max(V, 0) / (V + Vth)
+    dE/dt  = beta * T * V * max(V, 0) / (V + Vth) - k * E
     dI/dt  = k * E - delta * I - k8i * CD8 * I
     dDm/dt = delta * I + k8i * CD8 * I - repair * Dm          (T + E + I + Dm is conserved)
     dV/dt  = p * (1 - antiviral(t)) * I - c * V + inoculum(t)
 
-The factor ``V / (V + Vth)`` (``Vth`` a titre well below any inoculum) makes infection need a
-minimal local virus density. It stands in for the discreteness of virions at very low titre and
-keeps a cleared infection cleared once the epithelium repairs (without it the continuous model
-regrows from vanishing titres, the "atto-fox" artefact of ODE epidemic models).
+The factor ``max(V, 0) / (V + Vth)`` (``Vth`` a titre below any inoculum) makes infection need
+a minimal local virus density. It stands in for the discreteness of virions at very low titre
+and keeps a cleared infection cleared once the epithelium repairs (without it the continuous
+model regrows from vanishing titres, the "atto-fox" artefact of ODE epidemic models); the
+``max`` keeps the sign right when the solver leaves a cleared titre slightly negative.
 
 IL-6, produced at a baseline and by infected cells and damaged epithelium, cleared fast
 (half-life of the order of an hour, Jenner et al. 2021, PLoS Pathog 17:e1009753) and neutralised
@@ -132,7 +133,10 @@ def vector_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any
     target, eclipse, infected, damaged, virus, il6, dormant, awake, cd8, cd4, depot, ab = (
         y[k] for k in range(12)
     )
-    infection = p[i["infectivity"]] * target * virus * virus / (virus + p[i["infection_threshold"]])
+    infectious = xp.maximum(virus, 0.0)
+    infection = (
+        p[i["infectivity"]] * target * virus * infectious / (virus + p[i["infection_threshold"]])
+    )
     killed_infected = p[i["cd8_kill_infected"]] * cd8 * infected
     lost = p[i["infected_death"]] * infected + killed_infected
     repaired = p[i["epithelial_repair"]] * damaged

@@ -90,13 +90,13 @@ _MOUSE_INFLUENZA: dict[str, tuple[float, str, bool]] = {
         _A,
     ),
     "virus_inoculum": (100.0, "sublethal A/PR/8/34 inoculum scale; assumed", _A),
-    "infectivity": (2.5e-6, "sets R0 with virus_production; assumed (mouse PR8 peaks day 2-3)", _A),
+    "infectivity": (2.5e-6, CHIA, _A),
     "infection_threshold": (10.0, "assumed; below the inoculum", _A),
     "eclipse_rate": (4.0, BACCAM + " (eclipse ~6 h)", _S),
     "infected_death": (4.8, BACCAM + " (production lasts ~5 h)", _S),
     "virus_production": (30.0, "assumed with infectivity (R0 ~ 40 in the mouse lung)", _A),
     "virus_clearance": (5.5, BACCAM + " (free-virus half-life ~3 h)", _S),
-    "epithelial_repair": (0.2, "lung epithelium repairs over 2-3 weeks; assumed", _A),
+    "epithelial_repair": (0.2, CHIA, _A),
     "il6_baseline": (5.0, "low baseline IL-6 in uninfected mouse lung fluid; assumed", _A),
     "il6_clearance": (math.log(2) / (1.0 / 24.0), JENNER, _S),
     "il6_per_infected": (5e-3, CHIA, _A),
@@ -217,10 +217,11 @@ def _build(
     description: str,
     base: Mapping[str, tuple[float, str, bool]],
     overrides: Mapping[str, tuple[float, str, bool]] | None = None,
+    calibrated: Mapping[str, float] | None = None,
 ) -> ParameterSet:
     table = dict(base)
     table.update(overrides or {})
-    calibrated = calibrated_values()
+    calibrated = calibrated_values() if calibrated is None else calibrated
     params = []
     for pname in PARAMETER_NAMES:
         unit, desc = _DEFINITIONS[pname]
@@ -321,11 +322,15 @@ _SETS: dict[str, tuple[str, dict, dict]] = {
 PARAMETER_SET_NAMES: tuple[str, ...] = tuple(_SETS)
 
 
-def parameter_set(name: str) -> ParameterSet:
-    """The named parameter set; an unknown name is an InputError listing the known ones."""
+def parameter_set(name: str, calibrated: Mapping[str, float] | None = None) -> ParameterSet:
+    """The named parameter set; an unknown name is an InputError listing the known ones.
+
+    ``calibrated`` replaces the stored calibration (used while calibrating): it sets exactly the
+    parameters this set takes from the calibration, and no others.
+    """
     if name not in _SETS:
         raise InputError(
             f"unknown parameter set {name!r} (known: {', '.join(PARAMETER_SET_NAMES)})"
         )
     description, base, overrides = _SETS[name]
-    return _build(name, description, base, overrides)
+    return _build(name, description, base, overrides, calibrated)

@@ -45,11 +45,17 @@ class ArmResult:
 
 
 def arm_inputs(
-    protocol: Protocol, arm_name: str, overrides: Mapping[str, float] | None = None
+    protocol: Protocol,
+    arm_name: str,
+    overrides: Mapping[str, float] | None = None,
+    calibrated: Mapping[str, float] | None = None,
 ) -> tuple[np.ndarray, object]:
-    """The parameter vector and forcing of one arm, with user overrides applied first."""
+    """The parameter vector and forcing of one arm, with user overrides applied first.
+
+    ``calibrated`` replaces the stored calibration (see :func:`parameter_set`).
+    """
     arm = protocol.arm(arm_name)
-    params = parameter_set(arm.parameter_set)
+    params = parameter_set(arm.parameter_set, calibrated)
     if overrides:
         params = params.with_values(**overrides)
     values, forcing = apply_interventions(params.values(), arm.interventions)
@@ -79,6 +85,7 @@ def run_protocol(
     arms: Sequence[str] | None = None,
     days: Sequence[float] | None = None,
     overrides: Mapping[str, float] | None = None,
+    calibrated: Mapping[str, float] | None = None,
     n: int = 0,
     cv: float = 0.3,
     seed: int = 0,
@@ -97,7 +104,7 @@ def run_protocol(
     factors = lognormal_factors(n, cv, seed) if n > 0 else None
     results = []
     for name in names:
-        vector, forcing = arm_inputs(protocol, name, overrides)
+        vector, forcing = arm_inputs(protocol, name, overrides, calibrated)
         batch = vector[None, :] if factors is None else vector[None, :] * factors
         results.append(ArmResult(name, solve(batch, forcing, grid, settings, progress=progress)))
     return results

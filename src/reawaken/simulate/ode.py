@@ -137,7 +137,9 @@ def solve(
     fn = _compiled(tuple(float(d) for d in days_arr), settings)
     forcing_j = Forcing(*(jnp.asarray(np.asarray(x, dtype=np.float64)) for x in forcing))
 
-    size = min(settings.chunk_size, n)
+    # chunk shape: the configured size, or the next power of two for small batches, so that
+    # few distinct shapes are ever compiled
+    size = min(settings.chunk_size, 1 << (n - 1).bit_length())
     ys = np.empty((n, days_arr.size, N_STATES))
     ok = np.empty(n, dtype=bool)
     for lo in range(0, n, size):
