@@ -22,9 +22,10 @@ import polars as pl
 import pytest
 
 from reawaken.epi.cox import fit_cox
+from reference_data import reference_folder
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cox"
-REFERENCE = Path("/work/shared/reference/survival")
+REFERENCE = reference_folder() / "survival"
 COEF = pd.read_csv(DATA / "coxph_coef.csv")
 FITS = pd.read_csv(DATA / "coxph_fit.csv").set_index("model")
 
