@@ -38,7 +38,16 @@ def plot_fold_change(
         _, ax = plt.subplots(figsize=(8, 5), dpi=150)
     for arm, frame in curves.groupby("arm", sort=False):
         colour = ARM_COLOURS.get(str(arm))
-        ax.plot(frame["day"], frame["fold_vs_mock"], label=str(arm), color=colour, lw=2)
+        reference = str(arm) == "mock"  # drawn dashed on top: other flat arms may hide it
+        ax.plot(
+            frame["day"],
+            frame["fold_vs_mock"],
+            label=str(arm),
+            color=colour,
+            lw=1.5 if reference else 2,
+            ls="--" if reference else "-",
+            zorder=4 if reference else 2,
+        )
         if {"fold_vs_mock_q05", "fold_vs_mock_q95"} <= set(frame.columns):
             ax.fill_between(
                 frame["day"],
@@ -58,7 +67,7 @@ def plot_fold_change(
     ax.set_xticklabels([str(t) for t in ticks])
     ax.set_xlim(0, float(np.nanmax(curves["day"])))
     ax.axhspan(100, 1000, color="#d62728", alpha=0.06, lw=0)
-    ax.set_xlabel("days after infection")
+    ax.set_xlabel("days after infection (linear to day 30, logarithmic after)")
     ax.set_ylabel("total DCCs, fold change vs mock")
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
