@@ -82,6 +82,11 @@ def test_protocols_and_params_show(capsys):
         (["export", "sbml", "--params", "nope", "--out", "m.xml"], "unknown parameter set"),
         (["lesions", "--arm", "flu", "--out", "x"], "no arm 'flu'"),
         (["lesions", "--days", "3,x", "--out", "x"], "--days expects numbers"),
+        (["lesions", "--days", "3,nan", "--out", "x"], "days must be finite"),
+        (
+            ["simulate", "--protocol", "mouse-lung", "--set", "awakening_ec50=0", "--out", "x"],
+            "awakening_ec50 must be positive",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, capsys, tmp_path, monkeypatch):
@@ -91,3 +96,26 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys, tmp_path, monke
     assert message in err
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["simulate"], "Missing option"),
+        (["fit", "cox", "--data", "x.csv"], "Missing option"),
+        (["simulate", "--protocol", "mouse-lung", "--out", "x", "--bogus"], "No such option"),
+    ],
+)
+def test_usage_errors_exit_2(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_subset_of_arms_still_gets_fold_changes(tmp_path):
+    out = tmp_path / "subset"
+    args = ["simulate", "--protocol", "mouse-lung", "--arm", "influenza", "--out", str(out)]
+    assert main(args) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["arm"]) == {"mock", "influenza"}
+    assert summary["fold_vs_mock"].notna().all()

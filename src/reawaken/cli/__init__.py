@@ -30,23 +30,39 @@ def _register() -> None:
 _register()
 
 
+def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(usage error, abort, exit) classes of click, of typer, and of the click copy that newer
+    typer releases bundle, whichever exist."""
+    import click
+
+    usage: list[type] = [click.exceptions.ClickException]
+    aborts: list[type] = [click.exceptions.Abort, getattr(typer, "Abort", click.exceptions.Abort)]
+    exits: list[type] = [click.exceptions.Exit, getattr(typer, "Exit", click.exceptions.Exit)]
+    try:
+        from typer._click import exceptions as bundled  # typer >= 0.2x ships its own click
+    except ImportError:
+        pass
+    else:
+        usage.append(bundled.ClickException)
+    return tuple(usage), tuple(aborts), tuple(exits)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it).
 
     Reawaken's own errors and usage errors print one line on stderr and give status 2.
     """
-    import click
-
+    usage_errors, aborts, exits = _click_exception_types()
     try:
-        app(args=argv, standalone_mode=False, prog_name="reawaken")
+        status = app(args=argv, standalone_mode=False, prog_name="reawaken")
     except ReawakenError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
-    except click.exceptions.ClickException as exc:
+    except usage_errors as exc:
         exc.show()
         return 2
-    except click.exceptions.Abort:
+    except aborts:
         return 1
-    except click.exceptions.Exit as exc:
+    except exits as exc:
         return exc.exit_code
-    return 0
+    return status if isinstance(status, int) else 0

@@ -23,10 +23,17 @@ def split_list(value: str) -> list[str]:
 
 @contextmanager
 def convergence_warnings() -> Iterator[list[warnings.WarningMessage]]:
-    """Collect every ConvergenceWarning raised inside the block (none is lost or silenced)."""
+    """Collect every ConvergenceWarning raised inside the block into the yielded list; other
+    warnings are passed on unchanged after the block."""
+    collected: list[warnings.WarningMessage] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        yield caught
+        yield collected
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            collected.append(w)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def write_fit_outputs(
@@ -41,7 +48,7 @@ def write_fit_outputs(
 ) -> None:
     """Write ``out/estimates.csv`` and ``out/fit.json`` (the fit summary plus its warnings, data
     file and terms) atomically; print warnings on stderr and the estimates on stdout."""
-    summary["warnings"] = [str(w.message) for w in caught]
+    summary = {**summary, "warnings": [str(w.message) for w in caught]}
     summary["data"] = str(data)
     summary["terms"] = list(terms)
     write_csv_atomic(estimates, out / "estimates.csv")

@@ -20,6 +20,13 @@ and keeps a cleared infection cleared once the epithelium repairs (without it th
 model regrows from vanishing titres, the "atto-fox" artefact of ODE epidemic models); the
 ``max`` keeps the sign right when the solver leaves a cleared titre slightly negative.
 
+Every flux of the infection (infection, eclipse exit, death and killing of infected cells) is
+multiplied by ``x / (x + INFECTION_FLOOR)``, ``x = E + I + V``: 1 to within 1% while at least one
+infected cell or one TCID50/mL is left, fading to 0 once the infection is far below
+that. It keeps the killing of the last fractions of a cell, at hundreds per day once CD8+ T
+cells peak, from making the whole system stiff for weeks; the conservation of the epithelium
+is untouched because each flux is gated on both of its sides.
+
 IL-6, produced at a baseline and by infected cells and damaged epithelium, cleared fast
 (half-life of the order of an hour, Jenner et al. 2021, PLoS Pathog 17:e1009753) and neutralised
 by anti-IL-6 antibody::
@@ -63,6 +70,10 @@ from reawaken.model.parameters import PARAMETER_NAMES
 
 INPUT_DURATION_D = 1.0 / 24.0
 """Doses and re-inoculations enter as constant inputs over one hour (days)."""
+
+INFECTION_FLOOR = 1e-2
+"""Cells + TCID50/mL (E + I + V) below which the infection fluxes fade out: a hundredth of a
+cell, so no biology is lost; see the module docstring."""
 
 MAX_EVENTS = 8
 """Fixed length of the dose and re-infection arrays (padded), so arms vectorise."""
@@ -134,11 +145,18 @@ def vector_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any
         y[k] for k in range(12)
     )
     infectious = xp.maximum(virus, 0.0)
+    presence = xp.maximum(eclipse + infected + virus, 0.0)
+    gate = presence / (presence + INFECTION_FLOOR)
     infection = (
-        p[i["infectivity"]] * target * virus * infectious / (virus + p[i["infection_threshold"]])
+        gate
+        * p[i["infectivity"]]
+        * target
+        * virus
+        * infectious
+        / (virus + p[i["infection_threshold"]])
     )
-    killed_infected = p[i["cd8_kill_infected"]] * cd8 * infected
-    lost = p[i["infected_death"]] * infected + killed_infected
+    killed_infected = gate * p[i["cd8_kill_infected"]] * cd8 * infected
+    lost = gate * p[i["infected_death"]] * infected + killed_infected
     repaired = p[i["epithelial_repair"]] * damaged
 
     antiviral = xp.where(t >= f.antiviral_start, f.antiviral_efficacy, 0.0)
@@ -165,8 +183,8 @@ def vector_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any
     return xp.stack(
         [
             repaired - infection,
-            infection - p[i["eclipse_rate"]] * eclipse,
-            p[i["eclipse_rate"]] * eclipse - lost,
+            infection - gate * p[i["eclipse_rate"]] * eclipse,
+            gate * p[i["eclipse_rate"]] * eclipse - lost,
             lost - repaired,
             p[i["virus_production"]] * (1.0 - antiviral) * infected
             - p[i["virus_clearance"]] * virus

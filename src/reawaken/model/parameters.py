@@ -94,7 +94,7 @@ _MOUSE_INFLUENZA: dict[str, tuple[float, str, bool]] = {
     "infection_threshold": (10.0, "assumed; below the inoculum", _A),
     "eclipse_rate": (4.0, BACCAM + " (eclipse ~6 h)", _S),
     "infected_death": (4.8, BACCAM + " (production lasts ~5 h)", _S),
-    "virus_production": (30.0, "assumed with infectivity (R0 ~ 40 in the mouse lung)", _A),
+    "virus_production": (30.0, "assumed; R0 follows with the calibrated infectivity", _A),
     "virus_clearance": (5.5, BACCAM + " (free-virus half-life ~3 h)", _S),
     "epithelial_repair": (0.2, CHIA, _A),
     "il6_baseline": (5.0, "low baseline IL-6 in uninfected mouse lung fluid; assumed", _A),
@@ -207,9 +207,23 @@ def check_value(name: str, value: object) -> float:
         raise InputError(f"value {value!r} is not finite", column=name)
     if number < 0:
         raise InputError(f"value {number} is negative; parameters are non-negative", column=name)
-    if name == "awakening_hill" and number == 0:
-        raise InputError("the Hill coefficient must be positive", column=name)
+    if name in STRICTLY_POSITIVE and number == 0:
+        raise InputError(f"value 0 is not allowed; {name} must be positive", column=name)
     return number
+
+
+STRICTLY_POSITIVE = frozenset(
+    {
+        "awakening_hill",
+        "awakening_ec50",
+        "infection_threshold",
+        "tcell_antigen_half",
+        "dcc_capacity",
+        "cd4_shield_half",
+        "antibody_volume",
+    }
+)
+"""Parameters that divide: zero would make the model undefined."""
 
 
 def _build(
@@ -246,7 +260,7 @@ _MOUSE_SARS_COV_2: dict[str, tuple[float, str, bool]] = {
     "infected_death": (2.0, "assumed", _A),
     "virus_production": (20.0, "assumed", _A),
     "virus_clearance": (5.0, "assumed, of the influenza order", _A),
-    "il6_per_infected": (3e-3, "assumed (milder lung IL-6 than PR8)", _A),
+    "il6_per_infected": (3e-3, "assumed (MA10 lung IL-6 production per infected cell)", _A),
 }
 
 _HUMAN_COMMON: dict[str, tuple[float, str, bool]] = {

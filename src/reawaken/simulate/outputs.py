@@ -57,10 +57,16 @@ def simulate_protocol(
     settings: SolverSettings = SolverSettings(),
     progress: Callable[[int], None] | None = None,
 ) -> ProtocolOutputs:
-    """Solve ``protocol`` and write ``summary.csv``, ``trajectories.csv`` and the figure."""
+    """Solve ``protocol`` and write ``summary.csv``, ``trajectories.csv`` and the figure.
+
+    The reference arm (``mock``) is always solved, also when ``arms`` leaves it out.
+    """
     from reawaken.plots.dcc import plot_fold_change, save_figure
 
     grid = trajectory_grid(protocol.days)
+    reference = protocol.reference_arm
+    if arms is not None and reference not in arms:
+        arms = [reference, *arms]  # fold changes need the reference arm
     results = run_protocol(
         protocol,
         arms=arms,
@@ -72,7 +78,6 @@ def simulate_protocol(
         settings=settings,
         progress=progress,
     )
-    reference = protocol.reference_arm
     summary = summarise(_at_days(results, grid, protocol.days), reference)
     curves = summarise(results, reference)
     traj = trajectories(results)

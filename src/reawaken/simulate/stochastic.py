@@ -11,7 +11,9 @@ the ODE (:mod:`reawaken.model.equations`):
 - division: Poisson with mean ``rho * max(1 - N/K, 0) * awake * dt`` (``N`` the host's total).
 
 Loss events are binomial, so counts never go negative; the mean over replicates converges to
-the ODE solution as ``dt -> 0`` (checked in the tests). A *lesion* is a clone of at least
+the ODE solution as ``dt -> 0`` (checked in the tests) while the DCCs stay below the carrying
+capacity ``K`` (above it the ODE's growth term turns negative, here births stop instead).
+A *lesion* is a clone of at least
 ``threshold`` cells (default 100, an assumption: a micrometastasis visible in a lung section).
 """
 
@@ -65,8 +67,8 @@ def simulate_clones(
     if not 0 < dt <= 0.5:
         raise InputError(f"dt must be in (0, 0.5] days, got {dt}")
     report = np.asarray(sorted(set(float(d) for d in days)), dtype=float)
-    if report.size == 0 or report[0] < 0:
-        raise InputError(f"days must be non-negative and not empty, got {list(days)}")
+    if report.size == 0 or report[0] < 0 or not np.all(np.isfinite(report)):
+        raise InputError(f"days must be finite, non-negative and not empty, got {list(days)}")
     p, forcing = arm_inputs(protocol, arm)
     steps = int(np.ceil(report[-1] / dt))
     grid = np.arange(steps + 1) * dt

@@ -34,22 +34,28 @@ def summarise(
 ) -> pd.DataFrame:
     """One row per arm and day; quantile columns when the arms hold more than one individual."""
     by_arm = {r.arm: r for r in results}
-    reference = _dcc(by_arm[reference_arm])["dcc_total"] if reference_arm in by_arm else None
+    ref = by_arm.get(reference_arm)
+    reference = _dcc(ref)["dcc_total"] if ref is not None else None
     rows = []
     for result in results:
         values = _dcc(result)
-        if reference is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                values["fold_vs_mock"] = values["dcc_total"] / reference
-        else:
-            values["fold_vs_mock"] = np.full_like(values["dcc_total"], np.nan)
         ok = result.solution.ok
         n = ok.size
         status = "ok" if ok.all() else f"failed: {int((~ok).sum())} of {n}"
+        fold_ok = ok.copy()
+        if reference is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values["fold_vs_mock"] = values["dcc_total"] / reference
+            if ref is not result and not ref.solution.ok.all():
+                # paired fold changes need both individuals solved
+                fold_ok &= ref.solution.ok
+                status += f"; reference failed: {int((~ref.solution.ok).sum())} of {n}"
+        else:
+            values["fold_vs_mock"] = np.full_like(values["dcc_total"], np.nan)
         for j, day in enumerate(result.solution.days):
             row: dict[str, object] = {"arm": result.arm, "day": float(day)}
             for column, array in values.items():
-                good = array[ok, j]
+                good = array[fold_ok if column == "fold_vs_mock" else ok, j]
                 row[column] = float(np.median(good)) if good.size else np.nan
                 if n > 1:
                     for q in quantiles:
