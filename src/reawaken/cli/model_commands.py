@@ -50,10 +50,8 @@ def simulate(
         raise InputError(f"--n must be >= 0, got {n}")
     proto = get_protocol(protocol)
     arms = list(arm) if arm else None
-    for name in arms or []:
-        proto.arm(name)
     overrides = parse_assignments(set_)
-    n_arms = len(arms or proto.arm_names)
+    n_arms = len({*(arms or proto.arm_names), proto.reference_arm})  # the reference always runs
     bar = None
     if n > 0:
         from tqdm import tqdm

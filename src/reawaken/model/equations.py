@@ -66,7 +66,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from reawaken.model.parameters import PARAMETER_NAMES
+from reawaken.model.parameters import PARAMETER_INDEX
 
 INPUT_DURATION_D = 1.0 / 24.0
 """Doses and re-inoculations enter as constant inputs over one hour (days)."""
@@ -227,4 +227,4 @@ def initial_state(p: Any, f: Forcing, xp: ModuleType = np) -> Any:
     )
 
 
-_P: dict[str, int] = {name: k for k, name in enumerate(PARAMETER_NAMES)}
+_P = PARAMETER_INDEX

@@ -77,6 +77,8 @@ _DEFINITIONS: dict[str, tuple[str, str]] = {
 }
 
 PARAMETER_NAMES: tuple[str, ...] = tuple(_DEFINITIONS)
+PARAMETER_INDEX: dict[str, int] = {name: k for k, name in enumerate(PARAMETER_NAMES)}
+"""Position of each parameter in the parameter vector."""
 
 _A = True  # assumed
 _S = False  # sourced

@@ -27,7 +27,7 @@ import pandas as pd
 
 from reawaken.errors import InputError
 from reawaken.model.equations import awakening_rate, dormancy_rate
-from reawaken.model.parameters import PARAMETER_NAMES
+from reawaken.model.parameters import PARAMETER_INDEX
 from reawaken.model.protocols import Protocol
 from reawaken.model.states import INDEX
 from reawaken.simulate.experiment import arm_inputs
@@ -35,7 +35,7 @@ from reawaken.simulate.ode import solve
 
 DEFAULT_DT = 0.02
 DEFAULT_THRESHOLD = 100
-_P = {name: k for k, name in enumerate(PARAMETER_NAMES)}
+_P = PARAMETER_INDEX
 
 
 @dataclass(frozen=True)

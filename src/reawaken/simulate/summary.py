@@ -27,6 +27,10 @@ def _dcc(result: ArmResult) -> dict[str, np.ndarray]:
     return {"dcc_total": dormant + awake, "dcc_dormant": dormant, "dcc_awake": awake}
 
 
+def _status(ok: np.ndarray) -> str:
+    return "ok" if ok.all() else f"failed: {int((~ok).sum())} of {ok.size}"
+
+
 def summarise(
     results: Sequence[ArmResult],
     reference_arm: str = "mock",
@@ -41,7 +45,7 @@ def summarise(
         values = _dcc(result)
         ok = result.solution.ok
         n = ok.size
-        status = "ok" if ok.all() else f"failed: {int((~ok).sum())} of {n}"
+        status = _status(ok)
         fold_ok = ok.copy()
         if reference is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -78,8 +82,6 @@ def trajectories(results: Sequence[ArmResult]) -> pd.DataFrame:
         frame = pd.DataFrame(values, columns=list(STATE_IDS))
         frame.insert(0, "time_d", sol.days)
         frame.insert(0, "arm", result.arm)
-        frame["status"] = (
-            "ok" if sol.ok.all() else f"failed: {int((~sol.ok).sum())} of {sol.ok.size}"
-        )
+        frame["status"] = _status(sol.ok)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
