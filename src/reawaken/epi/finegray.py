@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from reawaken.epi.tables import estimates_table
+from reawaken.epi.tables import RatioEstimates
 from reawaken.errors import ConvergenceWarning, InputError
 
 
 @dataclass(frozen=True)
-class FineGrayFit:
+class FineGrayFit(RatioEstimates):
     """A fitted Fine-Gray model.
 
     ``coef`` are log subdistribution hazard ratios; ``var`` is the sandwich variance of
@@ -54,15 +54,6 @@ class FineGrayFit:
     iterations: int
     converged: bool
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def se(self) -> np.ndarray:
-        """Standard errors, the square roots of the sandwich variance's diagonal."""
-        return np.sqrt(np.diag(self.var))
-
-    def estimates(self, *, level: float = 0.95) -> pd.DataFrame:
-        """The standard estimates table (ratio = subdistribution hazard ratio)."""
-        return estimates_table(self.terms, self.coef, self.se, level=level)
 
     def summary(self) -> dict[str, object]:
         """Fit statistics as plain JSON-ready values."""

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from reawaken.epi.finegray import diverging_terms
-from reawaken.epi.tables import estimates_table
+from reawaken.epi.tables import RatioEstimates
 from reawaken.errors import ConvergenceWarning, InputError
 
 _WINDOW = re.compile(r"^\s*(-?\d+)\s*-\s*(-?\d+)\s*$")
@@ -360,8 +360,9 @@ def split_case_series(
 
 
 @dataclass(frozen=True)
-class SCCSFit:
-    """A fitted SCCS model; ``coef`` are log relative incidences against baseline time."""
+class SCCSFit(RatioEstimates):
+    """A fitted SCCS model; ``coef`` are log relative incidences against baseline time
+    (``estimates()``: ratio = relative incidence)."""
 
     terms: list[str]
     coef: np.ndarray
@@ -374,14 +375,6 @@ class SCCSFit:
     iterations: int
     converged: bool
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def se(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.var))
-
-    def estimates(self, *, level: float = 0.95) -> pd.DataFrame:
-        """The standard estimates table (ratio = relative incidence)."""
-        return estimates_table(self.terms, self.coef, self.se, level=level)
 
     def summary(self) -> dict[str, object]:
         return {

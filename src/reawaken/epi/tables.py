@@ -51,6 +51,23 @@ def estimates_table(
         )
 
 
+class RatioEstimates:
+    """Mixin for fitted ratio models holding ``terms``, ``coef`` (log scale) and ``var``."""
+
+    terms: list[str]
+    coef: np.ndarray
+    var: np.ndarray
+
+    @property
+    def se(self) -> np.ndarray:
+        """Standard errors, the square roots of the variance's diagonal."""
+        return np.sqrt(np.diag(self.var))
+
+    def estimates(self, *, level: float = 0.95) -> pd.DataFrame:
+        """The standard estimates table (:data:`ESTIMATE_COLUMNS`)."""
+        return estimates_table(self.terms, self.coef, self.se, level=level)
+
+
 def suppress_small_counts(
     frame: pd.DataFrame, columns: Sequence[str], *, min_cell: int = DEFAULT_MIN_CELL
 ) -> pd.DataFrame:
