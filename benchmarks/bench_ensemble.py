@@ -8,8 +8,10 @@ Workload: ``--n`` virtual mice, the ``mouse-influenza`` parameter vector times l
 
 Measured, side by side in one run:
 
-- reawaken ``solve`` (diffrax, chunked and vmapped; ``--method``, one run per ``--chunk``):
-  compile time (first call on one chunk) reported apart from the run over all ``--n``;
+- reawaken ``solve`` (``--method``: ``rodas``, the default ensemble engine, one run per
+  ``--slots`` value; or diffrax ``tsit5``/``kvaerno5``, chunked and vmapped, one run per
+  ``--chunk`` value): compile time (first call on one block) reported apart from the run over
+  all ``--n``;
 - libRoadRunner (CVODE, BDF) on the SBML export (``reawaken.model.sbml``), one model loaded
   once, then per trajectory: set the parameter values, ``reset`` (re-evaluates the initial
   assignments), ``simulate``; timed on ``--rr-sample`` trajectories and extrapolated per
@@ -19,16 +21,18 @@ Measured, side by side in one run:
 
 Also printed: the ratios reawaken/roadrunner and reawaken/solve_ivp, the largest relative
 difference between reawaken and roadrunner on the first ``--check`` trajectories (values under
-1e-6 of a state's maximum compared at that floor), and diffrax's step counts on a sample, which
-explain where the time goes (a vmapped chunk runs until its slowest member has finished).
+1e-6 of a state's maximum compared at that floor), and step counts on a sample (``rodas``: the
+engine's attempted steps; diffrax: Tsit5's steps, which explain where its time goes, as a
+vmapped chunk runs until its slowest member has finished).
 
-Run: ``python benchmarks/bench_ensemble.py`` (defaults --n 100000 --chunk 2048).
+Run: ``python benchmarks/bench_ensemble.py`` (defaults --n 100000, rodas with 64 slots).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import jax
 import numpy as np
@@ -37,7 +41,7 @@ from reawaken.model.equations import Forcing, initial_state, no_forcing, vector_
 from reawaken.model.parameters import PARAMETER_NAMES, parameter_set
 from reawaken.model.sbml import to_sbml
 from reawaken.simulate.experiment import lognormal_factors
-from reawaken.simulate.ode import SolverSettings, solve
+from reawaken.simulate.ode import METHODS, SolverSettings, solve
 
 DAYS = np.arange(61.0)
 STEP_CAP = 500_000
@@ -53,7 +57,8 @@ def time_reawaken(batch: np.ndarray, settings: SolverSettings) -> tuple[float, f
     """(compile seconds, run seconds over the whole batch, solutions)."""
     forcing = no_forcing()
     t0 = time.perf_counter()
-    solve(batch[: settings.chunk_size], forcing, DAYS, settings)
+    first = settings.block if settings.method == "rodas" else settings.chunk_size
+    solve(batch[:first], forcing, DAYS, settings)
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     sol = solve(batch, forcing, DAYS, settings)
@@ -107,8 +112,12 @@ def time_solve_ivp(batch: np.ndarray, rtol: float, atol: float) -> float:
 
 
 def step_counts(batch: np.ndarray, settings: SolverSettings) -> np.ndarray:
-    """Steps per trajectory from diffrax's stats: the explicit solve of ``solve`` (the unforced
-    model has no switch days) with a budget of ``STEP_CAP`` steps."""
+    """Steps per trajectory: the ensemble engine's own count (``rodas``), or diffrax's stats for
+    its solve (the unforced model has no switch days) with a budget of ``STEP_CAP`` steps."""
+    if settings.method == "rodas":
+        steps = solve(batch, no_forcing(), DAYS, replace(settings, max_steps=STEP_CAP)).steps
+        assert steps is not None
+        return steps
     import diffrax
     import jax.numpy as jnp
 
@@ -146,10 +155,12 @@ def max_relative_difference(a: np.ndarray, b: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="ensemble size for reawaken")
-    parser.add_argument("--chunk", default="2048", help="chunk sizes, comma-separated")
+    parser.add_argument("--slots", default="64", help="rodas: slots per worker, comma-separated")
+    parser.add_argument("--chunk", default="2048", help="diffrax: chunk sizes, comma-separated")
+    parser.add_argument("--threads", type=int, default=None, help="rodas: workers (CPUs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cv", type=float, default=0.3)
-    parser.add_argument("--method", default="tsit5", choices=["tsit5", "kvaerno5"])
+    parser.add_argument("--method", default="rodas", choices=list(METHODS))
     parser.add_argument("--rtol", type=float, default=1e-6)
     parser.add_argument("--atol", type=float, default=1e-6)
     parser.add_argument("--rr-sample", type=int, default=500)
@@ -166,18 +177,25 @@ def main() -> None:
     print(f"jax devices: {jax.devices()}; other processes may share the CPU")
 
     best = None
-    for chunk in (int(c) for c in args.chunk.split(",")):
+    sizes = args.slots if args.method == "rodas" else args.chunk
+    for size in (int(c) for c in sizes.split(",")):
         settings = SolverSettings(
-            method=args.method, rtol=args.rtol, atol=args.atol, chunk_size=chunk
+            method=args.method,
+            rtol=args.rtol,
+            atol=args.atol,
+            chunk_size=size,
+            slots=size,
+            threads=args.threads,
         )
         compile_s, run_s, ys = time_reawaken(batch, settings)
         rate = args.n / run_s
+        label = "slots" if args.method == "rodas" else "chunk"
         print(
-            f"reawaken solve ({args.method}, chunk {chunk}): compile {compile_s:.1f} s, "
+            f"reawaken solve ({args.method}, {label} {size}): compile {compile_s:.1f} s, "
             f"run {run_s:.1f} s for {args.n} -> {rate:.1f} trajectories/s"
         )
         if best is None or rate > best[0]:
-            best = (rate, chunk, ys)
+            best = (rate, f"{label} {size}", ys)
     assert best is not None
     rate, chunk, ys = best
 
@@ -194,7 +212,7 @@ def main() -> None:
         f"scipy solve_ivp (LSODA): {args.ivp_sample} trajectories timed, {ivp_per * 1e3:.1f} ms "
         f"each -> {ivp_rate:.1f} trajectories/s (extrapolated)"
     )
-    print(f"ratio reawaken/roadrunner: {rate / rr_rate:.2f} (best chunk {chunk})")
+    print(f"ratio reawaken/roadrunner: {rate / rr_rate:.2f} (best {chunk})")
     print(f"ratio reawaken/solve_ivp:  {rate / ivp_rate:.2f}")
 
     k = min(args.check, sample.shape[0])
@@ -207,7 +225,7 @@ def main() -> None:
     s = step_counts(batch[: args.steps_sample], settings)
     q = np.percentile(s, [50, 90, 99, 100])
     print(
-        f"diffrax steps per trajectory ({args.method}, {s.size} trajectories): median {q[0]:.0f}, "
+        f"steps per trajectory ({args.method}, {s.size} trajectories): median {q[0]:.0f}, "
         f"90% {q[1]:.0f}, 99% {q[2]:.0f}, max {q[3]:.0f}, mean {s.mean():.0f}"
     )
     over = int((s > settings.max_steps).sum())
@@ -222,7 +240,7 @@ def main() -> None:
     top = sorted(corr, key=corr.get, reverse=True)[:3]
     print("  steps follow (|Spearman|): " + ", ".join(f"{k} {corr[k]:.2f}" for k in top))
     for size in (64, 256, 1024, 2048):
-        if size <= s.size:
+        if args.method != "rodas" and size <= s.size:
             chunks = s[: s.size - s.size % size].reshape(-1, size)
             waste = chunks.max(axis=1).mean() / chunks.mean()
             print(f"  chunk {size}: a vmapped chunk does {waste:.1f}x its mean steps")

@@ -140,6 +140,12 @@ def dormancy_rate(il6: Any, p: Any, xp: ModuleType = np) -> Any:
 def vector_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any:
     """dy/dt for state ``y`` (order of ``STATE_IDS``) and parameter vector ``p``
     (order of ``PARAMETER_NAMES``) under forcing ``f``."""
+    return xp.stack(derivatives(t, y, p, f, xp))
+
+
+def derivatives(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> list[Any]:
+    """The terms of :func:`vector_field` as a list, one per state (``y`` may be a list too):
+    solvers that work state by state avoid stacking and slicing."""
     i = _P
     target, eclipse, infected, damaged, virus, il6, dormant, awake, cd8, cd4, depot, ab = (
         y[k] for k in range(12)
@@ -180,28 +186,26 @@ def vector_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any
     antigen = infected / (infected + p[i["tcell_antigen_half"]])
     absorbed = p[i["antibody_absorption"]] * depot
 
-    return xp.stack(
-        [
-            repaired - infection,
-            infection - gate * p[i["eclipse_rate"]] * eclipse,
-            gate * p[i["eclipse_rate"]] * eclipse - lost,
-            lost - repaired,
-            p[i["virus_production"]] * (1.0 - antiviral) * infected
-            - p[i["virus_clearance"]] * virus
-            + inoculum,
-            il6_made - c6 * il6 - p[i["antibody_neutralisation"]] * ab * il6,
-            back - awaken,
-            awaken - back + growth - killed_dcc,
-            p[i["cd8_expansion"]] * cd8 * antigen
-            - p[i["cd8_contraction"]] * (cd8 - p[i["cd8_0"]])
-            - dep8 * cd8,
-            p[i["cd4_expansion"]] * cd4 * antigen
-            - p[i["cd4_contraction"]] * (cd4 - p[i["cd4_0"]])
-            - dep4 * cd4,
-            dose - absorbed,
-            absorbed * 1000.0 / p[i["antibody_volume"]] - p[i["antibody_elimination"]] * ab,
-        ]
-    )
+    return [
+        repaired - infection,
+        infection - gate * p[i["eclipse_rate"]] * eclipse,
+        gate * p[i["eclipse_rate"]] * eclipse - lost,
+        lost - repaired,
+        p[i["virus_production"]] * (1.0 - antiviral) * infected
+        - p[i["virus_clearance"]] * virus
+        + inoculum,
+        il6_made - c6 * il6 - p[i["antibody_neutralisation"]] * ab * il6,
+        back - awaken,
+        awaken - back + growth - killed_dcc,
+        p[i["cd8_expansion"]] * cd8 * antigen
+        - p[i["cd8_contraction"]] * (cd8 - p[i["cd8_0"]])
+        - dep8 * cd8,
+        p[i["cd4_expansion"]] * cd4 * antigen
+        - p[i["cd4_contraction"]] * (cd4 - p[i["cd4_0"]])
+        - dep4 * cd4,
+        dose - absorbed,
+        absorbed * 1000.0 / p[i["antibody_volume"]] - p[i["antibody_elimination"]] * ab,
+    ]
 
 
 def initial_state(p: Any, f: Forcing, xp: ModuleType = np) -> Any:

@@ -1,14 +1,26 @@
-"""Deterministic solves of the within-host model with diffrax (JAX, float64).
+"""Deterministic solves of the within-host model (JAX, float64).
 
-One compiled solver per (save grid, switch days, settings), vmapped over parameter vectors and
-run in fixed-size chunks so ensembles of any size use bounded memory and compile once. A solve
-that fails (step budget exhausted, step size collapse) is returned with ``ok = False`` and its
-values set to NaN; callers turn that into a ``status`` column, never into numbers.
+Two engines behind one function, :func:`solve`:
+
+- ``method="rodas"`` (default): the ensemble engine of :mod:`reawaken.simulate.rodas`, a
+  Rosenbrock method with the exact (sparse) Jacobian, each trajectory with its own step, in
+  refilled slots; blocks of trajectories run on parallel threads. Built for the model's
+  stiffness and for large heterogeneous ensembles.
+- ``method="tsit5"`` or ``"kvaerno5"``: diffrax's ``diffeqsolve``, vmapped over parameter
+  vectors in fixed-size chunks (a chunk runs until its slowest member is done). Kept as an
+  independent check of the default engine and for users who want diffrax's solvers.
+
+Both compile once per save grid and settings (switch days and doses are traced inputs, so every
+arm of a protocol shares one compilation). A solve that fails (step budget exhausted, step size
+collapse) is returned with ``ok = False`` and its values set to NaN; callers turn that into a
+``status`` column, never into numbers.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -20,27 +32,42 @@ import diffrax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reawaken.model.equations import MAX_EVENTS, Forcing, initial_state, vector_field  # noqa: E402
+from reawaken.model.equations import (  # noqa: E402
+    MAX_EVENTS,
+    Forcing,
+    derivatives,
+    initial_state,
+    no_forcing,
+    vector_field,
+)
 from reawaken.model.interventions import event_days  # noqa: E402
+from reawaken.model.parameters import PARAMETER_SET_NAMES, parameter_set  # noqa: E402
 from reawaken.model.states import N_STATES  # noqa: E402
+from reawaken.simulate import rodas  # noqa: E402
 
 
 @dataclass(frozen=True)
 class SolverSettings:
     """Integrator choice and tolerances.
 
-    ``method``: ``"tsit5"`` (explicit Runge-Kutta 5(4), the default: the model is only mildly
-    stiff and Tsit5 is several times faster here) or ``"kvaerno5"`` (implicit, L-stable, for
-    stiff variants such as very high antibody doses). Tolerances apply to every state; ``atol``
-    is small because cell counts near zero matter (a few DCCs). With ``stiff_fallback``,
-    trajectories that the explicit method could not finish within ``max_steps`` (stiff
-    parameter draws) are solved again with Kvaerno5 before being reported as failed.
+    ``method``: ``"rodas"`` (default; Rosenbrock 4(3), L-stable, the ensemble engine),
+    ``"tsit5"`` (diffrax, explicit Runge-Kutta 5(4)) or ``"kvaerno5"`` (diffrax, implicit).
+    Tolerances apply to every state; ``atol`` is small because cell counts near zero matter (a
+    few DCCs). ``max_steps`` bounds the steps of one trajectory.
+
+    Ensemble engine: ``slots`` trajectories advance together in each of ``threads`` parallel
+    workers (default: the number of CPUs), over blocks of ``block`` trajectories.
+    diffrax: chunks of ``chunk_size``; with ``stiff_fallback``, trajectories that Tsit5 could not
+    finish within ``max_steps`` are solved again with Kvaerno5 before being reported as failed.
     """
 
-    method: str = "tsit5"
+    method: str = "rodas"
     rtol: float = 1e-8
     atol: float = 1e-8
     max_steps: int = 20_000
+    slots: int = 64
+    block: int = 1024
+    threads: int | None = None
     chunk_size: int = 2048
     stiff_fallback: bool = True
     stiff_max_steps: int = 100_000
@@ -48,11 +75,16 @@ class SolverSettings:
 
 @dataclass(frozen=True)
 class Solution:
-    """Solved trajectories: ``ys[n, time, state]``, ``ok[n]`` (False = failed solve)."""
+    """Solved trajectories: ``ys[n, time, state]``, ``ok[n]`` (False = failed solve) and, from
+    the ensemble engine, ``steps[n]`` (attempted steps per trajectory)."""
 
     days: np.ndarray
     ys: np.ndarray
     ok: np.ndarray
+    steps: np.ndarray | None = None
+
+
+METHODS = ("rodas", "tsit5", "kvaerno5")
 
 
 def _solver(method: str) -> diffrax.AbstractSolver:
@@ -60,7 +92,7 @@ def _solver(method: str) -> diffrax.AbstractSolver:
         return diffrax.Kvaerno5()
     if method == "tsit5":
         return diffrax.Tsit5()
-    raise ValueError(f"unknown solver method {method!r} (use 'kvaerno5' or 'tsit5')")
+    raise ValueError(f"unknown solver method {method!r} (use one of {', '.join(METHODS)})")
 
 
 MAX_JUMPS = 4 * MAX_EVENTS + 3
@@ -108,6 +140,120 @@ def _compiled(
     return jax.jit(jax.vmap(one, in_axes=(0, 0, None, None)))
 
 
+def _field(t: jnp.ndarray, y: list[jnp.ndarray], p: jnp.ndarray, f: Forcing) -> list:
+    return derivatives(t, y, p, f, jnp)
+
+
+def _jax_forcing(forcing: Forcing) -> Forcing:
+    return Forcing(*(jnp.asarray(np.asarray(x, dtype=np.float64)) for x in forcing))
+
+
+@lru_cache(maxsize=1)
+def model_pattern() -> rodas.Pattern:
+    """Structural nonzeros of the model's Jacobian: sampled over wide ranges of states (1e-3 to
+    1e7), parameters (every parameter set times lognormal factors, sd 1) and times, with no
+    forcing and with every intervention switched on."""
+    rng = np.random.default_rng(0)
+    base = np.stack([parameter_set(name).vector() for name in PARAMETER_SET_NAMES])
+    m = 64
+    ps = base[rng.integers(0, len(base), m)] * np.exp(rng.normal(0.0, 1.0, (m, base.shape[1])))
+    ys = 10.0 ** rng.uniform(-3.0, 7.0, (m, N_STATES))
+    ts = rng.uniform(0.0, 10.0, m)
+    events = np.linspace(0.0, 9.0, MAX_EVENTS)
+    everything = Forcing(
+        il6_production_scale=np.float64(1.0),
+        dose_days=events,
+        dose_mg_per_kg=np.full(MAX_EVENTS, 10.0),
+        cd4_depletion_start=np.float64(0.0),
+        cd8_depletion_start=np.float64(0.0),
+        antiviral_start=np.float64(0.0),
+        antiviral_efficacy=np.float64(0.5),
+        reinfection_days=events + 0.5,
+        reinfection_inoculum=np.full(MAX_EVENTS, 1e3),
+    )
+    args = [_jax_forcing(no_forcing()), _jax_forcing(everything)]
+    return rodas.jacobian_pattern(_field, ts, ys, ps, args)
+
+
+def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray, int]:
+    """Days where steps must end (save days after 0 and switch days), padded to a fixed length
+    with the last day; the output index of each (``len(days)`` for switch days only); count."""
+    t1 = float(days[-1])
+    switches = [d for d in event_days(forcing) if 0.0 < d < t1]
+    stops = np.union1d(days[1:], switches)
+    where = {float(d): k for k, d in enumerate(days)}
+    save_slot = np.array([where.get(float(d), days.size) for d in stops], dtype=np.int32)
+    pad = days.size - 1 + MAX_JUMPS - stops.size
+    stops_padded = np.concatenate([stops, np.full(pad, t1)])
+    save_padded = np.concatenate([save_slot, np.full(pad, days.size, dtype=np.int32)])
+    return stops_padded, save_padded, int(stops.size)
+
+
+def _block_size(n: int, settings: SolverSettings) -> int:
+    """Trajectories per compiled call: 64, 256 or ``settings.block``, so few shapes compile."""
+    for size in (64, 256):
+        if n <= size < settings.block:
+            return size
+    return settings.block
+
+
+def _solve_rodas(
+    batch: np.ndarray,
+    starts: np.ndarray,
+    forcing: Forcing,
+    days: np.ndarray,
+    settings: SolverSettings,
+    progress: Callable[[int], None] | None,
+) -> Solution:
+    n = batch.shape[0]
+    stops, save_slot, n_stops = _stops(days, forcing)
+    size = _block_size(n, settings)
+    slots = min(settings.slots, size)
+    pattern = model_pattern()
+    forcing_j = _jax_forcing(forcing)
+    fixed = (jnp.asarray(stops), jnp.asarray(save_slot), jnp.int32(n_stops))
+    ys = np.empty((n, days.size, N_STATES))
+    ok = np.empty(n, dtype=bool)
+    steps = np.empty(n, dtype=np.int64)
+
+    def run(lo: int) -> int:
+        hi = min(lo + size, n)
+        chunk, chunk_y0 = batch[lo:hi], starts[lo:hi]
+        if hi - lo < size:  # pad to the compiled shape
+            pad = size - (hi - lo)
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+            chunk_y0 = np.concatenate([chunk_y0, np.repeat(chunk_y0[-1:], pad, axis=0)])
+        c_ys, c_ok, c_steps = rodas.run_queue(
+            _field,
+            pattern,
+            jnp.asarray(chunk),
+            jnp.asarray(chunk_y0),
+            forcing_j,
+            *fixed,
+            settings.rtol,
+            settings.atol,
+            1e-3,
+            slots=slots,
+            n_saves=days.size,
+            max_steps=settings.max_steps,
+        )
+        ys[lo:hi] = np.asarray(c_ys)[: hi - lo]
+        ok[lo:hi] = np.asarray(c_ok)[: hi - lo]
+        steps[lo:hi] = np.asarray(c_steps)[: hi - lo]
+        return hi - lo
+
+    lows = list(range(0, n, size))
+    done = run(lows[0])  # compiles once, before the workers share it
+    if progress is not None:
+        progress(done)
+    threads = settings.threads or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(lows) - 1))) as pool:
+        for done in pool.map(run, lows[1:]):
+            if progress is not None:
+                progress(done)
+    return Solution(days, ys, ok, steps)
+
+
 def solve(
     params: np.ndarray,
     forcing: Forcing,
@@ -133,9 +279,11 @@ def solve(
         starts = initial_state(batch.T, forcing, np).T
     else:
         starts = np.broadcast_to(np.asarray(y0, dtype=np.float64), (n, N_STATES))
+    if settings.method == "rodas":
+        return _solve_rodas(batch, starts, forcing, days_arr, settings, progress)
     jumps = jnp.asarray(_padded_jumps(forcing, float(days_arr[-1])))
     fn = _compiled(tuple(float(d) for d in days_arr), settings)
-    forcing_j = Forcing(*(jnp.asarray(np.asarray(x, dtype=np.float64)) for x in forcing))
+    forcing_j = _jax_forcing(forcing)
 
     # chunk shape: the configured size, or the next power of two for small batches, so that
     # few distinct shapes are ever compiled
@@ -154,7 +302,7 @@ def solve(
         ok[lo:hi] = np.asarray(c_ok)[: hi - lo]
         if progress is not None:
             progress(hi - lo)
-    if settings.stiff_fallback and settings.method != "kvaerno5" and not ok.all():
+    if settings.stiff_fallback and settings.method == "tsit5" and not ok.all():
         failed = np.flatnonzero(~ok)
         stiff = replace(
             settings, method="kvaerno5", max_steps=settings.stiff_max_steps, stiff_fallback=False
