@@ -42,6 +42,7 @@ from reawaken.model.parameters import PARAMETER_NAMES, parameter_set
 from reawaken.model.sbml import to_sbml
 from reawaken.simulate.experiment import lognormal_factors
 from reawaken.simulate.ode import METHODS, SolverSettings, solve
+from reawaken.simulate.rodas import TABLEAUS
 
 DAYS = np.arange(61.0)
 STEP_CAP = 500_000
@@ -57,7 +58,7 @@ def time_reawaken(batch: np.ndarray, settings: SolverSettings) -> tuple[float, f
     """(compile seconds, run seconds over the whole batch, solutions)."""
     forcing = no_forcing()
     t0 = time.perf_counter()
-    first = settings.block if settings.method == "rodas" else settings.chunk_size
+    first = settings.block if settings.method in TABLEAUS else settings.chunk_size
     solve(batch[:first], forcing, DAYS, settings)
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -114,7 +115,7 @@ def time_solve_ivp(batch: np.ndarray, rtol: float, atol: float) -> float:
 def step_counts(batch: np.ndarray, settings: SolverSettings) -> np.ndarray:
     """Steps per trajectory: the ensemble engine's own count (``rodas``), or diffrax's stats for
     its solve (the unforced model has no switch days) with a budget of ``STEP_CAP`` steps."""
-    if settings.method == "rodas":
+    if settings.method in TABLEAUS:
         steps = solve(batch, no_forcing(), DAYS, replace(settings, max_steps=STEP_CAP)).steps
         assert steps is not None
         return steps
@@ -160,7 +161,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="rodas: workers (CPUs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cv", type=float, default=0.3)
-    parser.add_argument("--method", default="rodas", choices=list(METHODS))
+    parser.add_argument("--method", default="rodas4", choices=list(METHODS))
     parser.add_argument("--rtol", type=float, default=1e-6)
     parser.add_argument("--atol", type=float, default=1e-6)
     parser.add_argument("--rr-sample", type=int, default=500)
@@ -177,7 +178,7 @@ def main() -> None:
     print(f"jax devices: {jax.devices()}; other processes may share the CPU")
 
     best = None
-    sizes = args.slots if args.method == "rodas" else args.chunk
+    sizes = args.slots if args.method in TABLEAUS else args.chunk
     for size in (int(c) for c in sizes.split(",")):
         settings = SolverSettings(
             method=args.method,
@@ -189,7 +190,7 @@ def main() -> None:
         )
         compile_s, run_s, ys = time_reawaken(batch, settings)
         rate = args.n / run_s
-        label = "slots" if args.method == "rodas" else "chunk"
+        label = "slots" if args.method in TABLEAUS else "chunk"
         print(
             f"reawaken solve ({args.method}, {label} {size}): compile {compile_s:.1f} s, "
             f"run {run_s:.1f} s for {args.n} -> {rate:.1f} trajectories/s"
@@ -240,7 +241,7 @@ def main() -> None:
     top = sorted(corr, key=corr.get, reverse=True)[:3]
     print("  steps follow (|Spearman|): " + ", ".join(f"{k} {corr[k]:.2f}" for k in top))
     for size in (64, 256, 1024, 2048):
-        if args.method != "rodas" and size <= s.size:
+        if args.method not in TABLEAUS and size <= s.size:
             chunks = s[: s.size - s.size % size].reshape(-1, size)
             waste = chunks.max(axis=1).mean() / chunks.mean()
             print(f"  chunk {size}: a vmapped chunk does {waste:.1f}x its mean steps")

@@ -19,10 +19,13 @@ collapse) is returned with ``ok = False`` and its values set to NaN; callers tur
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import jax
 
@@ -30,6 +33,7 @@ jax.config.update("jax_enable_x64", True)
 
 import diffrax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
+import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from reawaken.model.equations import (  # noqa: E402
@@ -43,7 +47,7 @@ from reawaken.model.equations import (  # noqa: E402
 from reawaken.model.interventions import event_days  # noqa: E402
 from reawaken.model.parameters import PARAMETER_SET_NAMES, parameter_set  # noqa: E402
 from reawaken.model.states import N_STATES  # noqa: E402
-from reawaken.simulate import rodas  # noqa: E402
+from reawaken.simulate import codegen, rodas  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -55,18 +59,17 @@ class SolverSettings:
     Tolerances apply to every state; ``atol`` is small because cell counts near zero matter (a
     few DCCs). ``max_steps`` bounds the steps of one trajectory.
 
-    Ensemble engine: ``slots`` trajectories advance together in each of ``threads`` parallel
-    workers (default: the number of CPUs), over blocks of ``block`` trajectories.
+    Ensemble engine: trajectories run on ``threads`` parallel threads (default: the number of
+    CPUs), ``block`` at a time (the progress callback is called after each block).
     diffrax: chunks of ``chunk_size``; with ``stiff_fallback``, trajectories that Tsit5 could not
     finish within ``max_steps`` are solved again with Kvaerno5 before being reported as failed.
     """
 
-    method: str = "rodas"
+    method: str = "rodas4"
     rtol: float = 1e-8
     atol: float = 1e-8
     max_steps: int = 20_000
-    slots: int = 64
-    block: int = 1024
+    block: int = 4096
     threads: int | None = None
     chunk_size: int = 2048
     stiff_fallback: bool = True
@@ -84,7 +87,7 @@ class Solution:
     steps: np.ndarray | None = None
 
 
-METHODS = ("rodas", "tsit5", "kvaerno5")
+METHODS = (*rodas.TABLEAUS, "tsit5", "kvaerno5")
 
 
 def _solver(method: str) -> diffrax.AbstractSolver:
@@ -175,6 +178,46 @@ def model_pattern() -> rodas.Pattern:
     return rodas.jacobian_pattern(_field, ts, ys, ps, args)
 
 
+def cache_directory() -> Path:
+    """Where compiled solver code is kept: ``$REAWAKEN_CACHE``, else ``~/.cache/reawaken``
+    (or the temporary directory when the home directory is not writable)."""
+    configured = os.environ.get("REAWAKEN_CACHE")
+    if configured:
+        return Path(configured)
+    home = Path.home() / ".cache" / "reawaken"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if os.access(home, os.W_OK):
+            return home
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / "reawaken-cache"
+
+
+@lru_cache(maxsize=len(rodas.TABLEAUS))
+def engine(method: str = "rodas4") -> ModuleType:
+    """The compiled ensemble engine for the model (see :mod:`reawaken.simulate.rodas`)."""
+    example = no_forcing()
+    n_params = parameter_set(PARAMETER_SET_NAMES[0]).vector().size
+    names = Forcing._fields
+    inputs = [
+        "tm",
+        codegen.indexed("y", N_STATES),
+        codegen.indexed("p", n_params),
+        *(
+            codegen.indexed(nm, np.size(x)) if np.ndim(x) else nm
+            for nm, x in zip(names, example, strict=True)
+        ),
+    ]
+    examples = (0.0, jnp.ones(N_STATES), jnp.ones(n_params), *_jax_forcing(example))
+
+    def field(t: Any, y: Any, p: Any, *f: Any) -> list:
+        return derivatives(t, y, p, Forcing(*f), jnp)
+
+    source = rodas.engine_source(field, examples, inputs, model_pattern(), rodas.TABLEAUS[method])
+    return rodas.load_engine(source, cache_directory())
+
+
 def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray, int]:
     """Days where steps must end (save days after 0 and switch days), padded to a fixed length
     with the last day; the output index of each (``len(days)`` for switch days only); count."""
@@ -189,14 +232,6 @@ def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray, 
     return stops_padded, save_padded, int(stops.size)
 
 
-def _block_size(n: int, settings: SolverSettings) -> int:
-    """Trajectories per compiled call: 64, 256 or ``settings.block``, so few shapes compile."""
-    for size in (64, 256):
-        if n <= size < settings.block:
-            return size
-    return settings.block
-
-
 def _solve_rodas(
     batch: np.ndarray,
     starts: np.ndarray,
@@ -207,50 +242,34 @@ def _solve_rodas(
 ) -> Solution:
     n = batch.shape[0]
     stops, save_slot, n_stops = _stops(days, forcing)
-    size = _block_size(n, settings)
-    slots = min(settings.slots, size)
-    pattern = model_pattern()
-    forcing_j = _jax_forcing(forcing)
-    fixed = (jnp.asarray(stops), jnp.asarray(save_slot), jnp.int32(n_stops))
+    module = engine(settings.method)
+    args = [np.asarray(x, dtype=np.float64) if np.ndim(x) else float(x) for x in forcing]
     ys = np.empty((n, days.size, N_STATES))
-    ok = np.empty(n, dtype=bool)
+    ok = np.empty(n, dtype=np.bool_)
     steps = np.empty(n, dtype=np.int64)
-
-    def run(lo: int) -> int:
-        hi = min(lo + size, n)
-        chunk, chunk_y0 = batch[lo:hi], starts[lo:hi]
-        if hi - lo < size:  # pad to the compiled shape
-            pad = size - (hi - lo)
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-            chunk_y0 = np.concatenate([chunk_y0, np.repeat(chunk_y0[-1:], pad, axis=0)])
-        c_ys, c_ok, c_steps = rodas.run_queue(
-            _field,
-            pattern,
-            jnp.asarray(chunk),
-            jnp.asarray(chunk_y0),
-            forcing_j,
-            *fixed,
+    threads = min(settings.threads or os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(max(1, threads))
+    batch = np.ascontiguousarray(batch, dtype=np.float64)
+    starts = np.ascontiguousarray(starts, dtype=np.float64)
+    for lo in range(0, n, settings.block):
+        hi = min(lo + settings.block, n)
+        module.solve_all(
+            batch[lo:hi],
+            starts[lo:hi],
+            *args,
+            stops,
+            save_slot,
+            n_stops,
             settings.rtol,
             settings.atol,
             1e-3,
-            slots=slots,
-            n_saves=days.size,
-            max_steps=settings.max_steps,
+            settings.max_steps,
+            ys[lo:hi],
+            ok[lo:hi],
+            steps[lo:hi],
         )
-        ys[lo:hi] = np.asarray(c_ys)[: hi - lo]
-        ok[lo:hi] = np.asarray(c_ok)[: hi - lo]
-        steps[lo:hi] = np.asarray(c_steps)[: hi - lo]
-        return hi - lo
-
-    lows = list(range(0, n, size))
-    done = run(lows[0])  # compiles once, before the workers share it
-    if progress is not None:
-        progress(done)
-    threads = settings.threads or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(lows) - 1))) as pool:
-        for done in pool.map(run, lows[1:]):
-            if progress is not None:
-                progress(done)
+        if progress is not None:
+            progress(hi - lo)
     return Solution(days, ys, ok, steps)
 
 
@@ -279,7 +298,7 @@ def solve(
         starts = initial_state(batch.T, forcing, np).T
     else:
         starts = np.broadcast_to(np.asarray(y0, dtype=np.float64), (n, N_STATES))
-    if settings.method == "rodas":
+    if settings.method in rodas.TABLEAUS:
         return _solve_rodas(batch, starts, forcing, days_arr, settings, progress)
     jumps = jnp.asarray(_padded_jumps(forcing, float(days_arr[-1])))
     fn = _compiled(tuple(float(d) for d in days_arr), settings)

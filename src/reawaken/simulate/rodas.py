@@ -24,8 +24,14 @@ themselves (no interpolation). Step size control: ``h_new = h * clip(0.9 * err**
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import os
+import sys
 from collections.abc import Callable, Sequence
-from functools import partial
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jax
@@ -35,30 +41,60 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-GAMMA = 0.25
-A = (
-    (),
-    (1.544,),
-    (0.9466785280815826, 0.2557011698983284),
-    (3.314825187068521, 2.896124015972201, 0.9986419139977817),
-    (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950),
-)
-"""Stage weights ``a_ij`` of stages 2-5 (stage 6 starts from ``Y_5 + k_5``)."""
-C = (
-    (),
-    (-5.6688,),
-    (-2.430093356833875, -0.2063599157091915),
-    (-0.1073529058151375, -9.594562251023355, -20.47028614809616),
-    (7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160),
-    (
-        8.083246795921522,
-        -7.981132988064893,
-        -31.52159432874371,
-        16.31930543123136,
-        -6.058818238834054,
+from reawaken.simulate import codegen  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Tableau:
+    """A Rosenbrock method in the form of Hairer & Wanner (and KPP): with
+    ``W = I/(h*gamma) - J``, stage ``i`` solves ``W k_i = f(y + sum_j a_ij k_j) +
+    sum_j c_ij k_j / h``; the step gives ``y + sum_i m_i k_i`` with error estimate
+    ``sum_i e_i k_i``. ``new_f[i]`` is False where stage ``i`` reuses the previous stage's
+    function value (its ``a_ij`` row equals the previous one)."""
+
+    name: str
+    gamma: float
+    a: tuple[tuple[float, ...], ...]
+    c: tuple[tuple[float, ...], ...]
+    m: tuple[float, ...]
+    e: tuple[float, ...]
+    new_f: tuple[bool, ...]
+
+
+_R4A = (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950)
+RODAS4 = Tableau(
+    name="rodas4",
+    gamma=0.25,
+    a=(
+        (),
+        (1.544,),
+        (0.9466785280815826, 0.2557011698983284),
+        (3.314825187068521, 2.896124015972201, 0.9986419139977817),
+        _R4A,
+        (*_R4A, 1.0),
     ),
+    c=(
+        (),
+        (-5.6688,),
+        (-2.430093356833875, -0.2063599157091915),
+        (-0.1073529058151375, -9.594562251023355, -20.47028614809616),
+        (7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160),
+        (
+            8.083246795921522,
+            -7.981132988064893,
+            -31.52159432874371,
+            16.31930543123136,
+            -6.058818238834054,
+        ),
+    ),
+    m=(*_R4A, 1.0, 1.0),
+    e=(0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
+    new_f=(True,) * 6,
 )
-"""Coupling coefficients ``c_ij`` of stages 2-6."""
+"""RODAS (Hairer & Wanner 1996, section IV.7; ``rodas.f`` METH = 1): six stages, order 4(3),
+stiffly accurate, L-stable."""
+
+TABLEAUS = {t.name: t for t in (RODAS4,)}
 
 SAFETY, MIN_FACTOR, MAX_FACTOR = 0.9, 0.2, 6.0
 """Step size controller: safety factor and bounds on the change of the step per step."""
@@ -114,205 +150,262 @@ def elimination_order(pattern: Pattern) -> tuple[int, ...]:
     return tuple(order)
 
 
-class SparseLU:
-    """LU factors, on the diagonal in a fixed pivot order, of a matrix with a known pattern.
-
-    Built from traced entries ``m[(i, j)]``; fill-in is worked out while tracing, so only the
-    structural nonzeros cost anything. No numerical pivoting: the matrices here are
-    ``I/(h*gamma) - J``, dominated by their diagonal for small steps, and a step whose factors
-    break down gives non-finite stages and is rejected (and retried smaller).
-    """
-
-    def __init__(self, m: dict[tuple[int, int], jnp.ndarray], order: tuple[int, ...]) -> None:
-        m = dict(m)
-        self.order = order
-        self.lower: dict[tuple[int, int], jnp.ndarray] = {}
-        self.upper: dict[tuple[int, int], jnp.ndarray] = {}
-        self.inv_pivot: dict[int, jnp.ndarray] = {}
-        for pos, k in enumerate(order):
-            rest = order[pos + 1 :]
-            inv = 1.0 / m[(k, k)]
-            self.inv_pivot[k] = inv
-            cols = [j for j in rest if (k, j) in m]
+def _emit_lu(
+    em: codegen.Emitter, jac: dict[tuple[int, int], str], diag: str, order: tuple[int, ...]
+) -> tuple[dict, dict, dict]:
+    """LU factors of ``W = diag * I - J`` on the diagonal, in ``order``, without numerical
+    pivoting: W is dominated by its diagonal for small steps, and a step whose factors break
+    down gives non-finite values and is rejected (and retried smaller). Fill-in is worked out
+    here, so only structural nonzeros cost anything."""
+    m = {key: em.assign(f"(-{value})") for key, value in jac.items() if key[0] != key[1]}
+    for k in order:
+        m[(k, k)] = em.assign(f"({diag} - {jac[(k, k)]})") if (k, k) in jac else diag
+    lower: dict[tuple[int, int], str] = {}
+    upper: dict[tuple[int, int], str] = {}
+    inverse: dict[int, str] = {}
+    for pos, k in enumerate(order):
+        rest = order[pos + 1 :]
+        inverse[k] = em.assign(f"(1.0 / {m[(k, k)]})")
+        cols = [j for j in rest if (k, j) in m]
+        for j in cols:
+            upper[(k, j)] = m[(k, j)]
+        for i in rest:
+            if (i, k) not in m:
+                continue
+            factor = em.assign(f"({m[(i, k)]} * {inverse[k]})")
+            lower[(i, k)] = factor
             for j in cols:
-                self.upper[(k, j)] = m[(k, j)]
-            for i in rest:
-                if (i, k) not in m:
-                    continue
-                factor = m[(i, k)] * inv
-                self.lower[(i, k)] = factor
-                for j in cols:
-                    update = factor * m[(k, j)]
-                    m[(i, j)] = m[(i, j)] - update if (i, j) in m else -update
-
-    def solve(self, b: list[jnp.ndarray]) -> list[jnp.ndarray]:
-        x = list(b)
-        for pos, i in enumerate(self.order):
-            for k in self.order[:pos]:
-                if (i, k) in self.lower:
-                    x[i] = x[i] - self.lower[(i, k)] * x[k]
-        for pos in reversed(range(len(self.order))):
-            i = self.order[pos]
-            for j in self.order[pos + 1 :]:
-                if (i, j) in self.upper:
-                    x[i] = x[i] - self.upper[(i, j)] * x[j]
-            x[i] = x[i] * self.inv_pivot[i]
-        return x
+                update = f"{factor} * {m[(k, j)]}"
+                m[(i, j)] = em.assign(
+                    f"({m[(i, j)]} - {update})" if (i, j) in m else f"(-{update})"
+                )
+    return lower, upper, inverse
 
 
-def rodas_step(
-    field: Field,
+def _emit_solve(
+    em: codegen.Emitter, factors: tuple[dict, dict, dict], order: tuple[int, ...], b: list[str]
+) -> list[str]:
+    lower, upper, inverse = factors
+    x = list(b)
+    for pos, i in enumerate(order):
+        for k in order[:pos]:
+            if (i, k) in lower:
+                x[i] = em.assign(f"({x[i]} - {lower[(i, k)]} * {x[k]})")
+    for pos in reversed(range(len(order))):
+        i = order[pos]
+        for j in order[pos + 1 :]:
+            if (i, j) in upper:
+                x[i] = em.assign(f"({x[i]} - {upper[(i, j)]} * {x[j]})")
+        x[i] = em.assign(f"({x[i]} * {inverse[i]})")
+    return x
+
+
+def _combination(base: str | None, terms: Sequence[tuple[float, str]]) -> str:
+    parts = [base] if base is not None else []
+    parts += [f"{w!r} * {k}" for w, k in terms if w != 0.0]
+    return "(" + " + ".join(parts) + ")" if parts else "0.0"
+
+
+def step_source(
+    field: Callable[..., Sequence[Any]],
+    examples: Sequence[Any],
+    inputs: Sequence[Any],
     pattern: Pattern,
-    order: tuple[int, ...],
-    t: jnp.ndarray,
-    y: jnp.ndarray,
-    h: jnp.ndarray,
-    p: jnp.ndarray,
-    args: Any,
-) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """One RODAS step of one trajectory (vmap it for a batch): state ``y`` ``(n,)``, parameters
-    ``p``. Returns ``(y1, error estimate)``, each ``(n,)``."""
-    n = y.shape[0]
-    tm = t + 0.5 * h  # the forcing is constant within a step; evaluate it inside
-    y0 = [y[k] for k in range(n)]
-    # Jacobian column by column, each a JVP in one state only, so only the entries that
-    # depend on that state are computed
-    m: dict[tuple[int, int], jnp.ndarray] = {}
-    for k in range(n):
+    tableau: Tableau = RODAS4,
+) -> str:
+    """Source of ``step(tm, h, y, p, <args>, y1, err)``: one Rosenbrock step from state ``y``
+    with step ``h``, the field evaluated at time ``tm``; writes the new state to ``y1`` and the
+    error estimate to ``err``.
 
-        def along(v: jnp.ndarray, k: int = k) -> list[jnp.ndarray]:
-            return list(field(tm, y0[:k] + [v] + y0[k + 1 :], p, args))
-
-        column = jax.jvp(along, (y0[k],), (jnp.ones_like(y0[k]),))[1]
-        for i in range(n):
-            if pattern[i][k]:
-                # a non-finite derivative (0 * inf, e.g. a power below 1 at zero) counts as 0
-                m[(i, k)] = -jnp.where(jnp.isfinite(column[i]), column[i], 0.0)
-    diag = 1.0 / (h * GAMMA)
-    for k in range(n):
-        m[(k, k)] = m[(k, k)] + diag if (k, k) in m else diag
-    lu = SparseLU(m, order)
-    inv_h = 1.0 / h
-    ks: list[jnp.ndarray] = []
-    stage = y
-    for i in range(6):
-        if 0 < i < 5:
-            stage = y + sum(a * k for a, k in zip(A[i], ks, strict=True))
-        elif i == 5:
-            stage = stage + ks[4]
-        rhs = jnp.stack(list(field(tm, [stage[j] for j in range(n)], p, args)))
-        if i:
-            rhs = rhs + inv_h * sum(c * k for c, k in zip(C[i], ks, strict=True))
-        ks.append(jnp.stack(lu.solve([rhs[j] for j in range(n)])))
-    return stage + ks[5], ks[5]
-
-
-@partial(jax.jit, static_argnames=("field", "pattern", "slots", "n_saves", "max_steps"))
-def run_queue(
-    field: Field,
-    pattern: Pattern,
-    params: jnp.ndarray,
-    y0: jnp.ndarray,
-    args: Any,
-    stops: jnp.ndarray,
-    save_slot: jnp.ndarray,
-    n_stops: jnp.ndarray,
-    rtol: float,
-    atol: float,
-    h0: float,
-    *,
-    slots: int,
-    n_saves: int,
-    max_steps: int,
-) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-    """Solve every row of ``params`` (``(q, P)``, starts ``y0`` ``(q, n)``) from day 0, with
-    ``args`` handed to the field.
-
-    ``stops``: increasing days > 0 at which steps must end (save days and switch days), the
-    ``n_stops``-th one the final day (entries after it are padding); ``save_slot[j]``: index in
-    the output of the value at ``stops[j]``, or ``n_saves`` (dropped) for a switch day that is
-    not saved. Day 0 is saved as output 0.
-    Returns ``ys[q, n_saves, n]``, ``ok[q]``, ``steps[q]`` (attempted steps).
+    ``field(t, y, p, *args)`` is the model for one trajectory (``y`` a list of scalars);
+    ``examples`` are arguments of the right shapes for tracing it, and ``inputs`` the source
+    names of the flattened arguments (``"tm"``, the state list ``codegen.indexed("y", n)``,
+    and so on). The Jacobian is computed column by column (a JVP in one state each) and only
+    at the structural nonzeros of ``pattern``.
     """
-    q, n = y0.shape
-    step = jax.vmap(
-        partial(rodas_step, field, pattern, elimination_order(pattern)),
-        in_axes=(0, 0, 0, 0, None),
-    )
-    ys = jnp.full((q, n_saves, n), jnp.nan).at[:, 0].set(y0)
+    n = len(pattern)
+    order = elimination_order(pattern)
+    entries = [(i, k) for k in range(n) for i in range(n) if pattern[i][k]]
 
-    first = jnp.arange(slots)
-    live = first < q
-    safe = jnp.minimum(first, q - 1)
-    state = dict(
-        idx=jnp.where(live, first, q),
-        live=live,
-        t=jnp.zeros(slots),
-        h=jnp.full(slots, h0),
-        y=y0[safe],
-        p=params[safe],
-        stop=jnp.zeros(slots, dtype=jnp.int32),
-        steps=jnp.zeros(slots, dtype=jnp.int32),
-        next=jnp.int32(min(slots, q)),
-        ys=ys,
-        ok=jnp.ones(q, dtype=bool),
-        count=jnp.zeros(q, dtype=jnp.int32),
-    )
+    def jacobian(t: Any, y: Any, p: Any, *args: Any) -> list:
+        ys = [y[k] for k in range(n)]
+        columns = [
+            jax.jvp(
+                lambda v, k=k: list(field(t, ys[:k] + [v] + ys[k + 1 :], p, *args)),
+                (ys[k],),
+                (jnp.ones_like(ys[k]),),
+            )[1]
+            for k in range(n)
+        ]
+        return [columns[k][i] for i, k in entries]
 
-    def cond(s: dict) -> jnp.ndarray:
-        return jnp.any(s["live"])
+    def derivative(t: Any, y: Any, p: Any, *args: Any) -> list:
+        return list(field(t, [y[k] for k in range(n)], p, *args))
 
-    def body(s: dict) -> dict:
-        target = stops[s["stop"]]
-        room = target - s["t"]
-        clipped = s["h"] >= room
-        h = jnp.where(clipped, room, s["h"])
-        y1, err = step(s["t"], s["y"], h, s["p"], args)
-        scale = atol + rtol * jnp.maximum(jnp.abs(s["y"]), jnp.abs(y1))
-        norm = jnp.sqrt(jnp.mean((err / scale) ** 2, axis=1))
-        finite = jnp.all(jnp.isfinite(y1), axis=1) & jnp.isfinite(norm)
-        accept = s["live"] & finite & (norm <= 1.0)
-        factor = jnp.where(
-            finite,
-            jnp.clip(SAFETY * jnp.maximum(norm, 1e-10) ** -0.25, MIN_FACTOR, MAX_FACTOR),
-            MIN_FACTOR,
+    em = codegen.Emitter()
+    values = codegen.emit_function(em, jacobian, examples, inputs)
+    # a non-finite derivative (0 * inf, e.g. a power below 1 at zero) counts as 0
+    jac = {
+        e: em.assign(f"({v} if math.isfinite({v}) else 0.0)")
+        for e, v in zip(entries, values, strict=True)
+    }
+    diag = em.assign(f"(1.0 / (h * {tableau.gamma!r}))")
+    inv_h = em.assign("(1.0 / h)")
+    factors = _emit_lu(em, jac, diag, order)
+    y0 = list(inputs[1])
+    ks: list[list[str]] = []
+    f: list[str] = []
+    for i, (a_row, c_row) in enumerate(zip(tableau.a, tableau.c, strict=True)):
+        if tableau.new_f[i]:
+            stage = [
+                em.assign(_combination(y0[j], [(a, k[j]) for a, k in zip(a_row, ks, strict=False)]))
+                for j in range(n)
+            ]
+            f = codegen.emit_function(em, derivative, examples, [inputs[0], stage, *inputs[2:]])
+        rhs = list(f)
+        if i:
+            rhs = [
+                em.assign(
+                    f"({f[j]} + {inv_h} * "
+                    + _combination(None, [(c, k[j]) for c, k in zip(c_row, ks, strict=True)])
+                    + ")"
+                )
+                for j in range(n)
+            ]
+        ks.append(_emit_solve(em, factors, order, rhs))
+    lines = list(em.lines)
+    for j in range(n):
+        lines.append(
+            f"y1[{j}] = "
+            + _combination(y0[j], [(w, k[j]) for w, k in zip(tableau.m, ks, strict=True)])
         )
-        factor = jnp.where(accept, factor, jnp.minimum(factor, 1.0))
-        h_next = h * factor
-        # keep the unclipped proposal when a step was shortened only to land on a stop
-        h_next = jnp.where(accept & clipped, jnp.maximum(h_next, s["h"]), h_next)
-        t = jnp.where(accept, jnp.where(clipped, target, s["t"] + h), s["t"])
-        y = jnp.where(accept[:, None], y1, s["y"])
-        landed = accept & clipped
-        out_slot = jnp.where(landed, save_slot[s["stop"]], n_saves)
-        ys = s["ys"].at[s["idx"], out_slot].set(y, mode="drop")
-        stop = s["stop"] + landed.astype(jnp.int32)
-        steps = s["steps"] + s["live"].astype(jnp.int32)
-        finished = landed & (stop >= n_stops)
-        failed = s["live"] & ((steps >= max_steps) | (h_next < 1e-14 * jnp.maximum(t, 1.0)))
-        failed = failed & ~finished
-        done = finished | failed
-        ok = s["ok"].at[jnp.where(failed, s["idx"], q)].set(False, mode="drop")
-        count = s["count"].at[jnp.where(done, s["idx"], q)].set(steps, mode="drop")
-        # refill finished slots from the queue, in slot order
-        new_idx = s["next"] + jnp.cumsum(done.astype(jnp.int32)) - 1
-        refill = done & (new_idx < q)
-        load = jnp.minimum(new_idx, q - 1)
-        return dict(
-            idx=jnp.where(done, jnp.where(refill, new_idx, q), s["idx"]),
-            live=jnp.where(done, refill, s["live"]),
-            t=jnp.where(done, 0.0, t),
-            h=jnp.where(done, h0, h_next),
-            y=jnp.where(refill[:, None], y0[load], y),
-            p=jnp.where(refill[:, None], params[load], s["p"]),
-            stop=jnp.where(done, 0, stop).astype(jnp.int32),
-            steps=jnp.where(done, 0, steps).astype(jnp.int32),
-            next=jnp.minimum(s["next"] + jnp.sum(done, dtype=jnp.int32), q).astype(jnp.int32),
-            ys=ys,
-            ok=ok,
-            count=count,
+        lines.append(
+            f"err[{j}] = "
+            + _combination(None, [(w, k[j]) for w, k in zip(tableau.e, ks, strict=True)])
         )
+    names = ", ".join(str(x) for x in _argument_names(inputs))
+    body = "\n".join("    " + line for line in lines)
+    head = "@numba.njit(cache=True, error_model='numpy')\n"
+    return f"{head}def step(tm, h, {names}, y1, err):\n{body}\n"
 
-    final = jax.lax.while_loop(cond, body, state)
-    ys = jnp.where(final["ok"][:, None, None], final["ys"], jnp.nan)
-    return ys, final["ok"], final["count"]
+
+def _argument_names(inputs: Sequence[Any]) -> list[str]:
+    """The argument names behind the flattened inputs (``y`` for ``["y[0]", ...]``), after
+    the leading time."""
+    names = []
+    for value in inputs[1:]:
+        name = value[0].split("[")[0] if isinstance(value, list) else value
+        names.append(name)
+    return names
+
+
+DRIVER = '''
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def solve_all(params, starts, {args}, stops, save_slot, n_stops, rtol, atol, h0, max_steps,
+              out, ok, steps):
+    """Every trajectory (rows of params, starts) from day 0 to stops[n_stops - 1]."""
+    count, n = starts.shape
+    for q in numba.prange(count):
+        p = params[q]
+        y = starts[q].copy()
+        y1 = np.empty(n)
+        err = np.empty(n)
+        out[q, 0, :] = y
+        t = 0.0
+        h = h0
+        stop = 0
+        taken = 0
+        good = True
+        while True:
+            target = stops[stop]
+            room = target - t
+            clipped = h >= room
+            hh = room if clipped else h
+            step(t + 0.5 * hh, hh, {call}, y1, err)
+            total = 0.0
+            finite = True
+            for j in range(n):
+                scale = atol + rtol * max(abs(y[j]), abs(y1[j]))
+                total += (err[j] / scale) ** 2
+                if not math.isfinite(y1[j]):
+                    finite = False
+            norm = math.sqrt(total / n)
+            finite = finite and math.isfinite(norm)
+            accept = finite and norm <= 1.0
+            factor = {min_factor}
+            if finite:
+                factor = min(max({safety} * max(norm, 1e-10) ** -0.25, {min_factor}), {max_factor})
+            if not accept:
+                factor = min(factor, 1.0)
+            h_next = hh * factor
+            taken += 1
+            if accept:
+                for j in range(n):
+                    y[j] = y1[j]
+                if clipped:
+                    h_next = max(h_next, h)
+                    t = target
+                    slot = save_slot[stop]
+                    if slot < out.shape[1]:
+                        out[q, slot, :] = y
+                    stop += 1
+                    if stop >= n_stops:
+                        break
+                else:
+                    t = t + hh
+            h = h_next
+            if taken >= max_steps or h < 1e-14 * max(t, 1.0):
+                good = False
+                break
+        ok[q] = good
+        steps[q] = taken
+        if not good:
+            out[q, :, :] = np.nan
+'''
+
+
+def engine_source(
+    field: Callable[..., Sequence[Any]],
+    examples: Sequence[Any],
+    inputs: Sequence[Any],
+    pattern: Pattern,
+    tableau: Tableau = RODAS4,
+) -> str:
+    """Source of a module with ``step`` (:func:`step_source`) and ``solve_all(params, starts,
+    <args>, stops, save_slot, n_stops, rtol, atol, h0, max_steps, out, ok, steps)``, which
+    solves every trajectory in parallel threads (numba ``prange``), each with its own step
+    size. ``stops`` are the days where steps must end (the first ``n_stops``; save days and
+    switch days), ``save_slot[j]`` the index in ``out`` of the value at ``stops[j]`` (past the
+    end for a switch day only); ``out[:, 0]`` receives the start."""
+    args = _argument_names(inputs)[2:]
+    call = ", ".join(["y", "p", *args])
+    driver = DRIVER.format(
+        args=", ".join(args),
+        call=call,
+        safety=repr(SAFETY),
+        min_factor=repr(MIN_FACTOR),
+        max_factor=repr(MAX_FACTOR),
+    )
+    header = (
+        '"""Generated by reawaken.simulate.rodas; do not edit."""\n'
+        "import math\n\nimport numba\nimport numpy as np\n\n\n"
+    )
+    return header + step_source(field, examples, inputs, pattern, tableau) + "\n" + driver
+
+
+def load_engine(source: str, directory: Path) -> ModuleType:
+    """Import generated ``source`` from a file named by its hash in ``directory`` (numba caches
+    the compiled code beside it, so later processes skip compilation)."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"rosenbrock_{digest}.py"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(source)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(f"reawaken_rosenbrock_{digest}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # numba's cache finds functions by module name
+    spec.loader.exec_module(module)
+    return module
