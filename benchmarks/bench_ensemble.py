@@ -8,9 +8,10 @@ Workload: ``--n`` virtual mice, the ``mouse-influenza`` parameter vector times l
 
 Measured, side by side in one run:
 
-- reawaken ``solve`` (``--method``: ``rodas``, the default ensemble engine, one run per
-  ``--slots`` value; or diffrax ``tsit5``/``kvaerno5``, chunked and vmapped, one run per
-  ``--chunk`` value): compile time (first call on one block) reported apart from the run over
+- reawaken ``solve`` (``--method``: ``rodas4``, the default ensemble engine, one run per
+  ``--threads`` value; or diffrax ``tsit5``/``kvaerno5``, chunked and vmapped, one run per
+  ``--chunk`` value): compile time (first call on one block; for ``rodas4`` this is loading
+  the compiled code from the cache after the first ever run) reported apart from the run over
   all ``--n``;
 - libRoadRunner (CVODE, BDF) on the SBML export (``reawaken.model.sbml``), one model loaded
   once, then per trajectory: set the parameter values, ``reset`` (re-evaluates the initial
@@ -21,11 +22,11 @@ Measured, side by side in one run:
 
 Also printed: the ratios reawaken/roadrunner and reawaken/solve_ivp, the largest relative
 difference between reawaken and roadrunner on the first ``--check`` trajectories (values under
-1e-6 of a state's maximum compared at that floor), and step counts on a sample (``rodas``: the
-engine's attempted steps; diffrax: Tsit5's steps, which explain where its time goes, as a
+1e-6 of a state's maximum compared at that floor), and step counts on a sample (``rodas4``:
+the engine's attempted steps; diffrax: Tsit5's steps, which explain where its time goes, as a
 vmapped chunk runs until its slowest member has finished).
 
-Run: ``python benchmarks/bench_ensemble.py`` (defaults --n 100000, rodas with 64 slots).
+Run: ``python benchmarks/bench_ensemble.py`` (defaults --n 100000, rodas4 on every CPU).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def time_solve_ivp(batch: np.ndarray, rtol: float, atol: float) -> float:
 
 
 def step_counts(batch: np.ndarray, settings: SolverSettings) -> np.ndarray:
-    """Steps per trajectory: the ensemble engine's own count (``rodas``), or diffrax's stats for
+    """Steps per trajectory: the ensemble engine's own count (``rodas4``), or diffrax's stats for
     its solve (the unforced model has no switch days) with a budget of ``STEP_CAP`` steps."""
     if settings.method in TABLEAUS:
         steps = solve(batch, no_forcing(), DAYS, replace(settings, max_steps=STEP_CAP)).steps
@@ -156,9 +157,10 @@ def max_relative_difference(a: np.ndarray, b: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="ensemble size for reawaken")
-    parser.add_argument("--slots", default="64", help="rodas: slots per worker, comma-separated")
     parser.add_argument("--chunk", default="2048", help="diffrax: chunk sizes, comma-separated")
-    parser.add_argument("--threads", type=int, default=None, help="rodas: workers (CPUs)")
+    parser.add_argument(
+        "--threads", default="0", help="rodas4: thread counts, comma-separated (0: every CPU)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cv", type=float, default=0.3)
     parser.add_argument("--method", default="rodas4", choices=list(METHODS))
@@ -178,19 +180,18 @@ def main() -> None:
     print(f"jax devices: {jax.devices()}; other processes may share the CPU")
 
     best = None
-    sizes = args.slots if args.method in TABLEAUS else args.chunk
+    sizes = args.threads if args.method in TABLEAUS else args.chunk
     for size in (int(c) for c in sizes.split(",")):
         settings = SolverSettings(
             method=args.method,
             rtol=args.rtol,
             atol=args.atol,
             chunk_size=size,
-            slots=size,
-            threads=args.threads,
+            threads=size or None,
         )
         compile_s, run_s, ys = time_reawaken(batch, settings)
         rate = args.n / run_s
-        label = "slots" if args.method in TABLEAUS else "chunk"
+        label = "threads" if args.method in TABLEAUS else "chunk"
         print(
             f"reawaken solve ({args.method}, {label} {size}): compile {compile_s:.1f} s, "
             f"run {run_s:.1f} s for {args.n} -> {rate:.1f} trajectories/s"

@@ -2,18 +2,19 @@
 
 Two engines behind one function, :func:`solve`:
 
-- ``method="rodas"`` (default): the ensemble engine of :mod:`reawaken.simulate.rodas`, a
-  Rosenbrock method with the exact (sparse) Jacobian, each trajectory with its own step, in
-  refilled slots; blocks of trajectories run on parallel threads. Built for the model's
-  stiffness and for large heterogeneous ensembles.
-- ``method="tsit5"`` or ``"kvaerno5"``: diffrax's ``diffeqsolve``, vmapped over parameter
-  vectors in fixed-size chunks (a chunk runs until its slowest member is done). Kept as an
-  independent check of the default engine and for users who want diffrax's solvers.
+- ``method="rodas4"`` (default): the ensemble engine of :mod:`reawaken.simulate.rodas`, a
+  Rosenbrock method with the exact sparse Jacobian, generated from the model's jaxpr and
+  compiled with numba (once per machine: the compiled code is cached on disk, see
+  :func:`cache_directory`); each trajectory has its own step, trajectories run on parallel
+  threads. Built for the model's stiffness and for large heterogeneous ensembles.
+- ``method="tsit5"`` or ``"kvaerno5"``: diffrax's ``diffeqsolve`` (JAX), vmapped over
+  parameter vectors in fixed-size chunks (a chunk runs until its slowest member is done),
+  compiled once per save grid. The independent check of the default engine in the tests, and
+  there for users who want diffrax's solvers.
 
-Both compile once per save grid and settings (switch days and doses are traced inputs, so every
-arm of a protocol shares one compilation). A solve that fails (step budget exhausted, step size
-collapse) is returned with ``ok = False`` and its values set to NaN; callers turn that into a
-``status`` column, never into numbers.
+Switch days and doses are inputs, so every arm of a protocol shares one compilation. A solve
+that fails (step budget exhausted, step size collapse) is returned with ``ok = False`` and its
+values set to NaN; callers turn that into a ``status`` column, never into numbers.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from reawaken.simulate import codegen, rodas  # noqa: E402
 class SolverSettings:
     """Integrator choice and tolerances.
 
-    ``method``: ``"rodas"`` (default; Rosenbrock 4(3), L-stable, the ensemble engine),
+    ``method``: ``"rodas4"`` (default; Rosenbrock 4(3), L-stable, the ensemble engine),
     ``"tsit5"`` (diffrax, explicit Runge-Kutta 5(4)) or ``"kvaerno5"`` (diffrax, implicit).
     Tolerances apply to every state; ``atol`` is small because cell counts near zero matter (a
     few DCCs). ``max_steps`` bounds the steps of one trajectory.

@@ -1,25 +1,30 @@
-"""Ensemble engine: a Rosenbrock method (RODAS, order 4(3), stiffly accurate, L-stable) run on
-many trajectories at once, each with its own adaptive step, in slots that are refilled.
+"""Ensemble engine: a Rosenbrock method (RODAS, order 4(3), stiffly accurate, L-stable) with
+the exact sparse Jacobian, generated as straight-line code from the model and compiled with
+numba; every trajectory has its own adaptive step and trajectories run on parallel threads.
 
 Why a dedicated engine: the within-host model is stiff (IL-6 cleared with a half-life of about
 an hour, CD8+ T cells killing infected cells hundreds of times a day), so an explicit method
-takes thousands of steps and a vmapped solve waits for the slowest member of each chunk. Here
-``slots`` trajectories advance together, one (accepted or rejected) step per iteration, and a
-slot whose trajectory has reached the last day is refilled at once from the queue, so the only
-idle work is at the very end of the queue.
+takes thousands of steps; a vmapped solve (diffrax) also waits for the slowest member of each
+chunk, and on a CPU the array program spends most of its time between small kernels. Here the
+model is written once (``reawaken.model.equations``), traced by JAX, and its jaxpr translated
+(:mod:`reawaken.simulate.codegen`) into one scalar function per step: the Jacobian (a JVP per
+state, only at the structural nonzeros found by :func:`jacobian_pattern`), its LU factors on
+the diagonal in a Markowitz order (fill-in resolved while generating), and the six stages.
 
 Method: Hairer & Wanner's RODAS (Solving ODEs II, 2nd ed., Springer 1996, section IV.7; the
-coefficients of ``rodas.f``, METH = 1), six stages with the exact Jacobian (forward-mode
-automatic differentiation of the vector field). Each stage solves ``(I/(h*gamma) - J) k_i =
+coefficients of ``rodas.f``, METH = 1). Each stage solves ``(I/(h*gamma) - J) k_i =
 f(Y_i) + sum_j c_ij k_j / h``; the solution is ``Y_6 + k_6`` and ``k_6`` is the error estimate
 of the embedded order-3 solution. The model's forcing (doses, depletion, antiviral,
 re-inoculation) is piecewise constant in time, and steps never cross a switch day, so the
-vector field is autonomous within a step and the time-derivative term of the method is zero.
+vector field is autonomous within a step and the time-derivative term of the method is zero
+(the forcing is evaluated at the middle of the step).
 
 Steps end exactly on every save day and switch day; the values saved are the step end points
 themselves (no interpolation). Step size control: ``h_new = h * clip(0.9 * err**(-1/4), 0.2,
 6)`` with the weighted RMS norm of the error over ``atol + rtol * max(|y0|, |y1|)``; a step with
-``err > 1`` or a non-finite result is rejected and retried with the smaller step.
+``err > 1`` or a non-finite result is rejected and retried with the smaller step. A trajectory
+that exhausts ``max_steps`` or whose step collapses is reported as failed (``ok = False``,
+values NaN).
 """
 
 from __future__ import annotations
