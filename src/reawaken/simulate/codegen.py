@@ -9,6 +9,10 @@ primal recomputed by every JVP column and shares the time-only terms of the forc
 the stages of a solver step; multiplications by 1, by 0 and additions of 0 (from JVP seeds)
 are folded.
 
+Real powers call ``power(a, b)``, which the generated module must define (the engine's returns
+``a`` for ``b == 1`` and ``1`` for ``b == 0`` without calling ``pow``: Hill coefficients of 1
+are common and ``pow`` is the dearest operation in a step).
+
 Supported primitives are those the model uses (arithmetic, comparisons, ``select_n``,
 ``max``/``min``, powers, ``exp``/``log``/``sqrt``/``tanh``, ``slice``/``squeeze``/broadcasts
 of 1-D arrays, ``reduce_sum`` and nested ``jit`` calls); anything else raises
@@ -34,7 +38,6 @@ _BINARY = {
     "sub": "-",
     "mul": "*",
     "div": "/",
-    "pow": "**",
     "ge": ">=",
     "gt": ">",
     "le": "<=",
@@ -160,6 +163,8 @@ def emit_jaxpr(em: Emitter, jaxpr: Any, consts: Sequence[Any], inputs: Sequence[
         elif name in _BINARY:
             op = _BINARY[name]
             outs = [_map(em, lambda a, b, op=op: f"({a} {op} {b})", *args)]
+        elif name == "pow":
+            outs = [_map(em, lambda a, b: f"power({a}, {b})", *args)]
         elif name in ("max", "min"):
             outs = [_map(em, lambda a, b, f=name: f"{f}({a}, {b})", *args)]
         elif name == "select_n":

@@ -200,16 +200,15 @@ def engine(method: str = "rodas4") -> ModuleType:
     """The compiled ensemble engine for the model (see :mod:`reawaken.simulate.rodas`)."""
     example = no_forcing()
     n_params = parameter_set(PARAMETER_SET_NAMES[0]).vector().size
-    names = Forcing._fields
-    inputs = [
-        "tm",
-        codegen.indexed("y", N_STATES),
-        codegen.indexed("p", n_params),
-        *(
-            codegen.indexed(nm, np.size(x)) if np.ndim(x) else nm
-            for nm, x in zip(names, example, strict=True)
-        ),
-    ]
+    # the forcing travels as one flat vector ``f`` (scalars and padded schedules in order)
+    flat: list = []
+    offset = 0
+    for x in example:
+        size = int(np.size(x))
+        names = [f"f[{offset + k}]" for k in range(size)]
+        flat.append(names if np.ndim(x) else names[0])
+        offset += size
+    inputs = ["tm", codegen.indexed("y", N_STATES), codegen.indexed("p", n_params), *flat]
     examples = (0.0, jnp.ones(N_STATES), jnp.ones(n_params), *_jax_forcing(example))
 
     def field(t: Any, y: Any, p: Any, *f: Any) -> list:
@@ -244,7 +243,7 @@ def _solve_rodas(
     n = batch.shape[0]
     stops, save_slot, n_stops = _stops(days, forcing)
     module = engine(settings.method)
-    args = [np.asarray(x, dtype=np.float64) if np.ndim(x) else float(x) for x in forcing]
+    flat = np.concatenate([np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in forcing])
     ys = np.empty((n, days.size, N_STATES))
     ok = np.empty(n, dtype=np.bool_)
     steps = np.empty(n, dtype=np.int64)
@@ -257,7 +256,7 @@ def _solve_rodas(
         module.solve_all(
             batch[lo:hi],
             starts[lo:hi],
-            *args,
+            flat,
             stops,
             save_slot,
             n_stops,
