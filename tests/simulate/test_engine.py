@@ -156,12 +156,17 @@ def test_initial_state_and_switch_days_are_respected() -> None:
     assert sol.ys[0, 0, antibody] == 0.0 < sol.ys[0, 1, antibody]
 
 
-def test_engine_code_is_cached_by_content(tmp_path: Path) -> None:
-    source = "import math\n\nimport numba\nimport numpy as np\n\nVALUE = 3\n"
-    first = rodas.load_engine(source, tmp_path)
-    second = rodas.load_engine(source, tmp_path)
-    other = rodas.load_engine(source.replace("3", "4"), tmp_path)
+def test_engine_code_is_generated_once_per_key(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def generate(value: int) -> str:
+        calls.append(str(value))
+        return f"import numba\n\nVALUE = {value}\n"
+
+    first = rodas.load_engine("model a", lambda: generate(3), tmp_path)
+    second = rodas.load_engine("model a", lambda: generate(3), tmp_path)
+    other = rodas.load_engine("model b", lambda: generate(4), tmp_path)
     assert first.VALUE == second.VALUE == 3 and other.VALUE == 4
-    files = sorted(p.name for p in tmp_path.glob("rosenbrock_*.py"))
-    assert len(files) == 2
+    assert calls == ["3", "4"]
+    assert len(list(tmp_path.glob("rosenbrock_*.py"))) == 2
     assert not list(tmp_path.glob("*.tmp"))

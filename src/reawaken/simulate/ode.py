@@ -19,7 +19,10 @@ values set to NaN; callers turn that into a ``status`` column, never into number
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -195,9 +198,24 @@ def cache_directory() -> Path:
     return Path(tempfile.gettempdir()) / "reawaken-cache"
 
 
+def _engine_key(method: str) -> str:
+    """What the generated engine depends on: the sources of the model and of the generator,
+    and the versions of JAX (which traces the model) and numba (which compiles it)."""
+    from reawaken.model import equations, parameters, states
+
+    digest = hashlib.sha256()
+    for module in (equations, parameters, states, rodas, codegen, sys.modules[__name__]):
+        digest.update(Path(inspect.getfile(module)).read_bytes())
+    return f"{method} {jax.__version__} {numba.__version__} {digest.hexdigest()}"
+
+
 @lru_cache(maxsize=len(rodas.TABLEAUS))
 def engine(method: str = "rodas4") -> ModuleType:
     """The compiled ensemble engine for the model (see :mod:`reawaken.simulate.rodas`)."""
+    return rodas.load_engine(_engine_key(method), lambda: _engine_source(method), cache_directory())
+
+
+def _engine_source(method: str) -> str:
     example = no_forcing()
     n_params = parameter_set(PARAMETER_SET_NAMES[0]).vector().size
     # the forcing travels as one flat vector ``f`` (scalars and padded schedules in order)
@@ -214,8 +232,7 @@ def engine(method: str = "rodas4") -> ModuleType:
     def field(t: Any, y: Any, p: Any, *f: Any) -> list:
         return derivatives(t, y, p, Forcing(*f), jnp)
 
-    source = rodas.engine_source(field, examples, inputs, model_pattern(), rodas.TABLEAUS[method])
-    return rodas.load_engine(source, cache_directory())
+    return rodas.engine_source(field, examples, inputs, model_pattern(), rodas.TABLEAUS[method])
 
 
 def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray, int]:

@@ -411,15 +411,17 @@ def engine_source(
     return header + step_source(field, examples, inputs, pattern, tableau) + "\n" + driver
 
 
-def load_engine(source: str, directory: Path) -> ModuleType:
-    """Import generated ``source`` from a file named by its hash in ``directory`` (numba caches
-    the compiled code beside it, so later processes skip compilation)."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+def load_engine(key: str, generate: Callable[[], str], directory: Path) -> ModuleType:
+    """Import the generated engine for ``key`` (a description of everything the code depends
+    on) from ``directory``, writing ``generate()`` there first if it is not there yet. numba
+    caches the compiled code beside the file, so later processes skip both generation and
+    compilation."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"rosenbrock_{digest}.py"
     if not path.exists():
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source)
+        tmp.write_text(generate())
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(f"reawaken_rosenbrock_{digest}", path)
     assert spec is not None and spec.loader is not None
