@@ -232,7 +232,8 @@ def _engine_source(method: str) -> str:
     def field(t: Any, y: Any, p: Any, *f: Any) -> list:
         return derivatives(t, y, p, Forcing(*f), jnp)
 
-    return rodas.engine_source(field, examples, inputs, model_pattern(), rodas.TABLEAUS[method])
+    model = rodas.ModelSource(field, examples, inputs, model_pattern())
+    return rodas.engine_source(model, rodas.TABLEAUS[method])
 
 
 def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray, int]:
