@@ -170,3 +170,9 @@ def test_engine_code_is_generated_once_per_key(tmp_path: Path) -> None:
     assert calls == ["3", "4"]
     assert len(list(tmp_path.glob("rosenbrock_*.py"))) == 2
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_only_day_zero_returns_the_start() -> None:
+    sol = solve(BASE, no_forcing(), [0.0])
+    assert sol.ok.all()
+    np.testing.assert_array_equal(sol.ys[0, 0], initial_state(BASE, no_forcing(), np))

@@ -236,18 +236,15 @@ def _engine_source(method: str) -> str:
     return rodas.engine_source(model, rodas.TABLEAUS[method])
 
 
-def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray, int]:
-    """Days where steps must end (save days after 0 and switch days), padded to a fixed length
-    with the last day; the output index of each (``len(days)`` for switch days only); count."""
+def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray]:
+    """Days where steps must end (save days after 0 and switch days), and the output index of
+    each (``len(days)``, past the end, for a switch day that is not saved)."""
     t1 = float(days[-1])
     switches = [d for d in event_days(forcing) if 0.0 < d < t1]
     stops = np.union1d(days[1:], switches)
     where = {float(d): k for k, d in enumerate(days)}
-    save_slot = np.array([where.get(float(d), days.size) for d in stops], dtype=np.int32)
-    pad = days.size - 1 + MAX_JUMPS - stops.size
-    stops_padded = np.concatenate([stops, np.full(pad, t1)])
-    save_padded = np.concatenate([save_slot, np.full(pad, days.size, dtype=np.int32)])
-    return stops_padded, save_padded, int(stops.size)
+    save_slot = np.array([where.get(float(d), days.size) for d in stops], dtype=np.int64)
+    return stops, save_slot
 
 
 def _solve_rodas(
@@ -259,7 +256,9 @@ def _solve_rodas(
     progress: Callable[[int], None] | None,
 ) -> Solution:
     n = batch.shape[0]
-    stops, save_slot, n_stops = _stops(days, forcing)
+    stops, save_slot = _stops(days, forcing)
+    if stops.size == 0:  # only day 0 asked for
+        return Solution(days, np.array(starts[:, None, :], dtype=np.float64), np.ones(n, bool))
     module = engine(settings.method)
     flat = np.concatenate([np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in forcing])
     ys = np.empty((n, days.size, N_STATES))
@@ -277,7 +276,7 @@ def _solve_rodas(
             flat,
             stops,
             save_slot,
-            n_stops,
+            stops.size,
             settings.rtol,
             settings.atol,
             1e-3,
