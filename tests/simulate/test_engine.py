@@ -176,3 +176,15 @@ def test_only_day_zero_returns_the_start() -> None:
     sol = solve(BASE, no_forcing(), [0.0])
     assert sol.ok.all()
     np.testing.assert_array_equal(sol.ys[0, 0], initial_state(BASE, no_forcing(), np))
+
+
+def test_solves_from_several_python_threads_take_turns() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    batch = BASE[None] * lognormal_factors(16, 0.3, 2)
+    days = [0.0, 9.0, 28.0]
+    serial = solve(batch, no_forcing(), days)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: solve(batch, no_forcing(), days), range(3)))
+    for sol in results:
+        np.testing.assert_array_equal(sol.ys, serial.ys)

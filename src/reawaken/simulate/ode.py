@@ -24,6 +24,7 @@ import inspect
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -236,6 +237,11 @@ def _engine_source(method: str) -> str:
     return rodas.engine_source(model, rodas.TABLEAUS[method])
 
 
+_ENGINE_LOCK = threading.Lock()
+"""numba's default threading layer runs one parallel region at a time: calls from several
+Python threads take turns."""
+
+
 def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray]:
     """Days where steps must end (save days after 0 and switch days), and the output index of
     each (``len(days)``, past the end, for a switch day that is not saved)."""
@@ -270,21 +276,22 @@ def _solve_rodas(
     starts = np.ascontiguousarray(starts, dtype=np.float64)
     for lo in range(0, n, settings.block):
         hi = min(lo + settings.block, n)
-        module.solve_all(
-            batch[lo:hi],
-            starts[lo:hi],
-            flat,
-            stops,
-            save_slot,
-            stops.size,
-            settings.rtol,
-            settings.atol,
-            1e-3,
-            settings.max_steps,
-            ys[lo:hi],
-            ok[lo:hi],
-            steps[lo:hi],
-        )
+        with _ENGINE_LOCK:
+            module.solve_all(
+                batch[lo:hi],
+                starts[lo:hi],
+                flat,
+                stops,
+                save_slot,
+                stops.size,
+                settings.rtol,
+                settings.atol,
+                1e-3,
+                settings.max_steps,
+                ys[lo:hi],
+                ok[lo:hi],
+                steps[lo:hi],
+            )
         if progress is not None:
             progress(hi - lo)
     return Solution(days, ys, ok, steps)
