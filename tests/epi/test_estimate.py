@@ -224,3 +224,20 @@ def test_plots_take_and_return_axes():
     assert [line.get_label() for line in ax2.lines] == ["a", "b"]
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_python_api_matches_the_command(flatiron, tmp_path):
+    from reawaken.epi.estimate import run_design
+    from reawaken.errors import InputError
+
+    db, _ = flatiron
+    store = CohortStore(db)
+    result = run_design(store, design="sccs", outcome="distant_metastasis", exposure="any")
+    out = tmp_path / "sccs"
+    assert _run(db, out, "--design", "sccs", "--outcome", "distant_metastasis",
+                "--exposure", "any", "--min-cell", "0") == 0  # fmt: skip
+    written = pd.read_csv(out / "estimates.csv")
+    np.testing.assert_allclose(written["coef"], result.estimates["coef"], rtol=1e-12)
+    assert result.summary["design"] == "sccs" and result.summary["persons"] > 0
+    with pytest.raises(InputError, match="unknown design 'cohort'"):
+        run_design(CohortStore(db), design="cohort", outcome="lung_metastasis", exposure="any")
