@@ -50,7 +50,11 @@ from reawaken.model.equations import (  # noqa: E402
     vector_field,
 )
 from reawaken.model.interventions import event_days  # noqa: E402
-from reawaken.model.parameters import PARAMETER_SET_NAMES, parameter_set  # noqa: E402
+from reawaken.model.parameters import (  # noqa: E402
+    PARAMETER_NAMES,
+    PARAMETER_SET_NAMES,
+    parameter_set,
+)
 from reawaken.model.states import N_STATES  # noqa: E402
 from reawaken.simulate import codegen, rodas  # noqa: E402
 
@@ -218,7 +222,7 @@ def engine(method: str = "rodas4") -> ModuleType:
 
 def _engine_source(method: str) -> str:
     example = no_forcing()
-    n_params = parameter_set(PARAMETER_SET_NAMES[0]).vector().size
+    n_params = len(PARAMETER_NAMES)
     # the forcing travels as one flat vector ``f`` (scalars and padded schedules in order)
     flat: list = []
     offset = 0
@@ -231,7 +235,7 @@ def _engine_source(method: str) -> str:
     examples = (0.0, jnp.ones(N_STATES), jnp.ones(n_params), *_jax_forcing(example))
 
     def field(t: Any, y: Any, p: Any, *f: Any) -> list:
-        return derivatives(t, y, p, Forcing(*f), jnp)
+        return _field(t, y, p, Forcing(*f))
 
     model = rodas.ModelSource(field, examples, inputs, model_pattern())
     return rodas.engine_source(model, rodas.TABLEAUS[method])
