@@ -30,21 +30,13 @@ def _register() -> None:
 _register()
 
 
-def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
-    """(usage error, abort, exit) classes of click, of typer, and of the click copy that newer
-    typer releases bundle, whichever exist."""
-    import click
-
-    usage: list[type] = [click.exceptions.ClickException]
-    aborts: list[type] = [click.exceptions.Abort, getattr(typer, "Abort", click.exceptions.Abort)]
-    exits: list[type] = [click.exceptions.Exit, getattr(typer, "Exit", click.exceptions.Exit)]
-    try:
-        from typer._click import exceptions as bundled  # typer >= 0.2x ships its own click
-    except ImportError:
-        pass
-    else:
-        usage.append(bundled.ClickException)
-    return tuple(usage), tuple(aborts), tuple(exits)
+def _usage_error_type() -> type:
+    """The base class of click's usage errors, found through typer so that it works whether
+    typer uses the ``click`` package or the copy that newer typer releases bundle."""
+    for cls in typer.BadParameter.__mro__:
+        if cls.__name__ == "ClickException":
+            return cls
+    return typer.BadParameter  # pragma: no cover - every click has ClickException
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     Reawaken's own errors and usage errors print one line on stderr and give status 2.
     """
-    usage_errors, aborts, exits = _click_exception_types()
+    usage_errors = _usage_error_type()
     try:
         status = app(args=argv, standalone_mode=False, prog_name="reawaken")
     except ReawakenError as exc:
@@ -61,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     except usage_errors as exc:
         exc.show()
         return 2
-    except aborts:
+    except typer.Abort:
         return 1
-    except exits as exc:
+    except typer.Exit as exc:
         return exc.exit_code
     return status if isinstance(status, int) else 0
