@@ -7,28 +7,43 @@ from pathlib import Path
 
 import typer
 
+from reawaken.cli import checks
+from reawaken.cli.checks import flag, option
 from reawaken.cohort.store import DEFAULT_MIN_CELL, DEFAULT_PATH, KINDS, CohortStore
-from reawaken.errors import InputError
+from reawaken.cohort.synth import LAYOUTS
 
-cohort_app = typer.Typer(help="Cohort store: import, summarise, synthesise.", no_args_is_help=True)
+cohort_app = typer.Typer(
+    help="Cohort store: import, summarise, synthesise.", no_args_is_help=True, rich_markup_mode=None
+)
+
+MAX_SYNTH = 5_000_000  # generation holds every person in memory: ~1.3 GB per 500,000
 
 
 @cohort_app.command("import")
 def import_command(
-    path: Path = typer.Argument(..., help="Folder of source tables (or an OMOP DuckDB file)."),
-    source: str = typer.Option(..., "--source", help="Source kind: omop, ukb or flatiron."),
-    db: Path = typer.Option(DEFAULT_PATH, "--db", help="Cohort store (DuckDB file)."),
-    name: str = typer.Option(None, "--name", help="Name to store it under (default: the kind)."),
-    replace: bool = typer.Option(False, "--replace", help="Replace a stored source of that name."),
-    lenient: bool = typer.Option(
-        False, "--lenient", help="Quarantine bad rows instead of failing."
+    path: Path = checks.argument(
+        checks.FILE_OR_FOLDER, ..., help="Folder of source tables (or an OMOP DuckDB file)."
     ),
-    censor_date: str = typer.Option(None, "--censor-date", help="End follow-up at this date."),
-    concepts: Path = typer.Option(None, "--concepts", help="Folder of extra concept-set files."),
+    source: str = option(checks.choice(KINDS, "a source kind:"), ..., "--source", help="Source."),
+    db: Path = option(checks.STORE_TO_WRITE, DEFAULT_PATH, "--db", help="Cohort store."),
+    name: str = option(
+        checks.NAME, None, "--name", help="Name to store it under (default: the kind)."
+    ),
+    replace: bool = flag("--replace", help="Replace a stored source of that name."),
+    lenient: bool = flag("--lenient", help="Quarantine bad rows instead of failing."),
+    censor_date: str = option(
+        checks.DATE, None, "--censor-date", help="End follow-up at this date."
+    ),
+    concepts: Path = option(
+        checks.EXISTING_FOLDER, None, "--concepts", help="Folder of extra concept-set files."
+    ),
 ) -> None:
-    """Import one extract, all or nothing."""
-    if source not in KINDS:
-        raise InputError(f"unknown --source {source!r} (expected one of {', '.join(KINDS)})")
+    """Import one extract, all or nothing.
+
+    \b
+    Example:
+      reawaken cohort import --source flatiron synth/ --db cohort.duckdb
+    """
     result = CohortStore(db).import_source(
         source,
         path,
@@ -51,31 +66,46 @@ def import_command(
 
 @cohort_app.command("summary")
 def summary_command(
-    db: Path = typer.Option(DEFAULT_PATH, "--db", help="Cohort store (DuckDB file)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    min_cell: int = typer.Option(
-        DEFAULT_MIN_CELL, "--min-cell", help="Suppress counts below this (0 shows all)."
+    db: Path = option(checks.STORE_TO_READ, DEFAULT_PATH, "--db", help="Cohort store."),
+    as_json: bool = flag("--json", help="Print JSON."),
+    min_cell: int = option(
+        checks.MIN_CELL, DEFAULT_MIN_CELL, "--min-cell", help="Small-cell threshold."
     ),
-    source: str = typer.Option(None, "--source", help="Only this stored source."),
+    source: str = option(checks.NAME, None, "--source", help="Only this stored source."),
 ) -> None:
-    """Counts per table, events, person-years, infections by pathogen and month."""
+    """Counts per table, events, person-years, infections by pathogen and month.
+
+    \b
+    Example:
+      reawaken cohort summary --db cohort.duckdb --json
+    """
     from reawaken.cohort.summary import format_summary
 
-    if min_cell < 0:
-        raise InputError(f"--min-cell must be 0 or more, got {min_cell}")
     summary = CohortStore(db).summary(min_cell=min_cell, source=source)
     typer.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
 
 
 @cohort_app.command("synth")
 def synth_command(
-    like: str = typer.Option(..., "--like", help="Layout: ukb, flatiron or omop."),
-    n: int = typer.Option(..., "--n", help="Number of persons."),
-    seed: int = typer.Option(..., "--seed", help="Random seed."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
-    params: Path = typer.Option(None, "--params", help="JSON file overriding parameters."),
+    like: str = option(checks.choice(LAYOUTS, "a layout:"), ..., "--like", help="Layout."),
+    n: int = option(
+        checks.whole(1, MAX_SYNTH, "every person is held in memory, ~2.6 GB per million"),
+        ...,
+        "--n",
+        help="Number of persons.",
+    ),
+    seed: int = option(checks.SEED, ..., "--seed", help="Random seed."),
+    out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
+    params: Path = option(
+        checks.JSON_FILE, None, "--params", help="JSON file overriding parameters."
+    ),
 ) -> None:
-    """Write a synthetic cohort in a source layout with truth.json."""
+    """Write a synthetic cohort in a source layout with truth.json.
+
+    \b
+    Example:
+      reawaken cohort synth --like flatiron --n 20000 --seed 1 --out synth/
+    """
     from reawaken.cohort.synth_layouts import generate
 
     truth = generate(like, n, seed, out, params)

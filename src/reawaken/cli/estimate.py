@@ -16,7 +16,10 @@ from pathlib import Path
 
 import typer
 
-from reawaken.epi.estimate import DesignResult, run_design
+from reawaken.cli import checks
+from reawaken.cli.checks import option
+from reawaken.epi.cohort_designs import EXPOSURES, OUTCOMES
+from reawaken.epi.estimate import DESIGNS, DesignResult, run_design
 from reawaken.epi.intervals import parse_windows
 from reawaken.epi.tables import DEFAULT_MIN_CELL, ESTIMATE_COLUMNS, suppress_small_counts
 from reawaken.errors import ConvergenceWarning, InputError
@@ -91,37 +94,90 @@ def write_outputs(result: DesignResult, out: Path, *, min_cell: int) -> list[Pat
     return written
 
 
+MAX_WINDOWS = 20  # one Cox term each; more leaves too few events per window to estimate
+
+
+def _windows(text: str) -> tuple[tuple[float, float], ...]:
+    windows = parse_windows(text)
+    if len(windows) > MAX_WINDOWS:
+        raise checks.Refused(f"{len(windows)} windows, more than {MAX_WINDOWS}")
+    return windows
+
+
+WINDOWS = checks.parsed(
+    "days since infection a-b or >n, comma-separated, in order, not overlapping; "
+    f"at most {MAX_WINDOWS} (one model term each)",
+    _windows,
+    bad=("", "x", "30-10", "0-30,20-40", ",".join(f"{d}-{d}" for d in range(MAX_WINDOWS + 1))),
+    example="0-30,>30",
+)
+# options that only some designs use: parameter name -> the designs that use it
+APPLIES = {
+    "windows": ("cox", "sccs", "competing"),
+    "time_scale": ("cox", "competing"),
+    "calendar_years": ("cox", "competing"),
+    "controls": ("emulation",),
+    "horizon": ("emulation",),
+    "bootstrap": ("emulation",),
+    "seed": ("emulation",),
+}
+
+
 def estimate(
-    db: Path = typer.Option(..., "--db", help="Cohort store (DuckDB file)."),
-    design: str = typer.Option(..., "--design", help="cox, sccs, emulation or competing."),
-    outcome: str = typer.Option(
-        ..., "--outcome", help="lung_metastasis, distant_metastasis or cancer_death."
+    ctx: typer.Context,
+    db: Path = option(checks.STORE_TO_READ, ..., "--db", help="Cohort store."),
+    design: str = option(checks.choice(DESIGNS), ..., "--design", help="Design."),
+    outcome: str = option(checks.choice(OUTCOMES), ..., "--outcome", help="Outcome."),
+    exposure: str = option(checks.choice(EXPOSURES), ..., "--exposure", help="Infection."),
+    out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
+    windows: str = option(
+        WINDOWS, "0-30,31-90,91-180,181-365,>365", "--windows", help="Time-since-infection windows."
     ),
-    exposure: str = typer.Option(..., "--exposure", help="sars-cov-2, influenza or any."),
-    out: Path = typer.Option(..., "--out", help="Output directory."),
-    windows: str = typer.Option(
-        "0-30,31-90,91-180,181-365,>365", "--windows", help="Time-since-infection windows (days)."
+    time_scale: str = option(
+        checks.choice(("diagnosis", "calendar")),
+        "diagnosis",
+        "--time-scale",
+        help="Time scale of the Cox models.",
     ),
-    time_scale: str = typer.Option(
-        "diagnosis", "--time-scale", help="Cox time scale: diagnosis or calendar."
+    calendar_years: bool = checks.flag(
+        "--calendar-years", help="Adjust the Cox models for calendar year (time-varying)."
     ),
-    calendar_years: bool = typer.Option(
-        False, "--calendar-years", help="Adjust Cox for calendar year (time-varying)."
+    controls: int = option(
+        checks.whole(1, 20, "beyond ~5 controls per case precision barely improves"),
+        5,
+        "--controls",
+        help="Emulation: controls per case.",
     ),
-    controls: int = typer.Option(5, "--controls", help="Emulation: controls per case."),
-    horizon: int = typer.Option(365, "--horizon", help="Emulation: follow-up in days."),
-    bootstrap: int = typer.Option(200, "--bootstrap", help="Emulation: bootstrap replicates."),
-    seed: int = typer.Option(1, "--seed", help="Emulation: seed of matching and bootstrap."),
-    min_cell: int = typer.Option(
-        DEFAULT_MIN_CELL, "--min-cell", help="Suppress counts below this (0 shows all)."
+    horizon: int = option(
+        checks.whole(1, 3650), 365, "--horizon", help="Emulation: follow-up in days."
     ),
-    source: str = typer.Option(None, "--source", help="Only this stored source."),
+    bootstrap: int = option(
+        checks.whole(0, 10_000, "each replicate refits the emulation"),
+        200,
+        "--bootstrap",
+        help="Emulation: bootstrap replicates (0: no intervals).",
+    ),
+    seed: int = option(checks.SEED, 1, "--seed", help="Emulation: seed of matching and bootstrap."),
+    min_cell: int = option(
+        checks.MIN_CELL, DEFAULT_MIN_CELL, "--min-cell", help="Small-cell threshold."
+    ),
+    source: str = option(checks.NAME, None, "--source", help="Only this stored source."),
 ) -> None:
-    """Estimate the effect of infection on an outcome with one design on the cohort store."""
+    """Estimate the effect of infection on an outcome with one design on the cohort store.
+
+    \b
+    Example:
+      reawaken estimate --db cohort.duckdb --design cox --outcome lung_metastasis \\
+        --exposure any --out est/
+    """
     from reawaken.cohort.store import CohortStore
 
-    if min_cell < 0:
-        raise InputError(f"--min-cell must be 0 or more, got {min_cell}")
+    checks.refuse_inapplicable(ctx, design, APPLIES, option="--design")
+    if time_scale == "calendar" and calendar_years:
+        raise InputError(
+            "--calendar-years does not apply with --time-scale calendar: the time scale is "
+            "already calendar time"
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         result = run_design(
@@ -129,7 +185,7 @@ def estimate(
             design=design,
             outcome=outcome,
             exposure=exposure,
-            windows=parse_windows(windows),
+            windows=windows,  # the check gives the parsed windows
             time_scale=time_scale,
             calendar_years=calendar_years,
             controls=controls,

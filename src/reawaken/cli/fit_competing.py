@@ -13,35 +13,33 @@ from pathlib import Path
 
 import typer
 
-from reawaken.cli.fit_output import convergence_warnings, split_list, write_fit_outputs
-from reawaken.errors import InputError
+from reawaken.cli import checks
+from reawaken.cli.checks import COLUMN, option
+from reawaken.cli.fit_output import convergence_warnings, write_fit_outputs
 from reawaken.io import read_table, write_csv_atomic
 
-
-def _times(value: str) -> list[float]:
-    times = []
-    for part in split_list(value):
-        try:
-            times.append(float(part))
-        except ValueError:
-            raise InputError(f"--at: {part!r} is not a number (expected e.g. 90,180,365)") from None
-    if not times:
-        raise InputError("--at is empty (expected e.g. 90,180,365)")
-    return times
+EVENT_HELP = "Column: 0 censored, 1 outcome, 2 competing."
 
 
 def cif(
-    data: Path = typer.Option(..., "--data", help="One row per person, .csv or .parquet."),
-    time: str = typer.Option(..., "--time", help="Column: follow-up time (days)."),
-    event: str = typer.Option(..., "--event", help="Column: 0 censored, 1 outcome, 2 competing."),
-    at: str = typer.Option(..., "--at", help="Comma-separated times (days), e.g. 90,180,365."),
-    out: Path = typer.Option(..., "--out", help="Output directory."),
-    level: float = typer.Option(0.95, "--level", help="Confidence level of the intervals."),
+    data: Path = option(checks.DATA_FILE, ..., "--data", help="One row per person."),
+    time: str = option(COLUMN, ..., "--time", help="Column: follow-up time (days)."),
+    event: str = option(COLUMN, ..., "--event", help=EVENT_HELP),
+    at: str = option(
+        checks.number_list("times in days, e.g. 90,180,365"), ..., "--at", help="Times."
+    ),
+    out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
+    level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
 ) -> None:
-    """Cumulative incidence of each cause at the given times (cmprsk::cuminc)."""
+    """Cumulative incidence of each cause at the given times (cmprsk::cuminc).
+
+    \b
+    Example:
+      reawaken fit cif --data cr.csv --time time --event status --at 365,730 --out cif/
+    """
     from reawaken.epi.competing import CIF_COLUMNS, check_competing_data, cumulative_incidence
 
-    times = _times(at)
+    times = at  # the check gives the list of times
     frame = read_table(data)
     t, e = check_competing_data(frame, time, event, file=data)
     table = cumulative_incidence(t, e, times, level=level)
@@ -51,20 +49,26 @@ def cif(
 
 
 def finegray(
-    data: Path = typer.Option(..., "--data", help="One row per person, .csv or .parquet."),
-    time: str = typer.Option(..., "--time", help="Column: follow-up time (days)."),
-    event: str = typer.Option(..., "--event", help="Column: 0 censored, 1 outcome, 2 competing."),
-    covariates: str = typer.Option(..., "--covariates", help="Comma-separated numeric columns."),
-    out: Path = typer.Option(..., "--out", help="Output directory."),
-    cause: int = typer.Option(1, "--cause", help="Event code of the failure of interest."),
-    level: float = typer.Option(0.95, "--level", help="Confidence level of the intervals."),
+    data: Path = option(checks.DATA_FILE, ..., "--data", help="One row per person."),
+    time: str = option(COLUMN, ..., "--time", help="Column: follow-up time (days)."),
+    event: str = option(COLUMN, ..., "--event", help=EVENT_HELP),
+    covariates: str = option(checks.COLUMNS, ..., "--covariates", help="Numeric columns."),
+    out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
+    cause: int = option(
+        checks.whole(1, 1000), 1, "--cause", help="Event code of the failure of interest."
+    ),
+    level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
 ) -> None:
-    """Fine-Gray subdistribution hazards regression (cmprsk::crr)."""
+    """Fine-Gray subdistribution hazards regression (cmprsk::crr).
+
+    \b
+    Example:
+      reawaken fit finegray --data cr.csv --time time --event status --covariates x1,x2 \\
+        --out fg/
+    """
     from reawaken.epi.finegray import fit_fine_gray
 
-    terms = split_list(covariates)
-    if not terms:
-        raise InputError("--covariates is empty")
+    terms = covariates  # the check gives the list of columns
     frame = read_table(data)
     with convergence_warnings() as caught:
         fit = fit_fine_gray(

@@ -10,33 +10,40 @@ from pathlib import Path
 
 import typer
 
-from reawaken.cli.fit_output import convergence_warnings, split_list, write_fit_outputs
-from reawaken.errors import InputError
+from reawaken.cli import checks
+from reawaken.cli.checks import COLUMN, COLUMNS, option
+from reawaken.cli.fit_output import convergence_warnings, write_fit_outputs
 from reawaken.io import read_table
 
 
 def cox(
-    data: Path = typer.Option(..., "--data", help="Interval data, .csv or .parquet."),
-    start: str = typer.Option(..., "--start", help="Column: interval start (days)."),
-    stop: str = typer.Option(..., "--stop", help="Column: interval stop (days)."),
-    event: str = typer.Option(..., "--event", help="Column: 1 if the event is at stop, else 0."),
-    covariates: str = typer.Option(
-        ..., "--covariates", help="Comma-separated columns; a:b is an interaction."
+    data: Path = option(checks.DATA_FILE, ..., "--data", help="Interval data."),
+    start: str = option(COLUMN, ..., "--start", help="Column: interval start (days)."),
+    stop: str = option(COLUMN, ..., "--stop", help="Column: interval stop (days)."),
+    event: str = option(COLUMN, ..., "--event", help="Column: 1 if the event is at stop, else 0."),
+    covariates: str = option(
+        COLUMNS, ..., "--covariates", help="Covariate columns; a:b is an interaction."
     ),
-    out: Path = typer.Option(..., "--out", help="Output directory."),
-    strata: str = typer.Option(None, "--strata", help="Comma-separated stratum columns."),
-    cluster: str = typer.Option(None, "--cluster", help="Column for robust (sandwich) variance."),
-    weights: str = typer.Option(None, "--weights", help="Column of case weights."),
-    id: str = typer.Option(None, "--id", help="Person column: checks intervals do not overlap."),
-    ties: str = typer.Option("efron", "--ties", help="efron or breslow."),
-    level: float = typer.Option(0.95, "--level", help="Confidence level of the intervals."),
+    out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
+    strata: str = option(COLUMNS, None, "--strata", help="Stratum columns."),
+    cluster: str = option(COLUMN, None, "--cluster", help="Column for robust (sandwich) variance."),
+    weights: str = option(COLUMN, None, "--weights", help="Column of case weights."),
+    id: str = option(COLUMN, None, "--id", help="Person column: checks intervals do not overlap."),
+    ties: str = option(
+        checks.choice(("efron", "breslow")), "efron", "--ties", help="Handling of tied times."
+    ),
+    level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
 ) -> None:
-    """Fit coxph(Surv(start, stop, event) ~ covariates) and write estimates.csv and fit.json."""
+    """Fit coxph(Surv(start, stop, event) ~ covariates); write estimates.csv and fit.json.
+
+    \b
+    Example:
+      reawaken fit cox --data jasa1.csv --start start --stop stop --event event \\
+        --covariates age,transplant --cluster id --out cox/
+    """
     from reawaken.epi.cox import fit_cox
 
-    terms = split_list(covariates)
-    if not terms:
-        raise InputError("--covariates is empty")
+    terms = covariates  # the check gives the list of columns
     frame = read_table(data)
     with convergence_warnings() as caught:
         result = fit_cox(
@@ -45,7 +52,7 @@ def cox(
             stop=stop,
             event=event,
             covariates=terms,
-            strata=split_list(strata) if strata else None,
+            strata=strata,
             cluster=cluster,
             weights=weights,
             id=id,

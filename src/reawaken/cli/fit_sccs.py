@@ -10,65 +10,87 @@ from pathlib import Path
 
 import typer
 
-from reawaken.cli.fit_output import convergence_warnings, split_list, write_fit_outputs
-from reawaken.errors import InputError
+from reawaken.cli import checks
+from reawaken.cli.checks import COLUMN, COLUMNS, option
+from reawaken.cli.fit_output import convergence_warnings, write_fit_outputs
+from reawaken.epi.sccs import parse_seasons, parse_windows
 from reawaken.io import read_table
 
+MAX_WINDOWS = 50  # each window is one term of the conditional Poisson fit
+_WIN = "whole days after exposure a-b, comma-separated"
 
-def _ages(value: str) -> list[int]:
-    ages = []
-    for part in split_list(value):
-        try:
-            ages.append(int(part))
-        except ValueError:
-            raise InputError(f"--age-groups: {part!r} is not a whole number of days") from None
-    return ages
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    windows = parse_windows(text)
+    if len(windows) > MAX_WINDOWS:
+        raise checks.Refused(f"{len(windows)} windows, more than {MAX_WINDOWS}")
+    return windows
+
+
+WINDOWS = checks.parsed(
+    f"{_WIN}, e.g. 1-7,8-14; at most {MAX_WINDOWS} (one model term each)",
+    _windows,
+    bad=("", "x", "7-1", ",".join(f"{d}-{d}" for d in range(MAX_WINDOWS + 1))),
+    example="1-7",
+)
+PRE_WINDOWS = checks.parsed(
+    f"{_WIN}, before exposure, e.g. -14--1", _windows, bad=("x", "-1--14"), example="-14--1"
+)
+SEASONS = checks.parsed(
+    "season start days MM-DD, comma-separated, the first is the reference: 01-01,04-01",
+    parse_seasons,
+    bad=("13-01,01-01", "01-01"),
+    example="01-01,07-01",
+)
+AGE_GROUPS = checks.increasing(
+    checks.number_list("age group start days", lo=0, hi=50_000, most=100, whole_days=True)
+)
 
 
 def sccs(
-    data: Path = typer.Option(..., "--data", help="One row per event, .csv, .tsv or .parquet."),
-    case: str = typer.Option(..., "--case", help="Column: case identifier."),
-    start: str = typer.Option(..., "--start", help="Column: age (days) observation starts."),
-    end: str = typer.Option(..., "--end", help="Column: age (days) observation ends."),
-    event: str = typer.Option(..., "--event", help="Column: age (days) at the event."),
-    exposure: str = typer.Option(
-        ..., "--exposure", help="Column(s), comma-separated: age (days) at exposure; empty = none."
+    data: Path = option(checks.DATA_FILE, ..., "--data", help="One row per event."),
+    case: str = option(COLUMN, ..., "--case", help="Column: case identifier."),
+    start: str = option(COLUMN, ..., "--start", help="Column: age (days) observation starts."),
+    end: str = option(COLUMN, ..., "--end", help="Column: age (days) observation ends."),
+    event: str = option(COLUMN, ..., "--event", help="Column: age (days) at the event."),
+    exposure: str = option(
+        COLUMNS, ..., "--exposure", help="Column(s): age (days) at exposure; a blank cell is none."
     ),
-    windows: str = typer.Option(
-        ..., "--windows", help="Risk windows in days after exposure, e.g. 1-7,8-14."
+    windows: str = option(WINDOWS, ..., "--windows", help="Risk windows."),
+    out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
+    pre_window: str = option(PRE_WINDOWS, None, "--pre-window", help="Pre-exposure window(s)."),
+    age_groups: str = option(
+        AGE_GROUPS, None, "--age-groups", help="Start days of the 2nd, 3rd, ... age groups."
     ),
-    out: Path = typer.Option(..., "--out", help="Output directory."),
-    pre_window: str = typer.Option(
-        None, "--pre-window", help="Pre-exposure window(s), e.g. --pre-window=-14--1."
+    dob: str = option(COLUMN, None, "--dob", help="Column: date of birth (needed for seasons)."),
+    dob_format: str = option(
+        checks.STRFTIME, None, "--dob-format", help="Format of --dob; default ISO dates."
     ),
-    age_groups: str = typer.Option(
-        None, "--age-groups", help="Start days of the 2nd, 3rd, ... age groups, e.g. 427,488."
-    ),
-    dob: str = typer.Option(None, "--dob", help="Column: date of birth (needed for seasons)."),
-    dob_format: str = typer.Option(
-        None, "--dob-format", help="strftime format of --dob, e.g. %d%m%Y; default ISO dates."
-    ),
-    seasons: str = typer.Option(
-        None, "--seasons", help="Season start days MM-DD, the first is the reference: 01-01,04-01"
-    ),
-    level: float = typer.Option(0.95, "--level", help="Confidence level of the intervals."),
+    seasons: str = option(SEASONS, None, "--seasons", help="Season start days."),
+    level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
 ) -> None:
-    """Fit a self-controlled case series (conditional Poisson) model."""
-    from reawaken.epi.sccs import fit_case_series, parse_seasons, parse_windows, split_case_series
+    """Fit a self-controlled case series (conditional Poisson) model.
 
-    exposures = split_list(exposure)
+    \b
+    Example:
+      reawaken fit sccs --data itpdat.csv --case case --start sta --end end \\
+        --event itp --exposure mmr --windows 15-28,29-42 --age-groups 427,488 --out sccs/
+    """
+    from reawaken.epi.sccs import fit_case_series, split_case_series
+
+    # the checks give lists: columns, windows, age-group days, seasons
     options = dict(
         case=case,
         start=start,
         end=end,
         event=event,
-        exposures=exposures,
-        windows=parse_windows(windows),
-        pre_windows=parse_windows(pre_window, option="--pre-window") if pre_window else [],
-        age_groups=_ages(age_groups) if age_groups else [],
+        exposures=exposure,
+        windows=windows,
+        pre_windows=pre_window or [],
+        age_groups=age_groups or [],
         dob=dob,
         dob_format=dob_format,
-        seasons=parse_seasons(seasons) if seasons else [],
+        seasons=seasons or [],
     )
     frame = read_table(data)
     series = split_case_series(frame, file=data, **options)

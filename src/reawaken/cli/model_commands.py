@@ -5,52 +5,96 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 
+from reawaken.cli import checks
+from reawaken.cli.checks import Check, Refused, option
 from reawaken.errors import InputError
+from reawaken.model.parameters import PARAMETER_NAMES, PARAMETER_SET_NAMES
+from reawaken.model.protocols import PROTOCOLS
 
-params_app = typer.Typer(help="Parameter sets of the within-host model.", no_args_is_help=True)
-export_app = typer.Typer(help="Export the model to other tools.", no_args_is_help=True)
+params_app = typer.Typer(
+    help="Parameter sets of the within-host model.", no_args_is_help=True, rich_markup_mode=None
+)
+export_app = typer.Typer(
+    help="Export the model to other tools.", no_args_is_help=True, rich_markup_mode=None
+)
+
+MAX_ENSEMBLE = 1_000_000
+MAX_REPLICATES = 100_000
 
 
-def parse_assignments(items: list[str] | None) -> dict[str, float]:
-    """``["name=value", ...]`` -> dict; malformed items and bad values are InputErrors."""
+def _assignment(item: Any) -> tuple[str, float]:
     from reawaken.model.parameters import check_value
 
-    out: dict[str, float] = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise InputError(f"--set expects name=value, got {item!r}")
-        out[name.strip()] = check_value(name.strip(), value.strip())
-    return out
+    name, sep, value = str(item).partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise Refused("not name=value")
+    if name not in PARAMETER_NAMES:
+        raise Refused(f"no parameter named {name!r} (see `reawaken params show`)")
+    try:
+        return name, check_value(name, value.strip())
+    except InputError as exc:
+        raise Refused(exc.reason) from None
+
+
+PROTOCOL = checks.choice(PROTOCOLS, "a protocol:")
+ARM_NAMES = sorted({a for p in PROTOCOLS.values() for a in p.arm_names})
+ARMS = checks.choice(ARM_NAMES, "an arm:", repeatable=True)
+PARAMETER_SET = checks.choice(PARAMETER_SET_NAMES, "a parameter set:")
+ASSIGNMENT = Check(
+    "name=value, a model parameter and a non-negative number",
+    _assignment,
+    bad=("infectivity", "nosuch=1", "infectivity=-1", "infectivity=abc"),
+    example="infectivity=1e-5",
+    repeatable=True,
+    metavar="NAME=VALUE",
+)
 
 
 def simulate(
-    protocol: Annotated[str, typer.Option(help="Protocol name (see `reawaken protocols`).")],
-    out: Annotated[Path, typer.Option(help="Output folder.")],
-    arm: Annotated[
-        list[str] | None, typer.Option(help="Arm to run (repeatable); all arms by default.")
-    ] = None,
-    n: Annotated[int, typer.Option(help="Ensemble size; 0 solves each arm once.")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the ensemble's parameter draws.")] = 0,
-    cv: Annotated[float, typer.Option(help="Coefficient of variation of the draws.")] = 0.3,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a parameter, name=value (repeatable)."),
-    ] = None,
+    protocol: str = option(
+        PROTOCOL, ..., "--protocol", help="Protocol (see `reawaken protocols`)."
+    ),
+    out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
+    arm: list[str] = option(
+        ARMS, None, "--arm", help="Arm to run (repeatable); all arms of the protocol by default."
+    ),
+    n: int = option(
+        checks.whole(0, MAX_ENSEMBLE, "trajectories are held in memory"),
+        0,
+        "--n",
+        help="Ensemble size per arm; 0 solves each arm once with the point values.",
+    ),
+    seed: int = option(checks.SEED, 0, "--seed", help="Seed of the ensemble's parameter draws."),
+    cv: float = option(
+        checks.real(0.0, 5.0), 0.3, "--cv", help="Coefficient of variation of the draws."
+    ),
+    set_: list[str] = option(
+        ASSIGNMENT, None, "--set", help="Override a parameter, name=value (repeatable)."
+    ),
 ) -> None:
-    """Run a protocol: summary.csv, trajectories.csv and a fold-change figure in OUT."""
+    """Run a protocol: summary.csv, trajectories.csv and a fold-change figure in OUT.
+
+    \b
+    Example:
+      reawaken simulate --protocol mouse-lung --out results/ --n 200 --seed 1
+    """
     from reawaken.model.protocols import get_protocol
     from reawaken.simulate.outputs import simulate_protocol
 
-    if n < 0:
-        raise InputError(f"--n must be >= 0, got {n}")
     proto = get_protocol(protocol)
     arms = list(arm) if arm else None
-    overrides = parse_assignments(set_)
+    for name in arms or []:
+        if name not in proto.arm_names:
+            raise InputError(
+                f"--arm {name}: not an arm of protocol {protocol} "
+                f"(accepted: {', '.join(proto.arm_names)})"
+            )
+    overrides = dict(set_ or [])
     n_arms = len({*(arms or proto.arm_names), proto.reference_arm})  # the reference always runs
     bar = None
     if n > 0:
@@ -79,7 +123,12 @@ def simulate(
 
 
 def protocols() -> None:
-    """List protocols, their arms and sampling days."""
+    """List protocols, their arms and sampling days.
+
+    \b
+    Example:
+      reawaken protocols
+    """
     from reawaken.model.protocols import PROTOCOLS
 
     for proto in PROTOCOLS.values():
@@ -92,10 +141,15 @@ def protocols() -> None:
 
 @params_app.command("show")
 def params_show(
-    name: Annotated[str, typer.Argument(help="Parameter set name.")],
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    name: str = checks.argument(PARAMETER_SET, ..., help="Parameter set name."),
+    as_csv: bool = checks.flag("--csv", help="Print CSV instead of a table."),
 ) -> None:
-    """Print a parameter set with values, units, sources and whether each is assumed."""
+    """Print a parameter set with values, units, sources and whether each is assumed.
+
+    \b
+    Example:
+      reawaken params show mouse-influenza --csv
+    """
     from reawaken.model.parameters import parameter_set
 
     pset = parameter_set(name)
@@ -111,7 +165,12 @@ def params_show(
 
 @params_app.command("list")
 def params_list() -> None:
-    """List the parameter sets."""
+    """List the parameter sets.
+
+    \b
+    Example:
+      reawaken params list
+    """
     from reawaken.model.parameters import PARAMETER_SET_NAMES, parameter_set
 
     for name in PARAMETER_SET_NAMES:
@@ -120,10 +179,15 @@ def params_list() -> None:
 
 @export_app.command("sbml")
 def export_sbml(
-    params: Annotated[str, typer.Option(help="Parameter set name.")],
-    out: Annotated[Path, typer.Option(help="Output SBML file.")],
+    params: str = option(PARAMETER_SET, ..., "--params", help="Parameter set name."),
+    out: Path = option(checks.out_file((".xml", ".sbml")), ..., "--out", help="SBML file."),
 ) -> None:
-    """Write the base model (infection at day 0) as SBML Level 3."""
+    """Write the base model (infection at day 0) as SBML Level 3.
+
+    \b
+    Example:
+      reawaken export sbml --params mouse-influenza --out model.xml
+    """
     from reawaken.model.parameters import parameter_set
     from reawaken.model.sbml import write_sbml
 
@@ -131,12 +195,22 @@ def export_sbml(
 
 
 def calibrate(
-    max_evaluations: Annotated[int, typer.Option(help="Objective evaluations at most.")] = 800,
-    write: Annotated[
-        bool, typer.Option(help="Write the result into the package's calibration.json.")
-    ] = False,
+    max_evaluations: int = option(
+        checks.whole(1, 100_000, "each evaluation solves every arm"),
+        800,
+        "--max-evaluations",
+        help="Objective evaluations at most.",
+    ),
+    write: bool = checks.flag(
+        "--write", help="Write the result into the package's calibration.json."
+    ),
 ) -> None:
-    """Refit the calibrated parameters to the study's claims (mouse-lung protocol)."""
+    """Refit the calibrated parameters to the study's claims (mouse-lung protocol).
+
+    \b
+    Example:
+      reawaken calibrate --max-evaluations 700
+    """
     from reawaken.model.calibration import calibrate as run
     from reawaken.model.calibration import default_calibration_path, write_calibration
 
@@ -149,28 +223,52 @@ def calibrate(
 
 
 def lesions(
-    out: Annotated[Path, typer.Option(help="Output folder.")],
-    protocol: Annotated[str, typer.Option(help="Protocol name.")] = "mouse-lung",
-    arm: Annotated[str, typer.Option(help="Arm to simulate.")] = "influenza",
-    replicates: Annotated[int, typer.Option(help="Stochastic replicates.")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed of the stochastic simulation.")] = 0,
-    threshold: Annotated[
-        int, typer.Option(help="Cells in one clone that count as a lesion.")
-    ] = 100,
-    days: Annotated[str, typer.Option(help="Days to report, comma separated.")] = "3,6,9,15,28",
+    out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
+    protocol: str = option(PROTOCOL, "mouse-lung", "--protocol", help="Protocol name."),
+    arm: str = option(
+        checks.choice(ARM_NAMES, "an arm:"),
+        "influenza",
+        "--arm",
+        help="Arm to simulate.",
+    ),
+    replicates: int = option(
+        checks.whole(1, MAX_REPLICATES, "every replicate is held in memory"),
+        500,
+        "--replicates",
+        help="Stochastic replicates.",
+    ),
+    seed: int = option(checks.SEED, 0, "--seed", help="Seed of the stochastic simulation."),
+    threshold: int = option(
+        checks.whole(1, 10**9),
+        100,
+        "--threshold",
+        help="Cells in one clone that count as a lesion.",
+    ),
+    days: str = option(
+        checks.number_list("days", lo=0, hi=3650, most=365),
+        "3,6,9,15,28",
+        "--days",
+        help="Days to report.",
+    ),
 ) -> None:
-    """Stochastic DCC clones in a host: distribution of counts and P(at least one lesion)."""
+    """Stochastic DCC clones in a host: distribution of counts and P(at least one lesion).
+
+    \b
+    Example:
+      reawaken lesions --arm influenza --replicates 500 --seed 0 --out lesions/
+    """
     from reawaken.io import write_csv_atomic
     from reawaken.model.protocols import get_protocol
     from reawaken.simulate.stochastic import lesion_summary, simulate_clones
 
-    try:
-        day_list = [float(d) for d in days.split(",") if d.strip()]
-    except ValueError:
-        raise InputError(f"--days expects numbers separated by commas, got {days!r}") from None
-    result = simulate_clones(
-        get_protocol(protocol), arm, day_list, replicates=replicates, seed=seed
-    )
+    day_list = list(days)  # the check gives the list of days
+    proto = get_protocol(protocol)
+    if arm not in proto.arm_names:
+        raise InputError(
+            f"--arm {arm}: not an arm of protocol {protocol} "
+            f"(accepted: {', '.join(proto.arm_names)})"
+        )
+    result = simulate_clones(proto, arm, day_list, replicates=replicates, seed=seed)
     table = lesion_summary(result, threshold=threshold)
     path = write_csv_atomic(table, out / "lesions.csv")
     typer.echo(table.to_string(index=False))
