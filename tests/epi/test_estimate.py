@@ -145,7 +145,7 @@ def test_competing_design(ukb, tmp_path):
     ("args", "message"),
     [
         (["--design", "logistic", "--outcome", "cancer_death", "--exposure", "any"], "design"),
-        (["--design", "cox", "--outcome", "relapse", "--exposure", "any"], "unknown outcome"),
+        (["--design", "cox", "--outcome", "relapse", "--exposure", "any"], "--outcome relapse: unknown"),
         (["--design", "cox", "--outcome", "cancer_death", "--exposure", "rsv"], "exposure"),
         (["--design", "cox", "--outcome", "cancer_death", "--exposure", "any"], "cause of death"),
         (
@@ -173,7 +173,7 @@ def test_bad_input_exits_2(flatiron, tmp_path, capsys, args, message):
 def test_missing_store_exits_2(tmp_path, capsys):
     assert _run(tmp_path / "none.duckdb", tmp_path / "out", "--design", "cox",
                 "--outcome", "distant_metastasis", "--exposure", "any") == 2  # fmt: skip
-    assert "no cohort store" in capsys.readouterr().err
+    assert "none.duckdb: no such file" in capsys.readouterr().err
 
 
 def test_cox_intervals_window_boundaries():
