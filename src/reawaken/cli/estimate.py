@@ -25,9 +25,14 @@ from reawaken.epi.tables import DEFAULT_MIN_CELL, ESTIMATE_COLUMNS, suppress_sma
 from reawaken.errors import ConvergenceWarning, InputError
 
 
-def _plots(result: DesignResult, out: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
+def _save(ax, path: Path) -> None:
+    ax.figure.tight_layout()
+    ax.figure.savefig(path, format="png")
 
+
+def _plots(result: DesignResult, out: Path) -> list[Path]:
+    from reawaken.io import write_atomic
+    from reawaken.plots import file_axes
     from reawaken.plots.forest import plot_forest
     from reawaken.plots.incidence import plot_cumulative_incidence
 
@@ -40,7 +45,7 @@ def _plots(result: DesignResult, out: Path) -> list[Path]:
         "emulation": "Risk ratio (95% CI)",
     }.get(design, "Hazard ratio (95% CI)")
     label = "term" if design == "emulation" else "window"
-    fig, ax = plt.subplots(figsize=(6, 1.2 + 0.45 * max(len(main), 1)), dpi=150)
+    ax = file_axes(6, 1.2 + 0.45 * max(len(main), 1))
     plot_forest(
         main.assign(window=main["window"] + " days"),
         ax=ax,
@@ -48,22 +53,16 @@ def _plots(result: DesignResult, out: Path) -> list[Path]:
         xlabel=xlabel,
         title=f"{result.summary['outcome']} after {result.summary['exposure']} ({design})",
     )
-    fig.tight_layout()
-    fig.savefig(out / "forest.png")
-    plt.close(fig)
-    written.append(out / "forest.png")
+    written.append(write_atomic(out / "forest.png", lambda tmp: _save(ax, tmp)))
     if result.curves is not None:
-        fig, ax = plt.subplots(figsize=(6, 4), dpi=150)
+        ax = file_axes(6, 4)
         plot_cumulative_incidence(
             result.curves,
             ax=ax,
             xlabel="Days since infection (time zero)" if design == "emulation" else "Days",
             title=f"Cumulative incidence of {result.summary['outcome']}",
         )
-        fig.tight_layout()
-        fig.savefig(out / "cif.png")
-        plt.close(fig)
-        written.append(out / "cif.png")
+        written.append(write_atomic(out / "cif.png", lambda tmp: _save(ax, tmp)))
     return written
 
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
 
 ARM_COLOURS = {
     "mock": "#7f7f7f",
@@ -35,6 +30,8 @@ def plot_fold_change(
     ``_q95`` columns draw a band); ``points``: the same at the sampling days, drawn as markers.
     """
     if ax is None:
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots(figsize=(8, 5), dpi=150)
     for arm, frame in curves.groupby("arm", sort=False):
         colour = ARM_COLOURS.get(str(arm))
@@ -79,4 +76,3 @@ def save_figure(ax: Axes, path: str) -> None:
     """Save the axes' figure as PNG (the caller makes the write atomic)."""
     ax.figure.tight_layout()
     ax.figure.savefig(path, format="png")
-    plt.close(ax.figure)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 
 def plot_forest(
@@ -34,6 +29,8 @@ def plot_forest(
     order) adds the true values as open circles, for synthetic cohorts.
     """
     if ax is None:
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots(figsize=(6, 1.0 + 0.45 * max(len(estimates), 1)), dpi=150)
     y = np.arange(len(estimates))[::-1]
     r = estimates[ratio].to_numpy(dtype=float)

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
+import pandas as pd
+from matplotlib.axes import Axes
 
 COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#7f7f7f", "#9467bd")
 
@@ -31,6 +26,8 @@ def plot_cumulative_incidence(
     ``curves`` is long: ``group, time, cif`` and optionally the band columns.
     """
     if ax is None:
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots(figsize=(6, 4), dpi=150)
     for k, (name, frame) in enumerate(curves.groupby(group, sort=False)):
         frame = frame.sort_values(time)

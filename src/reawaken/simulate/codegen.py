@@ -29,6 +29,8 @@ import jax
 import numpy as np
 from jax.extend import core as jcore
 
+from reawaken.simulate.precision import float64
+
 Value = str | list[str]
 """A scalar expression (a name or a literal) or a list of them (a 1-D array)."""
 
@@ -196,6 +198,7 @@ def emit_jaxpr(em: Emitter, jaxpr: Any, consts: Sequence[Any], inputs: Sequence[
     return [read(v) for v in jaxpr.outvars]
 
 
+@float64
 def emit_function(
     em: Emitter, fn: Callable[..., Any], examples: Sequence[Any], inputs: Sequence[Any]
 ) -> list:

@@ -33,15 +33,12 @@ from types import ModuleType
 from typing import Any
 
 import jax
+import diffrax
+import jax.numpy as jnp
+import numba
+import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-import diffrax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-
-from reawaken.model.equations import (  # noqa: E402
+from reawaken.model.equations import (
     MAX_EVENTS,
     Forcing,
     derivatives,
@@ -49,14 +46,15 @@ from reawaken.model.equations import (  # noqa: E402
     no_forcing,
     vector_field,
 )
-from reawaken.model.interventions import event_days  # noqa: E402
-from reawaken.model.parameters import (  # noqa: E402
+from reawaken.model.interventions import event_days
+from reawaken.model.parameters import (
     PARAMETER_NAMES,
     PARAMETER_SET_NAMES,
     parameter_set,
 )
-from reawaken.model.states import N_STATES  # noqa: E402
-from reawaken.simulate import codegen, rodas  # noqa: E402
+from reawaken.model.states import N_STATES
+from reawaken.simulate import codegen, rodas
+from reawaken.simulate.precision import float64
 
 
 @dataclass(frozen=True)
@@ -161,6 +159,7 @@ def _jax_forcing(forcing: Forcing) -> Forcing:
 
 
 @lru_cache(maxsize=1)
+@float64
 def model_pattern() -> rodas.Pattern:
     """Structural nonzeros of the model's Jacobian: sampled over wide ranges of states (1e-3 to
     1e7), parameters (every parameter set times lognormal factors, sd 1) and times, with no
@@ -215,6 +214,7 @@ def _engine_key(method: str) -> str:
 
 
 @lru_cache(maxsize=len(rodas.TABLEAUS))
+@float64
 def engine(method: str = "rodas4") -> ModuleType:
     """The compiled ensemble engine for the model (see :mod:`reawaken.simulate.rodas`)."""
     return rodas.load_engine(_engine_key(method), lambda: _engine_source(method), cache_directory())
@@ -301,6 +301,7 @@ def _solve_rodas(
     return Solution(days, ys, ok, steps)
 
 
+@float64
 def solve(
     params: np.ndarray,
     forcing: Forcing,

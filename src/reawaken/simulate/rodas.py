@@ -40,13 +40,11 @@ from types import ModuleType
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from reawaken.simulate import codegen  # noqa: E402
+from reawaken.simulate import codegen
+from reawaken.simulate.precision import float64
 
 
 @dataclass(frozen=True)
@@ -113,6 +111,7 @@ Pattern = tuple[tuple[bool, ...], ...]
 """Structural nonzeros of a Jacobian, ``pattern[i][j]`` for ``d f_i / d y_j``."""
 
 
+@float64
 def jacobian_pattern(
     field: Field, ts: np.ndarray, ys: np.ndarray, ps: np.ndarray, args: Sequence[Any]
 ) -> Pattern:
@@ -227,6 +226,7 @@ class ModelSource:
     pattern: Pattern
 
 
+@float64
 def step_source(model: ModelSource, tableau: Tableau = RODAS4) -> str:
     """Source of ``step(tm, h, y, p, <args>, y1, err)``: one Rosenbrock step from state ``y``
     with step ``h``, the field evaluated at time ``tm``; writes the new state to ``y1`` and the
@@ -388,6 +388,7 @@ def solve_all(params, starts, {args}, stops, save_slot, n_stops, rtol, atol, h0,
 '''
 
 
+@float64
 def engine_source(model: ModelSource, tableau: Tableau = RODAS4) -> str:
     """Source of a module with ``step`` (:func:`step_source`) and ``solve_all(params, starts,
     <args>, stops, save_slot, n_stops, rtol, atol, h0, max_steps, out, ok, steps)``, which
