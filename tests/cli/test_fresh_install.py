@@ -1,0 +1,73 @@
+"""README.md's two commands, as written, in a new virtual environment on a copy of the project.
+
+The main job must install and write its three files; the test command must install and
+collect every test (running them all again here would run the suite inside itself). CI runs
+both commands in full (.ci/run).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _readme_commands() -> dict[str, str]:
+    path = ROOT / ".ci" / "readme_commands.py"
+    spec = importlib.util.spec_from_file_location("readme_commands", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.commands((ROOT / "README.md").read_text())
+
+
+def _shell(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=1500, check=False,
+    )  # fmt: skip
+
+
+def test_readme_gives_both_commands():
+    commands = _readme_commands()
+    assert commands["main"].startswith("python3 -m pip install -e . && reawaken ")
+    assert commands["test"].startswith('python3 -m pip install -e ".[test]" && python3 -m pytest')
+
+
+@pytest.mark.slow
+def test_readme_commands_work_in_a_new_environment(tmp_path):
+    project = tmp_path / "reawaken"
+    shutil.copytree(
+        ROOT,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".git", "*.egg-info", "__pycache__", "results", ".ruff_cache", ".pytest_cache",
+            ".hypothesis", "*.duckdb",
+        ),
+    )  # fmt: skip
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["REAWAKEN_CACHE"] = str(tmp_path / "cache")  # compile the engine as a new machine does
+    env["PYTHONNOUSERSITE"] = "1"
+    commands = _readme_commands()
+
+    main = _shell(commands["main"], project, env)
+    assert main.returncode == 0, main.stdout[-3000:] + main.stderr[-3000:]
+    for name in ("summary.csv", "trajectories.csv", "dcc_fold_change.png"):
+        assert (project / "results" / name).stat().st_size > 0
+    assert "mock" in (project / "results" / "summary.csv").read_text()
+
+    tests = _shell(commands["test"] + " --collect-only", project, env)
+    assert tests.returncode == 0, tests.stdout[-5000:]
+    # pytest -qq --collect-only prints "tests/file.py: N" per file
+    counts = re.findall(r"^tests/\S+\.py: (\d+)$", tests.stdout, flags=re.M)
+    assert sum(map(int, counts)) > 400, tests.stdout[-5000:]
