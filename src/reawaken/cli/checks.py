@@ -55,6 +55,7 @@ class Check:
     repeatable: bool = False
     is_flag: bool = False
     metavar: str = "TEXT"
+    in_help: bool = True  # False where the metavar already says it (COLUMN)
 
     def __call__(self, name: str, value: Any) -> Any:
         if value is None:
@@ -87,7 +88,7 @@ def _callback(check: Check) -> Callable[..., Any]:
 
 
 def _help(text: str, check: Check) -> str:
-    return f"{text} ({check.accepted})" if check.accepted and not check.is_flag else text
+    return f"{text} ({check.accepted})" if check.in_help and not check.is_flag else text
 
 
 def option(check: Check, default: Any = ..., *decls: str, help: str, **kwargs: Any) -> Any:
@@ -104,7 +105,7 @@ def argument(check: Check, default: Any = ..., *, help: str, **kwargs: Any) -> A
     return typer.Argument(default, help=_help(help, check), callback=_callback(check), **kwargs)
 
 
-FLAG = Check("a flag, takes no value", lambda v: bool(v), is_flag=True, metavar="")
+FLAG = Check("a flag, takes no value", lambda v: bool(v), is_flag=True, metavar="", in_help=False)
 
 
 def flag(decl: str, *, help: str) -> Any:
@@ -273,6 +274,7 @@ COLUMN = Check(
     bad=("", "no_such_column"),
     example="x",
     metavar="COLUMN",
+    in_help=False,
 )
 
 
@@ -291,6 +293,7 @@ COLUMNS = Check(
     bad=("", " , ", "no_such_column", "a,a"),
     example="x",
     metavar="COLUMNS",
+    in_help=False,
 )
 
 
@@ -337,7 +340,13 @@ STRFTIME = Check(
 )
 
 
-def parsed(accepted: str, parse: Callable[[str], Any], bad: Sequence[str], example: str) -> Check:
+def parsed(
+    accepted: str,
+    parse: Callable[[str], Any],
+    bad: Sequence[str],
+    example: str,
+    metavar: str = "TEXT",
+) -> Check:
     """Text read by a library parser (which raises InputError on a bad value)."""
 
     def convert(value: Any) -> Any:
@@ -346,7 +355,7 @@ def parsed(accepted: str, parse: Callable[[str], Any], bad: Sequence[str], examp
         except InputError as exc:
             raise Refused(re.sub(r"^--[\w-]+:?\s*", "", exc.reason)) from None
 
-    return Check(accepted, convert, bad=tuple(bad), example=example, metavar="TEXT")
+    return Check(accepted, convert, bad=tuple(bad), example=example, metavar=metavar)
 
 
 # --- files and folders ----------------------------------------------------------------------

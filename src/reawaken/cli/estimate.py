@@ -109,6 +109,7 @@ WINDOWS = checks.parsed(
     _windows,
     bad=("", "x", "30-10", "0-30,20-40", ",".join(f"{d}-{d}" for d in range(MAX_WINDOWS + 1))),
     example="0-30,>30",
+    metavar="WINDOWS",
 )
 # options that only some designs use: parameter name -> the designs that use it
 APPLIES = {

@@ -32,15 +32,21 @@ WINDOWS = checks.parsed(
     _windows,
     bad=("", "x", "7-1", ",".join(f"{d}-{d}" for d in range(MAX_WINDOWS + 1))),
     example="1-7",
+    metavar="WINDOWS",
 )
 PRE_WINDOWS = checks.parsed(
-    f"{_WIN}, before exposure, e.g. -14--1", _windows, bad=("x", "-1--14"), example="-14--1"
+    "whole days relative to exposure a-b, negative before it, e.g. -14--1",
+    _windows,
+    bad=("x", "-1--14"),
+    example="-14--1",
+    metavar="WINDOWS",
 )
 SEASONS = checks.parsed(
     "season start days MM-DD, comma-separated, the first is the reference: 01-01,04-01",
     parse_seasons,
     bad=("13-01,01-01", "01-01"),
     example="01-01,07-01",
+    metavar="MM-DD,...",
 )
 AGE_GROUPS = checks.increasing(
     checks.number_list("age group start days", lo=0, hi=50_000, most=100, whole_days=True)
