@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reference_data import reference_folder
-
 DATA = Path(__file__).resolve().parents[1] / "data" / "cohort"
-SYNTHEA = reference_folder() / "Synthea27Nj_5.4"
 
 
 def rows(frame: pd.DataFrame) -> list[tuple]:

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
-import pytest
-from cohort_helpers import DATA, SYNTHEA, rows
+from cohort_helpers import DATA, rows
 
 from reawaken.cohort.store import CohortStore
-
-needs_synthea = pytest.mark.skipif(not SYNTHEA.exists(), reason="Synthea27Nj_5.4 not present")
 
 # Counts of the Synthea27Nj import (recorded from reawaken and checked by the queries below):
 # 28 persons, 804.84 person-years, 3 deaths (other causes), no cancer, 3 SARS-CoV-2 episodes.
 EXPECTED = {"persons": 28, "person_years": 804.84, "deaths": 3, "sars-cov-2": 3}
 
 
-def _independent_counts() -> dict:
-    person = pd.read_csv(SYNTHEA / "PERSON.csv")
-    obs = pd.read_csv(SYNTHEA / "OBSERVATION_PERIOD.csv", parse_dates=[2, 3])
-    death = pd.read_csv(SYNTHEA / "DEATH.csv", parse_dates=["death_date"])
+def _independent_counts(synthea: Path) -> dict:
+    person = pd.read_csv(synthea / "PERSON.csv")
+    obs = pd.read_csv(synthea / "OBSERVATION_PERIOD.csv", parse_dates=[2, 3])
+    death = pd.read_csv(synthea / "DEATH.csv", parse_dates=["death_date"])
     span = obs.groupby("person_id").agg(
         s=("observation_period_start_date", "min"), e=("observation_period_end_date", "max")
     )
     span["e"] = death.set_index("person_id")["death_date"].reindex(span.index).fillna(span["e"])
-    cond = pd.read_csv(SYNTHEA / "CONDITION_OCCURRENCE.csv", parse_dates=["condition_start_date"])
-    meas = pd.read_csv(SYNTHEA / "MEASUREMENT.csv", parse_dates=["measurement_date"])
+    cond = pd.read_csv(synthea / "CONDITION_OCCURRENCE.csv", parse_dates=["condition_start_date"])
+    meas = pd.read_csv(synthea / "MEASUREMENT.csv", parse_dates=["measurement_date"])
     covid = pd.concat(
         [
             cond.loc[
@@ -48,10 +47,9 @@ def _independent_counts() -> dict:
     }
 
 
-@needs_synthea
-def test_synthea_counts(tmp_path):
+def test_synthea_counts(tmp_path, synthea):
     store = CohortStore(tmp_path / "c.duckdb")
-    store.import_source("omop", SYNTHEA)
+    store.import_source("omop", synthea)
     s = store.summary(min_cell=0)
     got = {
         "persons": s["persons"],
@@ -59,7 +57,7 @@ def test_synthea_counts(tmp_path):
         "deaths": s["outcomes"]["death"],
         "sars-cov-2": s["infections"]["sars-cov-2"],
     }
-    assert got == EXPECTED == _independent_counts()
+    assert got == EXPECTED == _independent_counts(synthea)
     assert s["tables"]["cancer_diagnosis"] == 0
     assert s["infections"] == {"influenza": 0, "sars-cov-2": 3, "rsv": 0, "other-respiratory": 0}
     assert s["outcomes"]["other_death"] == 3
@@ -74,17 +72,16 @@ def test_synthea_counts(tmp_path):
     assert hidden["persons"] == 28 and hidden["infections"]["sars-cov-2"] is None
 
 
-@needs_synthea
-def test_duckdb_database_gives_the_same_cohort(tmp_path):
+def test_duckdb_database_gives_the_same_cohort(tmp_path, synthea):
     db = tmp_path / "cdm.duckdb"
     con = duckdb.connect(str(db))
     for name in ("PERSON", "OBSERVATION_PERIOD", "DEATH", "CONDITION_OCCURRENCE", "MEASUREMENT"):
         con.execute(
-            f"CREATE TABLE {name} AS SELECT * FROM read_csv_auto('{SYNTHEA / (name + '.csv')}')"
+            f"CREATE TABLE {name} AS SELECT * FROM read_csv_auto('{synthea / (name + '.csv')}')"
         )
     con.close()
     a, b = CohortStore(tmp_path / "a.duckdb"), CohortStore(tmp_path / "b.duckdb")
-    a.import_source("omop", SYNTHEA)
+    a.import_source("omop", synthea)
     b.import_source("omop", db)
     for table in ("person", "follow_up", "infection", "outcome"):
         assert rows(b.table(table)) == rows(a.table(table))

@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pandas as pd
-from test_cox_reference import COEF, FITS, REFERENCE, rel
+from test_cox_reference import COEF, FITS, rel
 
 from reawaken.cli import main
 from reawaken.epi.tables import ESTIMATE_COLUMNS
+from reference_data import SURVIVAL
 
-HEART = str(REFERENCE / "heart.csv")
+HEART = str(SURVIVAL / "heart.csv")
 ARGS = [
     "fit",
     "cox",

@@ -1,7 +1,8 @@
 """Cox model equal to R's survival::coxph (3.5-3) to 1e-6 relative.
 
 Fixtures: tests/data/cox/coxph_coef.csv and coxph_fit.csv, made by
-tests/data/cox/make_reference.R, e.g. for the heart model::
+tests/data/cox/make_reference.R from tests/data/survival/{heart,jasa1}.csv (copies of R
+survival's data sets, see the README.md there), e.g. for the heart model::
 
     coxph(Surv(start, stop, event) ~ age + year + surgery + transplant, data = heart)
 
@@ -22,23 +23,22 @@ import polars as pl
 import pytest
 
 from reawaken.epi.cox import fit_cox
-from reference_data import reference_folder
+from reference_data import SURVIVAL
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cox"
-REFERENCE = reference_folder() / "survival"
 COEF = pd.read_csv(DATA / "coxph_coef.csv")
 FITS = pd.read_csv(DATA / "coxph_fit.csv").set_index("model")
 
 
 def heart() -> pd.DataFrame:
-    frame = pd.read_csv(REFERENCE / "heart.csv")
+    frame = pd.read_csv(SURVIVAL / "heart.csv")
     frame["w"] = 1 + (frame["id"] % 4) / 4
     frame["wi"] = 1 + frame["id"] % 3
     return frame
 
 
 def jasa1() -> pd.DataFrame:
-    return pd.read_csv(REFERENCE / "jasa1.csv")
+    return pd.read_csv(SURVIVAL / "jasa1.csv")
 
 
 def model_options(model: str) -> dict:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_cox_reference import COEF, FITS, REFERENCE, model_options, rel
+from test_cox_reference import COEF, FITS, model_options, rel
 
 from reawaken.epi.cox import fit_cox
 from reawaken.epi.intervals import (
@@ -22,6 +22,7 @@ from reawaken.epi.intervals import (
     split_at,
 )
 from reawaken.errors import InputError
+from reference_data import SURVIVAL
 
 
 def _persons() -> pd.DataFrame:
@@ -167,7 +168,7 @@ def test_time_scales_from_dates():
 
 def _jasa_intervals() -> pd.DataFrame:
     """jasa1 from the raw jasa table, as survival's timedep vignette builds it with tmerge."""
-    jasa = pd.read_csv(REFERENCE / "jasa.csv")
+    jasa = pd.read_csv(SURVIVAL / "jasa.csv")
     futime = days_since(jasa["fu.date"], jasa["accept.dt"])
     persons = pd.DataFrame(
         {
@@ -196,7 +197,7 @@ def _jasa_intervals() -> pd.DataFrame:
 
 def test_jasa1_rebuilt_from_raw_jasa():
     built = _jasa_intervals()
-    jasa1 = pd.read_csv(REFERENCE / "jasa1.csv").sort_values(["id", "start"])
+    jasa1 = pd.read_csv(SURVIVAL / "jasa1.csv").sort_values(["id", "start"])
     assert len(built) == len(jasa1) == 170
     for col in ["id", "start", "stop", "event", "transplant", "surgery"]:
         np.testing.assert_array_equal(built[col].to_numpy(float), jasa1[col].to_numpy(float))

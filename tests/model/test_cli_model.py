@@ -77,7 +77,7 @@ def test_protocols_and_params_show(capsys):
             "not a number",
         ),
         (["simulate", "--protocol", "mouse-lung", "--set", "oops", "--out", "x"], "name=value"),
-        (["simulate", "--protocol", "mouse-lung", "--n", "-1", "--out", "x"], "--n -1: out of range"),
+        (["simulate", "--protocol", "mouse-lung", "--n", "-1", "--out", "x"], "--n -1: out of"),
         (["params", "show", "rat-influenza"], "NAME rat-influenza: unknown"),
         (["export", "sbml", "--params", "nope", "--out", "m.xml"], "--params nope: unknown"),
         (["lesions", "--arm", "flu", "--out", "x"], "--arm flu: unknown"),

@@ -2,9 +2,21 @@
 # from R's cmprsk (cuminc, timepoints, crr). Synthetic data with a fixed seed; times rounded up to
 # a grid so that tied times (within and across causes, and with censoring) are common.
 #
-# Run from the repository root:  Rscript tests/data/competing/make_competing_reference.R
+# Run:  Rscript tests/data/competing/make_competing_reference.R [OUTDIR]   (from any directory)
+# Writes the data sets (cr_ties.csv, cr_fine.csv) and the reference values (cuminc_timepoints.csv,
+# cuminc_curve.csv, crr_reference.csv, cause_specific_cox.csv) into OUTDIR if given, else into
+# the script's own folder (tests/data/competing), found from its location, not a fixed path.
+#
+# This script's own folder: Rscript passes the script as --file=; when the script is source()d
+# instead, the folder is taken relative to the working directory (the repository root).
+script_dir <- function(from_root) {
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+  if (length(f) == 1) dirname(normalizePath(f)) else from_root
+}
 suppressMessages(library(cmprsk))
-out <- "tests/data/competing"
+args <- commandArgs(trailingOnly = TRUE)
+out <- if (length(args)) args[1] else script_dir("tests/data/competing")
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
 set.seed(20250917)
 
 make <- function(n, grid) {

@@ -1,12 +1,26 @@
 # Reference values for reawaken.epi.cox from R's survival::coxph.
-# Run from the repository root:  Rscript tests/data/cox/make_reference.R [OUTDIR]
-# Writes tests/data/cox/coxph_coef.csv (one row per model and term) and
-# tests/data/cox/coxph_fit.csv (one row per model: log-likelihoods, tests, iterations).
-# Data: /work/shared/reference/survival/{jasa1,heart}.csv (R survival's jasa1 and heart).
+#
+# Run:  Rscript tests/data/cox/make_reference.R [OUTDIR]   (from any working directory)
+# Paths are taken from the script's own location (tests/data/cox), not from a fixed path:
+#   data:   tests/data/survival/{jasa1,heart}.csv, copies of R survival's jasa1 and heart (see
+#           tests/data/survival/README.md); $REAWAKEN_REFERENCE, if set, names another folder
+#           holding jasa1.csv and heart.csv
+#   output: OUTDIR if given, else this folder: coxph_coef.csv (one row per model and term) and
+#           coxph_fit.csv (one row per model: log-likelihoods, tests, iterations)
+# tests/epi/test_cox_reference.py::test_frozen_fixtures_match_live_r runs it into a temporary
+# folder and compares with the frozen coxph_coef.csv.
+#
+# This script's own folder: Rscript passes the script as --file=; when the script is source()d
+# instead, the folder is taken relative to the working directory (the repository root).
+script_dir <- function(from_root) {
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+  if (length(f) == 1) dirname(normalizePath(f)) else from_root
+}
 library(survival)
-ref <- Sys.getenv("REAWAKEN_REFERENCE", "/work/shared/reference/survival")
+here <- script_dir("tests/data/cox")
+ref <- Sys.getenv("REAWAKEN_REFERENCE", file.path(dirname(here), "survival"))
 args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args)) args[1] else "tests/data/cox"
+out <- if (length(args)) args[1] else here
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 jasa1 <- read.csv(file.path(ref, "jasa1.csv"))
 heart <- read.csv(file.path(ref, "heart.csv"))

@@ -13,11 +13,23 @@
 # take precedence over pre-exposure windows; among post-exposure windows the most recent exposure
 # decides; among pre-exposure windows the nearest coming exposure decides.
 #
-# Run from the repository root:  Rscript tests/data/sccs/make_sccs_reference.R
+# Run:  Rscript tests/data/sccs/make_sccs_reference.R [OUTDIR]   (from any working directory)
+# Paths are taken from the script's own location (tests/data/sccs), not from a fixed path:
+#   data:   {itpdat,midat,intdat}.txt.gz in this folder, copies of the R package SCCS 1.7 data
+#           sets (see README.md here)
+#   output: OUTDIR if given, else this folder: sccs_reference.csv
+#
+# This script's own folder: Rscript passes the script as --file=; when the script is source()d
+# instead, the folder is taken relative to the working directory (the repository root).
+script_dir <- function(from_root) {
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+  if (length(f) == 1) dirname(normalizePath(f)) else from_root
+}
 suppressMessages(library(survival))
-# copies of shared/reference/SCCS/*.txt.gz (R package SCCS 1.7 data), kept beside the fixtures
-ref <- "tests/data/sccs"
-out <- "tests/data/sccs"
+ref <- script_dir("tests/data/sccs")
+args <- commandArgs(trailingOnly = TRUE)
+out <- if (length(args)) args[1] else ref
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
 read_sccs <- function(name) {
   read.delim(gzfile(file.path(ref, paste0(name, ".txt.gz"))), colClasses = c(dob = "character"))
