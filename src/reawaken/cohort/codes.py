@@ -44,13 +44,42 @@ def _packaged(name: str) -> pd.DataFrame:
         return pd.read_csv(handle, dtype=str, keep_default_na=False)
 
 
+CONCEPT_FILES = ("icd10.csv", "icd9.csv", "cvx.csv", "omop.csv")
+
+
+def check_concepts(extra: str | Path | None) -> Path | None:
+    """A user's concepts folder: it must exist, be a folder and hold at least one concept file
+    (:data:`CONCEPT_FILES`); otherwise its codes would be silently ignored."""
+    if extra is None:
+        return None
+    path = Path(extra)
+    if not path.exists():
+        raise InputError("concepts folder not found", file=path)
+    if not path.is_dir():
+        raise InputError(
+            f"concepts must be a folder holding {', '.join(CONCEPT_FILES)} (any of them), "
+            "not a file",
+            file=path,
+        )
+    if not any((path / name).is_file() for name in CONCEPT_FILES):
+        raise InputError(
+            f"the concepts folder holds none of {', '.join(CONCEPT_FILES)}, so it would add "
+            "no codes",
+            file=path,
+        )
+    return path
+
+
 def load(name: str, extra: str | Path | None = None) -> pd.DataFrame:
     """The concept set ``name`` (e.g. ``'icd10.csv'``), with a user's extra rows first if given."""
     table = _packaged(name)
     if extra is not None:
         path = Path(extra) / name
         if path.exists():
-            user = pd.read_csv(path, dtype=str, keep_default_na=False)
+            try:
+                user = pd.read_csv(path, dtype=str, keep_default_na=False)
+            except (ValueError, OSError) as exc:
+                raise InputError(f"cannot read concept file: {exc}", file=path) from exc
             missing = [c for c in table.columns if c not in user.columns and c != "label"]
             if missing:
                 raise InputError(f"concept file lacks column(s) {missing}", file=path)
@@ -98,5 +127,14 @@ def omop_concepts(role: str, extra: str | Path | None = None) -> dict[int, str]:
     table = table[table["role"] == role]
     out: dict[int, str] = {}
     for cid, value in zip(table["concept_id"], table["value"], strict=True):
-        out.setdefault(int(cid), value)
+        try:
+            key = int(cid)
+        except (TypeError, ValueError):
+            file = Path(extra) / "omop.csv" if extra is not None else "omop.csv"
+            raise InputError(
+                f"concept_id {cid!r} of role {role} is not a whole number",
+                file=file,
+                column="concept_id",
+            ) from None
+        out.setdefault(key, value)
     return out

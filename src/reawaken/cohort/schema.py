@@ -204,10 +204,18 @@ def _person_of(rec: dict) -> str | None:
 
 
 def _show(value: object) -> str:
+    """A source value in a message: dates as YYYY-MM-DD, NA as ``missing``, numbers plain."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT:
         return "missing"
+    if isinstance(value, float):
+        if np.isnan(value):
+            return "missing"
+        if value.is_integer():
+            return str(int(value))
     return str(value)
 
 

@@ -72,7 +72,10 @@ def read_source(
     if censor_date is not None:
         cut = pd.to_datetime(censor_date, format="%Y-%m-%d", errors="coerce")
         if pd.isna(cut):
-            raise InputError(f"censor date {censor_date!r} is not a date (YYYY-MM-DD)")
+            raise InputError(f"censor date '{censor_date}' is not a date (YYYY-MM-DD)")
+    from reawaken.cohort.codes import check_concepts
+
+    check_concepts(concepts)
     issues = Issues(lenient=lenient)
     raw = readers[kind](Path(path), issues, censor_date=cut, concepts=concepts)
     tables = finalize(raw.tables, issues)
@@ -194,6 +197,22 @@ class CohortStore:
         finally:
             con.close()
 
+    def sources(self) -> list[str]:
+        """The names of the stored sources, sorted."""
+        return sorted(self._stored_sources())
+
+    def check_source(self, source: str | None) -> None:
+        """Refuse a source name that is not stored, naming the stored ones (None: all)."""
+        if source is None:
+            return
+        stored = self.sources()
+        if source not in stored:
+            listed = ", ".join(stored) if stored else "none yet: import a source first"
+            raise InputError(
+                f"source {source!r} is not in the cohort store (stored sources: {listed})",
+                file=self.path,
+            )
+
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run a read-only SQL query against the store and return a DataFrame."""
         con = self._connect()
@@ -207,6 +226,7 @@ class CohortStore:
         if name not in (*TABLES, "quarantine", "imports"):
             raise InputError(f"no table {name!r} in a cohort store")
         order = "source" if name == "imports" else "source, person_id"
+        self.check_source(source)
         where, params = ("WHERE source = ?", [source]) if source is not None else ("", [])
         frame = self.query(f"SELECT * FROM {name} {where} ORDER BY {order}", params)
         for col, kind in TABLES.get(name, {}).items():
@@ -250,4 +270,5 @@ class CohortStore:
         """Aggregate counts of the store (see :func:`reawaken.cohort.summary.summarise`)."""
         from reawaken.cohort.summary import summarise
 
+        self.check_source(source)
         return summarise(self, min_cell=min_cell, source=source)

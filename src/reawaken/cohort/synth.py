@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,6 +206,14 @@ def load_params(path: str | Path | None = None) -> dict:
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot read parameter file: {exc}", file=path) from exc
 
+    if not isinstance(update, dict):
+        kind = "a list" if isinstance(update, list) else f"a JSON {type(update).__name__}"
+        raise InputError(
+            f"the parameter file holds {kind}; it must hold a JSON object of the parameters to "
+            'change, e.g. {"immunity_days": {"value": 90}}',
+            file=path,
+        )
+
     def merge(base: dict, new: dict, where: str) -> None:
         for key, value in new.items():
             if key not in base:
@@ -215,7 +224,191 @@ def load_params(path: str | Path | None = None) -> dict:
                 base[key] = value
 
     merge(params, update, "")
+    check_params(params, file=path)
     return params
+
+
+# ----- parameter checks: each leaf of DEFAULT_PARAMS has a kind with an accepted range -------
+
+_KINDS: dict[str, tuple] = {
+    # kind: (test, accepted range as the message says it)
+    "probability": (lambda v: _number(v) and 0 <= v <= 1, "a probability between 0 and 1"),
+    "attack_rate": (lambda v: _number(v) and 0 <= v < 1, "an attack rate from 0 to below 1"),
+    "ratio": (lambda v: _number(v) and v >= 0, "a hazard ratio, a finite number >= 0"),
+    "multiplier": (lambda v: _number(v) and v >= 0, "a multiplier, a finite number >= 0"),
+    "rate": (lambda v: _number(v) and v >= 0, "a rate per year, a finite number >= 0"),
+    "positive_rate": (lambda v: _number(v) and v > 0, "a rate per year, a finite number > 0"),
+    "positive": (lambda v: _number(v) and v > 0, "a finite number > 0"),
+    "number": (lambda v: _number(v), "a finite number"),
+    "spread": (lambda v: _number(v) and v >= 0, "a spread in days, a finite number >= 0"),
+    "days": (lambda v: _whole(v) and v >= 0, "a whole number of days >= 0"),
+    "gap_days": (lambda v: _whole(v) and v >= 1, "a whole number of days >= 1"),
+    "age": (lambda v: _number(v) and 0 <= v <= 120, "an age in years from 0 to 120"),
+    "age_sd": (lambda v: _number(v) and v >= 0, "a standard deviation in years >= 0"),
+    "date": (lambda v: _date(v), "a date YYYY-MM-DD"),
+    "day_of_year": (lambda v: _day_of_year(v), "a calendar day MM-DD"),
+    "date_pair": (
+        lambda v: isinstance(v, list) and len(v) == 2 and all(map(_date, v)) and v[0] <= v[1],
+        "two dates [first, last] YYYY-MM-DD, in order",
+    ),
+    "years": (
+        lambda v: isinstance(v, list) and all(_whole(y) for y in v),
+        "a list of years, e.g. [2021]",
+    ),
+    "pathogens": (
+        lambda v: isinstance(v, list) and all(x in PATHOGENS for x in v),
+        f"a list of pathogens among {', '.join(PATHOGENS)}",
+    ),
+    "text": (lambda v: isinstance(v, str), "text"),
+}
+
+_RULES: tuple[tuple[str, str], ...] = (
+    ("*.source", "text"),
+    ("*.unit", "text"),
+    ("*.multiplier_source", "text"),
+    ("data_end.value", "date"),
+    ("age_at_diagnosis.sd", "age_sd"),
+    ("age_at_diagnosis.*", "age"),
+    ("female_fraction.value", "probability"),
+    ("stage_mix.*", "probability"),
+    ("receptors.*", "probability"),
+    ("relapse.annual_hazard_by_stage.*", "rate"),
+    ("relapse.multiplier_by_days_since_diagnosis.[].ratio", "multiplier"),
+    ("*.start_day", "days"),
+    ("*.end_day", "days"),
+    ("metastasis_site.*", "probability"),
+    ("infection_effect.pathogens", "pathogens"),
+    ("infection_effect.windows.[].ratio", "ratio"),
+    ("infection_effect.ratio_after", "ratio"),
+    ("immunity_days.value", "days"),
+    ("seasonal.*.attack_rate", "attack_rate"),
+    ("seasonal.*.peak", "day_of_year"),
+    ("seasonal.*.sd_days", "spread"),
+    ("seasonal.*.skip_seasons", "years"),
+    ("sars_cov_2_waves.waves.[].peak", "date"),
+    ("sars_cov_2_waves.waves.[].sd_days", "spread"),
+    ("sars_cov_2_waves.waves.[].attack_rate", "attack_rate"),
+    ("vaccination.*.start", "day_of_year"),
+    ("vaccination.*.spread_days", "spread"),
+    ("vaccination.*.first_dose", "date_pair"),
+    ("vaccination.*.booster", "date_pair"),
+    ("vaccination.*.second_dose_gap_days", "days"),
+    ("vaccination.*.protection_days", "days"),
+    ("vaccination.*", "probability"),
+    ("ascertainment.*.[].from", "date"),
+    ("ascertainment.*.[].to", "date"),
+    ("ascertainment.*.[].p", "probability"),
+    ("ascertainment.*", "probability"),
+    ("hospitalisation.p_at_60", "probability"),
+    ("hospitalisation.per_year_of_age", "number"),
+    ("hospitalisation.other_ratio", "multiplier"),
+    ("repeat_test.probability", "probability"),
+    ("repeat_test.max_gap_days", "gap_days"),
+    ("other_death.log_rate_at_age_0", "number"),
+    ("other_death.per_year_of_age", "positive"),
+    ("covid_death.per_year_of_age", "number"),
+    ("covid_death.vaccinated_ratio", "multiplier"),
+    ("covid_death.*", "probability"),
+    ("cancer_death_after_relapse.annual_hazard", "positive_rate"),
+    ("loss_to_follow_up.*", "positive_rate"),
+)
+
+
+def _number(value: object) -> bool:
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+    )
+
+
+def _whole(value: object) -> bool:
+    return _number(value) and float(value) == int(value)  # type: ignore[arg-type]
+
+
+def _date(value: object) -> bool:
+    if not isinstance(value, str) or len(value) != 10:
+        return False
+    try:
+        np.datetime64(value, "D")
+    except ValueError:
+        return False
+    return True
+
+
+def _day_of_year(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 5 and _date(f"2001-{value}")
+
+
+def _kind(path: str) -> str | None:
+    """The kind of the first rule matching ``path`` (``*`` stands for one or more keys)."""
+    generic = ".".join("[]" if part.startswith("[") else part for part in path.split("."))
+    for pattern, kind in _RULES:
+        if re.fullmatch(re.escape(pattern).replace(r"\*", ".+"), generic):
+            return kind
+    return None
+
+
+def _dotted(path: str) -> str:
+    return path.replace(".[", "[")
+
+
+def check_params(params: object, *, file: str | Path | None = None) -> dict:
+    """Refuse generator parameters of the wrong shape or out of range: the message names the
+    parameter (``infection_effect.windows[0].ratio``), its value and the accepted range."""
+
+    def fail(path: str, value: object, why: str) -> None:
+        shown = json.dumps(value, default=str)
+        raise InputError(f"parameter {_dotted(path)} = {shown} {why}", file=file)
+
+    def walk(template: object, value: object, path: str) -> None:
+        if isinstance(template, dict):
+            if not isinstance(value, dict):
+                fail(path, value, "has the wrong type; accepted: a JSON object {...}")
+            for key in value:  # type: ignore[union-attr]
+                if key not in template:
+                    where = _dotted(f"{path}.{key}" if path else key)
+                    raise InputError(f"unknown parameter {where}", file=file)
+            for key, sub in template.items():
+                where = f"{path}.{key}" if path else key
+                if key not in value:  # type: ignore[operator]
+                    raise InputError(f"parameter {_dotted(where)} is missing", file=file)
+                walk(sub, value[key], where)  # type: ignore[index]
+            return
+        if isinstance(template, list) and template and isinstance(template[0], dict):
+            if not isinstance(value, list):
+                fail(path, value, "has the wrong type; accepted: a JSON list [...]")
+            for i, item in enumerate(value):  # type: ignore[arg-type]
+                walk(template[0], item, f"{path}.[{i}]")
+            return
+        kind = _kind(path)
+        if kind is None:  # a leaf without a rule: same JSON type as the default
+            if type(value) is not type(template):
+                fail(path, value, f"has the wrong type; accepted: {type(template).__name__}")
+            return
+        test, accepted = _KINDS[kind]
+        if not test(value):
+            fail(path, value, f"is out of range; accepted: {accepted}")
+
+    walk(DEFAULT_PARAMS, params, "")
+    checked: dict = params  # type: ignore[assignment]
+    for group in ("stage_mix", "metastasis_site"):
+        shares = [v for k, v in checked[group].items() if k != "source"]
+        if sum(shares) <= 0:
+            raise InputError(f"parameter {group}: the shares add up to 0", file=file)
+    a = checked["age_at_diagnosis"]
+    if not a["min"] <= a["max"]:
+        raise InputError(
+            f"parameter age_at_diagnosis: min {a['min']} is above max {a['max']}", file=file
+        )
+    for path in ("relapse.multiplier_by_days_since_diagnosis", "infection_effect.windows"):
+        group, key = path.split(".")
+        for i, w in enumerate(checked[group][key]):
+            if not w["start_day"] < w["end_day"]:
+                raise InputError(
+                    f"parameter {path}[{i}]: end_day {w['end_day']} must be after start_day "
+                    f"{w['start_day']}",
+                    file=file,
+                )
+    return checked
 
 
 def day(text: str) -> int:
@@ -501,7 +694,7 @@ def simulate(n: int, seed: int, like: str, params: dict | None = None) -> Cohort
         raise InputError(f"unknown layout {like!r} (expected one of {', '.join(LAYOUTS)})")
     if n < 1:
         raise InputError(f"cohort size must be positive, got {n}")
-    p = params if params is not None else load_params()
+    p = check_params(params) if params is not None else load_params()
     rng = np.random.default_rng(seed)
     people = _people(n, like, p, rng)
     vac = _vaccinations(people, p, rng)

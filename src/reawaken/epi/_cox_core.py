@@ -216,6 +216,50 @@ class RiskSets:
         return resid
 
 
+def not_estimable(risk_sets: RiskSets, terms, *, tol: float = 1e-10) -> str | None:
+    """Why some coefficients cannot be estimated from these risk sets, or None when all can.
+
+    The information at beta = 0 sums, over the event times, the (weighted) variance of the
+    covariates among those at risk. A term whose variance vanishes in every risk set (a function
+    of the time scale alone, or one that differs only in rows never at risk at an event) carries
+    no information; terms whose information matrix, scaled to unit diagonal, is singular are
+    collinear within the risk sets. R's ``coxph`` reports such coefficients as NA.
+    """
+    p = risk_sets.p
+    if p == 0 or risk_sets.n_groups == 0:
+        return None
+    info = risk_sets.derivatives(np.zeros(p)).information
+    if not np.all(np.isfinite(info)):
+        return None  # left to the Newton iteration, which reports non-convergence
+    w = risk_sets.weights
+    spread = (w[:, None] * risk_sets.x**2).sum(axis=0) / max(float(w.sum()), 1e-300)
+    scale = np.maximum(spread * float(risk_sets.w_event.sum()), 1e-300)
+    diag = np.diag(info)
+    flat = diag <= tol * scale
+    if flat.any():
+        names = ", ".join(repr(str(terms[j])) for j in np.flatnonzero(flat))
+        return (
+            f"covariate {names} does not vary within any risk set (everyone at risk at each "
+            "event time has the same value, e.g. a function of the time scale alone), so its "
+            "hazard ratio cannot be estimated: drop it"
+        )
+    root = np.sqrt(diag)
+    corr = info / np.outer(root, root)
+    try:
+        values, vectors = np.linalg.eigh(corr)
+    except np.linalg.LinAlgError:
+        return None
+    if values[0] < tol:
+        weight = np.abs(vectors[:, 0])
+        names = ", ".join(repr(str(terms[j])) for j in np.flatnonzero(weight > 1e-3))
+        return (
+            f"covariates {names} are collinear within the risk sets (at every event time one "
+            "is a combination of the others among those at risk), so their hazard ratios "
+            "cannot be estimated: drop one of them"
+        )
+    return None
+
+
 def _cholesky(information: np.ndarray):
     if not np.all(np.isfinite(information)):
         return None

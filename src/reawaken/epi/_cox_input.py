@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from reawaken.epi._values import MAX_LISTED as _MAX_LISTED
+from reawaken.epi._values import also, first_row, is_missing, rows_text, show
 from reawaken.errors import InputError
-
-_MAX_LISTED = 5
 
 
 def as_pandas(data) -> pd.DataFrame:
@@ -26,14 +26,14 @@ def as_pandas(data) -> pd.DataFrame:
 
 
 def _rows(mask: np.ndarray) -> str:
-    rows = np.flatnonzero(mask) + 1
-    listed = ", ".join(str(r) for r in rows[:_MAX_LISTED])
-    more = f" and {len(rows) - _MAX_LISTED} more" if len(rows) > _MAX_LISTED else ""
-    return f"row{'s' if len(rows) > 1 else ''} {listed}{more}"
+    return rows_text(mask)
 
 
-def numeric_column(frame: pd.DataFrame, name: str, *, file=None) -> np.ndarray:
-    """A column as float64; missing column, non-numeric or missing values are InputErrors."""
+def numeric_column(
+    frame: pd.DataFrame, name: str, *, file=None, expected: str = "a number"
+) -> np.ndarray:
+    """A column as float64; a missing column, or a missing, non-numeric or infinite value, is an
+    InputError naming the value, its row and column, and what was ``expected``."""
     if name not in frame.columns:
         raise InputError(
             f"no column {name!r} (columns: {', '.join(map(str, frame.columns))})",
@@ -46,7 +46,17 @@ def numeric_column(frame: pd.DataFrame, name: str, *, file=None) -> np.ndarray:
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = ~np.isfinite(values)
     if bad.any():
-        raise InputError(f"missing or non-numeric values in {_rows(bad)}", file=file, column=name)
+        raw = column.to_numpy(dtype=object)
+        missing = np.array([is_missing(v) for v in raw]) & bad
+        which = missing if missing.any() else bad
+        row = first_row(which)
+        if missing.any():
+            reason = f"missing value (expected {expected})"
+        elif np.isnan(values[row - 1]):
+            reason = f"{show(raw[row - 1])} is not a number (expected {expected})"
+        else:
+            reason = f"{show(raw[row - 1])} is not a finite number (expected {expected})"
+        raise InputError(reason + also(which), file=file, row=row, column=name)
     return values
 
 
@@ -56,7 +66,7 @@ def term_columns(covariates: Sequence[str]) -> list[list[str]]:
     for term in covariates:
         parts = [part.strip() for part in term.split(":")]
         if not term.strip() or any(not part for part in parts):
-            raise InputError(f"empty covariate term in {list(covariates)!r}")
+            raise InputError(f"empty covariate term in {[str(c) for c in covariates]!r}")
         terms.append(parts)
     return terms
 
@@ -70,25 +80,37 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str], *, file=None) 
         value = np.ones(n)
         for part in parts:
             if part not in cache:
-                cache[part] = numeric_column(frame, part, file=file)
+                cache[part] = numeric_column(
+                    frame, part, file=file, expected="a numeric covariate value"
+                )
             value = value * cache[part]
         x[:, j] = value
     if len(set(covariates)) != len(covariates):
-        raise InputError(f"covariate terms listed twice: {list(covariates)!r}")
+        raise InputError(f"covariate terms listed twice: {[str(c) for c in covariates]!r}")
     return x
 
 
 def check_times(
     start: np.ndarray, stop: np.ndarray, *, start_name: str, stop_name: str, file=None
 ) -> None:
-    negative = (start < 0) | (stop < 0)
-    if negative.any():
-        raise InputError(f"negative times in {_rows(negative)}", file=file, column=start_name)
+    for values, name in ((start, start_name), (stop, stop_name)):
+        negative = values < 0
+        if negative.any():
+            row = first_row(negative)
+            raise InputError(
+                f"negative time {show(values[row - 1])} (times are days >= 0)" + also(negative),
+                file=file,
+                row=row,
+                column=name,
+            )
     empty = stop <= start
     if empty.any():
+        row = first_row(empty)
         raise InputError(
-            f"stop <= start in {_rows(empty)} (intervals must be (start, stop] with stop > start)",
+            f"stop {show(stop[row - 1])} is not after start {show(start[row - 1])} "
+            "(intervals are (start, stop] with stop > start)" + also(empty),
             file=file,
+            row=row,
             column=stop_name,
         )
 
@@ -96,7 +118,13 @@ def check_times(
 def check_event(event: np.ndarray, *, name: str, file=None) -> np.ndarray:
     bad = (event != 0) & (event != 1)
     if bad.any():
-        raise InputError(f"event must be 0 or 1, not in {_rows(bad)}", file=file, column=name)
+        row = first_row(bad)
+        raise InputError(
+            f"event {show(event[row - 1])} is not 0 or 1 (1 = event at stop, 0 = none)" + also(bad),
+            file=file,
+            row=row,
+            column=name,
+        )
     if not event.any():
         raise InputError(
             "no events: the Cox model needs at least one event", file=file, column=name
@@ -107,7 +135,13 @@ def check_event(event: np.ndarray, *, name: str, file=None) -> np.ndarray:
 def check_weights(weights: np.ndarray, *, name: str, file=None) -> None:
     bad = weights < 0
     if bad.any():
-        raise InputError(f"negative case weights in {_rows(bad)}", file=file, column=name)
+        row = first_row(bad)
+        raise InputError(
+            f"negative case weight {show(weights[row - 1])} (weights must be >= 0)" + also(bad),
+            file=file,
+            row=row,
+            column=name,
+        )
 
 
 def check_overlap(
@@ -161,7 +195,7 @@ def check_design(
     scale_ = np.maximum(np.abs(x).max(axis=0), 1e-300) ** 2 * max(weights.sum(), 1e-300)
     constant = diag <= 1e-24 * scale_
     if constant.any():
-        names = ", ".join(repr(terms[j]) for j in np.flatnonzero(constant))
+        names = ", ".join(repr(str(terms[j])) for j in np.flatnonzero(constant))
         raise InputError(
             f"covariate {names} is constant (within every stratum) and cannot be estimated"
         )
@@ -171,8 +205,8 @@ def check_design(
         coef = np.linalg.lstsq(sub, corr[:j, j], rcond=None)[0]
         residual = corr[j, j] - corr[:j, j] @ coef
         if residual < tol:
-            involved = [repr(terms[i]) for i in range(j) if abs(coef[i]) > 1e-8]
+            involved = [repr(str(terms[i])) for i in range(j) if abs(coef[i]) > 1e-8]
             raise InputError(
-                f"covariate {terms[j]!r} is collinear with "
+                f"covariate {str(terms[j])!r} is collinear with "
                 f"{', '.join(involved) or 'earlier terms'}; drop one of them"
             )

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from reawaken.epi._values import show
 from reawaken.epi.intervals import (
     DEFAULT_WINDOWS,
     add_infection_windows,
@@ -206,6 +207,25 @@ def _indicators(frame: pd.DataFrame, column: str, prefix: str, reference=None) -
     return names
 
 
+TIME_SCALES = ("diagnosis", "calendar")
+
+
+def check_time_scale(time_scale: str, calendar_years: bool) -> None:
+    """The Cox time scale is ``diagnosis`` or ``calendar``; calendar-year adjustment only on the
+    diagnosis scale (on the calendar scale the baseline hazard already absorbs calendar year)."""
+    if time_scale not in TIME_SCALES:
+        raise InputError(
+            f"time scale must be one of {', '.join(TIME_SCALES)}, got {show(time_scale)}"
+        )
+    if time_scale == "calendar" and calendar_years:
+        raise InputError(
+            "calendar-year adjustment cannot be combined with the calendar time scale: calendar "
+            "year is already the time scale, so the baseline hazard absorbs it and its terms do "
+            "not vary within any risk set (the Cox model cannot estimate them); adjust for "
+            "calendar year on the diagnosis time scale, or use the calendar time scale alone"
+        )
+
+
 @dataclass
 class CoxData:
     """Intervals with window indicators, the terms to fit and their roles."""
@@ -237,8 +257,7 @@ def cox_intervals(
     stage), age at diagnosis per 10 years, and with ``calendar_years`` time-varying indicators of
     the calendar year (the reference is the first year).
     """
-    if time_scale not in ("diagnosis", "calendar"):
-        raise InputError(f"time scale must be diagnosis or calendar, got {time_scale!r}")
+    check_time_scale(time_scale, calendar_years)
     origin = persons["diagnosis"].to_numpy() if time_scale == "diagnosis" else 0.0
     frame = pd.DataFrame(
         {

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from reawaken.epi._values import also, first_row, is_missing, show
+from reawaken.epi.tables import check_level
 from reawaken.errors import InputError
 
 CIF_COLUMNS = ["time", "cause", "cif", "ci_lower", "ci_upper"]
@@ -53,26 +55,36 @@ def check_competing_data(
     t = pd.to_numeric(frame[time], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(t)
     if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+        row = first_row(bad)
+        value = frame[time].iloc[row - 1]
+        reason = (
+            "missing time" if is_missing(value) else f"time {show(value)} is not a finite number"
+        )
         raise InputError(
-            f"time is missing or not a number ({frame[time].iloc[row]!r}); "
-            f"{int(bad.sum())} such rows",
+            f"{reason} (expected days >= 0){also(bad)}",
             file=file,
-            row=row + 1,
+            row=row,
             column=time,
         )
     if (t < 0).any():
-        row = int(np.flatnonzero(t < 0)[0])
-        raise InputError(f"negative time {t[row]:g}", file=file, row=row + 1, column=time)
+        row = first_row(t < 0)
+        raise InputError(
+            f"negative time {show(t[row - 1])} (expected days >= 0){also(t < 0)}",
+            file=file,
+            row=row,
+            column=time,
+        )
     e = pd.to_numeric(frame[event], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(e) | (e < 0) | (e != np.round(e))
     if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+        row = first_row(bad)
+        value = frame[event].iloc[row - 1]
+        what = "missing event code" if is_missing(value) else f"event code {show(value)}"
         raise InputError(
-            f"event code {frame[event].iloc[row]!r} is not 0 (censored) or a positive integer "
-            "cause; expected 0 censored, 1 outcome, 2 competing",
+            f"{what}: expected 0 (censored) or a positive integer cause (1 outcome, "
+            f"2 competing){also(bad)}",
             file=file,
-            row=row + 1,
+            row=row,
             column=event,
         )
     return t, e.astype(int)
@@ -140,6 +152,33 @@ def _loglog_interval(f: np.ndarray, var: np.ndarray, level: float) -> tuple[np.n
     return lower, upper
 
 
+def check_times_at(at: Sequence[float]) -> np.ndarray:
+    """The requested times, sorted and unique; each must be a finite number of days >= 0."""
+    values = list(np.atleast_1d(np.asarray(at, dtype=object)))
+    if not values:
+        raise InputError("no times given for the cumulative incidence (expected e.g. 90,180,365)")
+    out = []
+    for value in values:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"time {show(value)} is not a number (expected days >= 0, e.g. 90,180,365)"
+            ) from None
+        if not np.isfinite(number):
+            raise InputError(
+                f"time {number:g} is not finite: the cumulative incidence is given at finite "
+                "times (days >= 0)"
+            )
+        if number < 0:
+            raise InputError(
+                f"time {show(number)} is negative: the cumulative incidence is given at "
+                "days >= 0 since the time origin"
+            )
+        out.append(number)
+    return np.unique(np.asarray(out, dtype=float))
+
+
 def cumulative_incidence(
     time: np.ndarray,
     event: np.ndarray,
@@ -154,9 +193,10 @@ def cumulative_incidence(
     ``time, cause, cif, variance, ci_lower, ci_upper``; a cause with no failures has cif 0.
     Where the estimate is 0 (or 1) the interval is that single point.
     """
+    level = check_level(level)
     time = np.asarray(time, dtype=float)
     event = np.asarray(event).astype(int)
-    at_arr = np.unique(np.asarray(at, dtype=float))
+    at_arr = check_times_at(at)
     if causes is None:
         causes = sorted(int(c) for c in np.unique(event) if c > 0)
     last = time.max()
@@ -203,14 +243,14 @@ def covariate_matrix(
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(values)
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                f"covariate is missing or not a number ({frame[name].iloc[row]!r}); "
-                f"{int(bad.sum())} such rows",
-                file=file,
-                row=row + 1,
-                column=name,
+            row = first_row(bad)
+            value = frame[name].iloc[row - 1]
+            reason = (
+                "missing covariate value (expected a number)"
+                if is_missing(value)
+                else f"covariate value {show(value)} is not a finite number"
             )
+            raise InputError(reason + also(bad), file=file, row=row, column=name)
         if np.ptp(values) == 0:
             raise InputError(
                 "covariate is constant: its effect cannot be estimated", file=file, column=name

@@ -32,8 +32,9 @@ import pandas as pd
 from scipy import linalg, stats
 
 from reawaken.epi import _cox_input as checks
-from reawaken.epi._cox_core import RiskSets, newton_raphson
-from reawaken.epi.tables import estimates_table
+from reawaken.epi._cox_core import RiskSets, newton_raphson, not_estimable
+from reawaken.epi._values import also, first_row
+from reawaken.epi.tables import check_level, estimates_table
 from reawaken.errors import ConvergenceWarning, InputError
 
 TIES = ("efron", "breslow")
@@ -80,7 +81,10 @@ class CoxResult:
     @property
     def wald_test(self) -> float:
         """Wald chi-square of all coefficients, with the variance reported in ``se``."""
-        return float(self.coef @ linalg.solve(self.var, self.coef, assume_a="pos"))
+        try:
+            return float(self.coef @ linalg.solve(self.var, self.coef, assume_a="pos"))
+        except (linalg.LinAlgError, ValueError):
+            return float("nan")  # a singular variance: no Wald test (reported as null)
 
     @property
     def lr_test(self) -> float:
@@ -163,23 +167,37 @@ def fit_cox(
     frame = checks.as_pandas(data)
     if len(frame) == 0:
         raise InputError("no rows", file=file)
-    t0 = checks.numeric_column(frame, start, file=file)
-    t1 = checks.numeric_column(frame, stop, file=file)
+    check_level(level)
+    t0 = checks.numeric_column(frame, start, file=file, expected="the interval start in days")
+    t1 = checks.numeric_column(frame, stop, file=file, expected="the interval stop in days")
     checks.check_times(t0, t1, start_name=start, stop_name=stop, file=file)
     status = checks.check_event(
-        checks.numeric_column(frame, event, file=file), name=event, file=file
+        checks.numeric_column(frame, event, file=file, expected="the event flag, 0 or 1"),
+        name=event,
+        file=file,
     )
     x = checks.design_matrix(frame, covariates, file=file)
-    w = np.ones(len(frame)) if weights is None else checks.numeric_column(frame, weights, file=file)
+    w = (
+        np.ones(len(frame))
+        if weights is None
+        else checks.numeric_column(frame, weights, file=file, expected="a case weight >= 0")
+    )
     if weights is not None:
         checks.check_weights(w, name=weights, file=file)
     strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
-    for col in strata_cols + [c for c in (cluster, id) if c is not None]:
+    roles = {col: "stratum" for col in strata_cols}
+    roles.update({c: r for c, r in ((cluster, "cluster"), (id, "person id")) if c is not None})
+    for col, role in roles.items():
         if col not in frame.columns:
             raise InputError(f"no column {col!r}", file=file, column=col)
         missing = frame[col].isna().to_numpy()
         if missing.any():
-            raise InputError(f"missing values in {checks._rows(missing)}", file=file, column=col)
+            raise InputError(
+                f"missing value (expected a {role}){also(missing)}",
+                file=file,
+                row=first_row(missing),
+                column=col,
+            )
     if strata_cols:
         keys = (
             frame[strata_cols].astype(str).agg("\x1f".join, axis=1)
@@ -194,13 +212,20 @@ def fit_cox(
     checks.check_design(x, w, strata_codes, covariates)
 
     risk_sets = RiskSets(t0, t1, status, x, w, strata_codes, efron=(ties == "efron"))
+    problem = not_estimable(risk_sets, covariates)
+    if problem is not None:
+        raise InputError(problem, file=file)
     fit = newton_raphson(risk_sets, max_iter=max_iter, eps=eps)
     try:
         naive_var = linalg.inv(fit.information)
-    except linalg.LinAlgError as exc:
+        if not np.all(np.isfinite(naive_var)):
+            raise linalg.LinAlgError("non-finite inverse")
+    except (linalg.LinAlgError, ValueError) as exc:
         raise InputError(
-            "information matrix is singular at the estimate; check covariates "
-            f"{covariates!r} for separation or collinearity"
+            "the information matrix is singular at the estimate, so no standard errors: "
+            f"check covariates {', '.join(covariates)} for separation (no events in a group) "
+            "or collinearity within the risk sets",
+            file=file,
         ) from exc
 
     if robust is None:
@@ -218,7 +243,7 @@ def fit_cox(
         u0 = resid0.sum(axis=0)
         try:
             robust_score = float(u0 @ linalg.solve(resid0.T @ resid0, u0, assume_a="pos"))
-        except linalg.LinAlgError:
+        except (linalg.LinAlgError, ValueError):
             robust_score = float("nan")
 
     # R's check for a log-likelihood that converged before a coefficient did (monotone

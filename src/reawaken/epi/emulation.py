@@ -52,6 +52,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from reawaken.epi._values import is_missing, show
+from reawaken.epi.tables import check_level
 from reawaken.errors import InputError
 
 RISK_DAYS: tuple[int, ...] = (91, 183, 365)
@@ -113,8 +115,12 @@ def _check_persons(
     bad = ~np.isin(status, (0.0, 1.0, 2.0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0]) + 1
+        value = persons[event].iloc[row - 1]
+        what = "missing event" if is_missing(value) else f"event {show(value)} is not valid"
         raise InputError(
-            "event must be 0 (censored), 1 (outcome) or 2 (competing)", row=row, column=event
+            f"{what}; event must be 0 (censored), 1 (outcome) or 2 (competing)",
+            row=row,
+            column=event,
         )
     if persons[id_].duplicated().any():
         row = int(np.flatnonzero(persons[id_].duplicated().to_numpy())[0]) + 1
@@ -311,7 +317,10 @@ def _solve_with_diagonal_block(info: np.ndarray, rhs: np.ndarray, diag: np.ndarr
     b = info[np.ix_(rest, diag)]
     schur = info[np.ix_(rest, rest)] - (b / d) @ b.T
     x = np.empty_like(rhs)
-    x[rest] = np.linalg.solve(schur, rhs[rest] - b @ (rhs[diag] / d))
+    try:
+        x[rest] = np.linalg.solve(schur, rhs[rest] - b @ (rhs[diag] / d))
+    except np.linalg.LinAlgError:  # ridge-penalised, so only in degenerate data: least squares
+        x[rest] = np.linalg.lstsq(schur, rhs[rest] - b @ (rhs[diag] / d), rcond=None)[0]
     x[diag] = (rhs[diag] - b.T @ x[rest]) / d
     return x
 
@@ -498,6 +507,7 @@ def emulate(
     weights (for comparison). The seed drives the matching and, through a derived stream, the
     bootstrap.
     """
+    check_level(level)
     if interval_days < 1:
         raise InputError(f"interval length must be at least 1 day, got {interval_days}")
     at = sorted(int(t) for t in at)

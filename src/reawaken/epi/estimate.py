@@ -19,7 +19,7 @@ from scipy import stats
 
 from reawaken.epi import cohort_designs as designs
 from reawaken.epi.evalue import add_evalues
-from reawaken.epi.intervals import DEFAULT_WINDOWS, window_label
+from reawaken.epi.intervals import DEFAULT_WINDOWS, check_windows, window_label
 from reawaken.errors import InputError
 
 DESIGNS = ("cox", "sccs", "emulation", "competing")
@@ -83,6 +83,14 @@ def run_design(
     if exposure not in designs.EXPOSURES:
         choices = ", ".join(designs.EXPOSURES)
         raise InputError(f"unknown exposure {exposure!r} (expected one of {choices})")
+    if outcome not in designs.OUTCOMES:
+        choices = ", ".join(designs.OUTCOMES)
+        raise InputError(f"unknown outcome {outcome!r} (expected one of {choices})")
+    windows = check_windows(windows)
+    if design in ("cox", "competing"):
+        designs.check_time_scale(time_scale, calendar_years)
+    if design == "sccs":
+        sccs_windows(windows)  # refuses open-ended windows only, before the store is read
     people = designs.person_table(store, outcome, source=source)
     infections = designs.infection_table(store, exposure, source=source)
     persons = people.frame
@@ -130,7 +138,7 @@ def run_design(
             estimates, measure="HR", rare=risk < RARE_OUTCOME, rows=estimates["kind"] == "exposure"
         )
     elif design == "sccs":
-        estimates, counts = _run_sccs(persons, infections, windows, summary)
+        estimates, counts = _run_sccs(persons, infections, windows, summary, notes)
     else:
         estimates, counts, curves = _run_emulation(
             persons, infections, controls, horizon, bootstrap, seed, summary, notes
@@ -141,38 +149,85 @@ def run_design(
     return DesignResult(estimates, counts, curves, summary, notes)
 
 
-def _run_sccs(persons, infections, windows, summary):
+def sccs_windows(windows) -> list[tuple[int, int]]:
+    """The risk windows of the case series: open-ended windows (``>n``) cannot be risk windows
+    (their time stays in the baseline); at least one window with an end is needed."""
+    post = [(int(a), int(b)) for a, b in windows if not math.isinf(b)]
+    if not post:
+        open_ = ", ".join(window_label(w) for w in windows)
+        raise InputError(
+            f"the self-controlled case series needs risk windows with an end, but window "
+            f"{open_} is open-ended (its time counts as baseline, so nothing is left to "
+            "compare); give windows a-b, e.g. 0-30,31-90,91-180,181-365"
+        )
+    return post
+
+
+def _sccs_window_table(series, post) -> pd.DataFrame:
+    """Events and person-time per window among the cases (window 0 = no window, baseline)."""
+    iv = series.intervals
+    by = iv.groupby("window").agg(events=("events", "sum"), days=("length", "sum"))
+    names = ["none", *[window_label(w) for w in post]]
+    return pd.DataFrame(
+        {
+            "window": names,
+            "events": [int(by["events"].get(k, 0)) for k in range(len(names))],
+            "person_years": [float(by["days"].get(k, 0)) / 365.25 for k in range(len(names))],
+        }
+    )
+
+
+def _run_sccs(persons, infections, windows, summary, notes):
     from reawaken.epi.sccs import fit_case_series, split_case_series
 
     frame = designs.sccs_data(persons, infections)
-    post = [(int(a), int(b)) for a, b in windows if not math.isinf(b)]
+    post = sccs_windows(windows)
+    for w in windows:
+        if math.isinf(w[1]):
+            notes.append(
+                f"window {window_label(w)} is open-ended: the case series counts its time as "
+                "baseline"
+            )
     groups = [g for g in designs.SCCS_GROUPS_DAYS if g < frame["end"].max()]
-    series = split_case_series(
-        frame,
-        case="case",
-        start="start",
-        end="end",
-        event="event",
-        exposures=["exposure"],
-        windows=post,
-        age_groups=groups,
-    )
+
+    def split(risk_windows):
+        return split_case_series(
+            frame,
+            case="case",
+            start="start",
+            end="end",
+            event="event",
+            exposures=["exposure"],
+            windows=risk_windows,
+            age_groups=groups,
+        )
+
+    cases = int(frame["case"].nunique())
+    series = split(post)
+    table = _sccs_window_table(series, post).iloc[1:]
+    empty = table["person_years"] <= 0
+    if empty.all() or table["events"].sum() == 0:
+        held = "; ".join(
+            f"{w}: {e} events in {py:.2f} person-years"
+            for w, e, py in table[["window", "events", "person_years"]].itertuples(index=False)
+        )
+        raise InputError(
+            f"no {summary['exposure']} risk window holds both person-time and events among the "
+            f"{cases} cases ({held}), so no relative incidence can be estimated; choose windows "
+            "that follow recorded infections of the cases"
+        )
+    if empty.any():
+        for label in table.loc[empty, "window"]:
+            notes.append(f"no person-time in window {label} days among the cases: left out")
+        post = [w for w, e in zip(post, empty.to_numpy(), strict=True) if not e]
+        series = split(post)
     fit = fit_case_series(series)
     est = fit.estimates()
     labels = {f"exposure[{a},{b}]": window_label((a, b)) for a, b in post}
     est["kind"] = np.where(est["term"].isin(labels), "exposure", "adjustment")
     est["window"] = est["term"].map(labels).fillna("")
     est["term"] = est["term"].str.replace("exposure[", "window[", regex=False)
-    iv = series.intervals
-    by = iv.groupby("window").agg(events=("events", "sum"), days=("length", "sum"))
-    names = ["none", *[window_label(w) for w in post]]
-    counts = pd.DataFrame(
-        {
-            "window": names,
-            "events": [by["events"].get(k, 0) for k in range(len(names))],
-            "person_years": [by["days"].get(k, 0) / 365.25 for k in range(len(names))],
-        }
-    )
+    counts = _sccs_window_table(series, post)
     c = counts.set_index("window")
     est["events"] = est["window"].map(c["events"]).astype("Int64")
     est["person_years"] = est["window"].map(c["person_years"])

@@ -69,7 +69,8 @@ def evalue(
         raise InputError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
     values = [v for v in (estimate, lower, upper) if v is not None]
     if any(not np.isfinite(v) or v <= 0 for v in values):
-        raise InputError(f"ratios must be positive and finite, got {values}")
+        shown = ", ".join(f"{float(v):g}" for v in values)
+        raise InputError(f"ratios must be positive and finite, got {shown}")
     if lower is not None and upper is not None and not lower <= estimate <= upper:
         raise InputError(f"estimate {estimate} is not inside its interval ({lower}, {upper})")
     rr = float(_risk_ratio(np.asarray(estimate, float), measure, rare))

@@ -199,6 +199,39 @@ def _sandwich_middle(design: _Design, parts: dict[str, np.ndarray]) -> np.ndarra
     return total.T @ total
 
 
+def newton_step(info: np.ndarray, score: np.ndarray) -> np.ndarray | None:
+    """The Newton step ``info^-1 score``, or None when the information is singular or not
+    finite (the caller reports non-convergence naming the terms)."""
+    if not (np.all(np.isfinite(info)) and np.all(np.isfinite(score))):
+        return None
+    try:
+        step = np.linalg.solve(info, score)
+    except np.linalg.LinAlgError:
+        return None
+    return step if np.all(np.isfinite(step)) else None
+
+
+def inverse_or_nan(info: np.ndarray) -> np.ndarray:
+    """``info^-1``, or a matrix of NaN when it is singular (no standard errors, not numbers that
+    look fine)."""
+    try:
+        if np.all(np.isfinite(info)):
+            inv = np.linalg.inv(info)
+            if np.all(np.isfinite(inv)):
+                return inv
+    except np.linalg.LinAlgError:
+        pass
+    return np.full(info.shape, np.nan)
+
+
+def singular_note(model: str, terms: list[str], iteration: int) -> str:
+    return (
+        f"the {model} information matrix is singular at iteration {iteration}: the terms "
+        f"{', '.join(terms)} are collinear or one of them does not vary within the risk sets, "
+        "so no step could be taken"
+    )
+
+
 def diverging_terms(
     loglik_at: Callable[[np.ndarray], float], beta: np.ndarray, loglik: float, terms: list[str]
 ) -> list[str]:
@@ -258,13 +291,16 @@ def fine_gray(
     notes: list[str] = []
     while iterations < max_iter:
         iterations += 1
-        try:
-            step = np.linalg.solve(info, score)
-        except np.linalg.LinAlgError as exc:
-            raise InputError(
-                "information matrix is singular: covariates are constant or collinear among "
-                f"the risk sets ({', '.join(terms)})"
-            ) from exc
+        step = newton_step(info, score)
+        if step is None:
+            if iterations == 1:
+                raise InputError(
+                    "the information matrix is singular at the start: the covariates "
+                    f"{', '.join(terms)} are constant or collinear within the risk sets, so "
+                    "their subdistribution hazard ratios cannot be estimated: drop one of them"
+                )
+            notes.append(singular_note("Fine-Gray", list(terms), iterations))
+            break
         halvings = 0
         while True:
             candidate = beta + step
@@ -296,7 +332,7 @@ def fine_gray(
             msg += f": {notes[-1]}"
         notes.append(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    hinv = np.linalg.inv(info)
+    hinv = inverse_or_nan(info)
     var = hinv @ _sandwich_middle(design, parts) @ hinv.T
     return FineGrayFit(
         terms=list(terms),

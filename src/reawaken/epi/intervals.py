@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from reawaken.epi._values import also, first_row, is_missing, show
 from reawaken.errors import InputError
 
 DEFAULT_WINDOWS: tuple[tuple[float, float], ...] = (
@@ -61,11 +62,16 @@ def parse_windows(text: str) -> tuple[tuple[float, float], ...]:
             windows.append((int(m.group(1)), int(m.group(2))))
         else:
             raise InputError(f"bad window {part!r}: expected a-b or >n in whole days")
-    return _check_windows(windows)
+    return check_windows(windows)
 
 
-def _check_windows(windows: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
-    windows = tuple((float(a), float(b)) for a, b in windows)
+def check_windows(windows: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    try:
+        windows = tuple((float(a), float(b)) for a, b in windows)
+    except (TypeError, ValueError):
+        raise InputError(
+            "bad windows: expected pairs of days (a, b), e.g. ((0, 30), (31, 90))"
+        ) from None
     if not windows:
         raise InputError("no time-since-infection windows given")
     for (a, b), nxt in zip(windows, windows[1:] + (None,), strict=True):
@@ -136,10 +142,12 @@ def base_intervals(
             f"person id repeated in {_rows(persons[id].duplicated().to_numpy())}", column=id
         )
     status = pd.to_numeric(persons[event], errors="coerce").to_numpy(dtype=float)
-    if not np.isin(status, (0.0, 1.0)).all():
-        raise InputError(
-            f"event must be 0 or 1 in {_rows(~np.isin(status, (0.0, 1.0)))}", column=event
-        )
+    bad = ~np.isin(status, (0.0, 1.0))
+    if bad.any():
+        row = first_row(bad)
+        value = persons[event].iloc[row - 1]
+        what = "missing event" if is_missing(value) else f"event {show(value)}"
+        raise InputError(f"{what}: the event must be 0 or 1{also(bad)}", row=row, column=event)
     out = pd.DataFrame(
         {
             "id": persons[id].to_numpy(),
@@ -273,7 +281,7 @@ def add_infection_windows(
     time not in any window (before the first infection, or in a gap). ``lag`` (days) moves every
     window later. Without a ``pathogen`` column every infection counts as ``infection``.
     """
-    windows = _check_windows(windows)
+    windows = check_windows(windows)
     _check_events(infections, id, time, intervals["id"].unique(), "infections")
     kinds = (
         infections[pathogen].map(column_name)

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reawaken.epi.finegray import diverging_terms
+from reawaken.epi._values import also, is_missing, show
+from reawaken.epi.finegray import diverging_terms, inverse_or_nan, newton_step, singular_note
 from reawaken.epi.tables import RatioEstimates
 from reawaken.errors import ConvergenceWarning, InputError
 
@@ -99,7 +100,12 @@ def _validate(frame: pd.DataFrame, columns: list[str], file: str | Path | None) 
 
 
 def _whole_days(
-    frame: pd.DataFrame, column: str, file: str | Path | None, *, missing_ok: bool = False
+    frame: pd.DataFrame,
+    column: str,
+    file: str | Path | None,
+    *,
+    missing_ok: bool = False,
+    what: str = "a day",
 ) -> np.ndarray:
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     missing = ~np.isfinite(values)
@@ -108,12 +114,13 @@ def _whole_days(
     bad = missing | (np.isfinite(values) & (values != np.round(values)))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"{frame[column].iloc[row]!r} is not a whole number of days",
-            file=file,
-            row=row + 1,
-            column=column,
+        value = frame[column].iloc[row]
+        reason = (
+            f"missing value (expected {what}, a whole number of days)"
+            if is_missing(value)
+            else f"{show(value)} is not a whole number of days (expected {what})"
         )
+        raise InputError(reason + also(bad), file=file, row=row + 1, column=column)
     return values
 
 
@@ -126,8 +133,9 @@ def _birth_dates(frame: pd.DataFrame, column: str, fmt: str | None, file) -> np.
     bad = dates.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        value = frame[column].iloc[row]
         raise InputError(
-            f"{frame[column].iloc[row]!r} is not a date"
+            ("missing date of birth" if is_missing(value) else f"{show(value)} is not a date")
             + (f" in format {fmt}" if fmt else " (give --dob-format, e.g. %d%m%Y)"),
             file=file,
             row=row + 1,
@@ -173,7 +181,8 @@ def split_case_series(
     allw = pre + post
     for (_, b1), (a2, _) in zip(allw[:-1], allw[1:], strict=True):
         if a2 <= b1:
-            raise InputError(f"risk windows overlap: {allw}")
+            shown = ", ".join(f"{int(a)}-{int(b)}" for a, b in allw)
+            raise InputError(f"risk windows overlap: {shown}")
     age_groups = [int(a) for a in age_groups]
     if any(b <= a for a, b in zip(age_groups[:-1], age_groups[1:], strict=True)):
         raise InputError(f"--age-groups must increase: {age_groups}")
@@ -184,10 +193,15 @@ def split_case_series(
     if missing_case.any():
         row = int(np.flatnonzero(missing_case)[0])
         raise InputError("case identifier is missing", file=file, row=row + 1, column=case)
-    sta = _whole_days(frame, start, file)
-    fin = _whole_days(frame, end, file)
-    ev = _whole_days(frame, event, file)
-    xs = np.column_stack([_whole_days(frame, c, file, missing_ok=True) for c in exposures])
+    sta = _whole_days(frame, start, file, what="the first day of observation")
+    fin = _whole_days(frame, end, file, what="the last day of observation")
+    ev = _whole_days(frame, event, file, what="the day of the event")
+    xs = np.column_stack(
+        [
+            _whole_days(frame, c, file, missing_ok=True, what="the day of an exposure")
+            for c in exposures
+        ]
+    )
     bad = fin < sta
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -215,7 +229,7 @@ def split_case_series(
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"{column} differs between rows of case {frame[case].iloc[row]}",
+                f"{column} differs between rows of case {show(frame[case].iloc[row])}",
                 file=file,
                 row=row + 1,
                 column=column,
@@ -418,6 +432,15 @@ def _conditional_fit(
     return loglik, score, info
 
 
+def _rank(info: np.ndarray) -> int:
+    if not np.all(np.isfinite(info)):
+        return 0
+    try:
+        return int(np.linalg.matrix_rank(info))
+    except np.linalg.LinAlgError:
+        return 0
+
+
 def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 50) -> SCCSFit:
     """Maximise the conditional likelihood by Newton-Raphson with step halving."""
     iv = series.intervals
@@ -444,14 +467,21 @@ def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 5
             raise InputError(
                 f"term {term} is not estimable: no case has person-time both in and outside it"
             )
-    if np.linalg.matrix_rank(info) < p:
-        raise InputError(f"terms are collinear: {', '.join(series.terms)}")
+    if _rank(info) < p:
+        raise InputError(
+            f"terms are collinear: {', '.join(series.terms)} (within the cases, one is a "
+            "combination of the others), so their relative incidences cannot be estimated: "
+            "drop one of them"
+        )
     loglik = loglik_null
     converged = False
     iterations = 0
     while iterations < max_iter:
         iterations += 1
-        step = np.linalg.solve(info, score)
+        step = newton_step(info, score)
+        if step is None:
+            notes.append(singular_note("SCCS", list(series.terms), iterations))
+            break
         for _ in range(31):
             new = _conditional_fit(x, y, offset, starts, beta + step)
             if np.isfinite(new[0]) and new[0] >= loglik - 1e-12 * abs(loglik):
@@ -483,7 +513,7 @@ def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 5
     return SCCSFit(
         terms=series.terms,
         coef=beta,
-        var=np.linalg.inv(info),
+        var=inverse_or_nan(info),
         loglik=loglik,
         loglik_null=loglik_null,
         cases=series.cases,

@@ -18,8 +18,27 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from reawaken.epi._values import show
+from reawaken.errors import InputError
+
 ESTIMATE_COLUMNS = ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_value"]
 DEFAULT_MIN_CELL = 10
+
+
+def check_level(level: object) -> float:
+    """The confidence level as a float in (0, 1), else an InputError saying so."""
+    try:
+        value = float(level)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(
+            f"confidence level {show(level)} is not a number (expected e.g. 0.95)"
+        ) from None
+    if not (0.0 < value < 1.0):
+        raise InputError(
+            f"confidence level must be between 0 and 1 (exclusive), got {value:g}; "
+            "e.g. 0.95 for 95% intervals"
+        )
+    return value
 
 
 def estimates_table(
@@ -32,8 +51,7 @@ def estimates_table(
     """Build the standard estimates table from log-scale coefficients and standard errors."""
     coef = np.asarray(coef, dtype=float)
     se = np.asarray(se, dtype=float)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"confidence level must be in (0, 1), got {level}")
+    level = check_level(level)
     z = stats.norm.ppf(0.5 + level / 2.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         wald = coef / se

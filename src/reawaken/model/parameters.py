@@ -201,6 +201,8 @@ class ParameterSet:
 
 def check_value(name: str, value: object) -> float:
     """A parameter value as a finite, non-negative float, else an InputError naming it."""
+    if isinstance(value, np.generic):
+        value = value.item()  # a plain value in messages, never np.float64(...)
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -8,6 +8,7 @@ same virtual animals and fold changes are paired.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from reawaken.errors import InputError
 from reawaken.model.interventions import apply_interventions
-from reawaken.model.parameters import PARAMETER_NAMES, check_value, parameter_set
+from reawaken.model.parameters import PARAMETER_NAMES, parameter_set
 from reawaken.model.protocols import Protocol
 from reawaken.simulate.ode import Solution, SolverSettings, solve
 
@@ -62,13 +63,39 @@ def arm_inputs(
     return np.array([values[n] for n in PARAMETER_NAMES]), forcing
 
 
+def check_cv(cv: object) -> float:
+    """The ensemble's coefficient of variation as a float >= 0, else an InputError saying so."""
+    try:
+        value = float(cv)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(
+            f"cv must be a number >= 0 (the coefficient of variation of the individuals' "
+            f"parameter draws), got {cv!s}"
+        ) from None
+    if not math.isfinite(value) or value < 0:
+        raise InputError(
+            "cv must be >= 0 and finite (the coefficient of variation of the individuals' "
+            f"parameter draws; 0 makes every individual alike), got {value:g}"
+        )
+    return value
+
+
+def check_ensemble_size(n: object) -> int:
+    """The ensemble size as an int >= 0 (0: each arm solved once with its own parameters)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or int(n) < 0:
+        raise InputError(
+            f"ensemble size n must be a whole number >= 0 (0 solves each arm once), got {n!s}"
+        )
+    return int(n)
+
+
 def lognormal_factors(
     n: int, cv: float, seed: int, names: Sequence[str] = VARIABLE_PARAMETERS
 ) -> np.ndarray:
     """Multiplicative factors ``(n, len(PARAMETER_NAMES))``, mean 1 and coefficient of variation
     ``cv`` on ``names``, exactly 1 elsewhere."""
-    cv = check_value("cv", cv)
-    if n < 1:
+    cv = check_cv(cv)
+    if check_ensemble_size(n) < 1:
         raise InputError(f"ensemble size must be at least 1, got {n}")
     sigma = np.sqrt(np.log1p(cv**2))
     rng = np.random.default_rng(seed)
@@ -97,6 +124,8 @@ def run_protocol(
     ``n = 0`` solves the arm's own parameters once; ``n >= 1`` solves an ensemble of ``n``
     individuals drawn with :func:`lognormal_factors` (same draws in every arm).
     """
+    n = check_ensemble_size(n)
+    cv = check_cv(cv)
     names = list(protocol.arm_names if arms is None else arms)
     for name in names:
         protocol.arm(name)

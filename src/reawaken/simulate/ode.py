@@ -32,8 +32,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import jax
 import diffrax
+import jax
 import jax.numpy as jnp
 import numba
 import numpy as np

@@ -15,7 +15,7 @@ import pandas as pd
 
 from reawaken.io import write_atomic, write_csv_atomic
 from reawaken.model.protocols import Protocol
-from reawaken.simulate.experiment import ArmResult, run_protocol
+from reawaken.simulate.experiment import ArmResult, check_cv, check_ensemble_size, run_protocol
 from reawaken.simulate.ode import Solution, SolverSettings
 from reawaken.simulate.summary import summarise, trajectories
 
@@ -61,7 +61,11 @@ def simulate_protocol(
 
     The reference arm (``mock``) is always solved, also when ``arms`` leaves it out.
     """
+    from reawaken.plots import file_axes
     from reawaken.plots.dcc import plot_fold_change, save_figure
+
+    n = check_ensemble_size(n)
+    cv = check_cv(cv)  # before anything is solved or written
 
     grid = trajectory_grid(protocol.days)
     reference = protocol.reference_arm
@@ -91,6 +95,11 @@ def simulate_protocol(
         write_csv_atomic(traj, out / "trajectories.csv"),
     ]
     if reference in {r.arm for r in results}:
-        ax = plot_fold_change(curves, summary, title=f"{protocol.name}: DCC fold change vs mock")
+        ax = plot_fold_change(
+            curves,
+            summary,
+            ax=file_axes(8, 5),
+            title=f"{protocol.name}: DCC fold change vs mock",
+        )
         files.append(write_atomic(out / FIGURE_NAME, lambda tmp: save_figure(ax, str(tmp))))
     return ProtocolOutputs(summary, traj, tuple(files))

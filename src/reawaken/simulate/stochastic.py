@@ -68,7 +68,8 @@ def simulate_clones(
         raise InputError(f"dt must be in (0, 0.5] days, got {dt}")
     report = np.asarray(sorted(set(float(d) for d in days)), dtype=float)
     if report.size == 0 or report[0] < 0 or not np.all(np.isfinite(report)):
-        raise InputError(f"days must be finite, non-negative and not empty, got {list(days)}")
+        shown = ", ".join(f"{d:g}" for d in report) or "none"
+        raise InputError(f"days must be finite, non-negative and not empty, got {shown}")
     p, forcing = arm_inputs(protocol, arm)
     steps = int(np.ceil(report[-1] / dt))
     grid = np.arange(steps + 1) * dt

@@ -136,6 +136,63 @@ def report(
     return issues.report_mask(frame.assign(_column=column), bad, reason, table=table)
 
 
+def birth_years(
+    frame: pd.DataFrame, ids: pd.Series, years: pd.Series, column: str, *, same_row: bool = False
+) -> pd.DataFrame:
+    """Year of birth per person id with where it was read (for messages): columns ``year`` and
+    ``where`` (``BirthYear 1950 in Demographics.csv row 3``), first row of each id."""
+    table = pd.DataFrame(
+        {
+            "id": ids.to_numpy(),
+            "year": pd.to_numeric(years, errors="coerce").to_numpy(),
+            "file": frame["_file"].to_numpy(),
+            "row": frame["_row"].to_numpy(),
+        }
+    ).dropna(subset=["id", "year"])
+    table = table.drop_duplicates("id").set_index("id")
+    table["year"] = table["year"].astype(np.int64)
+    table["where"] = [
+        f"{column} {y} " + ("in the same row" if same_row else f"in {Path(f).name} row {r}")
+        for y, f, r in zip(table["year"], table["file"], table["row"], strict=True)
+    ]
+    return table[["year", "where"]]
+
+
+def report_death_before_birth(
+    frame: pd.DataFrame,
+    ids: pd.Series,
+    death_year: pd.Series,
+    death_text: pd.Series,
+    births: pd.DataFrame,
+    issues: Issues,
+    *,
+    column: str,
+) -> tuple[pd.DataFrame, set]:
+    """Report death rows dated in a year before the person's year of birth (on the death row:
+    its file, row and column, with both dates); return the other rows and the persons reported.
+
+    Strict: the first such row raises. Lenient: the row is quarantined and the caller leaves the
+    person out (a person whose death cannot be placed has no follow-up to analyse).
+    """
+    born = ids.map(births["year"])
+    bad = (death_year.notna() & born.notna() & (death_year < born)).to_numpy(dtype=bool)
+    if not bad.any():
+        return frame, set()
+    shown = frame.assign(
+        _death=death_text.astype("string").fillna("").to_numpy(),
+        _birth=ids.map(births["where"]).to_numpy(),
+    )
+    kept = report(
+        shown,
+        bad,
+        "death date {_death} is before birth ({_birth})",
+        issues,
+        table="outcome",
+        column=column,
+    )
+    return kept.drop(columns=["_death", "_birth"]), set(ids[bad])
+
+
 def truncate_at(tables: dict[str, pd.DataFrame], censor: pd.Timestamp) -> int:
     """Drop event and diagnosis rows dated after ``censor`` (in place); return how many."""
     dropped = 0

@@ -43,11 +43,13 @@ from reawaken.cohort.schema import Issues, empty
 from reawaken.cohort.sources.common import (
     SourceTables,
     as_text,
+    birth_years,
     canonical,
     find_table,
     parse_dates,
     read_source_table,
     report,
+    report_death_before_birth,
     require_columns,
     truncate_at,
 )
@@ -64,12 +66,9 @@ _STAGE_UNKNOWN = {
 CODE_SYSTEMS = {"ICD-9-CM": 9, "ICD-10-CM": 10}
 
 
-def impute_death_date(text: pd.Series, last_activity: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Impute death dates given as ``YYYY-MM`` or ``YYYY`` (see module docstring).
-
-    Returns (imputed dates, problem mask): problem where the text is not such a date or the
-    last activity falls after the stated period.
-    """
+def death_period(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The imputation date (15th of the month, 1 July of the year) and the last day of the
+    period a death date ``YYYY-MM``, ``YYYY`` or ``YYYY-MM-DD`` states; NaT where unreadable."""
     text = text.astype("string").str.strip()
     month = pd.to_datetime(
         text.where(text.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m", errors="coerce"
@@ -81,6 +80,16 @@ def impute_death_date(text: pd.Series, last_activity: pd.Series) -> tuple[pd.Ser
     mid = month + pd.Timedelta(days=14)
     mid = mid.fillna(year + pd.DateOffset(months=6)).fillna(day)
     last = (month + pd.offsets.MonthEnd(0)).fillna(year + pd.offsets.YearEnd(0)).fillna(day)
+    return mid, last
+
+
+def impute_death_date(text: pd.Series, last_activity: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Impute death dates given as ``YYYY-MM`` or ``YYYY`` (see module docstring).
+
+    Returns (imputed dates, problem mask): problem where the text is not such a date or the
+    last activity falls after the stated period.
+    """
+    mid, last = death_period(text)
     imputed = pd.concat([mid, last_activity.reindex(mid.index)], axis=1).max(axis=1)
     bad = mid.isna() | (imputed > last)
     return imputed.where(~bad), bad
@@ -116,6 +125,7 @@ def read_flatiron(
         table="person",
         column="BirthYear",
     )
+    births = birth_years(demo, demo["PatientID"], demo["BirthYear"], "BirthYear")
     gender = as_text(demo["Gender"]).fillna("").str.upper()
     person = canonical(
         demo,
@@ -202,21 +212,43 @@ def read_flatiron(
 
     deaths = empty("outcome")
     death_date = pd.Series(dtype="datetime64[ns]")
+    dead_before_birth: set = set()
     mort_path = find_table(folder, "Enhanced_Mortality_V2", required=False)
     if mort_path is not None:
         mort = read_source_table(mort_path)
         require_columns(mort, ["PatientID", "DateOfDeath"], mort_path)
         mort["PatientID"] = as_text(mort["PatientID"])
         mort = mort.loc[as_text(mort["DateOfDeath"]).notna()]
-        imputed, bad = impute_death_date(mort["DateOfDeath"], mort["PatientID"].map(last_activity))
+        stated, _ = death_period(mort["DateOfDeath"])
         mort = report(
             mort,
-            bad,
-            "death date {DateOfDeath} unreadable or before last activity",
+            stated.isna(),
+            "death date {DateOfDeath} is not a date YYYY-MM (or YYYY)",
             issues,
             table="outcome",
             column="DateOfDeath",
         )
+        stated = stated.loc[mort.index]
+        mort, dead_before_birth = report_death_before_birth(
+            mort,
+            mort["PatientID"],
+            stated.dt.year,
+            as_text(mort["DateOfDeath"]),
+            births,
+            issues,
+            column="DateOfDeath",
+        )
+        last_seen = mort["PatientID"].map(last_activity)
+        imputed, bad = impute_death_date(mort["DateOfDeath"], last_seen)
+        mort = report(
+            mort.assign(_last=last_seen.dt.strftime("%Y-%m-%d").to_numpy()),
+            bad,
+            "death date {DateOfDeath} is before last activity {_last} (a later record of the "
+            "patient)",
+            issues,
+            table="outcome",
+            column="DateOfDeath",
+        ).drop(columns=["_last"])
         deaths = canonical(
             mort,
             {
@@ -249,6 +281,8 @@ def read_flatiron(
         },
         "DiagnosisDate",
     )
+    if dead_before_birth:  # lenient: quarantined, and the person is left out
+        person = person.loc[~person["person_id"].isin(dead_before_birth)]
     tables = {
         "person": person,
         "follow_up": follow_up,

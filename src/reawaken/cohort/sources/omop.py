@@ -31,11 +31,13 @@ from reawaken.cohort.schema import Issues, empty
 from reawaken.cohort.sources.common import (
     SourceTables,
     as_text,
+    birth_years,
     canonical,
     find_table,
     parse_dates,
     read_source_table,
     report,
+    report_death_before_birth,
     require_columns,
     truncate_at,
 )
@@ -123,6 +125,7 @@ def read_omop(
         table="person",
         column="year_of_birth",
     )
+    births = birth_years(per, per["person_id"], per["year_of_birth"], "year_of_birth")
     person = canonical(
         per,
         {
@@ -151,12 +154,23 @@ def read_omop(
     span = obs.groupby("person_id").agg(start=("start", "min"), end=("end", "max"))
 
     deaths = empty("outcome")
+    dead_before_birth: set = set()
     death = _lower(src.get("death")) if src.get("death") is not None else None
     death_date = pd.Series(dtype="datetime64[ns]")
     if death is not None and len(death):
         require_columns(death, ["person_id", "death_date"], death["_file"].iloc[0])
         death["person_id"] = as_text(death["person_id"])
         death, ddate = parse_dates(death, "death_date", issues, table="outcome", required=True)
+        death, dead_before_birth = report_death_before_birth(
+            death,
+            death["person_id"],
+            ddate.loc[death.index].dt.year,
+            ddate.loc[death.index].dt.strftime("%Y-%m-%d"),
+            births,
+            issues,
+            column="death_date",
+        )
+        ddate = ddate.loc[death.index]
         cause = _death_cause(death, concepts)
         deaths = canonical(
             death,
@@ -202,6 +216,8 @@ def read_omop(
     tests = _measurements(src, issues, concepts)
     vacc = _vaccinations(src, issues, concepts)
     episodes = _episodes(src, issues, concepts)
+    if dead_before_birth:  # lenient: quarantined, and the person is left out
+        person = person.loc[~person["person_id"].isin(dead_before_birth)]
     tables = {
         "person": person,
         "follow_up": follow_up,

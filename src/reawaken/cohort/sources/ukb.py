@@ -39,11 +39,13 @@ from reawaken.cohort.schema import Issues
 from reawaken.cohort.sources.common import (
     SourceTables,
     as_text,
+    birth_years,
     canonical,
     find_table,
     parse_dates,
     read_source_table,
     report,
+    report_death_before_birth,
     require_columns,
     truncate_at,
 )
@@ -116,6 +118,18 @@ def read_ukb(
         else (part, pd.Series(pd.NaT, index=part.index))
     )
     start, death, lost = start.loc[part.index], death.loc[part.index], lost.loc[part.index]
+    if "p40000_i0" in part:
+        births = birth_years(part, part["eid"], part["p34"], "p34", same_row=True)
+        part, _ = report_death_before_birth(
+            part,
+            part["eid"],
+            death.dt.year,
+            death.dt.strftime("%Y-%m-%d"),
+            births,
+            issues,
+            column="p40000_i0",
+        )
+        start, death, lost = start.loc[part.index], death.loc[part.index], lost.loc[part.index]
 
     person = canonical(
         part,
