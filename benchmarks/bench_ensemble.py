@@ -41,7 +41,7 @@ import numpy as np
 from reawaken.model.equations import Forcing, initial_state, no_forcing, vector_field
 from reawaken.model.parameters import PARAMETER_NAMES, parameter_set
 from reawaken.model.sbml import to_sbml
-from reawaken.simulate.experiment import lognormal_factors
+from reawaken.simulate.ensemble import lognormal_factors
 from reawaken.simulate.ode import METHODS, SolverSettings, solve
 from reawaken.simulate.rodas import TABLEAUS
 

@@ -11,9 +11,9 @@ import sys
 
 import numpy as np
 
+from reawaken.experiments.protocols import MOUSE_LUNG
+from reawaken.experiments.run import run_protocol
 from reawaken.model.parameters import parameter_set
-from reawaken.model.protocols import MOUSE_LUNG
-from reawaken.simulate.experiment import run_protocol
 from reawaken.simulate.ode import SolverSettings
 
 IMPORT_ALL = r"""
@@ -38,8 +38,8 @@ print(json.dumps({"before": before, "after": after, "modules": len(names)}))
 SOLVE_IN_FLOAT32 = r"""
 import json
 import jax
-from reawaken.model.protocols import MOUSE_LUNG
-from reawaken.simulate.experiment import run_protocol
+from reawaken.experiments.protocols import MOUSE_LUNG
+from reawaken.experiments.run import run_protocol
 from reawaken.simulate.ode import SolverSettings
 out = {}
 for method in ("rodas4", "tsit5"):

@@ -14,7 +14,7 @@ from reawaken.model import sbml
 from reawaken.model.equations import initial_state, no_forcing, vector_field
 from reawaken.model.parameters import PARAMETER_NAMES, PARAMETER_SET_NAMES, parameter_set
 from reawaken.model.states import STATE_IDS, STATES
-from reawaken.simulate.experiment import lognormal_factors
+from reawaken.simulate.ensemble import lognormal_factors
 
 PROTOCOL_DAYS = (0.0, 3.0, 6.0, 9.0, 15.0, 28.0, 60.0)
 CROSS_CHECK_SETS = ("mouse-influenza", "human-influenza")

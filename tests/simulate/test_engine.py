@@ -11,13 +11,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from reawaken.experiments.protocols import MOUSE_LUNG
+from reawaken.experiments.run import run_protocol
 from reawaken.model.equations import Forcing, derivatives, initial_state, no_forcing, vector_field
 from reawaken.model.interventions import AntiIL6, CD4Depletion, apply_interventions
 from reawaken.model.parameters import parameter_set
-from reawaken.model.protocols import MOUSE_LUNG
 from reawaken.model.states import N_STATES, STATE_IDS
 from reawaken.simulate import codegen, rodas
-from reawaken.simulate.experiment import lognormal_factors, run_protocol
+from reawaken.simulate.ensemble import lognormal_factors
 from reawaken.simulate.ode import SolverSettings, _jax_forcing, model_pattern, solve
 
 BASE = parameter_set("mouse-influenza").vector()

@@ -2,16 +2,22 @@ import numpy as np
 import pytest
 
 from reawaken.errors import InputError
-from reawaken.model.protocols import MOUSE_LUNG
+from reawaken.experiments.protocols import MOUSE_LUNG
+from reawaken.experiments.run import arm_inputs, run_protocol
 from reawaken.model.states import INDEX
-from reawaken.simulate.experiment import run_protocol
 from reawaken.simulate.stochastic import lesion_summary, simulate_clones
+
+
+def _clones(arm, days, **kwargs):
+    params, forcing = arm_inputs(MOUSE_LUNG, arm)
+    return simulate_clones(params, forcing, days, arm=arm, **kwargs)
+
 
 DAYS = (0.0, 3.0, 6.0)
 
 
 def test_mock_animals_keep_their_dormant_cells():
-    result = simulate_clones(MOUSE_LUNG, "mock", DAYS, replicates=20, seed=1)
+    result = _clones("mock", DAYS, replicates=20, seed=1)
     assert (result.awake == 0).all()
     assert (result.dormant == 1).all()
     table = lesion_summary(result, threshold=2)
@@ -19,9 +25,9 @@ def test_mock_animals_keep_their_dormant_cells():
 
 
 def test_same_seed_same_clones_other_seed_other_clones():
-    a = simulate_clones(MOUSE_LUNG, "influenza", DAYS, replicates=30, seed=7)
-    b = simulate_clones(MOUSE_LUNG, "influenza", DAYS, replicates=30, seed=7)
-    c = simulate_clones(MOUSE_LUNG, "influenza", DAYS, replicates=30, seed=8)
+    a = _clones("influenza", DAYS, replicates=30, seed=7)
+    b = _clones("influenza", DAYS, replicates=30, seed=7)
+    c = _clones("influenza", DAYS, replicates=30, seed=8)
     assert np.array_equal(a.awake, b.awake) and np.array_equal(a.dormant, b.dormant)
     assert not np.array_equal(a.awake, c.awake)
 
@@ -29,7 +35,7 @@ def test_same_seed_same_clones_other_seed_other_clones():
 def test_mean_over_replicates_matches_the_ode():
     """The tau-leaping mean converges to the deterministic model (linear in the DCCs far below
     capacity): within 4 standard errors plus 2% for the O(dt) bias."""
-    result = simulate_clones(MOUSE_LUNG, "influenza", DAYS, replicates=400, seed=11)
+    result = _clones("influenza", DAYS, replicates=400, seed=11)
     ode = run_protocol(MOUSE_LUNG, arms=["influenza"], days=DAYS)[0].solution.ys[0]
     total = result.dormant.sum(axis=2) + result.awake.sum(axis=2)
     for j in range(1, len(DAYS)):
@@ -39,7 +45,7 @@ def test_mean_over_replicates_matches_the_ode():
 
 
 def test_lesion_probability_by_day_never_decreases_and_counts_are_whole():
-    result = simulate_clones(MOUSE_LUNG, "influenza", (0, 3, 6, 9), replicates=50, seed=2)
+    result = _clones("influenza", (0, 3, 6, 9), replicates=50, seed=2)
     table = lesion_summary(result, threshold=20)
     assert np.all(np.diff(table["p_lesion_by_day"]) >= 0)
     assert (table["p_lesion_now"] <= table["p_lesion_by_day"]).all()
@@ -56,4 +62,4 @@ def test_lesion_probability_by_day_never_decreases_and_counts_are_whole():
 )
 def test_bad_settings(kwargs, message):
     with pytest.raises(InputError, match=message):
-        simulate_clones(MOUSE_LUNG, "influenza", DAYS, **kwargs)
+        _clones("influenza", DAYS, **kwargs)

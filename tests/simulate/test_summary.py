@@ -1,7 +1,7 @@
 import numpy as np
 
 from reawaken.model.states import INDEX, N_STATES
-from reawaken.simulate.experiment import ArmResult
+from reawaken.simulate.ensemble import ArmResult
 from reawaken.simulate.ode import Solution
 from reawaken.simulate.summary import summarise
 

@@ -12,8 +12,8 @@ import typer
 from reawaken.cli import checks
 from reawaken.cli.checks import Check, Refused, option
 from reawaken.errors import InputError
+from reawaken.experiments.protocols import PROTOCOLS
 from reawaken.model.parameters import PARAMETER_NAMES, PARAMETER_SET_NAMES
-from reawaken.model.protocols import PROTOCOLS
 
 params_app = typer.Typer(
     help="Parameter sets of the within-host model.", no_args_is_help=True, rich_markup_mode=None
@@ -83,8 +83,8 @@ def simulate(
     Example:
       reawaken simulate --protocol mouse-lung --out results/ --n 200 --seed 1
     """
-    from reawaken.model.protocols import get_protocol
-    from reawaken.simulate.outputs import simulate_protocol
+    from reawaken.experiments.outputs import simulate_protocol
+    from reawaken.experiments.protocols import get_protocol
 
     proto = get_protocol(protocol)
     arms = list(arm) if arm else None
@@ -129,8 +129,6 @@ def protocols() -> None:
     Example:
       reawaken protocols
     """
-    from reawaken.model.protocols import PROTOCOLS
-
     for proto in PROTOCOLS.values():
         days = ", ".join(f"{d:g}" for d in proto.days)
         typer.echo(f"{proto.name}: {proto.description}")
@@ -211,8 +209,8 @@ def calibrate(
     Example:
       reawaken calibrate --max-evaluations 700
     """
-    from reawaken.model.calibration import calibrate as run
-    from reawaken.model.calibration import default_calibration_path, write_calibration
+    from reawaken.experiments.calibration import calibrate as run
+    from reawaken.experiments.calibration import default_calibration_path, write_calibration
 
     result = run(max_evaluations)
     typer.echo(json.dumps({"objective": result.objective, "values": result.values}, indent=2))
@@ -257,9 +255,10 @@ def lesions(
     Example:
       reawaken lesions --arm influenza --replicates 500 --seed 0 --out lesions/
     """
+    from reawaken.experiments.protocols import get_protocol
+    from reawaken.experiments.run import run_clones
     from reawaken.io import write_csv_atomic
-    from reawaken.model.protocols import get_protocol
-    from reawaken.simulate.stochastic import lesion_summary, simulate_clones
+    from reawaken.simulate.stochastic import lesion_summary
 
     day_list = list(days)  # the check gives the list of days
     proto = get_protocol(protocol)
@@ -268,7 +267,7 @@ def lesions(
             f"--arm {arm}: not an arm of protocol {protocol} "
             f"(accepted: {', '.join(proto.arm_names)})"
         )
-    result = simulate_clones(proto, arm, day_list, replicates=replicates, seed=seed)
+    result = run_clones(proto, arm, day_list, replicates=replicates, seed=seed)
     table = lesion_summary(result, threshold=threshold)
     path = write_csv_atomic(table, out / "lesions.csv")
     typer.echo(table.to_string(index=False))

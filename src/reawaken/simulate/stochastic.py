@@ -26,11 +26,9 @@ import numpy as np
 import pandas as pd
 
 from reawaken.errors import InputError
-from reawaken.model.equations import awakening_rate, dormancy_rate
+from reawaken.model.equations import Forcing, awakening_rate, dormancy_rate
 from reawaken.model.parameters import PARAMETER_INDEX
-from reawaken.model.protocols import Protocol
 from reawaken.model.states import INDEX
-from reawaken.simulate.experiment import arm_inputs
 from reawaken.simulate.ode import solve
 
 DEFAULT_DT = 0.02
@@ -53,15 +51,20 @@ class CloneResult:
 
 
 def simulate_clones(
-    protocol: Protocol,
-    arm: str,
+    params: np.ndarray,
+    forcing: Forcing,
     days: Sequence[float],
     *,
+    arm: str = "",
     replicates: int = 500,
     seed: int = 0,
     dt: float = DEFAULT_DT,
 ) -> CloneResult:
-    """Tau-leap the DCC clones of ``replicates`` animals of one arm up to ``max(days)``."""
+    """Tau-leap the DCC clones of ``replicates`` animals up to ``max(days)``.
+
+    ``params`` (order of ``PARAMETER_NAMES``) and ``forcing`` are one arm's inputs; ``arm``
+    names it in the result and in messages.
+    """
     if replicates < 1:
         raise InputError(f"replicates must be at least 1, got {replicates}")
     if not 0 < dt <= 0.5:
@@ -70,7 +73,7 @@ def simulate_clones(
     if report.size == 0 or report[0] < 0 or not np.all(np.isfinite(report)):
         shown = ", ".join(f"{d:g}" for d in report) or "none"
         raise InputError(f"days must be finite, non-negative and not empty, got {shown}")
-    p, forcing = arm_inputs(protocol, arm)
+    p = np.asarray(params, dtype=np.float64)
     steps = int(np.ceil(report[-1] / dt))
     grid = np.arange(steps + 1) * dt
     host = solve(p, forcing, grid)

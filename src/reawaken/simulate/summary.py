@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from reawaken.model.states import INDEX, STATE_IDS
-from reawaken.simulate.experiment import ArmResult
+from reawaken.simulate.ensemble import ArmResult
 
 SUMMARY_COLUMNS = ["arm", "day", "dcc_total", "dcc_dormant", "dcc_awake", "fold_vs_mock"]
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reawaken.model.calibration import (
+from reawaken.experiments.calibration import (
     MAX_SELF_RENEWAL,
     PRIORS,
     default_calibration_path,

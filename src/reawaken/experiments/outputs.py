@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reawaken.experiments.protocols import Protocol
+from reawaken.experiments.run import run_protocol
 from reawaken.io import write_atomic, write_csv_atomic
-from reawaken.model.protocols import Protocol
-from reawaken.simulate.experiment import ArmResult, check_cv, check_ensemble_size, run_protocol
+from reawaken.simulate.ensemble import ArmResult, check_cv, check_ensemble_size
 from reawaken.simulate.ode import Solution, SolverSettings
 from reawaken.simulate.summary import summarise, trajectories
 

@@ -1,4 +1,4 @@
-"""Run a protocol: every arm solved deterministically, or as an ensemble of individuals.
+"""Ensembles of individuals: lognormal parameter draws around an arm's values.
 
 Ensembles draw each individual's parameters from a lognormal around the arm's values
 (coefficient of variation ``cv`` on the parameters listed in ``VARIABLE_PARAMETERS``), with an
@@ -9,16 +9,14 @@ same virtual animals and fold changes are paired.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from reawaken.errors import InputError
-from reawaken.model.interventions import apply_interventions
-from reawaken.model.parameters import PARAMETER_NAMES, parameter_set
-from reawaken.model.protocols import Protocol
-from reawaken.simulate.ode import Solution, SolverSettings, solve
+from reawaken.model.parameters import PARAMETER_NAMES
+from reawaken.simulate.ode import Solution
 
 VARIABLE_PARAMETERS: tuple[str, ...] = (
     "infectivity",
@@ -41,26 +39,10 @@ VARIABLE_PARAMETERS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ArmResult:
+    """The solution of one arm (one trajectory, or one per individual of an ensemble)."""
+
     arm: str
     solution: Solution
-
-
-def arm_inputs(
-    protocol: Protocol,
-    arm_name: str,
-    overrides: Mapping[str, float] | None = None,
-    calibrated: Mapping[str, float] | None = None,
-) -> tuple[np.ndarray, object]:
-    """The parameter vector and forcing of one arm, with user overrides applied first.
-
-    ``calibrated`` replaces the stored calibration (see :func:`parameter_set`).
-    """
-    arm = protocol.arm(arm_name)
-    params = parameter_set(arm.parameter_set, calibrated)
-    if overrides:
-        params = params.with_values(**overrides)
-    values, forcing = apply_interventions(params.values(), arm.interventions)
-    return np.array([values[n] for n in PARAMETER_NAMES]), forcing
 
 
 def check_cv(cv: object) -> float:
@@ -104,36 +86,3 @@ def lognormal_factors(
     draws = rng.standard_normal((n, len(columns)))
     factors[:, columns] = np.exp(sigma * draws - sigma**2 / 2.0)
     return factors
-
-
-def run_protocol(
-    protocol: Protocol,
-    *,
-    arms: Sequence[str] | None = None,
-    days: Sequence[float] | None = None,
-    overrides: Mapping[str, float] | None = None,
-    calibrated: Mapping[str, float] | None = None,
-    n: int = 0,
-    cv: float = 0.3,
-    seed: int = 0,
-    settings: SolverSettings = SolverSettings(),
-    progress: Callable[[int], None] | None = None,
-) -> list[ArmResult]:
-    """Solve each arm (all by default) at ``days`` (the protocol's by default).
-
-    ``n = 0`` solves the arm's own parameters once; ``n >= 1`` solves an ensemble of ``n``
-    individuals drawn with :func:`lognormal_factors` (same draws in every arm).
-    """
-    n = check_ensemble_size(n)
-    cv = check_cv(cv)
-    names = list(protocol.arm_names if arms is None else arms)
-    for name in names:
-        protocol.arm(name)
-    grid = protocol.days if days is None else tuple(days)
-    factors = lognormal_factors(n, cv, seed) if n > 0 else None
-    results = []
-    for name in names:
-        vector, forcing = arm_inputs(protocol, name, overrides, calibrated)
-        batch = vector[None, :] if factors is None else vector[None, :] * factors
-        results.append(ArmResult(name, solve(batch, forcing, grid, settings, progress=progress)))
-    return results

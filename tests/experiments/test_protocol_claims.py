@@ -4,9 +4,9 @@ only through its slack function, so a wrong slack cannot hide a failure."""
 
 import pytest
 
-from reawaken.model.claims import CLAIMS, check_claims, fold, proliferating_fraction
-from reawaken.model.protocols import MOUSE_LUNG
-from reawaken.simulate.experiment import run_protocol
+from reawaken.experiments.claims import CLAIMS, check_claims, fold, proliferating_fraction
+from reawaken.experiments.protocols import MOUSE_LUNG
+from reawaken.experiments.run import run_protocol
 from reawaken.simulate.summary import SUMMARY_COLUMNS, summarise
 
 ARMS = (

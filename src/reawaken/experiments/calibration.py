@@ -1,10 +1,10 @@
 """Calibration of the DCC and IL-6 parameters to the study's claims (``reawaken calibrate``).
 
-Objective (log10 units): for each claim in :mod:`reawaken.model.claims`, the squared shortfall of
-its slack below a safety margin ``MARGIN`` (so the fit lands inside the claims, not on their
-edge), plus the structural constraint ``MAX_SELF_RENEWAL`` (squared log10 excess), plus a weak
-ridge ``RIDGE * sum((log10 theta - log10 theta_prior)^2)`` towards the prior
-guesses ``PRIORS`` so that unconstrained directions stay at plausible magnitudes.
+Objective (log10 units): for each claim in :mod:`reawaken.experiments.claims`, the squared
+shortfall of its slack below a safety margin ``MARGIN`` (so the fit lands inside the claims, not
+on their edge), plus the structural constraint ``MAX_SELF_RENEWAL`` (squared log10 excess), plus
+a weak ridge ``RIDGE * sum((log10 theta - log10 theta_prior)^2)`` towards the prior guesses
+``PRIORS`` so that unconstrained directions stay at plausible magnitudes.
 
 Procedure: Nelder-Mead on log10 of the ``PRIORS`` parameters, started at the priors, on the
 deterministic ``mouse-lung`` protocol; everything else is fixed at its sourced or assumed value.
@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
+from reawaken.experiments.claims import CLAIMS
+from reawaken.experiments.protocols import MOUSE_LUNG
+from reawaken.experiments.run import run_protocol
 from reawaken.io import write_text_atomic
-from reawaken.model.claims import CLAIMS
-from reawaken.model.protocols import MOUSE_LUNG
-from reawaken.simulate.experiment import run_protocol
 from reawaken.simulate.summary import summarise
 
 PRIORS: dict[str, float] = {
@@ -91,7 +91,7 @@ def calibrate(max_evaluations: int = 800) -> CalibrationResult:
 
 def write_calibration(result: CalibrationResult, path: Path) -> Path:
     payload = {
-        "method": "Nelder-Mead on log10 parameters; see reawaken.model.calibration",
+        "method": "Nelder-Mead on log10 parameters; see reawaken.experiments.calibration",
         "objective": result.objective,
         "evaluations": result.evaluations,
         "values": result.values,
@@ -101,4 +101,6 @@ def write_calibration(result: CalibrationResult, path: Path) -> Path:
 
 
 def default_calibration_path() -> Path:
-    return Path(__file__).parent / "data" / "calibration.json"
+    import reawaken.model
+
+    return Path(reawaken.model.__file__).parent / "data" / "calibration.json"

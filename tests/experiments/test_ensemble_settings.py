@@ -9,14 +9,10 @@ import numpy as np
 import pytest
 
 from reawaken.errors import InputError
-from reawaken.model.protocols import MOUSE_LUNG
-from reawaken.simulate.experiment import (
-    check_cv,
-    check_ensemble_size,
-    lognormal_factors,
-    run_protocol,
-)
-from reawaken.simulate.outputs import simulate_protocol
+from reawaken.experiments.outputs import simulate_protocol
+from reawaken.experiments.protocols import MOUSE_LUNG
+from reawaken.experiments.run import run_protocol
+from reawaken.simulate.ensemble import check_cv, check_ensemble_size, lognormal_factors
 
 
 @pytest.mark.parametrize(("cv", "shown"), [(-0.3, "-0.3"), (math.inf, "inf"), (math.nan, "nan")])
