@@ -100,7 +100,11 @@ def simulate_protocol(
             curves,
             summary,
             ax=file_axes(8, 5),
-            title=f"{protocol.name}: DCC fold change vs mock",
+            title=f"{protocol.name}: DCC fold change vs {reference}",
+            colours=protocol.colours,
+            days=protocol.days,
+            reference_arm=reference,
+            band=protocol.fold_band,
         )
         files.append(write_atomic(out / FIGURE_NAME, lambda tmp: save_figure(ax, str(tmp))))
     return ProtocolOutputs(summary, traj, tuple(files))
