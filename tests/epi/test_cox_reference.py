@@ -110,7 +110,7 @@ def test_estimates_table_from_r_values():
     result = fit_cox(
         heart(), start="start", stop="stop", event="event", **model_options("heart_cluster")
     )
-    table = result.estimates
+    table = result.estimates()
     ref = COEF[COEF.model == "heart_cluster"]
     assert list(table.columns) == ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_value"]
     np.testing.assert_allclose(table["ratio"], np.exp(ref.coef), rtol=TOL)

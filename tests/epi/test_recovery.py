@@ -61,7 +61,7 @@ def _fit(tmp: Path, n: int, seed: int, *, full: bool = True) -> pd.DataFrame:
             event="event",
             covariates=data.window_terms + data.adjustment_terms,
         )
-    est = fit.estimates.set_index("term").loc[data.window_terms].reset_index()
+    est = fit.estimates().set_index("term").loc[data.window_terms].reset_index()
     est["truth"] = truth
     return est
 

@@ -3,7 +3,8 @@ import math
 import pandas as pd
 import pytest
 
-from reawaken.epi.tables import ESTIMATE_COLUMNS, estimates_table, suppress_small_counts
+from reawaken.epi.outputs import suppress_small_counts
+from reawaken.epi.tables import ESTIMATE_COLUMNS, estimates_table
 
 
 def test_estimates_table_columns_and_values():

@@ -21,7 +21,8 @@ from reawaken.cli.checks import option
 from reawaken.epi.cohort_designs import EXPOSURES, OUTCOMES
 from reawaken.epi.estimate import DESIGNS, DesignResult, run_design
 from reawaken.epi.intervals import parse_windows
-from reawaken.epi.tables import DEFAULT_MIN_CELL, ESTIMATE_COLUMNS, suppress_small_counts
+from reawaken.epi.outputs import DEFAULT_MIN_CELL, suppress_count, suppress_small_counts
+from reawaken.epi.tables import ESTIMATE_COLUMNS
 from reawaken.errors import ConvergenceWarning, InputError
 
 
@@ -84,8 +85,7 @@ def write_outputs(result: DesignResult, out: Path, *, min_cell: int) -> list[Pat
         written.append(write_csv_atomic(result.curves, out / "cif.csv"))
     summary = dict(result.summary, notes=result.notes, min_cell=min_cell)
     for key in ("outcome_events", "competing_events"):
-        n = summary[key]
-        summary[key] = None if 0 < n < min_cell else n
+        summary[key] = suppress_count(summary[key], min_cell)
     written += _plots(result, out)
     written.append(
         write_text_atomic(json.dumps(summary, indent=2, default=str) + "\n", out / "fit.json")

@@ -61,7 +61,9 @@ def cox(
             file=data,
         )
     summary = result.summary()
-    write_fit_outputs(out, result.estimates, summary, data=data, terms=result.terms, caught=caught)
+    write_fit_outputs(
+        out, result.estimates(), summary, data=data, terms=result.terms, caught=caught
+    )
     typer.echo(
         f"n={result.n} events={result.events} loglik={result.loglik:.6f} "
         f"iterations={result.iterations} converged={result.converged} "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,8 +11,8 @@ from typing import Any
 import pandas as pd
 import typer
 
+from reawaken.epi.outputs import write_fit
 from reawaken.errors import ConvergenceWarning
-from reawaken.io import write_csv_atomic, write_text_atomic
 
 
 def split_list(value: str) -> list[str]:
@@ -48,11 +47,8 @@ def write_fit_outputs(
 ) -> None:
     """Write ``out/estimates.csv`` and ``out/fit.json`` (the fit summary plus its warnings, data
     file and terms) atomically; print warnings on stderr and the estimates on stdout."""
-    summary = {**summary, "warnings": [str(w.message) for w in caught]}
-    summary["data"] = str(data)
-    summary["terms"] = list(terms)
-    write_csv_atomic(estimates, out / "estimates.csv")
-    write_text_atomic(json.dumps(summary, indent=2) + "\n", out / "fit.json")
-    for message in summary["warnings"] + [n for n in notes if n not in summary["warnings"]]:
+    messages = [str(w.message) for w in caught]
+    write_fit(out, estimates, summary, data=data, terms=terms, warnings=messages)
+    for message in messages + [n for n in notes if n not in messages]:
         typer.echo(f"warning: {message}", err=True)
     typer.echo(estimates.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

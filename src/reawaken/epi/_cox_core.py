@@ -1,4 +1,4 @@
-"""Vectorised risk-set sums for the counting-process Cox model, and R's Newton-Raphson.
+"""Vectorised risk-set sums for the counting-process Cox model.
 
 The data are intervals ``(start, stop]`` with an event flag at ``stop``, case weights and
 strata. The distinct event times ("groups", sorted by stratum then time) are numbered once. A
@@ -11,39 +11,15 @@ Efron approximation expands each tied group into one pseudo-event per death, as 
 ``survival`` (agfit4.c, agscore3.c; Therneau and Grambsch 2000, Modeling Survival Data, ch. 3).
 No Python loop runs over events or rows.
 
-The iteration copies R's ``coxph`` (Newton-Raphson from beta = 0, convergence when
-``|1 - loglik_old / loglik_new| <= eps`` with no step-halving in progress, step-halving toward
-the last good beta when the log-likelihood falls), so iteration counts equal R's.
+:meth:`RiskSets.derivatives` is what :func:`reawaken.epi._newton.coxph_newton` (R's ``coxph``
+iteration, so iteration counts equal R's) maximises.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy import linalg
 
-
-@dataclass(frozen=True)
-class Derivatives:
-    """Log partial likelihood, score vector and information matrix at one beta."""
-
-    loglik: float
-    score: np.ndarray
-    information: np.ndarray
-
-
-@dataclass(frozen=True)
-class NewtonResult:
-    beta: np.ndarray
-    loglik_null: float
-    loglik: float
-    score_test: float
-    information: np.ndarray
-    score: np.ndarray
-    iterations: int
-    converged: bool
-    step_halvings: int
+from reawaken.epi._newton import Derivatives
 
 
 class RiskSets:
@@ -258,75 +234,3 @@ def not_estimable(risk_sets: RiskSets, terms, *, tol: float = 1e-10) -> str | No
             "cannot be estimated: drop one of them"
         )
     return None
-
-
-def _cholesky(information: np.ndarray):
-    if not np.all(np.isfinite(information)):
-        return None
-    try:
-        return linalg.cho_factor(information, lower=False, check_finite=False)
-    except linalg.LinAlgError:
-        return None
-
-
-def newton_raphson(risk_sets: RiskSets, *, max_iter: int = 20, eps: float = 1e-9) -> NewtonResult:
-    """Maximise the partial likelihood from beta = 0 exactly as R's coxph (agfit4.c) does.
-
-    Convergence: ``|1 - loglik_best / loglik_new| <= eps`` with no step-halving in progress
-    (``coxph.control``: eps = 1e-9, iter.max = 20). A fall in the log-likelihood halves the step
-    toward the last good beta. ``iterations`` counts as R's ``fit$iter``.
-    """
-    p = risk_sets.p
-    beta = np.zeros(p)
-    d = risk_sets.derivatives(beta)
-    loglik_null = d.loglik
-    best = d.loglik
-    chol = _cholesky(d.information)
-    if chol is None or not np.isfinite(d.loglik):
-        return NewtonResult(
-            beta, loglik_null, d.loglik, np.nan, d.information, d.score, 0, False, 0
-        )
-    step = linalg.cho_solve(chol, d.score)
-    score_test = float(d.score @ step)
-    if max_iter == 0:
-        return NewtonResult(
-            beta, loglik_null, d.loglik, score_test, d.information, d.score, 0, False, 0
-        )
-    old_beta = beta.copy()
-    beta = beta + step
-    halving = 0
-    halvings = 0
-    converged = False
-    iteration = 0
-    for iteration in range(1, max_iter + 1):
-        d = risk_sets.derivatives(beta)
-        chol = _cholesky(d.information)
-        fail = chol is None or not np.isfinite(d.loglik)
-        if not fail and halving == 0 and abs(1.0 - best / d.loglik) <= eps:
-            converged = True
-            break
-        if iteration == max_iter:
-            if max_iter > 1 and (d.loglik - best) / abs(best) < -eps:
-                beta = old_beta
-                d = risk_sets.derivatives(beta)
-            break
-        if fail or d.loglik < best:
-            halving += 1
-            halvings += 1
-            beta = (old_beta * halving + beta) / (halving + 1.0)
-        else:
-            halving = 0
-            best = d.loglik
-            old_beta = beta
-            beta = beta + linalg.cho_solve(chol, d.score)
-    return NewtonResult(
-        beta,
-        loglik_null,
-        d.loglik,
-        score_test,
-        d.information,
-        d.score,
-        iteration,
-        converged,
-        halvings,
-    )

@@ -11,13 +11,13 @@ Method: Cox (1972) partial likelihood; Andersen and Gill (1982) counting process
 ties; Lin and Wei (1989) robust variance from dfbeta residuals summed within clusters;
 Newton-Raphson with step-halving as in Therneau and Grambsch (2000), *Modeling Survival Data*,
 and R's survival 3.5 (coxph.control: eps = 1e-9, iter.max = 20). The risk-set sums are vectorised
-(see :mod:`reawaken.epi._cox_core`).
+(see :mod:`reawaken.epi._cox_core`); the iteration is :func:`reawaken.epi._newton.coxph_newton`.
 
 Example::
 
     result = fit_cox(df, start="start", stop="stop", event="event",
                      covariates=["age", "year", "surgery", "transplant"], cluster="id")
-    result.estimates          # term, coef, se, ratio, ci_lower, ci_upper, p_value
+    result.estimates()        # term, coef, se, ratio, ci_lower, ci_upper, p_value
     result.summary()          # loglik_null, loglik, n, events, iterations, converged, tests
 """
 
@@ -28,21 +28,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy import linalg, stats
 
 from reawaken.epi import _cox_input as checks
-from reawaken.epi._cox_core import RiskSets, newton_raphson, not_estimable
+from reawaken.epi._cox_core import RiskSets, not_estimable
+from reawaken.epi._newton import coxph_newton
 from reawaken.epi._values import also, first_row
-from reawaken.epi.tables import check_level, estimates_table
+from reawaken.epi.tables import RatioFit, check_level
 from reawaken.errors import ConvergenceWarning, InputError
 
 TIES = ("efron", "breslow")
 
 
 @dataclass(frozen=True)
-class CoxResult:
-    """A fitted Cox model. ``se`` is the robust se when ``robust`` is true, else the model se."""
+class CoxResult(RatioFit):
+    """A fitted Cox model. ``se`` is the robust se when ``robust`` is true, else the model se;
+    ``estimates()`` are at the ``level`` given to :func:`fit_cox` unless another is asked for
+    (ratio = hazard ratio)."""
 
     terms: list[str]
     coef: np.ndarray
@@ -62,17 +64,8 @@ class CoxResult:
     infinite_terms: list[str] = field(default_factory=list)
 
     @property
-    def se(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.var))
-
-    @property
     def naive_se(self) -> np.ndarray:
         return np.sqrt(np.diag(self.naive_var))
-
-    @property
-    def estimates(self) -> pd.DataFrame:
-        """Tidy table ``term, coef, se, ratio, ci_lower, ci_upper, p_value`` (ratio = HR)."""
-        return estimates_table(self.terms, self.coef, self.se, level=self.level)
 
     @property
     def df(self) -> int:
@@ -215,7 +208,7 @@ def fit_cox(
     problem = not_estimable(risk_sets, covariates)
     if problem is not None:
         raise InputError(problem, file=file)
-    fit = newton_raphson(risk_sets, max_iter=max_iter, eps=eps)
+    fit = coxph_newton(risk_sets.derivatives, len(covariates), max_iter=max_iter, eps=eps)
     try:
         naive_var = linalg.inv(fit.information)
         if not np.all(np.isfinite(naive_var)):
@@ -274,7 +267,7 @@ def fit_cox(
         var=var,
         naive_var=naive_var,
         robust=bool(robust),
-        loglik_null=fit.loglik_null,
+        loglik_null=fit.loglik_start,
         loglik=fit.loglik,
         n=len(frame),
         events=int(status.sum()),

@@ -51,9 +51,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from reawaken.epi._newton import Derivatives, maximise
 from reawaken.epi._values import is_missing, show
-from reawaken.epi.tables import check_level
+from reawaken.epi.tables import ESTIMATE_COLUMNS, RatioResult, check_level
 from reawaken.errors import InputError
 
 RISK_DAYS: tuple[int, ...] = (91, 183, 365)
@@ -254,7 +256,9 @@ def fit_logistic(
     with step halving on the penalised log-likelihood
     ``sum(y * eta - m * log(1 + exp(eta))) - ridge / 2 * |beta[1:]|^2``; the information matrix
     is assembled from counts over pairs of columns (no dense design). Rows with ``trials == 0``
-    are ignored. ``beta0`` is a starting value. Returns ``beta`` (``n_params``).
+    are ignored. ``beta0`` is a starting value. Stops when the step or the relative change of
+    the objective is below ``tol`` (:func:`reawaken.epi._newton.maximise`). Returns ``beta``
+    (``n_params``).
     """
     keep = trials > 0
     cols = np.where(columns[keep] < 0, n_params, columns[keep])  # column n_params: always 0
@@ -275,35 +279,27 @@ def fit_logistic(
     slots = [np.unique(cols[:, a][cols[:, a] < p]) for a in range(q)]
     diag_block = max(slots, key=len)
 
-    def objective(b: np.ndarray) -> float:
-        eta = b[cols].sum(axis=1)
-        return float(y @ eta - m @ np.logaddexp(0.0, eta) - 0.5 * pen @ (b * b))
-
-    value = objective(beta)
-    for _ in range(max_iter):
-        eta = beta[cols].sum(axis=1)
+    def derivatives(coef: np.ndarray) -> Derivatives:
+        eta = coef[cols].sum(axis=1)
+        value = float(y @ eta - m @ np.logaddexp(0.0, eta) - 0.5 * pen @ (coef * coef))
         prob = 1.0 / (1.0 + np.exp(-eta))
         resid = y - m * prob
         w = m * prob * (1 - prob)
         score = sum(np.bincount(cols[:, a], weights=resid, minlength=p + 1) for a in range(q))
-        score = score - pen * beta
+        score = score - pen * coef
         info = sum(
             np.bincount(cols[:, a] * (p + 1) + cols[:, b], weights=w, minlength=(p + 1) ** 2)
             for a, b in pairs
         ).reshape(p + 1, p + 1)
-        info = info[:p, :p] + np.diag(pen[:p] + 1e-12)
-        step = np.append(_solve_with_diagonal_block(info, score[:p], diag_block), 0.0)
-        for _ in range(40):
-            new_value = objective(beta + step)
-            if new_value >= value - 1e-12 * abs(value):
-                break
-            step = step / 2.0
-        beta = beta + step
-        done = abs(new_value - value) < tol * (abs(value) + tol)
-        value = new_value
-        if done or np.max(np.abs(step)) < tol:
-            break
-    return beta[:p]
+        return Derivatives(value, score, info[:p, :p] + np.diag(pen[:p] + 1e-12))
+
+    def solve(info: np.ndarray, score: np.ndarray) -> np.ndarray:
+        return np.append(_solve_with_diagonal_block(info, score[:p], diag_block), 0.0)
+
+    fit = maximise(
+        derivatives, beta, solve=solve, tol=tol, loglik_tol=tol, max_iter=max_iter, max_halvings=39
+    )
+    return fit.beta[:p]
 
 
 def _solve_with_diagonal_block(info: np.ndarray, rhs: np.ndarray, diag: np.ndarray) -> np.ndarray:
@@ -468,9 +464,30 @@ def _curves(
     return out
 
 
+def percentile_interval(
+    values: np.ndarray, level: float, bootstrap: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval at ``level`` over the first axis of bootstrap ``values`` (replicates
+    that gave no value, NaN, are left out); NaN without replicates."""
+    alpha = (1.0 - level) / 2.0
+    if bootstrap == 0:
+        nan = np.full(values.shape[1:], np.nan)
+        return nan, nan
+    if np.isnan(values).any():
+        return np.nanquantile(values, alpha, axis=0), np.nanquantile(values, 1 - alpha, axis=0)
+    return np.quantile(values, alpha, axis=0), np.quantile(values, 1 - alpha, axis=0)
+
+
 @dataclass(frozen=True)
-class EmulationResult:
-    """Matched trials, curves per arm, risks with bootstrap CIs and the weights used."""
+class EmulationResult(RatioResult):
+    """Matched trials, curves per arm, risks with bootstrap CIs and the weights used.
+
+    ``estimates(level=)`` gives the risk ratio at each day of ``risks`` in the standard columns:
+    ``coef`` its log, the interval the bootstrap percentile interval, ``se`` the interval's
+    width on the log scale over ``2 z`` and ``p_value`` the Wald p from those.
+    ``ratio_replicates`` are the bootstrap risk ratios (replicates x days; NaN where a replicate
+    has no ratio).
+    """
 
     matched: pd.DataFrame
     curves: pd.DataFrame  # arm, day, cif, ci_lower, ci_upper, competing
@@ -479,6 +496,47 @@ class EmulationResult:
     seed: int
     bootstrap: int
     notes: list[str] = field(default_factory=list)
+    level: float = 0.95
+    ratio_replicates: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+
+    def estimates(self, *, level: float | None = None) -> pd.DataFrame:
+        """Risk ratios ``risk_ratio_<day>d`` in the standard columns at ``level``."""
+        level = check_level(self.level if level is None else level)
+        ratio = self.risks["risk_ratio"].to_numpy(dtype=float)
+        if level == self.level:
+            lower = self.risks["rr_lower"].to_numpy(dtype=float)
+            upper = self.risks["rr_upper"].to_numpy(dtype=float)
+        else:
+            lower, upper = percentile_interval(self.ratio_replicates, level, self.bootstrap)
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef = np.log(ratio)
+            se = (np.log(upper) - np.log(lower)) / (2 * z)
+            p = 2 * stats.norm.sf(np.abs(coef / se))
+        return pd.DataFrame(
+            {
+                "term": [f"risk_ratio_{d}d" for d in self.risks["day"]],
+                "coef": coef,
+                "se": se,
+                "ratio": self.risks["risk_ratio"],
+                "ci_lower": lower,
+                "ci_upper": upper,
+                "p_value": p,
+            },
+            columns=ESTIMATE_COLUMNS,
+        )
+
+    def summary(self) -> dict:
+        """Trials, matched persons, censoring weights, bootstrap replicates and seed."""
+        m = self.matched
+        return {
+            "trials": int(m["trial"].nunique()),
+            "matched_cases": int((m["arm"] == 1).sum()),
+            "matched_controls": int((m["arm"] == 0).sum()),
+            "censoring_weights": self.weights,
+            "bootstrap": self.bootstrap,
+            "seed": self.seed,
+        }
 
 
 def emulate(
@@ -552,15 +610,9 @@ def emulate(
     for b in range(bootstrap):
         counts = rng.multinomial(n_persons, np.full(n_persons, 1.0 / n_persons))
         boot[b] = _curves(matched, cr, counts[person].astype(float), interval_days, horizon)
-    alpha = (1.0 - level) / 2.0
 
     def interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if bootstrap == 0:
-            nan = np.full(values.shape[1:], np.nan)
-            return nan, nan
-        if np.isnan(values).any():
-            return np.nanquantile(values, alpha, axis=0), np.nanquantile(values, 1 - alpha, axis=0)
-        return np.quantile(values, alpha, axis=0), np.quantile(values, 1 - alpha, axis=0)
+        return percentile_interval(values, level, bootstrap)
 
     days = np.arange(1, horizon + 1)
     frames = []
@@ -585,7 +637,8 @@ def emulate(
     with np.errstate(divide="ignore", invalid="ignore"):
         rr, brr = r1 / r0, b1 / b0
     rd_lo, rd_hi = interval(b1 - b0)
-    rr_lo, rr_hi = interval(np.where(np.isfinite(brr), brr, np.nan))
+    ratio_replicates = np.where(np.isfinite(brr), brr, np.nan)
+    rr_lo, rr_hi = interval(ratio_replicates)
     lo1, hi1 = interval(b1)
     lo0, hi0 = interval(b0)
     risks = pd.DataFrame(
@@ -612,4 +665,6 @@ def emulate(
         hit = (arm == a) & (status == 1)
         risks[f"events_{name}"] = [int((hit & (time <= t)).sum()) for t in at]
         risks[f"persons_{name}"] = int((arm == a).sum())
-    return EmulationResult(matched, curves, risks, weights, seed, bootstrap, notes)
+    return EmulationResult(
+        matched, curves, risks, weights, seed, bootstrap, notes, level, ratio_replicates
+    )

@@ -38,7 +38,7 @@ class DesignResult:
 
 
 def _cox_rows(fit, data: designs.CoxData, event: str) -> pd.DataFrame:
-    est = fit.estimates
+    est = fit.estimates()
     counts = designs.window_counts(data).set_index("window")
     labels = dict(zip(data.window_terms, data.window_labels, strict=True))
     est["kind"] = np.where(est["term"].isin(data.window_terms), "exposure", "adjustment")

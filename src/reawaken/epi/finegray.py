@@ -19,19 +19,18 @@ Times are in any unit (days in reawaken); ``G`` is evaluated just before each ti
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from reawaken.epi.tables import RatioEstimates
-from reawaken.errors import ConvergenceWarning, InputError
+from reawaken.epi._newton import Derivatives, inverse_or_nan, maximise, report_convergence
+from reawaken.epi.tables import RatioFit
+from reawaken.errors import InputError
 
 
 @dataclass(frozen=True)
-class FineGrayFit(RatioEstimates):
+class FineGrayFit(RatioFit):
     """A fitted Fine-Gray model.
 
     ``coef`` are log subdistribution hazard ratios; ``var`` is the sandwich variance of
@@ -199,61 +198,6 @@ def _sandwich_middle(design: _Design, parts: dict[str, np.ndarray]) -> np.ndarra
     return total.T @ total
 
 
-def newton_step(info: np.ndarray, score: np.ndarray) -> np.ndarray | None:
-    """The Newton step ``info^-1 score``, or None when the information is singular or not
-    finite (the caller reports non-convergence naming the terms)."""
-    if not (np.all(np.isfinite(info)) and np.all(np.isfinite(score))):
-        return None
-    try:
-        step = np.linalg.solve(info, score)
-    except np.linalg.LinAlgError:
-        return None
-    return step if np.all(np.isfinite(step)) else None
-
-
-def inverse_or_nan(info: np.ndarray) -> np.ndarray:
-    """``info^-1``, or a matrix of NaN when it is singular (no standard errors, not numbers that
-    look fine)."""
-    try:
-        if np.all(np.isfinite(info)):
-            inv = np.linalg.inv(info)
-            if np.all(np.isfinite(inv)):
-                return inv
-    except np.linalg.LinAlgError:
-        pass
-    return np.full(info.shape, np.nan)
-
-
-def singular_note(model: str, terms: list[str], iteration: int) -> str:
-    return (
-        f"the {model} information matrix is singular at iteration {iteration}: the terms "
-        f"{', '.join(terms)} are collinear or one of them does not vary within the risk sets, "
-        "so no step could be taken"
-    )
-
-
-def diverging_terms(
-    loglik_at: Callable[[np.ndarray], float], beta: np.ndarray, loglik: float, terms: list[str]
-) -> list[str]:
-    """Terms whose estimate runs off to infinity although the Newton steps became small.
-
-    When the likelihood is monotone in a coefficient (e.g. a covariate that separates the
-    failures), Newton-Raphson creeps out until the score vanishes in floating point. A large
-    coefficient (|b| > 5 on the log scale) whose doubling does not lower the log-likelihood is
-    reported; at a finite maximum doubling it lowers the log-likelihood by far more.
-    """
-    out = []
-    for j, term in enumerate(terms):
-        if abs(beta[j]) <= 5.0:
-            continue
-        pushed = beta.copy()
-        pushed[j] *= 2.0
-        value = loglik_at(pushed)
-        if np.isfinite(value) and value >= loglik - 1e-6 * max(1.0, abs(loglik)):
-            out.append(term)
-    return out
-
-
 def fine_gray(
     time: np.ndarray,
     event: np.ndarray,
@@ -283,70 +227,45 @@ def fine_gray(
         raise InputError(f"no failures of cause {cause}: the model cannot be fitted")
     design = _Design(time, status, z)
 
-    beta = np.zeros(p)
-    loglik_null, score, info, parts = _score_information(design, beta)
-    loglik = loglik_null
-    converged = False
-    iterations = 0
-    notes: list[str] = []
-    while iterations < max_iter:
-        iterations += 1
-        step = newton_step(info, score)
-        if step is None:
-            if iterations == 1:
-                raise InputError(
-                    "the information matrix is singular at the start: the covariates "
-                    f"{', '.join(terms)} are constant or collinear within the risk sets, so "
-                    "their subdistribution hazard ratios cannot be estimated: drop one of them"
-                )
-            notes.append(singular_note("Fine-Gray", list(terms), iterations))
-            break
-        halvings = 0
-        while True:
-            candidate = beta + step
-            new_loglik = _loglik(design, candidate)
-            if np.isfinite(new_loglik) and new_loglik >= loglik - 1e-12 * abs(loglik):
-                break
-            step = step / 2.0
-            halvings += 1
-            if halvings > 30:
-                notes.append("step halving failed to increase the log-likelihood")
-                break
-        if halvings > 30:
-            break
-        beta = candidate
+    def derivatives(beta: np.ndarray) -> Derivatives:
         loglik, score, info, parts = _score_information(design, beta)
-        if np.max(np.abs(step)) < tol:
-            converged = True
-            break
-    if converged:
-        infinite = diverging_terms(lambda b: _loglik(design, b), beta, loglik, terms)
-        if infinite:
-            converged = False
-            notes.append(
-                f"coefficient may be infinite (monotone likelihood): {', '.join(infinite)}"
-            )
-    if not converged:
-        msg = f"Fine-Gray fit did not converge in {iterations} iterations"
-        if notes:
-            msg += f": {notes[-1]}"
-        notes.append(msg)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    hinv = inverse_or_nan(info)
-    var = hinv @ _sandwich_middle(design, parts) @ hinv.T
+        return Derivatives(loglik, score, info, parts)
+
+    def loglik_at(beta: np.ndarray) -> float:
+        return _loglik(design, beta)
+
+    fit = maximise(
+        derivatives,
+        np.zeros(p),
+        loglik=loglik_at,
+        tol=tol,
+        max_iter=max_iter,
+        model="Fine-Gray",
+        terms=list(terms),
+    )
+    if fit.singular and fit.iterations == 1:
+        raise InputError(
+            "the information matrix is singular at the start: the covariates "
+            f"{', '.join(terms)} are constant or collinear within the risk sets, so "
+            "their subdistribution hazard ratios cannot be estimated: drop one of them"
+        )
+    notes = list(fit.notes)
+    converged = report_convergence(fit, loglik_at, model="Fine-Gray", terms=terms, notes=notes)
+    hinv = inverse_or_nan(fit.information)
+    var = hinv @ _sandwich_middle(design, fit.extra) @ hinv.T
     return FineGrayFit(
         terms=list(terms),
-        coef=beta,
+        coef=fit.beta,
         var=var,
-        information=info,
-        loglik=loglik,
-        loglik_null=loglik_null,
+        information=fit.information,
+        loglik=fit.loglik,
+        loglik_null=fit.loglik_start,
         n=n,
         events=int(np.sum(status == 1)),
         competing=int(np.sum(status == 2)),
         censored=int(np.sum(status == 0)),
         cause=cause,
-        iterations=iterations,
+        iterations=fit.iterations,
         converged=converged,
         notes=notes,
     )

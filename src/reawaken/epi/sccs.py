@@ -25,7 +25,6 @@ several exposure columns (e.g. dose 1 and dose 2) may be given instead.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reawaken.epi._newton import Derivatives, inverse_or_nan, maximise, report_convergence
 from reawaken.epi._values import also, is_missing, show
-from reawaken.epi.finegray import diverging_terms, inverse_or_nan, newton_step, singular_note
-from reawaken.epi.tables import RatioEstimates
-from reawaken.errors import ConvergenceWarning, InputError
+from reawaken.epi.tables import RatioFit
+from reawaken.errors import InputError
 
 _WINDOW = re.compile(r"^\s*(-?\d+)\s*-\s*(-?\d+)\s*$")
 _SEASON = re.compile(r"^\s*(\d{1,2})-(\d{1,2})\s*$")
@@ -374,7 +373,7 @@ def split_case_series(
 
 
 @dataclass(frozen=True)
-class SCCSFit(RatioEstimates):
+class SCCSFit(RatioFit):
     """A fitted SCCS model; ``coef`` are log relative incidences against baseline time
     (``estimates()``: ratio = relative incidence)."""
 
@@ -460,7 +459,8 @@ def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 5
         if y[inside].sum() == 0:
             notes.append(f"term {term} has no events: its relative incidence is 0 (log -inf)")
     beta = np.zeros(p)
-    loglik_null, score, info = _conditional_fit(x, y, offset, starts, beta)
+    start = Derivatives(*_conditional_fit(x, y, offset, starts, beta))
+    info = start.information
     diag = np.diag(info)
     for j, term in enumerate(series.terms):
         if diag[j] <= 1e-12 * max(1.0, diag.max()):
@@ -473,53 +473,37 @@ def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 5
             "combination of the others), so their relative incidences cannot be estimated: "
             "drop one of them"
         )
-    loglik = loglik_null
-    converged = False
-    iterations = 0
-    while iterations < max_iter:
-        iterations += 1
-        step = newton_step(info, score)
-        if step is None:
-            notes.append(singular_note("SCCS", list(series.terms), iterations))
-            break
-        for _ in range(31):
-            new = _conditional_fit(x, y, offset, starts, beta + step)
-            if np.isfinite(new[0]) and new[0] >= loglik - 1e-12 * abs(loglik):
-                break
-            step = step / 2.0
-        else:
-            notes.append("step halving failed to increase the log-likelihood")
-            break
-        beta = beta + step
-        loglik, score, info = new
-        if np.max(np.abs(step)) < tol:
-            converged = True
-            break
-    if converged:
-        infinite = diverging_terms(
-            lambda b: _conditional_fit(x, y, offset, starts, b)[0], beta, loglik, series.terms
-        )
-        if infinite:
-            converged = False
-            notes.append(
-                f"coefficient may be infinite (monotone likelihood): {', '.join(infinite)}"
-            )
-    if not converged:
-        msg = f"SCCS fit did not converge in {iterations} iterations"
-        if notes:
-            msg += f": {notes[-1]}"
-        notes.append(msg)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+
+    def derivatives(beta: np.ndarray) -> Derivatives:
+        return Derivatives(*_conditional_fit(x, y, offset, starts, beta))
+
+    fit = maximise(
+        derivatives,
+        beta,
+        tol=tol,
+        max_iter=max_iter,
+        model="SCCS",
+        terms=series.terms,
+        at_start=start,
+    )
+    notes += fit.notes
+    converged = report_convergence(
+        fit,
+        lambda b: _conditional_fit(x, y, offset, starts, b)[0],
+        model="SCCS",
+        terms=series.terms,
+        notes=notes,
+    )
     return SCCSFit(
         terms=series.terms,
-        coef=beta,
-        var=inverse_or_nan(info),
-        loglik=loglik,
-        loglik_null=loglik_null,
+        coef=fit.beta,
+        var=inverse_or_nan(fit.information),
+        loglik=fit.loglik,
+        loglik_null=fit.loglik_start,
         cases=series.cases,
         events=int(y.sum()),
         intervals=int(y.size),
-        iterations=iterations,
+        iterations=fit.iterations,
         converged=converged,
         notes=notes,
     )

@@ -1,18 +1,20 @@
-"""Tidy result tables shared by every estimator, and small-cell suppression.
+"""Tidy result tables shared by every estimator, and the result base of every ratio fit.
 
-Every ratio model (Cox, SCCS, Fine-Gray) reports the same columns::
+Every ratio model (Cox, SCCS, Fine-Gray, emulation) derives from :class:`RatioResult` and
+reports the same columns::
 
     term, coef, se, ratio, ci_lower, ci_upper, p_value
 
 ``ratio = exp(coef)`` (hazard ratio, relative incidence or subdistribution hazard ratio) and the
 confidence interval is the ratio's, ``exp(coef +/- z * se)``; ``p_value`` is the two-sided Wald p.
-Counts leaving the machine below a threshold (default 10, as UK Biobank and Flatiron require)
-are suppressed, never printed.
+Small counts are suppressed where results are written (:mod:`reawaken.epi.outputs`).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +24,6 @@ from reawaken.epi._values import show
 from reawaken.errors import InputError
 
 ESTIMATE_COLUMNS = ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_value"]
-DEFAULT_MIN_CELL = 10
 
 
 def check_level(level: object) -> float:
@@ -69,8 +70,45 @@ def estimates_table(
         )
 
 
-class RatioEstimates:
-    """Mixin for fitted ratio models holding ``terms``, ``coef`` (log scale) and ``var``."""
+class RatioResult(ABC):
+    """What every ratio fit shares (Cox, SCCS, Fine-Gray, emulation): :meth:`estimates` gives
+    the standard table (:data:`ESTIMATE_COLUMNS`) at a confidence level, :meth:`summary` the fit
+    statistics as plain JSON-ready values, :meth:`write` both as files.
+
+    ``level`` is the confidence level the fit was made at (0.95 unless the fit records another);
+    ``estimates(level=None)`` uses it.
+    """
+
+    level: float = 0.95
+
+    @abstractmethod
+    def estimates(self, *, level: float | None = None) -> pd.DataFrame:
+        """The standard estimates table: ``term, coef, se, ratio, ci_lower, ci_upper, p_value``."""
+
+    @abstractmethod
+    def summary(self) -> dict:
+        """Fit statistics as plain JSON-ready values (what ``fit.json`` holds)."""
+
+    def write(
+        self,
+        out: str | Path,
+        *,
+        level: float | None = None,
+        data: str | Path | None = None,
+        warnings: Sequence[str] = (),
+    ) -> list[Path]:
+        """Write ``out/estimates.csv`` and ``out/fit.json`` (the summary, the warnings given,
+        the data file and the terms) atomically; returns the paths written."""
+        from reawaken.epi.outputs import write_fit
+
+        table = self.estimates(level=level)
+        terms = list(table["term"])
+        return write_fit(out, table, self.summary(), data=data, terms=terms, warnings=warnings)
+
+
+class RatioFit(RatioResult):
+    """A ratio model fitted on the log scale: ``terms``, ``coef`` and their variance ``var``;
+    intervals and p-values are Wald's (:func:`estimates_table`)."""
 
     terms: list[str]
     coef: np.ndarray
@@ -81,21 +119,8 @@ class RatioEstimates:
         """Standard errors, the square roots of the variance's diagonal."""
         return np.sqrt(np.diag(self.var))
 
-    def estimates(self, *, level: float = 0.95) -> pd.DataFrame:
-        """The standard estimates table (:data:`ESTIMATE_COLUMNS`)."""
+    def estimates(self, *, level: float | None = None) -> pd.DataFrame:
+        """The standard estimates table (:data:`ESTIMATE_COLUMNS`) at ``level`` (default: the
+        fit's own level)."""
+        level = self.level if level is None else level
         return estimates_table(self.terms, self.coef, self.se, level=level)
-
-
-def suppress_small_counts(
-    frame: pd.DataFrame, columns: Sequence[str], *, min_cell: int = DEFAULT_MIN_CELL
-) -> pd.DataFrame:
-    """Return a copy with counts in ``columns`` that are in ``1 .. min_cell - 1`` replaced by NA.
-
-    Zero is kept (it reveals no one). The count columns become pandas nullable integers so a
-    suppressed cell prints as empty, never as a number.
-    """
-    out = frame.copy()
-    for column in columns:
-        values = pd.to_numeric(out[column]).astype("Int64")
-        out[column] = values.mask((values > 0) & (values < min_cell))
-    return out
