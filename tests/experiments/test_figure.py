@@ -65,6 +65,11 @@ def test_figure_module_names_no_arm_of_any_protocol():
 
 def test_a_protocol_of_its_own_runs_and_draws(tmp_path):
     out = simulate_protocol(RAT, tmp_path)
-    assert {p.name for p in out.files} == {"summary.csv", "trajectories.csv", "dcc_fold_change.png"}
+    assert {p.name for p in out.files} == {
+        "summary.csv",
+        "trajectories.csv",
+        "dcc_fold_change.png",
+        "run.json",
+    }
     assert sorted(out.summary["day"].unique()) == [0.0, 2.0, 5.0, 12.0]
     assert (out.summary[out.summary["arm"] == "sham"]["fold_vs_mock"] == 1.0).all()

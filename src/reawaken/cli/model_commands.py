@@ -200,24 +200,38 @@ def calibrate(
         help="Objective evaluations at most.",
     ),
     write: bool = checks.flag(
-        "--write", help="Write the result into the package's calibration.json."
+        "--write",
+        help="Write the result to the user's calibration file (or to --out); later runs use it.",
+    ),
+    out: Path | None = option(
+        checks.out_file((".json",)),
+        None,
+        "--out",
+        help=(
+            "Calibration file to write (implies --write); default: "
+            "$XDG_DATA_HOME/reawaken/calibration.json, else "
+            "~/.local/share/reawaken/calibration.json."
+        ),
     ),
 ) -> None:
     """Refit the calibrated parameters to the study's claims (mouse-lung protocol).
 
+    Runs read the user's calibration file if there is one, else the calibration shipped with
+    reawaken; --write never changes the shipped one.
+
     \b
     Example:
-      reawaken calibrate --max-evaluations 700
+      reawaken calibrate --max-evaluations 700 --write
     """
     from reawaken.experiments.calibration import calibrate as run
-    from reawaken.experiments.calibration import default_calibration_path, write_calibration
+    from reawaken.experiments.calibration import write_calibration
 
     result = run(max_evaluations)
     typer.echo(json.dumps({"objective": result.objective, "values": result.values}, indent=2))
     for claim_id, slack in result.slacks.items():
         typer.echo(f"  {claim_id:<18} slack {slack:+.3f} log10 {'ok' if slack >= 0 else 'FAILS'}")
-    if write:
-        typer.echo(f"wrote {write_calibration(result, default_calibration_path())}")
+    if write or out is not None:
+        typer.echo(f"wrote {write_calibration(result, out)}")
 
 
 def lesions(
@@ -255,10 +269,8 @@ def lesions(
     Example:
       reawaken lesions --arm influenza --replicates 500 --seed 0 --out lesions/
     """
+    from reawaken.experiments.outputs import write_lesions
     from reawaken.experiments.protocols import get_protocol
-    from reawaken.experiments.run import run_clones
-    from reawaken.io import write_csv_atomic
-    from reawaken.simulate.stochastic import lesion_summary
 
     day_list = list(days)  # the check gives the list of days
     proto = get_protocol(protocol)
@@ -267,11 +279,12 @@ def lesions(
             f"--arm {arm}: not an arm of protocol {protocol} "
             f"(accepted: {', '.join(proto.arm_names)})"
         )
-    result = run_clones(proto, arm, day_list, replicates=replicates, seed=seed)
-    table = lesion_summary(result, threshold=threshold)
-    path = write_csv_atomic(table, out / "lesions.csv")
-    typer.echo(table.to_string(index=False))
-    typer.echo(f"wrote {path}")
+    result = write_lesions(
+        proto, arm, day_list, out, replicates=replicates, seed=seed, threshold=threshold
+    )
+    typer.echo(result.table.to_string(index=False))
+    for path in result.files:
+        typer.echo(f"wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

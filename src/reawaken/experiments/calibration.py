@@ -8,8 +8,10 @@ a weak ridge ``RIDGE * sum((log10 theta - log10 theta_prior)^2)`` towards the pr
 
 Procedure: Nelder-Mead on log10 of the ``PRIORS`` parameters, started at the priors, on the
 deterministic ``mouse-lung`` protocol; everything else is fixed at its sourced or assumed value.
-The result is written to ``reawaken/model/data/calibration.json``, which the parameter sets read.
-Deterministic: the same code gives the same numbers.
+:func:`write_calibration` writes the result to a file, by default the user's calibration file
+(:func:`reawaken.model.calibrated.user_calibration_path`), which the parameter sets then read in
+place of the calibration shipped with the package. Deterministic: the same code gives the same
+numbers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from reawaken.experiments.claims import CLAIMS
 from reawaken.experiments.protocols import MOUSE_LUNG
 from reawaken.experiments.run import run_protocol
 from reawaken.io import write_text_atomic
+from reawaken.model.calibrated import user_calibration_path
 from reawaken.simulate.summary import summarise
 
 PRIORS: dict[str, float] = {
@@ -89,7 +92,9 @@ def calibrate(max_evaluations: int = 800) -> CalibrationResult:
     return CalibrationResult(values, objective, int(fit.nfev), slacks)
 
 
-def write_calibration(result: CalibrationResult, path: Path) -> Path:
+def write_calibration(result: CalibrationResult, path: str | Path | None = None) -> Path:
+    """Write ``result`` as a calibration file at ``path`` (atomically; the user's calibration
+    file by default, which later runs then use); returns the path."""
     payload = {
         "method": "Nelder-Mead on log10 parameters; see reawaken.experiments.calibration",
         "objective": result.objective,
@@ -97,10 +102,5 @@ def write_calibration(result: CalibrationResult, path: Path) -> Path:
         "values": result.values,
         "claim_slack_log10": result.slacks,
     }
-    return write_text_atomic(json.dumps(payload, indent=2) + "\n", path)
-
-
-def default_calibration_path() -> Path:
-    import reawaken.model
-
-    return Path(reawaken.model.__file__).parent / "data" / "calibration.json"
+    target = user_calibration_path() if path is None else Path(path)
+    return write_text_atomic(json.dumps(payload, indent=2) + "\n", target)

@@ -1,26 +1,51 @@
-"""Run a protocol and write its outputs: summary.csv, trajectories.csv, the fold-change figure.
+"""Run a protocol and write its outputs: summary.csv, trajectories.csv, the fold-change figure
+(or, for the stochastic mode, lesions.csv), and run.json.
 
 Every file is written atomically; the summary holds the protocol's sampling days, trajectories a
-finer grid (every half day to day 60, every 5 days after) plus the sampling days.
+finer grid (every half day to day 60, every 5 days after) plus the sampling days. ``run.json``
+records what produced the tables: the protocol, arms and settings, the reawaken version and the
+calibration file the parameter sets read (path, whether it is the shipped default, SHA-256).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+import reawaken
 from reawaken.experiments.protocols import Protocol
-from reawaken.experiments.run import run_protocol
-from reawaken.io import write_atomic, write_csv_atomic
+from reawaken.experiments.run import run_clones, run_protocol
+from reawaken.io import write_atomic, write_csv_atomic, write_text_atomic
+from reawaken.model.calibrated import calibration_source
 from reawaken.simulate.ensemble import ArmResult, check_cv, check_ensemble_size
 from reawaken.simulate.ode import Solution, SolverSettings
+from reawaken.simulate.stochastic import DEFAULT_THRESHOLD, lesion_summary
 from reawaken.simulate.summary import summarise, trajectories
 
 FIGURE_NAME = "dcc_fold_change.png"
+RUN_RECORD_NAME = "run.json"
+
+
+def run_record(protocol: Protocol, **settings: object) -> dict[str, object]:
+    """What produced a run's outputs: the protocol, ``settings``, the reawaken version and the
+    calibration file in use (:func:`~reawaken.model.calibrated.calibration_source`)."""
+    return {
+        "reawaken_version": reawaken.__version__,
+        "protocol": protocol.name,
+        **settings,
+        "calibration": calibration_source().record(),
+    }
+
+
+def write_run_record(record: Mapping[str, object], out_dir: str | Path) -> Path:
+    """Write ``record`` as ``run.json`` in ``out_dir`` (atomically)."""
+    text = json.dumps(record, indent=2, default=str) + "\n"
+    return write_text_atomic(text, Path(out_dir) / RUN_RECORD_NAME)
 
 
 @dataclass(frozen=True)
@@ -89,6 +114,15 @@ def simulate_protocol(
     if n > 0:
         summary.insert(len(summary.columns), "n", n)
         summary.insert(len(summary.columns), "seed", seed)
+    record = run_record(
+        protocol,
+        arms=[r.arm for r in results],
+        overrides=dict(overrides or {}),
+        n=n,
+        cv=cv,
+        seed=seed,
+        solver=asdict(settings),
+    )
 
     out = Path(out_dir)
     files = [
@@ -107,4 +141,40 @@ def simulate_protocol(
             band=protocol.fold_band,
         )
         files.append(write_atomic(out / FIGURE_NAME, lambda tmp: save_figure(ax, str(tmp))))
+    files.append(write_run_record(record, out))
     return ProtocolOutputs(summary, traj, tuple(files))
+
+
+@dataclass(frozen=True)
+class LesionOutputs:
+    table: pd.DataFrame
+    files: tuple[Path, ...]
+
+
+def write_lesions(
+    protocol: Protocol,
+    arm: str,
+    days: Sequence[float],
+    out_dir: str | Path,
+    *,
+    replicates: int = 500,
+    seed: int = 0,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> LesionOutputs:
+    """Stochastic DCC clones of one arm (:func:`~reawaken.experiments.run.run_clones`):
+    writes ``lesions.csv`` (:func:`~reawaken.simulate.stochastic.lesion_summary`) and
+    ``run.json`` in ``out_dir``."""
+    result = run_clones(protocol, arm, days, replicates=replicates, seed=seed)
+    table = lesion_summary(result, threshold=threshold)
+    record = run_record(
+        protocol,
+        arm=arm,
+        days=[float(d) for d in result.days],
+        replicates=replicates,
+        seed=seed,
+        dt=result.dt,
+        threshold=threshold,
+    )
+    out = Path(out_dir)
+    files = (write_csv_atomic(table, out / "lesions.csv"), write_run_record(record, out))
+    return LesionOutputs(table, files)

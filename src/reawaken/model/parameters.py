@@ -4,23 +4,26 @@ Four named sets: ``mouse-influenza`` (A/PR/8/34 in MMTV-Her2 mice), ``mouse-sars
 (mouse-adapted SARS-CoV-2 MA10), ``human-influenza`` and ``human-sars-cov-2``.
 
 Parameters marked ``calibrated`` were fitted to the fold-change claims of Chia et al. 2025
-(Nature 645) by ``reawaken calibrate``; their values live in ``data/calibration.json`` beside
-this module, written by that command (see docs/model.md for the objective and procedure).
+(Nature 645) by ``reawaken calibrate``; their values are read from the calibration file in use
+(:mod:`reawaken.model.calibrated`: the user's file written by that command if present, else the
+one shipped in ``data/calibration.json``; see docs/model.md for the objective and procedure).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from reawaken.errors import InputError
+from reawaken.model.calibrated import (
+    calibrated_values,
+    calibration_path,
+    shipped_calibration_path,
+)
 
 CHIA = "Chia et al. 2025, Nature 645 (calibrated by `reawaken calibrate`)"
 BACCAM = "Baccam et al. 2006, J Virol 80:7590"
@@ -127,15 +130,6 @@ _MOUSE_INFLUENZA: dict[str, tuple[float, str, bool]] = {
     "antibody_neutralisation": (1.0, "assumed (10 mg/kg cuts IL-6 signalling ~10-fold)", _A),
 }
 
-_CALIBRATED_FILE = "calibration.json"
-
-
-@cache
-def calibrated_values() -> dict[str, float]:
-    """Calibrated parameter values, as written by ``reawaken calibrate``."""
-    text = resources.files("reawaken.model").joinpath("data", _CALIBRATED_FILE).read_text()
-    return {k: float(v) for k, v in json.loads(text)["values"].items()}
-
 
 @dataclass(frozen=True)
 class ParameterSet:
@@ -239,7 +233,12 @@ def _build(
 ) -> ParameterSet:
     table = dict(base)
     table.update(overrides or {})
-    calibrated = calibrated_values() if calibrated is None else calibrated
+    origin = ""
+    if calibrated is None:
+        path = calibration_path()
+        calibrated = calibrated_values()
+        if path != shipped_calibration_path():
+            origin = f"; values from {path}"
     params = []
     for pname in PARAMETER_NAMES:
         unit, desc = _DEFINITIONS[pname]
@@ -247,8 +246,9 @@ def _build(
         if source == CHIA:
             value = calibrated[pname]
             assumed = name.startswith("human")
+            source = CHIA + origin
             if assumed:
-                source = CHIA + "; transferred from the mouse, assumed"
+                source += "; transferred from the mouse, assumed"
         params.append(Parameter(pname, float(value), unit, source, assumed, desc))
     return ParameterSet(name, description, tuple(params))
 
