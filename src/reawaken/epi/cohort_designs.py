@@ -37,9 +37,8 @@ import pandas as pd
 from reawaken.epi._values import show
 from reawaken.epi.intervals import (
     DEFAULT_WINDOWS,
-    add_infection_windows,
-    add_time_dependent,
-    base_intervals,
+    TimeDependent,
+    build_intervals,
     window_label,
 )
 from reawaken.errors import InputError
@@ -258,52 +257,59 @@ def cox_intervals(
     the calendar year (the reference is the first year).
     """
     check_time_scale(time_scale, calendar_years)
-    origin = persons["diagnosis"].to_numpy() if time_scale == "diagnosis" else 0.0
+    # day k is the interval (k, k + 1] in day numbers, (k - origin, k - origin + 1] on the scale
     frame = pd.DataFrame(
         {
             "id": persons["id"].to_numpy(),
-            "entry": persons["start"].to_numpy() - origin,
-            "exit": persons["exit"].to_numpy() - origin + 1.0,
+            "entry": persons["start"].to_numpy(),
+            "exit": persons["exit"].to_numpy() + 1.0,
             "event": (persons["status"].to_numpy() == event_status).astype(np.int64),
             "stage": persons["stage"].to_numpy(),
             "age10": persons["age"].to_numpy() / 10.0,
-            "origin": origin if np.ndim(origin) else np.full(len(persons), origin),
+            "diagnosis": persons["diagnosis"].to_numpy(),
         }
     )
     notes: list[str] = []
-    iv = base_intervals(
-        frame, id="id", entry="entry", exit="exit", event="event", covariates=["stage", "age10"]
-    )
-    iv["origin"] = frame.set_index("id").loc[iv["id"], "origin"].to_numpy()
-    adjust = _indicators(iv, "stage", "stage", reference="I") + ["age10"]
+    stages = _indicators(frame, "stage", "stage", reference="I")
+    changes = []
     if calendar_years:
         first = int(pd.to_datetime(persons["start"].min(), unit="D").year)
         last = int(pd.to_datetime(persons["exit"].max(), unit="D").year)
-        years = pd.DataFrame({"year": np.arange(first, last + 2)})
-        jan1 = _day(pd.to_datetime(years["year"].astype(str) + "-01-01"))
-        changes = pd.DataFrame(
+        years = np.arange(first, last + 2)
+        jan1 = _day(pd.to_datetime(pd.Series(years).astype(str) + "-01-01"))
+        year_starts = pd.DataFrame(
             {
                 "id": np.repeat(frame["id"].to_numpy(), len(years)),
-                "time": np.tile(jan1, len(frame))
-                - np.repeat(frame["origin"].to_numpy(), len(years)),
-                "value": np.tile(years["year"].to_numpy(), len(frame)),
+                "time": np.tile(jan1, len(frame)),
+                "value": np.tile(years, len(frame)),
             }
         )
-        iv = add_time_dependent(iv, changes, name="calendar_year", value="value", initial=first - 1)
-        adjust += _indicators(iv, "calendar_year", "year", reference=str(first))
+        changes.append(TimeDependent("calendar_year", year_starts, initial=first - 1))
     inf = infections[infections["id"].isin(set(frame["id"]))]
-    origin_of = frame.set_index("id")["origin"]
     inf = pd.DataFrame(
         {
             "id": inf["id"].to_numpy(),
-            "time": inf["day"].to_numpy() - origin_of.loc[inf["id"]].to_numpy() + 1.0,
+            "time": inf["day"].to_numpy() + 1.0,
             "pathogen": inf["pathogen"].to_numpy(),
         }
     )
+    iv = build_intervals(
+        frame,
+        id="id",
+        entry="entry",
+        exit="exit",
+        event="event",
+        origin="diagnosis" if time_scale == "diagnosis" else None,
+        covariates=["stage", *stages, "age10"],
+        infections=inf if len(inf) else None,
+        windows=windows,
+        time_dependent=changes,
+    )
+    adjust = [*stages, "age10"]
+    if calendar_years:
+        adjust += _indicators(iv, "calendar_year", "year", reference=str(first))
     prefix = exposure.replace("-", "_")
     labels = [window_label(w) for w in windows]
-    if len(inf):
-        iv = add_infection_windows(iv, inf, windows=windows)
     window_column = f"{prefix}_window"
     if window_column not in iv.columns:
         iv[window_column] = "none"
@@ -319,7 +325,6 @@ def cox_intervals(
             notes.append(f"no person-time in window {label} days: left out")
     if not terms:
         raise InputError(f"no person-time after a recorded {exposure} infection")
-    iv = iv.drop(columns=["origin"])
     return CoxData(iv, terms, kept, adjust, window_column, notes)
 
 

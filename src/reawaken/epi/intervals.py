@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -92,19 +93,27 @@ def days_since(values, origin) -> np.ndarray:
     """Days from ``origin`` to ``values`` (dates, or numbers already in days).
 
     ``origin`` is a same-length sequence (diagnosis or birth dates: time since diagnosis, age)
-    or one date (calendar time). Missing dates give NaN.
+    or one date (calendar time); with numbers in days it is a number or a sequence of numbers.
+    Missing dates give NaN.
     """
     values = pd.Series(values)
-    if pd.api.types.is_numeric_dtype(values) and (
-        np.isscalar(origin) and not isinstance(origin, str)
-    ):
-        return values.to_numpy(dtype=float) - float(origin)
+    if pd.api.types.is_numeric_dtype(values) and _is_number(origin):
+        return values.to_numpy(dtype=float) - np.asarray(origin, dtype=float)
     v = pd.to_datetime(values, errors="coerce")
     o = pd.to_datetime(origin, errors="coerce")
     if not np.isscalar(o) and not isinstance(o, pd.Timestamp):
         o = pd.Series(np.asarray(o), index=v.index)
     delta = v - o
     return (delta / pd.Timedelta(days=1)).to_numpy(dtype=float)
+
+
+def _is_number(origin) -> bool:
+    """A number of days or a sequence of them (not dates, not text)."""
+    if isinstance(origin, str):
+        return False
+    if np.isscalar(origin):
+        return isinstance(origin, (int, float, np.number)) and not isinstance(origin, bool)
+    return pd.api.types.is_numeric_dtype(pd.Series(np.asarray(origin)))
 
 
 def _rows(mask: np.ndarray) -> str:
@@ -317,6 +326,21 @@ def add_infection_windows(
     return pieces
 
 
+@dataclass(frozen=True)
+class TimeDependent:
+    """A covariate that changes over follow-up, for :func:`build_intervals`: ``changes`` has
+    one row per change (``id``, ``time`` as a date or day number, ``value``; without ``value``
+    the covariate becomes 1), and the covariate is ``initial`` before the first change (see
+    :func:`add_time_dependent`)."""
+
+    name: str
+    changes: pd.DataFrame
+    time: str = "time"
+    value: str | None = "value"
+    initial: object = 0
+    cumulative: bool = False
+
+
 def build_intervals(
     persons: pd.DataFrame,
     *,
@@ -333,6 +357,7 @@ def build_intervals(
     lag: float = 0.0,
     vaccinations: pd.DataFrame | None = None,
     vaccination_time: str = "time",
+    time_dependent: Sequence[TimeDependent] = (),
 ) -> pd.DataFrame:
     """Person table (+ infections, vaccinations) to counting-process intervals for Cox.
 
@@ -341,8 +366,9 @@ def build_intervals(
     diagnosis; birth date: age) or a fixed date (calendar time), or None when ``entry`` and
     ``exit`` are already days on the analysis scale. Infection and vaccination times (column
     names ``infection_time``, ``vaccination_time``; keyed by the same ``id`` column) are put on
-    the same scale. Adds time-since-infection windows per pathogen (see
-    :func:`add_infection_windows`) and ``vaccinated`` = number of doses so far.
+    the same scale, as are the change times of the ``time_dependent`` covariates. Adds
+    ``vaccinated`` = number of doses so far, the ``time_dependent`` covariates, and
+    time-since-infection windows per pathogen (see :func:`add_infection_windows`).
     """
     frame = persons.copy()
     per_person = origin is not None and origin in frame.columns
@@ -367,6 +393,17 @@ def build_intervals(
         vac = on_scale(vaccinations, vaccination_time)
         iv = add_time_dependent(
             iv, vac, name="vaccinated", id=id, time=vaccination_time, cumulative=True
+        )
+    for covariate in time_dependent:
+        iv = add_time_dependent(
+            iv,
+            on_scale(covariate.changes, covariate.time),
+            name=covariate.name,
+            id=id,
+            time=covariate.time,
+            value=covariate.value,
+            initial=covariate.initial,
+            cumulative=covariate.cumulative,
         )
     if infections is not None:
         inf = on_scale(infections, infection_time)
