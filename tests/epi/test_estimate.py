@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from reawaken.cohort.synth_layouts import generate
 from reawaken.epi import cohort_designs as designs
 from reawaken.epi.evalue import evalue
 from reawaken.epi.tables import ESTIMATE_COLUMNS
+from reawaken.errors import ConvergenceWarning
 
 
 def _store(tmp: Path, like: str, n: int, seed: int) -> tuple[Path, dict]:
@@ -241,3 +243,140 @@ def test_python_api_matches_the_command(flatiron, tmp_path):
     assert result.summary["design"] == "sccs" and result.summary["persons"] > 0
     with pytest.raises(InputError, match="unknown design 'cohort'"):
         run_design(CohortStore(db), design="cohort", outcome="lung_metastasis", exposure="any")
+
+
+DESIGN_RUNS = {
+    "cox": {"outcome": "distant_metastasis", "exposure": "any"},
+    "sccs": {"outcome": "distant_metastasis", "exposure": "any", "windows": "0-30,31-90,91-180"},
+    "emulation": {"outcome": "distant_metastasis", "exposure": "any", "bootstrap": 5, "seed": 3},
+    "competing": {"outcome": "lung_metastasis", "exposure": "sars-cov-2", "windows": "0-90,>90"},
+}
+
+
+@pytest.mark.parametrize("design", list(DESIGN_RUNS))
+def test_python_api_writes_the_files_of_the_command(flatiron, tmp_path, design):
+    from reawaken.epi.estimate import run_design
+
+    db, _ = flatiron
+    options = DESIGN_RUNS[design]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = run_design(CohortStore(db), design, **options)
+    api = result.write(tmp_path / "api", min_cell=10)
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
+    assert _run(db, tmp_path / "cli", "--design", design, *args) == 0
+    assert sorted(p.name for p in api) == sorted(p.name for p in (tmp_path / "cli").iterdir())
+    for path in api:
+        assert path.read_bytes() == (tmp_path / "cli" / path.name).read_bytes(), path.name
+    assert {"estimates.csv", "counts.csv", "fit.json", "forest.png"} <= {p.name for p in api}
+
+
+def test_settings_objects_and_keyword_options_give_the_same_result(flatiron):
+    from reawaken.epi.designs.sccs import SCCSSettings
+    from reawaken.epi.estimate import run_design
+
+    db, _ = flatiron
+    store = CohortStore(db)
+    settings = SCCSSettings(outcome="distant_metastasis", exposure="any", windows=((0, 90),))
+    by_object = run_design(store, "sccs", settings)
+    by_keywords = run_design(store, design="sccs", outcome="distant_metastasis", exposure="any",
+                             windows="0-90")  # fmt: skip
+    pd.testing.assert_frame_equal(by_object.estimates, by_keywords.estimates)
+    assert by_object.summary["warnings"] == [] and by_object.fits["outcome"].converged
+    ratio = by_object.fits["outcome"].estimates().loc[0, "ratio"]
+    assert ratio == by_object.estimates.loc[0, "ratio"]
+
+
+def test_options_of_other_designs_are_refused(flatiron, tmp_path, capsys):
+    db, _ = flatiron
+    out = tmp_path / "out"
+    assert _run(db, out, "--design", "cox", "--outcome", "distant_metastasis",
+                "--exposure", "any", "--controls", "3") == 2  # fmt: skip
+    assert capsys.readouterr().err.strip() == (
+        "error: --controls does not apply to --design cox (it applies to emulation)"
+    )
+    assert _run(db, out, "--design", "emulation", "--outcome", "distant_metastasis",
+                "--exposure", "any", "--windows", "0-30") == 2  # fmt: skip
+    assert "--windows does not apply to --design emulation" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_rules_between_settings_name_the_options(flatiron, tmp_path, capsys):
+    db, _ = flatiron
+    out = tmp_path / "out"
+    assert _run(db, out, "--design", "competing", "--outcome", "distant_metastasis", "--exposure",
+                "any", "--time-scale", "calendar", "--calendar-years") == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "error: --time-scale calendar with --calendar-years: calendar-year adjustment cannot "
+        "be combined with the calendar time scale"
+    )
+    assert _run(db, out, "--design", "sccs", "--outcome", "distant_metastasis",
+                "--exposure", "any", "--windows", ">30") == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("error: --windows >30: the self-controlled case series needs risk ")
+    assert not out.exists()
+
+
+def test_a_design_registered_at_run_time_runs_and_writes(flatiron, tmp_path):
+    """A crude design in a few lines: incidence rate ratios by window against time without a
+    recent infection, from the Cox design's intervals (the recipe of docs/estimate.md)."""
+    from dataclasses import dataclass
+
+    from reawaken.epi.design import (
+        DesignResult,
+        base_summary,
+        forest_figure,
+        label_estimates,
+        read_cohort,
+    )
+    from reawaken.epi.estimate import DESIGNS, register_design, run_design
+    from reawaken.epi.settings import StudySettings, windows_setting
+    from reawaken.epi.tables import estimates_table
+
+    @dataclass(frozen=True)
+    class RateSettings(StudySettings):
+        windows: tuple = windows_setting()
+
+    class RateDesign:
+        name = "rate"
+        settings = RateSettings
+
+        def prepare(self, store, settings):
+            cohort = read_cohort(store, settings)
+            data = designs.cox_intervals(
+                cohort.persons, cohort.infections, exposure=settings.exposure,
+                windows=settings.windows,
+            )  # fmt: skip
+            return cohort, designs.window_counts(data)
+
+        def fit(self, prepared, settings):
+            cohort, counts = prepared
+            base = counts.iloc[0]
+            rows = counts.iloc[1:]
+            coef = np.log(rows["events"] / rows["person_years"]) - np.log(
+                base["events"] / base["person_years"]
+            )
+            se = np.sqrt(1 / rows["events"] + 1 / base["events"])
+            est = estimates_table(list(rows["window"]), coef, se)
+            est = est.assign(kind="exposure", window=list(rows["window"]), event="outcome")
+            label_estimates(est, self.name, settings)
+            summary = base_summary(self.name, settings, cohort)
+            return DesignResult(self, est, counts, None, summary, cohort.notes)
+
+        def figures(self, result):
+            return [forest_figure(result, xlabel="Rate ratio (95% CI)")]
+
+    db, _ = flatiron
+    register_design(RateDesign())
+    try:
+        result = run_design(CohortStore(db), "rate", outcome="distant_metastasis",
+                            exposure="any", windows="0-180,>180")  # fmt: skip
+        written = result.write(tmp_path / "rate", min_cell=0)
+    finally:
+        del DESIGNS["rate"]
+    counts = pd.read_csv(tmp_path / "rate" / "counts.csv").set_index("window")
+    rates = counts["events"] / counts["person_years"]
+    est = pd.read_csv(tmp_path / "rate" / "estimates.csv").set_index("term")
+    assert est.loc["0-180", "ratio"] == pytest.approx(rates["0-180"] / rates["none"], rel=1e-12)
+    assert [p.name for p in written] == ["estimates.csv", "counts.csv", "forest.png", "fit.json"]

@@ -196,7 +196,7 @@ def test_row_order_does_not_matter() -> None:
 
 def test_parsing() -> None:
     assert parse_windows("1-7, 8-14") == [(1, 7), (8, 14)]
-    assert parse_windows("-14--1", option="--pre-window") == [(-14, -1)]
+    assert parse_windows("-14--1") == [(-14, -1)]
     with pytest.raises(InputError, match="not a window"):
         parse_windows("1to7")
     with pytest.raises(InputError, match="ends before it starts"):

@@ -12,7 +12,7 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
-from reawaken.cli.fit_output import convergence_warnings, write_fit_outputs
+from reawaken.cli.fit_output import convergence_warnings, print_fit
 from reawaken.io import read_table
 
 
@@ -60,10 +60,9 @@ def cox(
             level=level,
             file=data,
         )
+    result.write(out, data=data, warnings=caught)
+    print_fit(result.estimates(), caught)
     summary = result.summary()
-    write_fit_outputs(
-        out, result.estimates(), summary, data=data, terms=result.terms, caught=caught
-    )
     typer.echo(
         f"n={result.n} events={result.events} loglik={result.loglik:.6f} "
         f"iterations={result.iterations} converged={result.converged} "

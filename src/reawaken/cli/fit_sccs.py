@@ -12,8 +12,14 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
-from reawaken.cli.fit_output import convergence_warnings, write_fit_outputs
-from reawaken.epi.sccs import parse_seasons, parse_windows
+from reawaken.cli.fit_output import convergence_warnings, print_fit
+from reawaken.epi.sccs import (
+    check_post_windows,
+    check_pre_windows,
+    parse_seasons,
+    parse_windows,
+)
+from reawaken.errors import InputError
 from reawaken.io import read_table
 
 MAX_WINDOWS = 50  # each window is one term of the conditional Poisson fit
@@ -27,17 +33,25 @@ def _windows(text: str) -> list[tuple[int, int]]:
     return windows
 
 
+def _post_windows(text: str) -> list[tuple[int, int]]:
+    return check_post_windows(_windows(text))
+
+
+def _pre_windows(text: str) -> list[tuple[int, int]]:
+    return check_pre_windows(_windows(text))
+
+
 WINDOWS = checks.parsed(
     f"{_WIN}, e.g. 1-7,8-14; at most {MAX_WINDOWS} (one model term each)",
-    _windows,
-    bad=("", "x", "7-1", ",".join(f"{d}-{d}" for d in range(MAX_WINDOWS + 1))),
+    _post_windows,
+    bad=("", "x", "7-1", "-7-1", ",".join(f"{d}-{d}" for d in range(MAX_WINDOWS + 1))),
     example="1-7",
     metavar="WINDOWS",
 )
 PRE_WINDOWS = checks.parsed(
     "whole days relative to exposure a-b, negative before it, e.g. -14--1",
-    _windows,
-    bad=("x", "-1--14"),
+    _pre_windows,
+    bad=("x", "-1--14", "1-7"),
     example="-14--1",
     metavar="WINDOWS",
 )
@@ -84,6 +98,8 @@ def sccs(
     """
     from reawaken.epi.sccs import fit_case_series, split_case_series
 
+    if seasons and dob is None:
+        raise InputError("--seasons needs --dob, the column of the dates of birth")
     # the checks give lists: columns, windows, age-group days, seasons
     options = dict(
         case=case,
@@ -102,15 +118,8 @@ def sccs(
     series = split_case_series(frame, file=data, **options)
     with convergence_warnings() as caught:
         fit = fit_case_series(series)
-    write_fit_outputs(
-        out,
-        fit.estimates(level=level),
-        fit.summary(),
-        data=data,
-        terms=fit.terms,
-        caught=caught,
-        notes=fit.notes,
-    )
+    fit.write(out, level=level, data=data, warnings=caught)
+    print_fit(fit.estimates(level=level), caught, fit.notes)
     typer.echo(
         f"cases={fit.cases} events={fit.events} loglik={fit.loglik:.6f} "
         f"iterations={fit.iterations} converged={fit.converged}"

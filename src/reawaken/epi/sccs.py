@@ -41,20 +41,34 @@ _WINDOW = re.compile(r"^\s*(-?\d+)\s*-\s*(-?\d+)\s*$")
 _SEASON = re.compile(r"^\s*(\d{1,2})-(\d{1,2})\s*$")
 
 
-def parse_windows(text: str, *, option: str = "--windows") -> list[tuple[int, int]]:
+def parse_windows(text: str) -> list[tuple[int, int]]:
     """Parse ``"1-7,8-14"`` (or ``"-14--1"``) into inclusive day windows ``[(1, 7), (8, 14)]``."""
     windows = []
     for part in (p for p in text.split(",") if p.strip()):
         match = _WINDOW.match(part)
         if match is None:
-            raise InputError(f"{option}: {part!r} is not a window a-b in whole days (e.g. 1-7)")
+            raise InputError(f"{part!r} is not a window a-b in whole days (e.g. 1-7)")
         a, b = int(match.group(1)), int(match.group(2))
         if a > b:
-            raise InputError(f"{option}: window {part!r} ends before it starts")
+            raise InputError(f"window {part!r} ends before it starts")
         windows.append((a, b))
     if not windows:
-        raise InputError(f"{option} is empty")
+        raise InputError("no window given")
     return windows
+
+
+def check_post_windows(windows: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Post-exposure windows, sorted: each starts on day 0 or later."""
+    if any(a < 0 for a, _ in windows):
+        raise InputError("post-exposure windows start on day 0 or later (e.g. 1-7)")
+    return sorted(windows)
+
+
+def check_pre_windows(windows: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pre-exposure windows, sorted: each ends before day 0."""
+    if any(b >= 0 for _, b in windows):
+        raise InputError("pre-exposure windows end before day 0 (e.g. -14--1)")
+    return sorted(windows)
 
 
 def parse_seasons(text: str) -> list[tuple[int, int]]:
@@ -65,14 +79,14 @@ def parse_seasons(text: str) -> list[tuple[int, int]]:
         month = int(match.group(1)) if match else 0
         day = int(match.group(2)) if match else 0
         if match is None or not 1 <= month <= 12 or not 1 <= day <= 28 + (month != 2) * 3:
-            raise InputError(f"--seasons: {part!r} is not a calendar day MM-DD (not 02-29)")
+            raise InputError(f"{part!r} is not a calendar day MM-DD (not 02-29)")
         try:
             np.datetime64(f"2001-{month:02d}-{day:02d}")
         except ValueError:
-            raise InputError(f"--seasons: {part!r} is not a calendar day MM-DD") from None
+            raise InputError(f"{part!r} is not a calendar day MM-DD") from None
         seasons.append((month, day))
     if len(seasons) < 2 or len(set(seasons)) != len(seasons):
-        raise InputError("--seasons needs at least two different start days")
+        raise InputError("seasons need at least two different start days")
     return seasons
 
 
@@ -135,7 +149,7 @@ def _birth_dates(frame: pd.DataFrame, column: str, fmt: str | None, file) -> np.
         value = frame[column].iloc[row]
         raise InputError(
             ("missing date of birth" if is_missing(value) else f"{show(value)} is not a date")
-            + (f" in format {fmt}" if fmt else " (give --dob-format, e.g. %d%m%Y)"),
+            + (f" in format {fmt}" if fmt else " (give the date format, e.g. %d%m%Y)"),
             file=file,
             row=row + 1,
             column=column,
@@ -171,12 +185,8 @@ def split_case_series(
         raise InputError("at least one exposure column is needed")
     needed = [case, start, end, event, *exposures] + ([dob] if dob else [])
     _validate(frame, needed, file)
-    post = sorted(windows)
-    pre = sorted(pre_windows)
-    if any(a < 0 for a, _ in post):
-        raise InputError("--windows: post-exposure windows start on day 0 or later")
-    if any(b >= 0 for _, b in pre):
-        raise InputError("--pre-window: pre-exposure windows end before day 0 (e.g. -14--1)")
+    post = check_post_windows(windows)
+    pre = check_pre_windows(pre_windows)
     allw = pre + post
     for (_, b1), (a2, _) in zip(allw[:-1], allw[1:], strict=True):
         if a2 <= b1:
@@ -184,9 +194,9 @@ def split_case_series(
             raise InputError(f"risk windows overlap: {shown}")
     age_groups = [int(a) for a in age_groups]
     if any(b <= a for a, b in zip(age_groups[:-1], age_groups[1:], strict=True)):
-        raise InputError(f"--age-groups must increase: {age_groups}")
+        raise InputError(f"age groups must increase: {age_groups}")
     if seasons and dob is None:
-        raise InputError("seasons need the date of birth column (--dob)")
+        raise InputError("seasons need the column of the dates of birth (dob)")
 
     missing_case = frame[case].isna().to_numpy()
     if missing_case.any():

@@ -1,0 +1,43 @@
+"""Competing-risks design: cause-specific Cox models of the outcome and of the competing event
+(death, or a first metastasis elsewhere), and Aalen-Johansen cumulative incidence of both
+(:func:`reawaken.epi.competing.cumulative_incidence`) every 30 days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reawaken.epi import cohort_designs
+from reawaken.epi.design import Cohort, DesignResult, Figure, incidence_figure
+from reawaken.epi.designs.cox import CoxDesign, CoxSettings
+
+
+@dataclass(frozen=True)
+class CompetingSettings(CoxSettings):
+    """Settings of the competing-risks design (those of the Cox design)."""
+
+
+class CompetingDesign(CoxDesign):
+    """Cause-specific Cox models of both events, and their cumulative incidence."""
+
+    name = "competing"
+    settings: type[CompetingSettings] = CompetingSettings
+    events = ((1, "outcome"), (2, "competing"))
+
+    def curves(self, cohort: Cohort, settings: CoxSettings) -> pd.DataFrame:
+        """Cumulative incidence of the outcome and of competing death every 30 days."""
+        from reawaken.epi.competing import cumulative_incidence
+
+        cr = cohort_designs.competing_data(cohort.persons)
+        grid = np.arange(30, int(cr["time"].max()) + 1, 30)
+        cif = cumulative_incidence(cr["time"], cr["event"], grid, causes=[1, 2])
+        cif["arm"] = np.where(cif["cause"] == 1, settings.outcome, "competing death")
+        return cif.rename(columns={"time": "day"})
+
+    def figures(self, result: DesignResult) -> list[Figure]:
+        return [*super().figures(result), incidence_figure(result, xlabel="Days")]
+
+
+COMPETING = CompetingDesign()

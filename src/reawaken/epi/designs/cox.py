@@ -1,0 +1,142 @@
+"""Cox design: hazard ratios of the outcome by time-since-infection window.
+
+Counting-process intervals (:func:`reawaken.epi.cohort_designs.cox_intervals`) on the time
+scale of diagnosis or calendar time, one term per window with follow-up (reference: time not
+after an infection), adjusted for stage, age at diagnosis and, optionally, calendar year; fitted
+with :func:`reawaken.epi.cox.fit_cox` (as R's ``coxph``). E-values of the window terms treat the
+hazard ratio as a risk ratio when the outcome is rare (cumulative risk under 15%).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reawaken.epi import cohort_designs
+from reawaken.epi.cohort_designs import TIME_SCALES, CoxData
+from reawaken.epi.cox import CoxResult, fit_cox
+from reawaken.epi.design import (
+    Cohort,
+    DesignResult,
+    Figure,
+    base_summary,
+    forest_figure,
+    label_estimates,
+    read_cohort,
+)
+from reawaken.epi.evalue import add_evalues
+from reawaken.epi.settings import (
+    FLAG,
+    SettingError,
+    StudySettings,
+    choice,
+    setting,
+    windows_setting,
+)
+from reawaken.errors import InputError
+
+RARE_OUTCOME = 0.15  # cumulative risk under which HR ~ RR (VanderWeele & Ding 2017)
+
+
+@dataclass(frozen=True)
+class CoxSettings(StudySettings):
+    """Settings of the Cox design: windows, time scale, calendar-year adjustment."""
+
+    windows: tuple[tuple[float, float], ...] = windows_setting()
+    time_scale: str = setting("diagnosis", "Time scale of the Cox models.", choice(TIME_SCALES))
+    calendar_years: bool = setting(
+        False, "Adjust the Cox models for calendar year (time-varying).", FLAG
+    )
+
+    def check(self) -> None:
+        try:
+            cohort_designs.check_time_scale(self.time_scale, self.calendar_years)
+        except InputError as exc:
+            raise SettingError(exc.reason, names=("time_scale", "calendar_years")) from None
+
+
+@dataclass
+class CoxPrepared:
+    """The cohort and the intervals of each event fitted (``outcome``, ``competing``)."""
+
+    cohort: Cohort
+    intervals: dict[str, CoxData]
+
+
+def _rows(fit: CoxResult, data: CoxData, event: str) -> pd.DataFrame:
+    est = fit.estimates()
+    counts = cohort_designs.window_counts(data).set_index("window")
+    labels = dict(zip(data.window_terms, data.window_labels, strict=True))
+    est["kind"] = np.where(est["term"].isin(data.window_terms), "exposure", "adjustment")
+    est["window"] = est["term"].map(labels).fillna("")
+    est["events"] = est["window"].map(counts["events"]).astype("Int64")
+    est["person_years"] = est["window"].map(counts["person_years"])
+    est["event"] = event
+    return est
+
+
+def _fit(data: CoxData) -> CoxResult:
+    return fit_cox(
+        data.intervals,
+        start="start",
+        stop="stop",
+        event="event",
+        covariates=data.window_terms + data.adjustment_terms,
+        id="id",
+    )
+
+
+class CoxDesign:
+    """Cox models of the outcome (``events``: status 1) with time-since-infection windows."""
+
+    name = "cox"
+    settings: type[CoxSettings] = CoxSettings
+    events: tuple[tuple[int, str], ...] = ((1, "outcome"),)
+    xlabel = "Hazard ratio (95% CI)"
+
+    def prepare(self, store, settings: CoxSettings) -> CoxPrepared:
+        cohort = read_cohort(store, settings)
+        intervals = {
+            event: cohort_designs.cox_intervals(
+                cohort.persons,
+                cohort.infections,
+                exposure=settings.exposure,
+                windows=settings.windows,
+                time_scale=settings.time_scale,
+                calendar_years=settings.calendar_years,
+                event_status=status,
+            )
+            for status, event in self.events
+        }
+        return CoxPrepared(cohort, intervals)
+
+    def curves(self, cohort: Cohort, settings: CoxSettings) -> pd.DataFrame | None:
+        """Cumulative incidence curves (none for the Cox design)."""
+        return None
+
+    def fit(self, prepared: CoxPrepared, settings: CoxSettings) -> DesignResult:
+        cohort = prepared.cohort
+        summary = base_summary(self.name, settings, cohort)
+        notes = cohort.notes + prepared.intervals["outcome"].notes
+        parts, fits = [], {}
+        for event, data in prepared.intervals.items():
+            fits[event] = _fit(data)
+            parts.append(_rows(fits[event], data, event))
+            summary[f"{event}_fit"] = fits[event].summary()
+        estimates = pd.concat(parts, ignore_index=True)
+        risk = summary["outcome_events"] / len(cohort.persons)
+        estimates = add_evalues(
+            estimates, measure="HR", rare=risk < RARE_OUTCOME, rows=estimates["kind"] == "exposure"
+        )
+        label_estimates(estimates, self.name, settings)
+        counts = cohort_designs.window_counts(prepared.intervals["outcome"])
+        curves = self.curves(cohort, settings)
+        return DesignResult(self, estimates, counts, curves, summary, notes, fits)
+
+    def figures(self, result: DesignResult) -> list[Figure]:
+        return [forest_figure(result, xlabel=self.xlabel)]
+
+
+COX = CoxDesign()

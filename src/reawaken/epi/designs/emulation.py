@@ -1,0 +1,114 @@
+"""Target-trial emulation design: risk ratios and differences of the outcome after infection
+against matched persons not (yet) infected (:func:`reawaken.epi.emulation.emulate`), matched on
+stage and age band, at 91, 183 and 365 days (those within the horizon), with bootstrap
+percentile intervals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reawaken.epi import cohort_designs
+from reawaken.epi.design import (
+    Cohort,
+    DesignResult,
+    Figure,
+    base_summary,
+    forest_figure,
+    incidence_figure,
+    label_estimates,
+    read_cohort,
+)
+from reawaken.epi.emulation import RISK_DAYS, emulate
+from reawaken.epi.evalue import add_evalues
+from reawaken.epi.settings import SEED_MAX, StudySettings, setting, whole
+
+MATCH_ON = ("stage", "age_band")
+
+
+@dataclass(frozen=True)
+class EmulationSettings(StudySettings):
+    """Settings of the emulation: controls per case, follow-up, bootstrap, seed."""
+
+    controls: int = setting(
+        5,
+        "Controls per case.",
+        whole(1, 20, "beyond ~5 controls per case precision barely improves"),
+    )
+    horizon: int = setting(365, "Follow-up in days.", whole(1, 3650))
+    bootstrap: int = setting(
+        200,
+        "Bootstrap replicates (0: no intervals).",
+        whole(0, 10_000, "each replicate refits the emulation"),
+    )
+    seed: int = setting(1, "Seed of matching and bootstrap.", whole(0, SEED_MAX))
+
+
+@dataclass
+class EmulationPrepared:
+    """The cohort and one row per person with the first infection."""
+
+    cohort: Cohort
+    persons: pd.DataFrame
+
+
+class EmulationDesign:
+    """Sequential matched trials of infection, with censoring weights."""
+
+    name = "emulation"
+    settings: type[EmulationSettings] = EmulationSettings
+
+    def prepare(self, store, settings: EmulationSettings) -> EmulationPrepared:
+        cohort = read_cohort(store, settings)
+        data = cohort_designs.emulation_data(cohort.persons, cohort.infections)
+        return EmulationPrepared(cohort, data)
+
+    def fit(self, prepared: EmulationPrepared, settings: EmulationSettings) -> DesignResult:
+        summary = base_summary(self.name, settings, prepared.cohort)
+        horizon = settings.horizon
+        res = emulate(
+            prepared.persons,
+            entry="start",
+            exit="exit",
+            event="status",
+            match_on=list(MATCH_ON),
+            controls_per_case=settings.controls,
+            horizon=horizon,
+            at=[d for d in RISK_DAYS if d <= horizon] or [horizon],
+            bootstrap=settings.bootstrap,
+            seed=settings.seed,
+        )
+        notes = prepared.cohort.notes + res.notes
+        r = res.risks
+        est = res.estimates()
+        est["kind"] = "exposure"
+        est["window"] = [f"0-{d}" for d in r["day"]]
+        est["events"] = r["events_exposed"].astype("Int64")
+        est["person_years"] = np.nan
+        est["event"] = "outcome"
+        for col in ("risk_exposed", "risk_unexposed", "risk_difference", "rd_lower", "rd_upper"):
+            est[col] = r[col].to_numpy()
+        est["events_unexposed"] = r["events_unexposed"].astype("Int64")
+        m = res.matched
+        counts = pd.DataFrame(
+            {
+                "window": ["infected", "not infected"],
+                "events": [int(((m["arm"] == a) & (m["status"] == 1)).sum()) for a in (1, 0)],
+                "person_years": [m.loc[m["arm"] == a, "time"].sum() / 365.25 for a in (1, 0)],
+            }
+        )
+        summary.update(res.summary())
+        estimates = add_evalues(est, measure="RR")
+        label_estimates(estimates, self.name, settings)
+        return DesignResult(self, estimates, counts, res.curves, summary, notes, {"outcome": res})
+
+    def figures(self, result: DesignResult) -> list[Figure]:
+        return [
+            forest_figure(result, xlabel="Risk ratio (95% CI)", label="term"),
+            incidence_figure(result, xlabel="Days since infection (time zero)"),
+        ]
+
+
+EMULATION = EmulationDesign()

@@ -1,0 +1,164 @@
+"""Self-controlled case series design: relative incidence of the outcome in risk windows after
+infection, within the cases (:mod:`reawaken.epi.sccs`).
+
+"Age" is days since diagnosis, in groups starting 2 and 5 years after it
+(:data:`reawaken.epi.cohort_designs.SCCS_GROUPS_DAYS`). Open-ended windows (``>n``) cannot be
+risk windows: their time counts as baseline. A window without person-time among the cases is
+left out with a note; when no window holds both person-time and events, nothing is estimated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reawaken.epi import cohort_designs
+from reawaken.epi.design import (
+    Cohort,
+    DesignResult,
+    Figure,
+    base_summary,
+    forest_figure,
+    label_estimates,
+    read_cohort,
+)
+from reawaken.epi.evalue import add_evalues
+from reawaken.epi.intervals import window_label
+from reawaken.epi.sccs import CaseSeries, fit_case_series, split_case_series
+from reawaken.epi.settings import SettingError, StudySettings, windows_setting
+from reawaken.errors import InputError
+
+
+def sccs_windows(windows: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
+    """The risk windows of the case series: open-ended windows (``>n``) cannot be risk windows
+    (their time stays in the baseline); at least one window with an end is needed."""
+    post = [(int(a), int(b)) for a, b in windows if not math.isinf(b)]
+    if not post:
+        open_ = ", ".join(window_label(w) for w in windows)
+        raise InputError(
+            f"the self-controlled case series needs risk windows with an end, but window "
+            f"{open_} is open-ended (its time counts as baseline, so nothing is left to "
+            "compare); give windows a-b, e.g. 0-30,31-90,91-180,181-365"
+        )
+    return post
+
+
+@dataclass(frozen=True)
+class SCCSSettings(StudySettings):
+    """Settings of the case series: the risk windows."""
+
+    windows: tuple[tuple[float, float], ...] = windows_setting()
+
+    def check(self) -> None:
+        try:
+            sccs_windows(self.windows)
+        except InputError as exc:
+            raise SettingError(exc.reason, names=("windows",)) from None
+
+
+@dataclass
+class SCCSPrepared:
+    """The cohort, the case series split at the risk windows kept, and notes."""
+
+    cohort: Cohort
+    series: CaseSeries
+    windows: list[tuple[int, int]]
+    notes: list[str]
+
+
+def _window_table(series: CaseSeries, post: list[tuple[int, int]]) -> pd.DataFrame:
+    """Events and person-time per window among the cases (window 0 = no window, baseline)."""
+    iv = series.intervals
+    by = iv.groupby("window").agg(events=("events", "sum"), days=("length", "sum"))
+    names = ["none", *[window_label(w) for w in post]]
+    return pd.DataFrame(
+        {
+            "window": names,
+            "events": [int(by["events"].get(k, 0)) for k in range(len(names))],
+            "person_years": [float(by["days"].get(k, 0)) / 365.25 for k in range(len(names))],
+        }
+    )
+
+
+class SCCSDesign:
+    """The self-controlled case series on the cohort store."""
+
+    name = "sccs"
+    settings: type[SCCSSettings] = SCCSSettings
+
+    def prepare(self, store, settings: SCCSSettings) -> SCCSPrepared:
+        cohort = read_cohort(store, settings)
+        frame = cohort_designs.sccs_data(cohort.persons, cohort.infections)
+        post = sccs_windows(settings.windows)
+        notes = list(cohort.notes)
+        for w in settings.windows:
+            if math.isinf(w[1]):
+                notes.append(
+                    f"window {window_label(w)} is open-ended: the case series counts its time "
+                    "as baseline"
+                )
+        groups = [g for g in cohort_designs.SCCS_GROUPS_DAYS if g < frame["end"].max()]
+
+        def split(risk_windows: list[tuple[int, int]]) -> CaseSeries:
+            return split_case_series(
+                frame,
+                case="case",
+                start="start",
+                end="end",
+                event="event",
+                exposures=["exposure"],
+                windows=risk_windows,
+                age_groups=groups,
+            )
+
+        cases = int(frame["case"].nunique())
+        series = split(post)
+        table = _window_table(series, post).iloc[1:]
+        empty = table["person_years"] <= 0
+        if empty.all() or table["events"].sum() == 0:
+            held = "; ".join(
+                f"{w}: {e} events in {py:.2f} person-years"
+                for w, e, py in table[["window", "events", "person_years"]].itertuples(index=False)
+            )
+            raise InputError(
+                f"no {settings.exposure} risk window holds both person-time and events among "
+                f"the {cases} cases ({held}), so no relative incidence can be estimated; choose "
+                "windows that follow recorded infections of the cases"
+            )
+        if empty.any():
+            for label in table.loc[empty, "window"]:
+                notes.append(f"no person-time in window {label} days among the cases: left out")
+            post = [w for w, e in zip(post, empty.to_numpy(), strict=True) if not e]
+            series = split(post)
+        return SCCSPrepared(cohort, series, post, notes)
+
+    def fit(self, prepared: SCCSPrepared, settings: SCCSSettings) -> DesignResult:
+        series, post = prepared.series, prepared.windows
+        summary = base_summary(self.name, settings, prepared.cohort)
+        fit = fit_case_series(series)
+        est = fit.estimates()
+        labels = {f"exposure[{a},{b}]": window_label((a, b)) for a, b in post}
+        est["kind"] = np.where(est["term"].isin(labels), "exposure", "adjustment")
+        est["window"] = est["term"].map(labels).fillna("")
+        est["term"] = est["term"].str.replace("exposure[", "window[", regex=False)
+        counts = _window_table(series, post)
+        c = counts.set_index("window")
+        est["events"] = est["window"].map(c["events"]).astype("Int64")
+        est["person_years"] = est["window"].map(c["person_years"])
+        est["event"] = "outcome"
+        summary["fit"] = fit.summary()
+        estimates = add_evalues(est, measure="RR", rows=est["kind"] == "exposure")
+        label_estimates(estimates, self.name, settings)
+        return DesignResult(
+            self, estimates, counts, None, summary, prepared.notes, {"outcome": fit}
+        )
+
+    def figures(self, result: DesignResult) -> list[Figure]:
+        return [forest_figure(result, xlabel="Relative incidence (95% CI)")]
+
+
+SCCS = SCCSDesign()
