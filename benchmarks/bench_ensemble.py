@@ -38,9 +38,11 @@ from dataclasses import replace
 import jax
 import numpy as np
 
-from reawaken.model.equations import Forcing, initial_state, no_forcing, vector_field
+from reawaken.model.equations import array_field, initial_array
+from reawaken.model.forcing import Forcing, no_forcing
 from reawaken.model.parameters import PARAMETER_NAMES, parameter_set
 from reawaken.model.sbml import to_sbml
+from reawaken.model.states import N_STATES
 from reawaken.simulate.ensemble import lognormal_factors
 from reawaken.simulate.ode import METHODS, SolverSettings, solve
 from reawaken.simulate.rodas import TABLEAUS
@@ -83,7 +85,7 @@ def time_roadrunner(batch: np.ndarray, rtol: float, atol: float) -> tuple[float,
     rr.integrator.maximum_num_steps = 1_000_000
     names = list(PARAMETER_NAMES)
     days = list(DAYS)
-    out = np.empty((batch.shape[0], DAYS.size, 12))
+    out = np.empty((batch.shape[0], DAYS.size, N_STATES))
     t0 = time.perf_counter()
     for k, p in enumerate(batch):
         rr.setValues(names, list(p))
@@ -100,9 +102,9 @@ def time_solve_ivp(batch: np.ndarray, rtol: float, atol: float) -> float:
     t0 = time.perf_counter()
     for p in batch:
         res = solve_ivp(
-            lambda t, y, p=p: vector_field(t, y, p, forcing, np),
+            lambda t, y, p=p: array_field(t, y, p, forcing, np),
             (0.0, 60.0),
-            initial_state(p, forcing, np),
+            initial_array(p, forcing, np),
             method="LSODA",
             t_eval=DAYS,
             rtol=rtol,
@@ -124,7 +126,7 @@ def step_counts(batch: np.ndarray, settings: SolverSettings) -> np.ndarray:
     import jax.numpy as jnp
 
     forcing = Forcing(*(jnp.asarray(np.asarray(x, dtype=np.float64)) for x in no_forcing()))
-    term = diffrax.ODETerm(lambda t, y, p: vector_field(t, y, p, forcing, jnp))
+    term = diffrax.ODETerm(lambda t, y, p: array_field(t, y, p, forcing, jnp))
     solver = diffrax.Tsit5() if settings.method == "tsit5" else diffrax.Kvaerno5()
 
     @jax.jit
@@ -136,7 +138,7 @@ def step_counts(batch: np.ndarray, settings: SolverSettings) -> np.ndarray:
             t0=0.0,
             t1=float(DAYS[-1]),
             dt0=1e-3,
-            y0=initial_state(p, forcing, jnp),
+            y0=initial_array(p, forcing, jnp),
             args=p,
             saveat=diffrax.SaveAt(t1=True),
             stepsize_controller=diffrax.PIDController(rtol=settings.rtol, atol=settings.atol),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from reawaken.errors import InputError
-from reawaken.model.equations import MAX_EVENTS, no_forcing
+from reawaken.model.forcing import MAX_EVENTS, no_forcing, switch_days
 from reawaken.model.interventions import (
     AntiIL6,
     Antiviral,
@@ -15,7 +15,6 @@ from reawaken.model.interventions import (
     Reinfection,
     Vaccination,
     apply_interventions,
-    event_days,
 )
 from reawaken.model.parameters import parameter_set
 
@@ -54,12 +53,12 @@ def test_mock_removes_the_inoculum_and_untreated_forcing_is_neutral():
     assert values["virus_inoculum"] == 0.0
     base = no_forcing()
     assert forcing.il6_production_scale == 1.0 and math.isinf(forcing.cd4_depletion_start)
-    assert event_days(base) == []
+    assert switch_days(base) == []
 
 
-def test_event_days_lists_switches():
+def test_switch_days_lists_switches():
     _, forcing = apply_interventions(VALUES, [AntiIL6(((2.0, 1.0),)), CD4Depletion(5.0)])
-    assert event_days(forcing) == pytest.approx([2.0, 2.0 + 1 / 24, 5.0])
+    assert switch_days(forcing) == pytest.approx([2.0, 2.0 + 1 / 24, 5.0])
 
 
 def test_every_builds_a_regular_schedule():

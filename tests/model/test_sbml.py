@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from reawaken.model import sbml
-from reawaken.model.equations import initial_state, no_forcing, vector_field
+from reawaken.model.equations import array_field, initial_array, vector_field
+from reawaken.model.forcing import no_forcing
 from reawaken.model.parameters import PARAMETER_NAMES, PARAMETER_SET_NAMES, parameter_set
 from reawaken.model.states import STATE_IDS, STATES
 from reawaken.simulate.ensemble import lognormal_factors
@@ -158,15 +159,15 @@ def test_rate_rules_equal_vector_field_at_random_states_and_parameters(name: str
     factors = lognormal_factors(40, 0.5, seed=7, names=PARAMETER_NAMES)
     rng = np.random.default_rng(11)
     states = _random_states(rng, 40)
-    states[0] = initial_state(base, no_forcing())
-    states[1] = initial_state(base, no_forcing())
+    states[0] = initial_array(base, no_forcing())
+    states[1] = initial_array(base, no_forcing())
     states[1, STATE_IDS.index("il6")] = 0.5 * base[PARAMETER_NAMES.index("il6_baseline")]
     signs = 0
     for y, factor in zip(states, factors, strict=True):
         p = base * factor
         env = dict(zip(PARAMETER_NAMES, p, strict=True)) | dict(zip(STATE_IDS, y, strict=True))
         got = np.array([evaluate(rules[sid], env) for sid in STATE_IDS])
-        want = vector_field(0.0, y, p, no_forcing(), np)
+        want = array_field(0.0, y, p, no_forcing(), np)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
         signs += int(y[STATE_IDS.index("il6")] > p[PARAMETER_NAMES.index("il6_baseline")])
     assert 0 < signs < len(states)  # both branches of max(L - L0, 0) were exercised
@@ -179,7 +180,7 @@ def test_initial_values_equal_initial_state(name: str) -> None:
     p = base * lognormal_factors(1, 0.5, seed=3, names=PARAMETER_NAMES)[0]
     env = dict(zip(PARAMETER_NAMES, p, strict=True))
     for sid, want_base, want in zip(
-        STATE_IDS, initial_state(base, no_forcing()), initial_state(p, no_forcing()), strict=True
+        STATE_IDS, initial_array(base, no_forcing()), initial_array(p, no_forcing()), strict=True
     ):
         sp = model.getSpecies(sid)
         assert sp.getInitialAmount() == pytest.approx(want_base, rel=VALUE_RTOL, abs=0.0)
@@ -190,7 +191,7 @@ def test_initial_values_equal_initial_state(name: str) -> None:
 
 def test_a_time_dependent_unforced_field_is_refused(monkeypatch) -> None:
     def drifting(t: Any, y: Any, p: Any, f: Any, xp: Any) -> Any:
-        return [term * t for term in vector_field(t, y, p, f, xp)]
+        return type(y)._make(term * t for term in vector_field(t, y, p, f, xp))
 
     monkeypatch.setattr(sbml, "vector_field", drifting)
     with pytest.raises(ValueError, match="depends on time"):

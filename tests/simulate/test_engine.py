@@ -13,13 +13,14 @@ import pytest
 
 from reawaken.experiments.protocols import MOUSE_LUNG
 from reawaken.experiments.run import run_protocol
-from reawaken.model.equations import Forcing, derivatives, initial_state, no_forcing, vector_field
+from reawaken.model.equations import array_field, initial_array
+from reawaken.model.forcing import Forcing, no_forcing
 from reawaken.model.interventions import AntiIL6, CD4Depletion, apply_interventions
 from reawaken.model.parameters import parameter_set
 from reawaken.model.states import N_STATES, STATE_IDS
 from reawaken.simulate import codegen, rodas
 from reawaken.simulate.ensemble import lognormal_factors
-from reawaken.simulate.ode import SolverSettings, _jax_forcing, model_pattern, solve
+from reawaken.simulate.ode import SolverSettings, _field, _jax_forcing, model_pattern, solve
 
 BASE = parameter_set("mouse-influenza").vector()
 
@@ -46,7 +47,7 @@ def _python_field(forcing: Forcing) -> object:
     ]
     examples = (0.0, jnp.ones(N_STATES), jnp.ones(BASE.size), *_jax_forcing(forcing))
     outs = codegen.emit_function(
-        em, lambda t, y, p, *f: derivatives(t, y, p, Forcing(*f), jnp), examples, inputs
+        em, lambda t, y, p, *f: _field(t, y, p, Forcing(*f)), examples, inputs
     )
     args = ", ".join(["t", "y", "p", *Forcing._fields])
     body = "\n".join(f"    {line}" for line in em.lines)
@@ -67,7 +68,7 @@ def test_translated_field_matches_the_model(treated: bool) -> None:
         y = 10.0 ** rng.uniform(-3.0, 7.0, N_STATES)
         p = BASE * np.exp(rng.normal(0.0, 0.3, BASE.size))
         ours = np.array(field(t, y, p, *forcing))
-        expected = vector_field(t, y, p, forcing, np)
+        expected = array_field(t, y, p, forcing, np)
         np.testing.assert_allclose(ours, expected, rtol=1e-13, atol=1e-300)
 
 
@@ -88,7 +89,7 @@ def test_emitter_shares_identical_expressions_and_folds_seeds() -> None:
 
 def test_pattern_covers_the_jacobian_everywhere() -> None:
     pattern = np.array(model_pattern())
-    jac = jax.jit(jax.jacfwd(lambda y, p, f: vector_field(1.3, y, p, f, jnp)))
+    jac = jax.jit(jax.jacfwd(lambda y, p, f: array_field(1.3, y, p, f, jnp)))
     rng = np.random.default_rng(11)
     for forcing in (no_forcing(), _treated_forcing()):
         for _ in range(20):
@@ -151,7 +152,7 @@ def test_initial_state_and_switch_days_are_respected() -> None:
     forcing = _treated_forcing()
     sol = solve(BASE, forcing, [0.0, 0.5, 7.0, 7.5])
     assert sol.ok.all()
-    np.testing.assert_array_equal(sol.ys[0, 0], initial_state(BASE, forcing, np))
+    np.testing.assert_array_equal(sol.ys[0, 0], initial_array(BASE, forcing, np))
     # the first dose (day 0) is absorbed from the depot: antibody is up within half a day
     antibody = STATE_IDS.index("antibody")
     assert sol.ys[0, 0, antibody] == 0.0 < sol.ys[0, 1, antibody]
@@ -176,7 +177,7 @@ def test_engine_code_is_generated_once_per_key(tmp_path: Path) -> None:
 def test_only_day_zero_returns_the_start() -> None:
     sol = solve(BASE, no_forcing(), [0.0])
     assert sol.ok.all()
-    np.testing.assert_array_equal(sol.ys[0, 0], initial_state(BASE, no_forcing(), np))
+    np.testing.assert_array_equal(sol.ys[0, 0], initial_array(BASE, no_forcing(), np))
 
 
 def test_solves_from_several_python_threads_take_turns() -> None:

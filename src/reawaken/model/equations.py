@@ -1,8 +1,11 @@
 """The within-host vector field: infection, IL-6, dormant-cell awakening and T-cell control.
 
 Pure function of time, state, parameters and forcing; written against an array module ``xp``
-(``jax.numpy`` for diffrax solves, ``numpy`` for scipy's ``solve_ivp``) so one definition serves
-every solver. Time is in days.
+(``jax.numpy`` for diffrax solves and the compiled engine, ``numpy`` for scipy's ``solve_ivp``
+and the stochastic mode, symbols for the SBML export) so one definition serves every solver.
+States are named (:class:`~reawaken.model.states.ModelState`): :func:`vector_field` takes one
+and returns the derivatives as another, reading and building them by name; parameters are read
+by name too. Array solvers use :func:`array_field` and :func:`initial_array`. Time is in days.
 
 Processes
 ---------
@@ -66,50 +69,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from reawaken.model.forcing import INPUT_DURATION_D, Forcing
 from reawaken.model.parameters import PARAMETER_INDEX
-
-INPUT_DURATION_D = 1.0 / 24.0
-"""Doses and re-inoculations enter as constant inputs over one hour (days)."""
+from reawaken.model.states import ModelState, as_array, as_state
 
 INFECTION_FLOOR = 1e-2
 """Cells + TCID50/mL (E + I + V) below which the infection fluxes fade out: a hundredth of a
 cell, so no biology is lost; see the module docstring."""
 
-MAX_EVENTS = 8
-"""Fixed length of the dose and re-infection arrays (padded), so arms vectorise."""
-
-
-class Forcing(NamedTuple):
-    """Time-dependent inputs of one experimental arm; arrays are padded to MAX_EVENTS.
-
-    Attributes are plain arrays (numpy or jax), so a Forcing is a pytree.
-    """
-
-    il6_production_scale: Any  # 1 normally, 0 for IL-6 knockout
-    dose_days: Any  # (MAX_EVENTS,) day each anti-IL-6 dose starts
-    dose_mg_per_kg: Any  # (MAX_EVENTS,) dose size, 0 for padding
-    cd4_depletion_start: Any  # day, +inf when none
-    cd8_depletion_start: Any  # day, +inf when none
-    antiviral_start: Any  # day, +inf when none
-    antiviral_efficacy: Any  # fraction of virus production blocked, in [0, 1]
-    reinfection_days: Any  # (MAX_EVENTS,) day of each re-inoculation
-    reinfection_inoculum: Any  # (MAX_EVENTS,) TCID50/mL added, 0 for padding
-
-
-def no_forcing() -> Forcing:
-    """The forcing of an untreated animal."""
-    zeros = np.zeros(MAX_EVENTS)
-    return Forcing(
-        il6_production_scale=np.float64(1.0),
-        dose_days=zeros.copy(),
-        dose_mg_per_kg=zeros.copy(),
-        cd4_depletion_start=np.float64(np.inf),
-        cd8_depletion_start=np.float64(np.inf),
-        antiviral_start=np.float64(np.inf),
-        antiviral_efficacy=np.float64(0.0),
-        reinfection_days=zeros.copy(),
-        reinfection_inoculum=zeros.copy(),
-    )
+_P = PARAMETER_INDEX
 
 
 def _pulse(t: Any, starts: Any, amounts: Any, xp: ModuleType) -> Any:
@@ -120,11 +88,10 @@ def _pulse(t: Any, starts: Any, amounts: Any, xp: ModuleType) -> Any:
 
 def il6_signal(il6: Any, p: Any, xp: ModuleType = np) -> Any:
     """Saturating IL-6 signal in [0, 1) felt by DCCs at ``il6`` pg/mL (0 at or below baseline)."""
-    i = _P
-    excess = xp.maximum(il6 - p[i["il6_baseline"]], 0.0)
-    h = p[i["awakening_hill"]]
+    excess = xp.maximum(il6 - p[_P["il6_baseline"]], 0.0)
+    h = p[_P["awakening_hill"]]
     eh = excess**h
-    return eh / (eh + p[i["awakening_ec50"]] ** h)
+    return eh / (eh + p[_P["awakening_ec50"]] ** h)
 
 
 def awakening_rate(il6: Any, p: Any, xp: ModuleType = np) -> Any:
@@ -137,33 +104,51 @@ def dormancy_rate(il6: Any, p: Any, xp: ModuleType = np) -> Any:
     return p[_P["return_to_dormancy"]] * (1.0 - il6_signal(il6, p, xp))
 
 
-def vector_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any:
-    """dy/dt for state ``y`` (order of ``STATE_IDS``) and parameter vector ``p``
-    (order of ``PARAMETER_NAMES``) under forcing ``f``."""
-    return xp.stack(derivatives(t, y, p, f, xp))
+class DCCRates(NamedTuple):
+    """Per-cell rates (1/day) of the DCC processes at a host state."""
+
+    awakening: Any  # dormant -> awake, per dormant cell
+    dormancy: Any  # awake -> dormant, per awake cell
+    killing: Any  # by CD8+ T cells (shielded by CD4+ T cells), per awake cell
+    proliferation: Any  # division per awake cell at low density (times crowding)
 
 
-def derivatives(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> list[Any]:
-    """The terms of :func:`vector_field` as a list, one per state (``y`` may be a list too):
-    solvers that work state by state avoid stacking and slicing."""
-    i = _P
-    target, eclipse, infected, damaged, virus, il6, dormant, awake, cd8, cd4, depot, ab = (
-        y[k] for k in range(12)
+def dcc_rates(y: ModelState, p: Any, xp: ModuleType = np) -> DCCRates:
+    """The per-cell DCC rates driven by the host in state ``y`` (its IL-6 and T cells): the
+    rates both the ODE and the stochastic clones (:mod:`reawaken.simulate.stochastic`) use."""
+    shield = 1.0 / (1.0 + y.cd4 / p[_P["cd4_shield_half"]])
+    return DCCRates(
+        awakening=awakening_rate(y.il6, p, xp),
+        dormancy=dormancy_rate(y.il6, p, xp),
+        killing=p[_P["cd8_kill_dcc"]] * y.cd8 * shield,
+        proliferation=p[_P["dcc_proliferation"]],
     )
-    infectious = xp.maximum(virus, 0.0)
-    presence = xp.maximum(eclipse + infected + virus, 0.0)
+
+
+def crowding(total: Any, p: Any) -> Any:
+    """Logistic factor ``1 - total / capacity`` on proliferation for ``total`` DCCs (negative
+    above the capacity)."""
+    return 1.0 - total / p[_P["dcc_capacity"]]
+
+
+def vector_field(t: Any, y: ModelState, p: Any, f: Forcing, xp: ModuleType = np) -> ModelState:
+    """dy/dt at time ``t`` for the named state ``y``, parameter vector ``p`` (order of
+    ``PARAMETER_NAMES``) and forcing ``f``, as a :class:`ModelState`."""
+    i = _P
+    infectious = xp.maximum(y.virus, 0.0)
+    presence = xp.maximum(y.eclipse + y.infected + y.virus, 0.0)
     gate = presence / (presence + INFECTION_FLOOR)
     infection = (
         gate
         * p[i["infectivity"]]
-        * target
-        * virus
+        * y.target
+        * y.virus
         * infectious
-        / (virus + p[i["infection_threshold"]])
+        / (y.virus + p[i["infection_threshold"]])
     )
-    killed_infected = gate * p[i["cd8_kill_infected"]] * cd8 * infected
-    lost = gate * p[i["infected_death"]] * infected + killed_infected
-    repaired = p[i["epithelial_repair"]] * damaged
+    killed_infected = gate * p[i["cd8_kill_infected"]] * y.cd8 * y.infected
+    lost = gate * p[i["infected_death"]] * y.infected + killed_infected
+    repaired = p[i["epithelial_repair"]] * y.damaged
 
     antiviral = xp.where(t >= f.antiviral_start, f.antiviral_efficacy, 0.0)
     inoculum = _pulse(t, f.reinfection_days, f.reinfection_inoculum, xp)
@@ -174,61 +159,66 @@ def derivatives(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> list
     c6 = p[i["il6_clearance"]]
     il6_made = f.il6_production_scale * (
         c6 * p[i["il6_baseline"]]
-        + p[i["il6_per_infected"]] * infected
-        + p[i["il6_per_damaged"]] * damaged
+        + p[i["il6_per_infected"]] * y.infected
+        + p[i["il6_per_damaged"]] * y.damaged
     )
-    awaken = awakening_rate(il6, p, xp) * dormant
-    back = dormancy_rate(il6, p, xp) * awake
-    total = dormant + awake
-    growth = p[i["dcc_proliferation"]] * awake * (1.0 - total / p[i["dcc_capacity"]])
-    shield = 1.0 / (1.0 + cd4 / p[i["cd4_shield_half"]])
-    killed_dcc = p[i["cd8_kill_dcc"]] * cd8 * shield * awake
-    antigen = infected / (infected + p[i["tcell_antigen_half"]])
-    absorbed = p[i["antibody_absorption"]] * depot
+    dcc = dcc_rates(y, p, xp)
+    awaken = dcc.awakening * y.dcc_dormant
+    back = dcc.dormancy * y.dcc_awake
+    growth = dcc.proliferation * y.dcc_awake * crowding(y.dcc_dormant + y.dcc_awake, p)
+    killed_dcc = dcc.killing * y.dcc_awake
+    antigen = y.infected / (y.infected + p[i["tcell_antigen_half"]])
+    absorbed = p[i["antibody_absorption"]] * y.antibody_depot
 
-    return [
-        repaired - infection,
-        infection - gate * p[i["eclipse_rate"]] * eclipse,
-        gate * p[i["eclipse_rate"]] * eclipse - lost,
-        lost - repaired,
-        p[i["virus_production"]] * (1.0 - antiviral) * infected
-        - p[i["virus_clearance"]] * virus
+    return ModelState(
+        target=repaired - infection,
+        eclipse=infection - gate * p[i["eclipse_rate"]] * y.eclipse,
+        infected=gate * p[i["eclipse_rate"]] * y.eclipse - lost,
+        damaged=lost - repaired,
+        virus=p[i["virus_production"]] * (1.0 - antiviral) * y.infected
+        - p[i["virus_clearance"]] * y.virus
         + inoculum,
-        il6_made - c6 * il6 - p[i["antibody_neutralisation"]] * ab * il6,
-        back - awaken,
-        awaken - back + growth - killed_dcc,
-        p[i["cd8_expansion"]] * cd8 * antigen
-        - p[i["cd8_contraction"]] * (cd8 - p[i["cd8_0"]])
-        - dep8 * cd8,
-        p[i["cd4_expansion"]] * cd4 * antigen
-        - p[i["cd4_contraction"]] * (cd4 - p[i["cd4_0"]])
-        - dep4 * cd4,
-        dose - absorbed,
-        absorbed * 1000.0 / p[i["antibody_volume"]] - p[i["antibody_elimination"]] * ab,
-    ]
+        il6=il6_made - c6 * y.il6 - p[i["antibody_neutralisation"]] * y.antibody * y.il6,
+        dcc_dormant=back - awaken,
+        dcc_awake=awaken - back + growth - killed_dcc,
+        cd8=p[i["cd8_expansion"]] * y.cd8 * antigen
+        - p[i["cd8_contraction"]] * (y.cd8 - p[i["cd8_0"]])
+        - dep8 * y.cd8,
+        cd4=p[i["cd4_expansion"]] * y.cd4 * antigen
+        - p[i["cd4_contraction"]] * (y.cd4 - p[i["cd4_0"]])
+        - dep4 * y.cd4,
+        antibody_depot=dose - absorbed,
+        antibody=absorbed * 1000.0 / p[i["antibody_volume"]]
+        - p[i["antibody_elimination"]] * y.antibody,
+    )
 
 
-def initial_state(p: Any, f: Forcing, xp: ModuleType = np) -> Any:
+def initial_state(p: Any, f: Forcing, xp: ModuleType = np) -> ModelState:
     """State at day 0: infection with the inoculum, IL-6 at baseline (zero in a knockout),
     all DCCs dormant, T cells at baseline, no antibody."""
-    i = _P
-    zero = 0.0 * p[i["target_0"]]
-    return xp.stack(
-        [
-            p[i["target_0"]],
-            zero,
-            zero,
-            zero,
-            p[i["virus_inoculum"]],
-            f.il6_production_scale * p[i["il6_baseline"]],
-            p[i["dcc_dormant_0"]],
-            zero,
-            p[i["cd8_0"]],
-            p[i["cd4_0"]],
-            zero,
-            zero,
-        ]
+    zero = 0.0 * p[_P["target_0"]]
+    return ModelState(
+        target=p[_P["target_0"]],
+        eclipse=zero,
+        infected=zero,
+        damaged=zero,
+        virus=p[_P["virus_inoculum"]],
+        il6=f.il6_production_scale * p[_P["il6_baseline"]],
+        dcc_dormant=p[_P["dcc_dormant_0"]],
+        dcc_awake=zero,
+        cd8=p[_P["cd8_0"]],
+        cd4=p[_P["cd4_0"]],
+        antibody_depot=zero,
+        antibody=zero,
     )
 
 
-_P = PARAMETER_INDEX
+def array_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any:
+    """:func:`vector_field` for solvers that work on arrays: ``y`` and the result in the order
+    of ``STATE_IDS`` along the first axis."""
+    return as_array(vector_field(t, as_state(y), p, f, xp), xp)
+
+
+def initial_array(p: Any, f: Forcing, xp: ModuleType = np) -> Any:
+    """:func:`initial_state` as an array in the order of ``STATE_IDS`` (first axis)."""
+    return as_array(initial_state(p, f, xp), xp)

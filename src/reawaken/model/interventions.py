@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reawaken.errors import InputError
-from reawaken.model.equations import MAX_EVENTS, Forcing, no_forcing
+from reawaken.model.forcing import MAX_EVENTS, Forcing, no_forcing
 
 Values = dict[str, float]
 
@@ -207,25 +207,3 @@ def apply_interventions(
     for intervention in interventions:
         out, forcing = intervention.apply(out, forcing)
     return out, forcing
-
-
-def event_days(forcing: Forcing) -> list[float]:
-    """Days at which the forcing switches (for the solver's step control)."""
-    from reawaken.model.equations import INPUT_DURATION_D
-
-    days: set[float] = set()
-    for starts, amounts in (
-        (forcing.dose_days, forcing.dose_mg_per_kg),
-        (forcing.reinfection_days, forcing.reinfection_inoculum),
-    ):
-        for d, a in zip(np.asarray(starts), np.asarray(amounts), strict=True):
-            if a > 0:
-                days.update((float(d), float(d) + INPUT_DURATION_D))
-    for start in (
-        forcing.cd4_depletion_start,
-        forcing.cd8_depletion_start,
-        forcing.antiviral_start,
-    ):
-        if math.isfinite(float(start)):
-            days.add(float(start))
-    return sorted(days)

@@ -2,7 +2,7 @@
 Bioinform 16:20190021), for simulators other than reawaken's (COPASI, libRoadRunner, tellurium).
 
 What is exported is the base model of :mod:`reawaken.model.equations`: infection at day 0 and
-no interventions (the forcing of :func:`~reawaken.model.equations.no_forcing`: IL-6 production
+no interventions (the forcing of :func:`~reawaken.model.forcing.no_forcing`: IL-6 production
 scale 1, no anti-IL-6 doses, no T-cell depletion, no antiviral, no re-infection), so every
 forcing term is absent. One compartment ``lung`` (size 1, constant); one species per state,
 with the state's id, ``hasOnlySubstanceUnits`` true (values are the model's own quantities:
@@ -30,9 +30,10 @@ import libsbml
 import numpy as np
 
 from reawaken.io import write_text_atomic
-from reawaken.model.equations import initial_state, no_forcing, vector_field
+from reawaken.model.equations import initial_state, vector_field
+from reawaken.model.forcing import no_forcing
 from reawaken.model.parameters import PARAMETER_NAMES, ParameterSet
-from reawaken.model.states import STATE_IDS, STATES
+from reawaken.model.states import STATE_IDS, STATES, ModelState
 
 SBML_LEVEL = 3
 SBML_VERSION = 2
@@ -207,10 +208,6 @@ class _SymbolicArrays:
         return apply
 
     @staticmethod
-    def stack(items: Sequence[Any]) -> list[Any]:
-        return list(items)
-
-    @staticmethod
     def sum(x: Any) -> Any:
         if isinstance(x, _Sym) or (
             isinstance(x, list | tuple) and any(isinstance(v, _Sym) for v in x)
@@ -236,19 +233,20 @@ def rate_formulas() -> dict[str, str]:
     Raises ``ValueError`` if the unforced vector field depends on time (it must not).
     """
     xp = _SymbolicArrays()
-    y, p, forcing = _symbols(STATE_IDS), _symbols(PARAMETER_NAMES), no_forcing()
-    traced = [vector_field(t, y, p, forcing, xp) for t in (0.0, 1.0, 1000.0)]
-    texts = [[_text(term) for term in rhs] for rhs in traced]
+    y = ModelState(**{sid: _Sym(sid) for sid in STATE_IDS})
+    p, forcing = _symbols(PARAMETER_NAMES), no_forcing()
+    traced = [vector_field(t, y, p, forcing, xp)._asdict() for t in (0.0, 1.0, 1000.0)]
+    texts = [{sid: _text(term) for sid, term in rhs.items()} for rhs in traced]
     if any(t != texts[0] for t in texts[1:]):
         raise ValueError("the unforced vector field depends on time; it cannot be exported")
-    return dict(zip(STATE_IDS, texts[0], strict=True))
+    return texts[0]
 
 
 def initial_formulas() -> dict[str, str]:
     """Initial value of each state without forcing as a formula in the parameters (or a
     number), traced from :func:`initial_state`."""
     values = initial_state(_symbols(PARAMETER_NAMES), no_forcing(), _SymbolicArrays())
-    return {sid: _text(v) for sid, v in zip(STATE_IDS, values, strict=True)}
+    return {sid: _text(v) for sid, v in values._asdict().items()}
 
 
 def _check(code: int, what: str) -> None:
@@ -347,9 +345,10 @@ def to_sbml(params: ParameterSet) -> str:
             f"set the notes of parameter {par.name}",
         )
 
-    y0 = np.asarray(initial_state(vector, no_forcing(), np), dtype=np.float64)
+    y0 = initial_state(vector, no_forcing(), np)
     initial = initial_formulas()
-    for state, value in zip(STATES, y0, strict=True):
+    for state in STATES:
+        value = getattr(y0, state.id)
         sp = model.createSpecies()
         _check(sp.setId(state.id), f"set species id {state.id}")
         _check(sp.setCompartment(COMPARTMENT_ID), f"place species {state.id}")

@@ -38,21 +38,22 @@ import jax.numpy as jnp
 import numba
 import numpy as np
 
-from reawaken.model.equations import (
-    MAX_EVENTS,
+from reawaken.model.equations import array_field, initial_array, vector_field
+from reawaken.model.forcing import (
+    MAX_SWITCHES,
     Forcing,
-    derivatives,
-    initial_state,
+    every_input_on,
+    flatten,
+    layout,
     no_forcing,
-    vector_field,
+    switch_days,
 )
-from reawaken.model.interventions import event_days
 from reawaken.model.parameters import (
     PARAMETER_NAMES,
     PARAMETER_SET_NAMES,
     parameter_set,
 )
-from reawaken.model.states import N_STATES
+from reawaken.model.states import N_STATES, as_state
 from reawaken.simulate import codegen, rodas
 from reawaken.simulate.precision import float64
 
@@ -105,21 +106,19 @@ def _solver(method: str) -> diffrax.AbstractSolver:
     raise ValueError(f"unknown solver method {method!r} (use one of {', '.join(METHODS)})")
 
 
-MAX_JUMPS = 4 * MAX_EVENTS + 3
-"""Length of the padded array of switch days handed to the step-size controller."""
-
-
 def _padded_jumps(forcing: Forcing, t1: float) -> np.ndarray:
-    """Switch days inside (0, t1), padded with a day past t1 so every arm shares one shape."""
-    jumps = [d for d in event_days(forcing) if 0.0 < d < t1]
-    return np.array(jumps + [2.0 * t1 + 1.0] * (MAX_JUMPS - len(jumps)), dtype=np.float64)
+    """Switch days inside (0, t1), padded with a day past t1 to the most a forcing can have
+    (``MAX_SWITCHES``), so every arm shares one shape."""
+    jumps = [d for d in switch_days(forcing) if 0.0 < d < t1]
+    padding = [2.0 * t1 + 1.0] * (MAX_SWITCHES - len(jumps))
+    return np.array(jumps + padding, dtype=np.float64)
 
 
 @lru_cache(maxsize=64)
 def _compiled(
     days: tuple[float, ...], settings: SolverSettings
 ) -> Callable[[jnp.ndarray, Forcing, jnp.ndarray], tuple[jnp.ndarray, jnp.ndarray]]:
-    term = diffrax.ODETerm(lambda t, y, args: vector_field(t, y, args[0], args[1], jnp))
+    term = diffrax.ODETerm(lambda t, y, args: array_field(t, y, args[0], args[1], jnp))
     solver = _solver(settings.method)
     saveat = diffrax.SaveAt(ts=jnp.asarray(days))
 
@@ -151,11 +150,12 @@ def _compiled(
 
 
 def _field(t: jnp.ndarray, y: list[jnp.ndarray], p: jnp.ndarray, f: Forcing) -> list:
-    return derivatives(t, y, p, f, jnp)
+    """The model for the engine generator: states as a list in the order of ``STATE_IDS``."""
+    return list(vector_field(t, as_state(y), p, f, jnp))
 
 
 def _jax_forcing(forcing: Forcing) -> Forcing:
-    return Forcing(*(jnp.asarray(np.asarray(x, dtype=np.float64)) for x in forcing))
+    return forcing._make(jnp.asarray(np.asarray(x, dtype=np.float64)) for x in forcing)
 
 
 @lru_cache(maxsize=1)
@@ -170,19 +170,7 @@ def model_pattern() -> rodas.Pattern:
     ps = base[rng.integers(0, len(base), m)] * np.exp(rng.normal(0.0, 1.0, (m, base.shape[1])))
     ys = 10.0 ** rng.uniform(-3.0, 7.0, (m, N_STATES))
     ts = rng.uniform(0.0, 10.0, m)
-    events = np.linspace(0.0, 9.0, MAX_EVENTS)
-    everything = Forcing(
-        il6_production_scale=np.float64(1.0),
-        dose_days=events,
-        dose_mg_per_kg=np.full(MAX_EVENTS, 10.0),
-        cd4_depletion_start=np.float64(0.0),
-        cd8_depletion_start=np.float64(0.0),
-        antiviral_start=np.float64(0.0),
-        antiviral_efficacy=np.float64(0.5),
-        reinfection_days=events + 0.5,
-        reinfection_inoculum=np.full(MAX_EVENTS, 1e3),
-    )
-    args = [_jax_forcing(no_forcing()), _jax_forcing(everything)]
+    args = [_jax_forcing(no_forcing()), _jax_forcing(every_input_on())]
     return rodas.jacobian_pattern(_field, ts, ys, ps, args)
 
 
@@ -221,23 +209,22 @@ def engine(method: str = "rodas4") -> ModuleType:
 
 
 def _engine_source(method: str) -> str:
-    example = no_forcing()
     n_params = len(PARAMETER_NAMES)
-    # the forcing travels as one flat vector ``f`` (scalars and padded schedules in order)
+    # the forcing travels as one flat vector ``f`` (scalars and padded schedules in the order
+    # of the forcing's layout)
     flat: list = []
     offset = 0
-    for x in example:
-        size = int(np.size(x))
-        names = [f"f[{offset + k}]" for k in range(size)]
-        flat.append(names if np.ndim(x) else names[0])
-        offset += size
-    inputs = ["tm", codegen.indexed("y", N_STATES), codegen.indexed("p", n_params), *flat]
-    examples = (0.0, jnp.ones(N_STATES), jnp.ones(n_params), *_jax_forcing(example))
+    for _, size in layout():
+        slots = [f"f[{offset + k}]" for k in range(size or 1)]
+        flat.append(slots if size is not None else slots[0])
+        offset += size or 1
+    names = ["tm", codegen.indexed("y", N_STATES), codegen.indexed("p", n_params), *flat]
+    examples = (0.0, jnp.ones(N_STATES), jnp.ones(n_params), *_jax_forcing(no_forcing()))
 
     def field(t: Any, y: Any, p: Any, *f: Any) -> list:
         return _field(t, y, p, Forcing(*f))
 
-    model = rodas.ModelSource(field, examples, inputs, model_pattern())
+    model = rodas.ModelSource(field, examples, names, model_pattern())
     return rodas.engine_source(model, rodas.TABLEAUS[method])
 
 
@@ -250,7 +237,7 @@ def _stops(days: np.ndarray, forcing: Forcing) -> tuple[np.ndarray, np.ndarray]:
     """Days where steps must end (save days after 0 and switch days), and the output index of
     each (``len(days)``, past the end, for a switch day that is not saved)."""
     t1 = float(days[-1])
-    switches = [d for d in event_days(forcing) if 0.0 < d < t1]
+    switches = [d for d in switch_days(forcing) if 0.0 < d < t1]
     stops = np.union1d(days[1:], switches)
     where = {float(d): k for k, d in enumerate(days)}
     save_slot = np.array([where.get(float(d), days.size) for d in stops], dtype=np.int64)
@@ -270,7 +257,7 @@ def _solve_rodas(
     if stops.size == 0:  # only day 0 asked for
         return Solution(days, np.array(starts[:, None, :], dtype=np.float64), np.ones(n, bool))
     module = engine(settings.method)
-    flat = np.concatenate([np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in forcing])
+    flat = flatten(forcing)
     ys = np.empty((n, days.size, N_STATES))
     ok = np.empty(n, dtype=np.bool_)
     steps = np.empty(n, dtype=np.int64)
@@ -314,8 +301,8 @@ def solve(
     """Solve for one parameter vector (shape ``(P,)``) or many (shape ``(n, P)``).
 
     ``days`` must start at 0 and increase. ``y0`` (shape ``(S,)`` or ``(n, S)``) replaces the
-    model's own initial state (:func:`initial_state`) when given. ``progress(k)`` is called
-    after each chunk with the number of trajectories done in it.
+    model's own initial state (:func:`~reawaken.model.equations.initial_state`) when given.
+    ``progress(k)`` is called after each chunk with the number of trajectories done in it.
     """
     days_arr = np.asarray(days, dtype=np.float64)
     if days_arr.ndim != 1 or days_arr[0] != 0.0 or np.any(np.diff(days_arr) <= 0):
@@ -324,7 +311,7 @@ def solve(
     batch = params[None, :] if params.ndim == 1 else params
     n = batch.shape[0]
     if y0 is None:
-        starts = initial_state(batch.T, forcing, np).T
+        starts = initial_array(batch.T, forcing, np).T
     else:
         starts = np.broadcast_to(np.asarray(y0, dtype=np.float64), (n, N_STATES))
     if settings.method in rodas.TABLEAUS:

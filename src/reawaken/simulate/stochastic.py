@@ -2,13 +2,15 @@
 
 The host (virus, IL-6, T cells) is solved deterministically for the arm; it does not depend on
 the DCCs, so it drives them exactly. Each of the ``dcc_dormant_0`` dormant cells founds a clone.
-Clones evolve by binomial/Poisson tau-leaping with step ``dt`` (days) under the same rates as
-the ODE (:mod:`reawaken.model.equations`):
+Clones evolve by binomial/Poisson tau-leaping with step ``dt`` (days) under the ODE's own
+per-cell rates, computed by the model (:func:`reawaken.model.equations.dcc_rates` on the host's
+trajectory, :func:`~reawaken.model.equations.crowding`):
 
 - awakening, dormant -> awake: probability ``1 - exp(-a(IL-6) dt)`` per dormant cell;
 - return to dormancy: ``1 - exp(-b(IL-6) dt)`` per awake cell;
 - CD8+ killing: ``1 - exp(-kd CD8 / (1 + CD4/Ks) dt)`` per awake cell;
-- division: Poisson with mean ``rho * max(1 - N/K, 0) * awake * dt`` (``N`` the host's total).
+- division: Poisson with mean ``rho * max(1 - N/K, 0) * awake * dt`` (``N`` the animal's total
+  DCCs, the sum of its clones).
 
 Loss events are binomial, so counts never go negative; the mean over replicates converges to
 the ODE solution as ``dt -> 0`` (checked in the tests) while the DCCs stay below the carrying
@@ -26,9 +28,10 @@ import numpy as np
 import pandas as pd
 
 from reawaken.errors import InputError
-from reawaken.model.equations import Forcing, awakening_rate, dormancy_rate
+from reawaken.model.equations import crowding, dcc_rates
+from reawaken.model.forcing import Forcing
 from reawaken.model.parameters import PARAMETER_INDEX
-from reawaken.model.states import INDEX
+from reawaken.model.states import as_state
 from reawaken.simulate.ode import solve
 
 DEFAULT_DT = 0.02
@@ -79,12 +82,8 @@ def simulate_clones(
     host = solve(p, forcing, grid)
     if not host.ok[0]:
         raise InputError(f"the host dynamics of arm {arm!r} failed to solve")
-    ys = host.ys[0]
-    il6, cd8, cd4 = ys[:, INDEX["il6"]], ys[:, INDEX["cd8"]], ys[:, INDEX["cd4"]]
-    awaken = np.asarray(awakening_rate(il6, p))
-    back = np.asarray(dormancy_rate(il6, p))
-    kill = p[_P["cd8_kill_dcc"]] * cd8 / (1.0 + cd4 / p[_P["cd4_shield_half"]])
-    rho, capacity = p[_P["dcc_proliferation"]], p[_P["dcc_capacity"]]
+    rates = dcc_rates(as_state(host.ys[0].T), p, np)  # per-cell rates at every step
+    awaken, back, kill = rates.awakening, rates.dormancy, rates.killing
 
     clones = int(round(p[_P["dcc_dormant_0"]]))
     rng = np.random.default_rng(seed)
@@ -106,7 +105,7 @@ def simulate_clones(
         woke = rng.binomial(dormant, -np.expm1(-awaken[step] * dt))
         slept = rng.binomial(awake, -np.expm1(-back[step] * dt))
         died = rng.binomial(awake - slept, -np.expm1(-kill[step] * dt))
-        birth_rate = rho * np.maximum(1.0 - total / capacity, 0.0) * dt
+        birth_rate = rates.proliferation * np.maximum(crowding(total, p), 0.0) * dt
         born = rng.poisson(birth_rate * awake)
         dormant = dormant - woke + slept
         awake = awake + woke - slept - died + born
