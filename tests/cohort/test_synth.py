@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reawaken.cohort.synth import DEFAULT_PARAMS, _relapse_times, load_params, simulate
+from reawaken.cohort.synth import _relapse_times, load_params, simulate
 from reawaken.cohort.synth_layouts import generate
+from reawaken.cohort.synth_params import default_params
 from reawaken.errors import InputError
 
 
@@ -94,8 +95,8 @@ def test_truth_holds_every_parameter_and_a_file_overrides_them(tmp_path):
     assert saved["parameters"]["infection_effect"]["windows"] == [
         {"start_day": 0, "end_day": 30, "ratio": 3.0}
     ]
-    assert saved["parameters"]["relapse"] == DEFAULT_PARAMS["relapse"]
-    assert set(saved["parameters"]) == set(DEFAULT_PARAMS)
+    assert saved["parameters"]["relapse"] == default_params()["relapse"]
+    assert set(saved["parameters"]) == set(default_params())
     params.write_text(json.dumps({"infection_efect": {}}))
     with pytest.raises(InputError, match="unknown parameter infection_efect"):
         load_params(params)

@@ -9,8 +9,9 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import flag, option
-from reawaken.cohort.store import DEFAULT_MIN_CELL, DEFAULT_PATH, KINDS, CohortStore
-from reawaken.cohort.synth import LAYOUTS
+from reawaken.cohort import sources
+from reawaken.cohort.store import DEFAULT_MIN_CELL, DEFAULT_PATH, AlreadyStored, CohortStore
+from reawaken.errors import InputError
 
 cohort_app = typer.Typer(
     help="Cohort store: import, summarise, synthesise.", no_args_is_help=True, rich_markup_mode=None
@@ -24,7 +25,9 @@ def import_command(
     path: Path = checks.argument(
         checks.FILE_OR_FOLDER, ..., help="Folder of source tables (or an OMOP DuckDB file)."
     ),
-    source: str = option(checks.choice(KINDS, "a source kind:"), ..., "--source", help="Source."),
+    source: str = option(
+        checks.choice(sources.kinds(), "a source kind:"), ..., "--source", help="Source."
+    ),
     db: Path = option(checks.STORE_TO_WRITE, DEFAULT_PATH, "--db", help="Cohort store."),
     name: str = option(
         checks.NAME, None, "--name", help="Name to store it under (default: the kind)."
@@ -44,15 +47,22 @@ def import_command(
     Example:
       reawaken cohort import --source flatiron synth/ --db cohort.duckdb
     """
-    result = CohortStore(db).import_source(
-        source,
-        path,
-        name=name,
-        replace=replace,
-        lenient=lenient,
-        censor_date=censor_date,
-        concepts=concepts,
-    )
+    try:
+        result = CohortStore(db).import_source(
+            source,
+            path,
+            name=name,
+            replace=replace,
+            lenient=lenient,
+            censor_date=censor_date,
+            concepts=concepts,
+        )
+    except AlreadyStored as exc:
+        raise InputError(
+            f"source {exc.name!r} is already in the store (use --replace to replace it, "
+            "or --name to store it under another name)",
+            file=exc.file,
+        ) from exc
     rows = ", ".join(f"{t} {n}" for t, n in result.rows.items())
     typer.echo(f"imported {result.source} into {db}: {rows}")
     if result.censor_date is not None:
@@ -87,7 +97,7 @@ def summary_command(
 
 @cohort_app.command("synth")
 def synth_command(
-    like: str = option(checks.choice(LAYOUTS, "a layout:"), ..., "--like", help="Layout."),
+    like: str = option(checks.choice(sources.kinds(), "a layout:"), ..., "--like", help="Layout."),
     n: int = option(
         checks.whole(1, MAX_SYNTH, "every person is held in memory, ~2.6 GB per million"),
         ...,

@@ -1,8 +1,10 @@
 """Concept sets: which source codes mean a cancer, a metastasis, an infection, a vaccine, a cause.
 
-The sets are data files under ``reawaken/cohort/concepts/`` that users extend by passing a folder
-holding files of the same names (``icd10.csv``, ``icd9.csv``, ``cvx.csv``, ``omop.csv``); their
-rows are added to the packaged ones and win where both give a code.
+Each set is the packaged data file under ``reawaken/cohort/concepts/`` plus the rows the
+pathogen table gives (:mod:`reawaken.pathogens`: the ``infection`` and ``test`` roles and every
+CVX code). Users extend the sets by passing a folder holding files of the same names
+(``icd10.csv``, ``icd9.csv``, ``cvx.csv``, ``omop.csv``); their rows are added to the packaged
+ones and win where both give a code.
 
 * ``icd10.csv`` / ``icd9.csv``: ``prefix, role, value, label``. A code (dots removed, upper case)
   matches the longest prefix of its role. Roles: ``cancer`` (value: site), ``metastasis``
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reawaken import pathogens
 from reawaken.errors import InputError
 
 _ICD_SHAPE = re.compile(r"^[A-Z0-9]{3,7}$")
@@ -38,13 +41,44 @@ def well_formed(codes: pd.Series) -> pd.Series:
     return codes.fillna("").str.match(_ICD_SHAPE).astype(bool)
 
 
-@cache
-def _packaged(name: str) -> pd.DataFrame:
-    with resources.files("reawaken.cohort").joinpath("concepts", name).open("r") as handle:
-        return pd.read_csv(handle, dtype=str, keep_default_na=False)
-
-
 CONCEPT_FILES = ("icd10.csv", "icd9.csv", "cvx.csv", "omop.csv")
+_COLUMNS = {
+    "icd10.csv": ["prefix", "role", "value", "label"],
+    "icd9.csv": ["prefix", "role", "value", "label"],
+    "cvx.csv": ["code", "vaccine", "label"],
+    "omop.csv": ["concept_id", "role", "value", "label"],
+}
+
+
+def _packaged(name: str) -> pd.DataFrame:
+    """The packaged file's rows, then the rows of the pathogen table."""
+    return _concept_set(name, pathogens.table())
+
+
+@cache
+def _concept_set(name: str, table: tuple[pathogens.Pathogen, ...]) -> pd.DataFrame:
+    folder = resources.files("reawaken.cohort").joinpath("concepts")
+    frames = []
+    if folder.joinpath(name).is_file():
+        with folder.joinpath(name).open("r") as handle:
+            frames.append(pd.read_csv(handle, dtype=str, keep_default_na=False))
+    rows = [row for pathogen in table for row in _pathogen_rows(name, pathogen)]
+    frames.append(pd.DataFrame(rows, columns=_COLUMNS[name], dtype=str))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pathogen_rows(name: str, p: pathogens.Pathogen) -> list[list[str]]:
+    """The concept-set rows one pathogen gives to file ``name``."""
+    if name == "cvx.csv":
+        return [[c.code, p.id, c.label] for c in p.cvx]
+    if name == "omop.csv":
+        return [
+            [str(c.concept_id), role, p.id, c.label]
+            for role, concepts in (("infection", p.omop_conditions), ("test", p.omop_tests))
+            for c in concepts
+        ]
+    icd = p.icd10 if name == "icd10.csv" else p.icd9
+    return [[pathogens.icd_prefix(c.code), "infection", p.id, c.label] for c in icd]
 
 
 def check_concepts(extra: str | Path | None) -> Path | None:
@@ -97,7 +131,8 @@ def classify_icd(
     out = pd.Series(pd.NA, index=codes.index, dtype="object")
     if table.empty:
         return out
-    prefixes = table.assign(n=table["prefix"].str.len()).sort_values("n", ascending=False)
+    prefixes = table.assign(n=table["prefix"].str.len())
+    prefixes = prefixes.sort_values("n", ascending=False, kind="stable")  # user rows stay first
     prefixes = prefixes.drop_duplicates("prefix", keep="first")
     unresolved = np.ones(len(codes), dtype=bool)
     values = norm.fillna("").to_numpy(dtype=str)

@@ -15,11 +15,13 @@ Tables (every row also carries ``source``, the name the import was stored under)
     end_of_data | censor_date``).
 ``infection``
     one row per infection episode: ``infection_date`` (first record of the episode),
-    ``pathogen`` (``influenza | sars-cov-2 | rsv | other-respiratory``), ``evidence``
-    (``test`` when any positive test belongs to the episode, else ``diagnosis``),
-    ``hospitalised`` (boolean: any record of the episode says so).
+    ``pathogen`` (an id of the pathogen table, :mod:`reawaken.pathogens`: built in
+    ``influenza | sars-cov-2 | rsv | other-respiratory``), ``evidence`` (``test`` when any
+    positive test belongs to the episode, else ``diagnosis``), ``hospitalised`` (boolean: any
+    record of the episode says so).
 ``vaccination``
-    ``vaccination_date``, ``vaccine`` (``influenza | sars-cov-2 | rsv | other``).
+    ``vaccination_date``, ``vaccine`` (a pathogen with vaccines, built in ``influenza |
+    sars-cov-2 | rsv``, or ``other``).
 ``outcome``
     ``outcome_date``, ``outcome_type`` (``distant_metastasis | death``), ``site``
     (metastasis: ``lung | bone | liver | brain | other``, NULL when the source does not say),
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from reawaken import pathogens
 from reawaken.errors import InputError
 
 EPISODE_GAP_DAYS = 90
@@ -50,9 +53,7 @@ SITES = ("breast", "lung", "colorectal", "prostate", "other")
 STAGES = ("0", "I", "II", "III", "IV")
 RECEPTOR = ("positive", "negative")
 END_REASONS = ("death", "lost", "last_activity", "end_of_data", "censor_date")
-PATHOGENS = ("influenza", "sars-cov-2", "rsv", "other-respiratory")
 EVIDENCE = ("test", "diagnosis")
-VACCINES = ("influenza", "sars-cov-2", "rsv", "other")
 OUTCOME_TYPES = ("distant_metastasis", "death")
 METASTASIS_SITES = ("lung", "bone", "liver", "brain", "other")
 DEATH_CAUSES = ("cancer", "covid", "other")
@@ -92,20 +93,28 @@ EVENT_DATES = {
     "outcome": "outcome_date",
 }
 
-#: Allowed values of the categorical columns; ``None`` in a tuple's place means NULL allowed.
-ALLOWED: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {
-    ("person", "sex"): (SEXES, False),
-    ("cancer_diagnosis", "site"): (SITES, False),
-    ("cancer_diagnosis", "stage"): (STAGES, True),
-    ("cancer_diagnosis", "er"): (RECEPTOR, True),
-    ("cancer_diagnosis", "pr"): (RECEPTOR, True),
-    ("cancer_diagnosis", "her2"): (RECEPTOR, True),
-    ("follow_up", "end_reason"): (END_REASONS, False),
-    ("infection", "pathogen"): (PATHOGENS, False),
-    ("infection", "evidence"): (EVIDENCE, False),
-    ("vaccination", "vaccine"): (VACCINES, False),
-    ("outcome", "outcome_type"): (OUTCOME_TYPES, False),
-}
+
+def vaccines() -> tuple[str, ...]:
+    """Allowed values of ``vaccination.vaccine``: the pathogens with vaccines, and ``other``."""
+    return (*pathogens.vaccines(), "other")
+
+
+def allowed() -> dict[tuple[str, str], tuple[tuple[str, ...], bool]]:
+    """Allowed values of the categorical columns, and whether NULL is allowed too."""
+    return {
+        ("person", "sex"): (SEXES, False),
+        ("cancer_diagnosis", "site"): (SITES, False),
+        ("cancer_diagnosis", "stage"): (STAGES, True),
+        ("cancer_diagnosis", "er"): (RECEPTOR, True),
+        ("cancer_diagnosis", "pr"): (RECEPTOR, True),
+        ("cancer_diagnosis", "her2"): (RECEPTOR, True),
+        ("follow_up", "end_reason"): (END_REASONS, False),
+        ("infection", "pathogen"): (pathogens.ids(), False),
+        ("infection", "evidence"): (EVIDENCE, False),
+        ("vaccination", "vaccine"): (vaccines(), False),
+        ("outcome", "outcome_type"): (OUTCOME_TYPES, False),
+    }
+
 
 PROVENANCE = ["_file", "_row", "_column"]
 QUARANTINE_COLUMNS = ["table_name", "person_id", "file", "row", "column", "reason"]
@@ -137,10 +146,13 @@ class Issues:
 
     Strict (``lenient=False``): the first problem raises :class:`InputError`. Lenient: each
     problem row is recorded in :attr:`rows` (the quarantine table) and the row is left out.
+    ``id_column`` is the source's own person id column: a problem in a source row names the
+    person found there (or under the canonical ``person_id``).
     """
 
     lenient: bool = False
     rows: list[dict] = field(default_factory=list)
+    id_column: str = "person_id"
 
     def report(
         self,
@@ -185,7 +197,7 @@ class Issues:
                 file=rec.get("_file"),
                 row=_as_int(rec.get("_row")),
                 column=rec.get("_column"),
-                person_id=_person_of(rec),
+                person_id=self._person_of(rec),
             )
         return frame.loc[~bad]
 
@@ -193,14 +205,13 @@ class Issues:
         """The quarantine rows as a DataFrame with :data:`QUARANTINE_COLUMNS`."""
         return pd.DataFrame(self.rows, columns=QUARANTINE_COLUMNS)
 
-
-def _person_of(rec: dict) -> str | None:
-    """The person a source row belongs to, under its canonical or source column name."""
-    for key in ("person_id", "eid", "PatientID"):
-        value = rec.get(key)
-        if value is not None and value == value:
-            return str(value)
-    return None
+    def _person_of(self, rec: dict) -> str | None:
+        """The person a row belongs to, under the canonical or the source's id column."""
+        for key in ("person_id", self.id_column):
+            value = rec.get(key)
+            if value is not None and value == value:
+                return str(value)
+        return None
 
 
 def _show(value: object) -> str:
@@ -262,15 +273,15 @@ def finalize(tables: dict[str, pd.DataFrame], issues: Issues) -> dict[str, pd.Da
     their rows. Infection records are then merged into episodes.
     """
     tables = {name: tables.get(name, empty(name)).copy() for name in TABLES}
-    for (table, column), (allowed, nullable) in ALLOWED.items():
+    for (table, column), (values_allowed, nullable) in allowed().items():
         frame = tables[table]
         values = frame[column]
-        bad = ~values.isin(allowed) & ~(values.isna() & nullable)
+        bad = ~values.isin(values_allowed) & ~(values.isna() & nullable)
         if bad.any():
             tables[table] = issues.report_mask(
                 frame,
                 bad,
-                f"unknown {column} {{{column}}} (expected one of {', '.join(allowed)})",
+                f"unknown {column} {{{column}}} (expected one of {', '.join(values_allowed)})",
                 table=table,
             )
     tables["outcome"] = _check_outcome_values(tables["outcome"], issues)

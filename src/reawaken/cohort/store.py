@@ -1,10 +1,10 @@
 """The cohort store: one DuckDB file holding the canonical tables of any number of imports.
 
-Each import is stored under a source name (default: the source kind, ``omop``, ``ukb`` or
-``flatiron``); every table has a ``source`` column. An import is all or nothing: the files are
-read and validated in memory first, then written in one transaction, so a failure leaves the
-store as it was (a store file that did not exist before is removed). Importing a name that is
-already stored is refused unless ``replace=True``.
+Each import is stored under a source name (default: the source kind, one of
+:func:`reawaken.cohort.sources.kinds`); every table has a ``source`` column. An import is all or
+nothing: the files are read and validated in memory first, then written in one transaction, so
+a failure leaves the store as it was (a store file that did not exist before is removed).
+Importing a name that is already stored is refused unless ``replace=True``.
 
 Python API for analyses (each method returns a pandas DataFrame; pass ``source=`` to restrict)::
 
@@ -23,12 +23,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from reawaken.cohort import sources
+from reawaken.cohort.codes import check_concepts
 from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, finalize
+from reawaken.cohort.summary import summarise
 from reawaken.errors import InputError
 
 DEFAULT_PATH = Path("reawaken.duckdb")
 DEFAULT_MIN_CELL = 10
-KINDS = ("omop", "ukb", "flatiron")
 
 _IMPORTS_DDL = """CREATE TABLE IF NOT EXISTS imports (
     source VARCHAR PRIMARY KEY, kind VARCHAR, path VARCHAR, imported_at TIMESTAMP,
@@ -41,6 +43,18 @@ _QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
 def _ddl(table: str) -> str:
     cols = ", ".join(f'"{c}" {t}' for c, t in TABLES[table].items())
     return f"CREATE TABLE IF NOT EXISTS {table} (source VARCHAR, person_id VARCHAR, {cols})"
+
+
+class AlreadyStored(InputError):
+    """An import under a name the store already holds (pass ``replace=True`` to replace it)."""
+
+    def __init__(self, name: str, store: Path) -> None:
+        self.name = name
+        super().__init__(
+            f"source {name!r} is already in the store (pass replace=True to replace it, or "
+            "another name to store it under)",
+            file=store,
+        )
 
 
 @dataclass(frozen=True)
@@ -62,22 +76,19 @@ def read_source(
     censor_date: str | pd.Timestamp | None = None,
     concepts: str | Path | None = None,
 ):
-    """Read and validate one source; returns (SourceTables, clean tables, Issues)."""
-    from reawaken.cohort.sources import flatiron, omop, ukb
-
-    readers = {"omop": omop.read_omop, "ukb": ukb.read_ukb, "flatiron": flatiron.read_flatiron}
-    if kind not in readers:
-        raise InputError(f"unknown source kind {kind!r} (expected one of {', '.join(KINDS)})")
+    """Read and validate one source of a registered ``kind``; returns (SourceTables, clean
+    tables, Issues)."""
+    source = sources.get(kind)
     cut = None
     if censor_date is not None:
         cut = pd.to_datetime(censor_date, format="%Y-%m-%d", errors="coerce")
         if pd.isna(cut):
             raise InputError(f"censor date '{censor_date}' is not a date (YYYY-MM-DD)")
-    from reawaken.cohort.codes import check_concepts
-
     check_concepts(concepts)
-    issues = Issues(lenient=lenient)
-    raw = readers[kind](Path(path), issues, censor_date=cut, concepts=concepts)
+    issues = Issues(lenient=lenient, id_column=source.id_column)
+    raw = source.read(
+        Path(path), issues, censor_date=cut, concepts=None if concepts is None else Path(concepts)
+    )
     tables = finalize(raw.tables, issues)
     return raw, tables, issues
 
@@ -103,11 +114,7 @@ class CohortStore:
         """Read, validate and store one source extract, all or nothing."""
         name = name or kind
         if self.path.exists() and not replace and name in self._stored_sources():
-            raise InputError(
-                f"source {name!r} is already in the store (use --replace to replace it, "
-                "or --name to store it under another name)",
-                file=self.path,
-            )
+            raise AlreadyStored(name, self.path)
         raw, tables, issues = read_source(
             kind, path, lenient=lenient, censor_date=censor_date, concepts=concepts
         )
@@ -125,7 +132,7 @@ class CohortStore:
             con.execute(_QUARANTINE_DDL)
             stored = {r[0] for r in con.execute("SELECT source FROM imports").fetchall()}
             if name in stored and not replace:
-                raise InputError(f"source {name!r} is already in the store", file=self.path)
+                raise AlreadyStored(name, self.path)
             for table in [*TABLES, "quarantine", "imports"]:
                 con.execute(f"DELETE FROM {table} WHERE source = ?", [name])
             for table, frame in tables.items():
@@ -268,7 +275,9 @@ class CohortStore:
 
     def summary(self, *, min_cell: int = DEFAULT_MIN_CELL, source: str | None = None) -> dict:
         """Aggregate counts of the store (see :func:`reawaken.cohort.summary.summarise`)."""
-        from reawaken.cohort.summary import summarise
-
         self.check_source(source)
-        return summarise(self, min_cell=min_cell, source=source)
+        con = self._connect()  # one read-only connection for all the queries
+        try:
+            return summarise(con, min_cell=min_cell, source=source)
+        finally:
+            con.close()

@@ -16,15 +16,11 @@ UK Biobank and Flatiron forbid publishing smaller cells. ``min_cell=0`` shows ev
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import duckdb
 import pandas as pd
 
-from reawaken.cohort.schema import PATHOGENS, TABLES
-
-if TYPE_CHECKING:
-    from reawaken.cohort.store import CohortStore
+from reawaken import pathogens
+from reawaken.cohort.schema import TABLES
 
 
 def suppress(count: int, min_cell: int) -> int | None:
@@ -33,16 +29,12 @@ def suppress(count: int, min_cell: int) -> int | None:
     return None if 0 < count < min_cell else count
 
 
-def summarise(store: CohortStore, *, min_cell: int = 10, source: str | None = None) -> dict:
-    """Counts per table, events per type, person-years and infections by pathogen and month."""
-    con = store._connect()  # one read-only connection for all the queries below
-    try:
-        return _summarise(con, min_cell=min_cell, source=source)
-    finally:
-        con.close()
-
-
-def _summarise(con: duckdb.DuckDBPyConnection, *, min_cell: int, source: str | None) -> dict:
+def summarise(
+    con: duckdb.DuckDBPyConnection, *, min_cell: int = 10, source: str | None = None
+) -> dict:
+    """Counts per table, events per type, person-years and infections by pathogen and month,
+    read through ``con`` (a connection to a cohort store; see
+    :meth:`reawaken.cohort.store.CohortStore.summary`)."""
     where = "WHERE source = ?" if source is not None else ""
     params = [source] if source is not None else []
 
@@ -95,7 +87,7 @@ def _summarise(con: duckdb.DuckDBPyConnection, *, min_cell: int, source: str | N
         "persons": tables["person"],
         "person_years": round(float(person_days) / 365.25, 2),
         "tables": tables,
-        "infections": {p: s(by_pathogen.get(p, 0)) for p in PATHOGENS},
+        "infections": {p: s(by_pathogen.get(p, 0)) for p in pathogens.ids()},
         "infections_by_month": by_month,
         "events": {t: s(ev.get(t, 0)) for t in ("distant_metastasis", "death")},
         "outcomes": outcomes,

@@ -4,11 +4,14 @@
 :mod:`reawaken.cohort.synth_layouts` write it as UK Biobank, Flatiron or OMOP files with
 ``truth.json`` (every generating parameter and the counts an import must reproduce).
 
-Model (every number is in :data:`DEFAULT_PARAMS` with its unit and source, or marked assumed):
+Model (every number is in :func:`reawaken.cohort.synth_params.default_params` with its unit and
+source, or marked assumed; the pathogens' incidence and ascertainment come from the pathogen
+table, :mod:`reawaken.pathogens`):
 
-* Entry: UK Biobank at the assessment visit (diagnosis 0-15 years earlier, relapse-free and alive
-  at entry); Flatiron at diagnosis; OMOP observation starts 0-1000 days before diagnosis. Age at
-  diagnosis, stage (I-III) and receptors are drawn independently.
+* Entry, as each source's ``synthetic`` design says: UK Biobank at the assessment visit
+  (diagnosis 0-15 years earlier, relapse-free and alive at entry); Flatiron at diagnosis; OMOP
+  observation starts 0-1000 days before diagnosis. Age at diagnosis, stage (I-III) and
+  receptors are drawn independently.
 * Distant relapse: from ``max(entry, diagnosis)``, hazard per day
   ``h(t) = h_stage / 365.25 * m(t - diagnosis) * r(t - last infection)``, constant between
   breakpoints; ``m`` steps by days since diagnosis, ``r`` is the planted step function of days
@@ -30,401 +33,15 @@ Model (every number is in :data:`DEFAULT_PARAMS` with its unit and source, or ma
 
 from __future__ import annotations
 
-import copy
-import json
-import re
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from reawaken.cohort.schema import METASTASIS_SITES, PATHOGENS
+from reawaken import pathogens
+from reawaken.cohort import sources
+from reawaken.cohort.schema import METASTASIS_SITES
+from reawaken.cohort.sources.synthetic import EPOCH, Cohort, SyntheticDesign, day
+from reawaken.cohort.synth_params import check_params, load_params, waves_key
 from reawaken.errors import InputError
-
-EPOCH = np.datetime64("1970-01-01", "D")
-LAYOUTS = ("ukb", "flatiron", "omop")
-
-DEFAULT_PARAMS: dict = {
-    "data_end": {"value": "2022-12-31", "source": "assumption: extract end date"},
-    "age_at_diagnosis": {
-        "mean": 61.0,
-        "sd": 12.0,
-        "min": 25.0,
-        "max": 89.0,
-        "unit": "years",
-        "source": "assumption, after CRUK breast cancer incidence (most cases at 50-79)",
-    },
-    "female_fraction": {"value": 0.99, "source": "CRUK: about 1% of breast cancers in men"},
-    "stage_mix": {
-        "I": 0.45,
-        "II": 0.40,
-        "III": 0.15,
-        "source": "assumption, approximate stage mix of early breast cancer (NCRAS)",
-    },
-    "receptors": {
-        "er_positive": 0.80,
-        "pr_positive_if_er_positive": 0.80,
-        "pr_positive_if_er_negative": 0.05,
-        "her2_positive": 0.15,
-        "source": "assumption, approximate hormone-receptor and HER2 prevalence",
-    },
-    "relapse": {
-        "annual_hazard_by_stage": {"I": 0.010, "II": 0.020, "III": 0.035},
-        "unit": "per year",
-        "source": "Pan et al., NEJM 2017: distant recurrence about 1-3.5% a year by stage",
-        "multiplier_by_days_since_diagnosis": [
-            {"start_day": 0, "end_day": 730, "ratio": 1.5},
-            {"start_day": 730, "end_day": 1826, "ratio": 1.2},
-        ],
-        "multiplier_source": "assumption: higher hazard in the first five years",
-    },
-    "metastasis_site": {
-        "lung": 0.27,
-        "bone": 0.40,
-        "liver": 0.18,
-        "brain": 0.05,
-        "other": 0.10,
-        "source": "assumption: lung share of breast cancer metastases about 25-30%",
-    },
-    "infection_effect": {
-        "pathogens": ["influenza", "sars-cov-2"],
-        "windows": [
-            {"start_day": 0, "end_day": 91, "ratio": 2.0},
-            {"start_day": 91, "end_day": 365, "ratio": 1.5},
-        ],
-        "ratio_after": 1.0,
-        "source": "planted effect (Chia et al., Nature 2025: awakening in the months after)",
-    },
-    "immunity_days": {"value": 120, "source": "assumption: no reinfection within 120 days"},
-    "seasonal": {
-        "influenza": {
-            "attack_rate": 0.08,
-            "peak": "01-15",
-            "sd_days": 21,
-            "skip_seasons": [2021],
-            "source": "Somes et al., Vaccine 2018: about 8% a season; no 2020/21 season",
-        },
-        "rsv": {
-            "attack_rate": 0.03,
-            "peak": "12-15",
-            "sd_days": 21,
-            "skip_seasons": [2021],
-            "source": "assumption",
-        },
-        "other-respiratory": {
-            "attack_rate": 0.20,
-            "peak": "11-15",
-            "sd_days": 45,
-            "skip_seasons": [],
-            "source": "assumption",
-        },
-    },
-    "sars_cov_2_waves": {
-        "waves": [
-            {"peak": "2020-04-10", "sd_days": 18, "attack_rate": 0.05},
-            {"peak": "2021-01-10", "sd_days": 20, "attack_rate": 0.08},
-            {"peak": "2021-07-20", "sd_days": 25, "attack_rate": 0.06},
-            {"peak": "2022-01-05", "sd_days": 20, "attack_rate": 0.25},
-            {"peak": "2022-07-10", "sd_days": 25, "attack_rate": 0.15},
-        ],
-        "source": "assumption, shaped after the English waves (ONS infection survey)",
-    },
-    "vaccination": {
-        "influenza": {
-            "coverage_under_65": 0.45,
-            "coverage_65_plus": 0.75,
-            "start": "10-01",
-            "spread_days": 60,
-            "effectiveness": 0.4,
-            "source": "assumption after UKHSA uptake; VE about 40%",
-        },
-        "sars-cov-2": {
-            "coverage": 0.9,
-            "first_dose": ["2021-01-01", "2021-06-30"],
-            "second_dose_gap_days": 77,
-            "booster": ["2021-10-01", "2021-12-31"],
-            "booster_coverage": 0.8,
-            "effectiveness": 0.5,
-            "protection_days": 180,
-            "source": "assumption after the UK programme; VE against infection 50%",
-        },
-    },
-    "ascertainment": {
-        "sars-cov-2": [
-            {"from": "2020-01-01", "to": "2020-06-30", "p": 0.10},
-            {"from": "2020-07-01", "to": "2022-03-31", "p": 0.60},
-            {"from": "2022-04-01", "to": "2100-01-01", "p": 0.20},
-        ],
-        "influenza": 0.15,
-        "rsv": 0.05,
-        "other-respiratory": 0.05,
-        "source": "assumption: most infections are never tested; hospitalised always recorded",
-    },
-    "hospitalisation": {
-        "p_at_60": 0.02,
-        "per_year_of_age": 0.05,
-        "other_ratio": 0.2,
-        "source": "assumption",
-    },
-    "repeat_test": {"probability": 0.3, "max_gap_days": 10, "source": "assumption"},
-    "other_death": {
-        "log_rate_at_age_0": -11.5,
-        "per_year_of_age": 0.105,
-        "unit": "per year",
-        "source": "assumption: Gompertz fit to ONS life tables 2017-19, females",
-    },
-    "covid_death": {
-        "ifr_at_60": 0.005,
-        "per_year_of_age": 0.08,
-        "max": 0.3,
-        "vaccinated_ratio": 0.3,
-        "source": "assumption after Levin et al. 2020",
-    },
-    "cancer_death_after_relapse": {
-        "annual_hazard": 0.25,
-        "unit": "per year",
-        "source": "assumption: median survival about 2.8 years",
-    },
-    "loss_to_follow_up": {
-        "ukb": 0.002,
-        "flatiron": 0.05,
-        "omop": 0.03,
-        "unit": "per year",
-        "source": "assumption",
-    },
-}
-
-
-def load_params(path: str | Path | None = None) -> dict:
-    """Default parameters, updated (key by key, recursively) from a JSON file if given."""
-    params = copy.deepcopy(DEFAULT_PARAMS)
-    if path is None:
-        return params
-    try:
-        update = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read parameter file: {exc}", file=path) from exc
-
-    if not isinstance(update, dict):
-        kind = "a list" if isinstance(update, list) else f"a JSON {type(update).__name__}"
-        raise InputError(
-            f"the parameter file holds {kind}; it must hold a JSON object of the parameters to "
-            'change, e.g. {"immunity_days": {"value": 90}}',
-            file=path,
-        )
-
-    def merge(base: dict, new: dict, where: str) -> None:
-        for key, value in new.items():
-            if key not in base:
-                raise InputError(f"unknown parameter {where}{key}", file=path)
-            if isinstance(value, dict) and isinstance(base[key], dict):
-                merge(base[key], value, f"{where}{key}.")
-            else:
-                base[key] = value
-
-    merge(params, update, "")
-    check_params(params, file=path)
-    return params
-
-
-# ----- parameter checks: each leaf of DEFAULT_PARAMS has a kind with an accepted range -------
-
-_KINDS: dict[str, tuple] = {
-    # kind: (test, accepted range as the message says it)
-    "probability": (lambda v: _number(v) and 0 <= v <= 1, "a probability between 0 and 1"),
-    "attack_rate": (lambda v: _number(v) and 0 <= v < 1, "an attack rate from 0 to below 1"),
-    "ratio": (lambda v: _number(v) and v >= 0, "a hazard ratio, a finite number >= 0"),
-    "multiplier": (lambda v: _number(v) and v >= 0, "a multiplier, a finite number >= 0"),
-    "rate": (lambda v: _number(v) and v >= 0, "a rate per year, a finite number >= 0"),
-    "positive_rate": (lambda v: _number(v) and v > 0, "a rate per year, a finite number > 0"),
-    "positive": (lambda v: _number(v) and v > 0, "a finite number > 0"),
-    "number": (lambda v: _number(v), "a finite number"),
-    "spread": (lambda v: _number(v) and v >= 0, "a spread in days, a finite number >= 0"),
-    "days": (lambda v: _whole(v) and v >= 0, "a whole number of days >= 0"),
-    "gap_days": (lambda v: _whole(v) and v >= 1, "a whole number of days >= 1"),
-    "age": (lambda v: _number(v) and 0 <= v <= 120, "an age in years from 0 to 120"),
-    "age_sd": (lambda v: _number(v) and v >= 0, "a standard deviation in years >= 0"),
-    "date": (lambda v: _date(v), "a date YYYY-MM-DD"),
-    "day_of_year": (lambda v: _day_of_year(v), "a calendar day MM-DD"),
-    "date_pair": (
-        lambda v: isinstance(v, list) and len(v) == 2 and all(map(_date, v)) and v[0] <= v[1],
-        "two dates [first, last] YYYY-MM-DD, in order",
-    ),
-    "years": (
-        lambda v: isinstance(v, list) and all(_whole(y) for y in v),
-        "a list of years, e.g. [2021]",
-    ),
-    "pathogens": (
-        lambda v: isinstance(v, list) and all(x in PATHOGENS for x in v),
-        f"a list of pathogens among {', '.join(PATHOGENS)}",
-    ),
-    "text": (lambda v: isinstance(v, str), "text"),
-}
-
-_RULES: tuple[tuple[str, str], ...] = (
-    ("*.source", "text"),
-    ("*.unit", "text"),
-    ("*.multiplier_source", "text"),
-    ("data_end.value", "date"),
-    ("age_at_diagnosis.sd", "age_sd"),
-    ("age_at_diagnosis.*", "age"),
-    ("female_fraction.value", "probability"),
-    ("stage_mix.*", "probability"),
-    ("receptors.*", "probability"),
-    ("relapse.annual_hazard_by_stage.*", "rate"),
-    ("relapse.multiplier_by_days_since_diagnosis.[].ratio", "multiplier"),
-    ("*.start_day", "days"),
-    ("*.end_day", "days"),
-    ("metastasis_site.*", "probability"),
-    ("infection_effect.pathogens", "pathogens"),
-    ("infection_effect.windows.[].ratio", "ratio"),
-    ("infection_effect.ratio_after", "ratio"),
-    ("immunity_days.value", "days"),
-    ("seasonal.*.attack_rate", "attack_rate"),
-    ("seasonal.*.peak", "day_of_year"),
-    ("seasonal.*.sd_days", "spread"),
-    ("seasonal.*.skip_seasons", "years"),
-    ("sars_cov_2_waves.waves.[].peak", "date"),
-    ("sars_cov_2_waves.waves.[].sd_days", "spread"),
-    ("sars_cov_2_waves.waves.[].attack_rate", "attack_rate"),
-    ("vaccination.*.start", "day_of_year"),
-    ("vaccination.*.spread_days", "spread"),
-    ("vaccination.*.first_dose", "date_pair"),
-    ("vaccination.*.booster", "date_pair"),
-    ("vaccination.*.second_dose_gap_days", "days"),
-    ("vaccination.*.protection_days", "days"),
-    ("vaccination.*", "probability"),
-    ("ascertainment.*.[].from", "date"),
-    ("ascertainment.*.[].to", "date"),
-    ("ascertainment.*.[].p", "probability"),
-    ("ascertainment.*", "probability"),
-    ("hospitalisation.p_at_60", "probability"),
-    ("hospitalisation.per_year_of_age", "number"),
-    ("hospitalisation.other_ratio", "multiplier"),
-    ("repeat_test.probability", "probability"),
-    ("repeat_test.max_gap_days", "gap_days"),
-    ("other_death.log_rate_at_age_0", "number"),
-    ("other_death.per_year_of_age", "positive"),
-    ("covid_death.per_year_of_age", "number"),
-    ("covid_death.vaccinated_ratio", "multiplier"),
-    ("covid_death.*", "probability"),
-    ("cancer_death_after_relapse.annual_hazard", "positive_rate"),
-    ("loss_to_follow_up.*", "positive_rate"),
-)
-
-
-def _number(value: object) -> bool:
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
-    )
-
-
-def _whole(value: object) -> bool:
-    return _number(value) and float(value) == int(value)  # type: ignore[arg-type]
-
-
-def _date(value: object) -> bool:
-    if not isinstance(value, str) or len(value) != 10:
-        return False
-    try:
-        np.datetime64(value, "D")
-    except ValueError:
-        return False
-    return True
-
-
-def _day_of_year(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 5 and _date(f"2001-{value}")
-
-
-def _kind(path: str) -> str | None:
-    """The kind of the first rule matching ``path`` (``*`` stands for one or more keys)."""
-    generic = ".".join("[]" if part.startswith("[") else part for part in path.split("."))
-    for pattern, kind in _RULES:
-        if re.fullmatch(re.escape(pattern).replace(r"\*", ".+"), generic):
-            return kind
-    return None
-
-
-def _dotted(path: str) -> str:
-    return path.replace(".[", "[")
-
-
-def check_params(params: object, *, file: str | Path | None = None) -> dict:
-    """Refuse generator parameters of the wrong shape or out of range: the message names the
-    parameter (``infection_effect.windows[0].ratio``), its value and the accepted range."""
-
-    def fail(path: str, value: object, why: str) -> None:
-        shown = json.dumps(value, default=str)
-        raise InputError(f"parameter {_dotted(path)} = {shown} {why}", file=file)
-
-    def walk(template: object, value: object, path: str) -> None:
-        if isinstance(template, dict):
-            if not isinstance(value, dict):
-                fail(path, value, "has the wrong type; accepted: a JSON object {...}")
-            for key in value:  # type: ignore[union-attr]
-                if key not in template:
-                    where = _dotted(f"{path}.{key}" if path else key)
-                    raise InputError(f"unknown parameter {where}", file=file)
-            for key, sub in template.items():
-                where = f"{path}.{key}" if path else key
-                if key not in value:  # type: ignore[operator]
-                    raise InputError(f"parameter {_dotted(where)} is missing", file=file)
-                walk(sub, value[key], where)  # type: ignore[index]
-            return
-        if isinstance(template, list) and template and isinstance(template[0], dict):
-            if not isinstance(value, list):
-                fail(path, value, "has the wrong type; accepted: a JSON list [...]")
-            for i, item in enumerate(value):  # type: ignore[arg-type]
-                walk(template[0], item, f"{path}.[{i}]")
-            return
-        kind = _kind(path)
-        if kind is None:  # a leaf without a rule: same JSON type as the default
-            if type(value) is not type(template):
-                fail(path, value, f"has the wrong type; accepted: {type(template).__name__}")
-            return
-        test, accepted = _KINDS[kind]
-        if not test(value):
-            fail(path, value, f"is out of range; accepted: {accepted}")
-
-    walk(DEFAULT_PARAMS, params, "")
-    checked: dict = params  # type: ignore[assignment]
-    for group in ("stage_mix", "metastasis_site"):
-        shares = [v for k, v in checked[group].items() if k != "source"]
-        if sum(shares) <= 0:
-            raise InputError(f"parameter {group}: the shares add up to 0", file=file)
-    a = checked["age_at_diagnosis"]
-    if not a["min"] <= a["max"]:
-        raise InputError(
-            f"parameter age_at_diagnosis: min {a['min']} is above max {a['max']}", file=file
-        )
-    for path in ("relapse.multiplier_by_days_since_diagnosis", "infection_effect.windows"):
-        group, key = path.split(".")
-        for i, w in enumerate(checked[group][key]):
-            if not w["start_day"] < w["end_day"]:
-                raise InputError(
-                    f"parameter {path}[{i}]: end_day {w['end_day']} must be after start_day "
-                    f"{w['start_day']}",
-                    file=file,
-                )
-    return checked
-
-
-def day(text: str) -> int:
-    """Days since 1970-01-01 of an ISO date."""
-    return int((np.datetime64(text, "D") - EPOCH).astype(int))
-
-
-@dataclass
-class Cohort:
-    """A simulated cohort (integer days since 1970-01-01; -1 where an event did not happen)."""
-
-    people: pd.DataFrame  # pid, sex, birth_year, dx, stage, er, pr, her2, entry, end, end_reason,
-    # relapse (day or -1), site, death (day or -1), cause
-    infections: pd.DataFrame  # pid, day, pathogen, hospitalised, recorded
-    vaccinations: pd.DataFrame  # pid, day, vaccine
-    params: dict
 
 
 def _hazard_ratio(days_since: np.ndarray, windows: list[dict], after: float) -> np.ndarray:
@@ -435,19 +52,11 @@ def _hazard_ratio(days_since: np.ndarray, windows: list[dict], after: float) -> 
     return out
 
 
-def _people(n: int, like: str, p: dict, rng: np.random.Generator) -> pd.DataFrame:
+def _people(n: int, design: SyntheticDesign, p: dict, rng: np.random.Generator) -> pd.DataFrame:
     a = p["age_at_diagnosis"]
     age = np.clip(rng.normal(a["mean"], a["sd"], n), a["min"], a["max"])
     end_all = day(p["data_end"]["value"])
-    if like == "ukb":
-        entry = rng.integers(day("2006-03-13"), day("2010-10-01") + 1, n)
-        dx = entry - rng.integers(0, 15 * 365, n)
-    elif like == "flatiron":
-        dx = rng.integers(day("2011-01-01"), day("2021-12-31") + 1, n)
-        entry = dx.copy()
-    else:
-        dx = rng.integers(day("2008-01-01"), day("2021-12-31") + 1, n)
-        entry = dx - rng.integers(0, 1001, n)
+    entry, dx = design.draw(n, rng)
     birth = dx - np.round(age * 365.25).astype(np.int64)
     stages = np.array(["I", "II", "III"])
     mix = np.array([p["stage_mix"][s] for s in stages])
@@ -536,8 +145,10 @@ def _waves(people: pd.DataFrame, p: dict) -> list[tuple[str, int, int, float]]:
             if season_year in s["skip_seasons"]:
                 continue
             waves.append((pathogen, day(f"{year}-{s['peak']}"), s["sd_days"], s["attack_rate"]))
-    for w in p["sars_cov_2_waves"]["waves"]:
-        waves.append(("sars-cov-2", day(w["peak"]), w["sd_days"], w["attack_rate"]))
+    for pathogen in pathogens.table():
+        if isinstance(pathogen.synthetic.incidence, pathogens.Waves):
+            for w in p[waves_key(pathogen.id)]["waves"]:
+                waves.append((pathogen.id, day(w["peak"]), w["sd_days"], w["attack_rate"]))
     return waves
 
 
@@ -559,6 +170,7 @@ def _infections(
         v: (vac["pid"].to_numpy()[kind == k], vac["day"].to_numpy()[kind == k])
         for k, v in enumerate(("influenza", "sars-cov-2"))
     }
+    ids = pathogens.ids()
     pids, days, codes = [], [], []
     everyone = np.arange(n)
     for pathogen, peak, sd, attack in _waves(people, p):
@@ -577,7 +189,7 @@ def _infections(
         when = peak + np.round(rng.normal(0.0, sd, n)).astype(np.int64)
         pids.append(everyone[hit])
         days.append(when[hit])
-        codes.append(np.full(hit.sum(), PATHOGENS.index(pathogen), dtype=np.int8))
+        codes.append(np.full(hit.sum(), ids.index(pathogen), dtype=np.int8))
     pid, dd, code = np.concatenate(pids), np.concatenate(days), np.concatenate(codes)
     inside = (dd >= people["entry"].to_numpy()[pid]) & (dd <= people["horizon"].to_numpy()[pid])
     pid, dd, code = pid[inside], dd[inside], code[inside]
@@ -596,18 +208,19 @@ def _infections(
         {
             "pid": pid,
             "day": dd,
-            "pathogen": pd.Categorical.from_codes(code, categories=list(PATHOGENS)).astype(object),
+            "pathogen": pd.Categorical.from_codes(code, categories=list(ids)).astype(object),
             "birth": people["birth"].to_numpy()[pid],
         }
     )
     h = p["hospitalisation"]
     age = (inf["day"].to_numpy() - inf["birth"].to_numpy()) / 365.25
     ph = np.minimum(0.5, h["p_at_60"] * np.exp(h["per_year_of_age"] * (age - 60)))
-    ph = np.where(inf["pathogen"].isin(["influenza", "sars-cov-2"]), ph, ph * h["other_ratio"])
+    severe = [row.id for row in pathogens.table() if row.synthetic.severe]
+    ph = np.where(inf["pathogen"].isin(severe), ph, ph * h["other_ratio"])
     inf["hospitalised"] = rng.random(len(inf)) < ph
     asc = p["ascertainment"]
     prob = np.zeros(len(inf))
-    for pathogen in PATHOGENS:
+    for pathogen in ids:
         sel = (inf["pathogen"] == pathogen).to_numpy()
         spec = asc[pathogen]
         if isinstance(spec, list):
@@ -689,14 +302,15 @@ def _relapse_times(
 
 
 def simulate(n: int, seed: int, like: str, params: dict | None = None) -> Cohort:
-    """Simulate ``n`` breast cancer survivors for layout ``like`` with a fixed ``seed``."""
-    if like not in LAYOUTS:
-        raise InputError(f"unknown layout {like!r} (expected one of {', '.join(LAYOUTS)})")
+    """Simulate ``n`` breast cancer survivors for the layout of source ``like`` with a fixed
+    ``seed`` (``params``: checked generator parameters; default :func:`load_params`)."""
+    if like not in sources.kinds():
+        raise InputError(f"unknown layout {like!r} (expected one of {', '.join(sources.kinds())})")
     if n < 1:
         raise InputError(f"cohort size must be positive, got {n}")
     p = check_params(params) if params is not None else load_params()
     rng = np.random.default_rng(seed)
-    people = _people(n, like, p, rng)
+    people = _people(n, sources.get(like).synthetic, p, rng)
     vac = _vaccinations(people, p, rng)
     inf = _infections(people, vac, p, rng)
     relapse_t = _relapse_times(people, inf, p, rng)

@@ -1,4 +1,5 @@
-"""Helpers shared by the importers: finding a source's tables, checking columns, parsing fields."""
+"""What the importers share: finding a source's tables, checking columns, parsing fields, the
+person rows, the end of follow-up, and building canonical rows with their provenance."""
 
 from __future__ import annotations
 
@@ -9,11 +10,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reawaken import pathogens
 from reawaken.cohort.schema import Issues
 from reawaken.errors import InputError
 from reawaken.io import read_table
 
 SUFFIXES = (".csv", ".tsv", ".parquet")
+COVID_19 = "U07.1"  # ICD-10: COVID-19, virus identified
+
+
+def covid_pathogen() -> str:
+    """The pathogen of COVID-19 in the pathogen table: the one whose ICD-10 codes hold U07.1."""
+    found = pathogens.of_icd10(COVID_19)
+    if found is None:
+        raise InputError(f"no pathogen in the pathogen table has ICD-10 code {COVID_19}")
+    return found.id
 
 
 @dataclass
@@ -28,6 +39,20 @@ class SourceTables:
     censor_date: pd.Timestamp | None = None
     n_after_censor: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def load_table(
+    folder: Path, name: str, columns: list[str], id_column: str, *, required: bool = True
+) -> pd.DataFrame | None:
+    """Table ``name`` of ``folder`` with its ``columns`` checked and ids as text (None when an
+    optional table is absent)."""
+    path = find_table(folder, name, required=required)
+    if path is None:
+        return None
+    frame = read_source_table(path)
+    require_columns(frame, columns, path)
+    frame[id_column] = as_text(frame[id_column])
+    return frame
 
 
 def find_table(folder: Path, name: str, *, required: bool = True) -> Path | None:
@@ -220,3 +245,134 @@ def canonical(frame: pd.DataFrame, values: dict[str, object], column: str) -> pd
     out["_row"] = frame["_row"]
     out["_column"] = column
     return out.reset_index(drop=True)
+
+
+def check_persons(
+    frame: pd.DataFrame,
+    issues: Issues,
+    *,
+    id_column: str,
+    year_column: str,
+    year_label: str = "year of birth",
+    sex_codes: tuple[str, tuple[str, ...]] | None = None,
+) -> pd.DataFrame:
+    """Report person rows without an id, with a sex code not among ``sex_codes`` (column,
+    known codes; when given) or a year of birth that is not a whole number; return the rest.
+    The ids of ``frame`` become text."""
+    frame[id_column] = as_text(frame[id_column])
+    frame = report(
+        frame,
+        frame[id_column].isna(),
+        f"missing {id_column}",
+        issues,
+        table="person",
+        column=id_column,
+    )
+    if sex_codes is not None:
+        column, known = sex_codes
+        sex = as_text(frame[column])
+        frame = report(
+            frame,
+            ~sex.isin(list(known)) & sex.notna(),
+            f"unknown sex code {{{column}}}",
+            issues,
+            table="person",
+            column=column,
+        )
+    year = pd.to_numeric(frame[year_column], errors="coerce")
+    return report(
+        frame,
+        year.isna() | (year != np.floor(year)),
+        f"bad {year_label} {{{year_column}}}",
+        issues,
+        table="person",
+        column=year_column,
+    )
+
+
+def person_table(
+    rows: pd.DataFrame, *, id_column: str, year_column: str, sex: pd.Series
+) -> pd.DataFrame:
+    """The canonical person rows of checked ``rows`` (``sex``: canonical values per row)."""
+    return canonical(
+        rows,
+        {
+            "person_id": rows[id_column],
+            "birth_year": pd.to_numeric(rows[year_column]).astype("Int64"),
+            "sex": sex,
+        },
+        id_column,
+    )
+
+
+def end_follow_up(
+    end: pd.Series, reason: np.ndarray, cut: pd.Timestamp | None, *, cut_reason: str
+) -> tuple[pd.Series, np.ndarray]:
+    """Follow-up ends at ``cut`` (None: no cut) for everybody followed beyond it or without an
+    end of their own; their end reason becomes ``cut_reason``."""
+    if cut is None:
+        return end, reason
+    late = end.isna() | (end > cut)
+    return end.where(~late, cut), np.where(late, cut_reason, reason)
+
+
+def censored(tables: dict[str, pd.DataFrame], cut: pd.Timestamp | None) -> SourceTables:
+    """The source's tables, records dated after ``cut`` left out and counted (None or NaT:
+    nothing cut)."""
+    if cut is None or pd.isna(cut):
+        return SourceTables(tables)
+    return SourceTables(tables, censor_date=cut, n_after_censor=truncate_at(tables, cut))
+
+
+def first_death(deaths: pd.DataFrame) -> pd.Series:
+    """Person id -> date of the first death row of each person."""
+    return deaths.drop_duplicates("person_id").set_index("person_id")["outcome_date"]
+
+
+def death_rows(
+    rows: pd.DataFrame, ids: pd.Series, dates: pd.Series, cause: object, column: str
+) -> pd.DataFrame:
+    """Canonical ``death`` outcome rows (``cause``: per row, or None where not given)."""
+    values = {"outcome_date": dates, "outcome_type": "death", "site": None, "cause": cause}
+    return canonical(rows, {"person_id": ids, **values}, column)
+
+
+def metastasis_rows(
+    rows: pd.DataFrame, ids: pd.Series, dates: pd.Series, site: object, column: str
+) -> pd.DataFrame:
+    """Canonical ``distant_metastasis`` outcome rows (``site`` None where not given)."""
+    values = {"outcome_date": dates, "outcome_type": "distant_metastasis", "site": site}
+    return canonical(rows, {"person_id": ids, **values, "cause": None}, column)
+
+
+def infection_rows(
+    rows: pd.DataFrame,
+    ids: pd.Series,
+    dates: pd.Series,
+    pathogen: object,
+    evidence: str,
+    column: str,
+    *,
+    hospitalised: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Canonical infection records (``hospitalised`` False where the source does not say)."""
+    if hospitalised is None:
+        hospitalised = pd.array([False] * len(rows), dtype="boolean")
+    values = {"infection_date": dates, "pathogen": pathogen, "evidence": evidence}
+    return canonical(rows, {"person_id": ids, **values, "hospitalised": hospitalised}, column)
+
+
+def diagnosis_rows(
+    rows: pd.DataFrame,
+    ids: pd.Series,
+    dates: pd.Series,
+    site: object,
+    column: str,
+    *,
+    code: object = None,
+    stage: object = None,
+) -> pd.DataFrame:
+    """Canonical cancer diagnoses (receptors NULL: a source that knows them sets them)."""
+    values = {"diagnosis_date": dates, "site": site, "code": code, "stage": stage}
+    receptors = {"er": None, "pr": None, "her2": None}
+    return canonical(rows, {"person_id": ids, **values, **receptors}, column)

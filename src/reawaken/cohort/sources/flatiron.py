@@ -28,6 +28,9 @@ only the year is given), moved later to the patient's last activity if that is l
 within the stated month (year); a last activity after the stated month is an error. Deaths have
 no cause in these tables, so ``cause`` is NULL. Follow-up ends at death, else at last activity
 (``last_activity``), or at ``censor_date`` if given and earlier.
+
+Synthetic layout (:func:`write_synthetic`): the six tables above, infections and metastases as
+ICD-10-CM codes in ``Diagnosis``.
 """
 
 from __future__ import annotations
@@ -45,13 +48,31 @@ from reawaken.cohort.sources.common import (
     as_text,
     birth_years,
     canonical,
+    censored,
+    check_persons,
+    death_rows,
+    diagnosis_rows,
+    end_follow_up,
     find_table,
+    first_death,
+    infection_rows,
+    load_table,
+    metastasis_rows,
     parse_dates,
-    read_source_table,
+    person_table,
     report,
     report_death_before_birth,
     require_columns,
-    truncate_at,
+)
+from reawaken.cohort.sources.synthetic import (
+    EPOCH,
+    Cohort,
+    SyntheticDesign,
+    SyntheticFiles,
+    iso,
+    layout_codes,
+    recorded_infections,
+    write_tables,
 )
 
 SEX = {"F": "female", "M": "male", "FEMALE": "female", "MALE": "male"}
@@ -64,6 +85,57 @@ _STAGE_UNKNOWN = {
     "GROUP STAGE IS NOT REPORTED",
 }
 CODE_SYSTEMS = {"ICD-9-CM": 9, "ICD-10-CM": 10}
+#: ICD-10-CM codes the synthetic layout writes for the site of a distant metastasis.
+METASTASIS_ICD10CM = {
+    "lung": "C78.01",
+    "bone": "C79.51",
+    "liver": "C78.7",
+    "brain": "C79.31",
+    "other": "C79.89",
+}
+
+#: Source fields and the canonical columns they fill (docs/cohort.md shows this table).
+FIELD_MAP: tuple[tuple[str, str], ...] = (
+    ("`Demographics.PatientID`, `BirthYear`, `Gender` (F/M, else unknown)", "`person`"),
+    (
+        "`Enhanced_MetastaticBreast.DiagnosisDate`",
+        "`cancer_diagnosis` (site breast) and `follow_up.start_date`",
+    ),
+    (
+        '`Enhanced_MetastaticBreast.GroupStage` ("Stage IIA" -> `II`; "Unknown/not documented" '
+        "-> NULL; anything else is an error)",
+        "`cancer_diagnosis.stage`",
+    ),
+    (
+        "`Enhanced_MetastaticBreast.MetDiagnosisDate`",
+        "`outcome` `distant_metastasis` with site NULL, unless a coded metastasis falls on the "
+        "same day",
+    ),
+    (
+        "`Enhanced_MetBreastBiomarkers.BiomarkerName` ER/PR/HER2, `BiomarkerStatus`, "
+        "`ResultDate` (or `SpecimenCollectedDate`)",
+        "`cancer_diagnosis.er/pr/her2`: the earliest result that says positive or negative "
+        "(equivocal, unknown, pending, not documented skipped)",
+    ),
+    (
+        "`Diagnosis.DiagnosisCode`, `DiagnosisCodeSystem` (ICD-9-CM, ICD-10-CM), "
+        "`DiagnosisDate`: infection codes",
+        "`infection` (evidence diagnosis, hospitalised false)",
+    ),
+    (
+        "same, secondary neoplasm codes (C78.0x lung, C78.7 liver, C79.3x brain, C79.5x bone, "
+        "other C77-C79; ICD-9 197.0, 197.7, 198.3, 198.5, 196-198)",
+        "`outcome` `distant_metastasis` with site",
+    ),
+    (
+        "`Enhanced_Mortality_V2.DateOfDeath`",
+        "`outcome` `death` (cause NULL: not in these tables) and `follow_up.end_date`",
+    ),
+    (
+        "`Visit.VisitDate` (and every other dated record)",
+        "last activity: `follow_up.end_date` when alive (reason `last_activity`)",
+    ),
+)
 
 
 def death_period(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -104,101 +176,33 @@ def read_flatiron(
 ) -> SourceTables:
     """Read a folder of Flatiron breast cancer tables into canonical tables (with provenance)."""
     folder = Path(folder)
-    path = find_table(folder, "Demographics")
-    demo = read_source_table(path)
-    require_columns(demo, ["PatientID", "BirthYear", "Gender"], path)
-    demo["PatientID"] = as_text(demo["PatientID"])
-    demo = report(
-        demo,
-        demo["PatientID"].isna(),
-        "missing PatientID",
-        issues,
-        table="person",
-        column="PatientID",
-    )
-    year = pd.to_numeric(demo["BirthYear"], errors="coerce")
-    demo = report(
-        demo,
-        year.isna(),
-        "bad year of birth {BirthYear}",
-        issues,
-        table="person",
-        column="BirthYear",
-    )
+    demo = load_table(folder, "Demographics", ["PatientID", "BirthYear", "Gender"], "PatientID")
+    demo = check_persons(demo, issues, id_column="PatientID", year_column="BirthYear")
     births = birth_years(demo, demo["PatientID"], demo["BirthYear"], "BirthYear")
-    gender = as_text(demo["Gender"]).fillna("").str.upper()
-    person = canonical(
-        demo,
-        {
-            "person_id": demo["PatientID"],
-            "birth_year": pd.to_numeric(demo["BirthYear"]).astype("Int64"),
-            "sex": gender.map(SEX).fillna("unknown"),
-        },
-        "PatientID",
-    )
+    sex = as_text(demo["Gender"]).fillna("").str.upper().map(SEX).fillna("unknown")
+    person = person_table(demo, id_column="PatientID", year_column="BirthYear", sex=sex)
 
-    path = find_table(folder, "Enhanced_MetastaticBreast")
-    enh = read_source_table(path)
-    require_columns(enh, ["PatientID", "DiagnosisDate", "MetDiagnosisDate", "GroupStage"], path)
-    enh["PatientID"] = as_text(enh["PatientID"])
-    stage_text = as_text(enh["GroupStage"]).fillna("").str.upper().str.strip()
-    stage = stage_text.str.extract(_STAGE, expand=False)
-    unknown = stage.isna() & ~stage_text.isin(_STAGE_UNKNOWN)
-    enh = report(
-        enh,
-        unknown,
-        "unknown GroupStage {GroupStage}",
-        issues,
-        table="cancer_diagnosis",
-        column="GroupStage",
-    )
-    enh, dx = parse_dates(enh, "DiagnosisDate", issues, table="cancer_diagnosis", required=True)
-    enh, met = parse_dates(enh, "MetDiagnosisDate", issues, table="outcome")
-    dx = dx.loc[enh.index]
+    enh, dx, met, stage = _metastatic_breast(folder, issues)
     receptors = _biomarkers(folder, issues)
-    dx_rows = canonical(
-        enh,
-        {
-            "person_id": enh["PatientID"],
-            "diagnosis_date": dx,
-            "site": "breast",
-            "code": None,
-            "stage": stage.loc[enh.index].where(stage.loc[enh.index].notna(), None),
-        },
-        "DiagnosisDate",
-    )
+    dx_rows = diagnosis_rows(enh, enh["PatientID"], dx, "breast", "DiagnosisDate", stage=stage)
     for marker in ("er", "pr", "her2"):
         dx_rows[marker] = dx_rows["person_id"].map(receptors.get(marker, {}))
         dx_rows[marker] = dx_rows[marker].where(dx_rows[marker].notna(), None)
 
+    coded, diag_dates = _diagnoses(folder, issues, concepts)
     activity = [
         pd.DataFrame({"person_id": enh["PatientID"], "date": dx}),
         pd.DataFrame({"person_id": enh["PatientID"], "date": met}),
         receptors["_dates"],
+        diag_dates,
+        *_visits(folder, issues),
     ]
-    coded, diag_dates = _diagnoses(folder, issues, concepts)
-    activity.append(diag_dates)
-    visit_path = find_table(folder, "Visit", required=False)
-    if visit_path is not None:
-        vis = read_source_table(visit_path)
-        require_columns(vis, ["PatientID", "VisitDate"], visit_path)
-        vis["PatientID"] = as_text(vis["PatientID"])
-        vis, vdates = parse_dates(vis, "VisitDate", issues, table="follow_up", required=True)
-        activity.append(pd.DataFrame({"person_id": vis["PatientID"], "date": vdates}))
-    act = pd.concat(activity, ignore_index=True).dropna()
-    last_activity = act.groupby("person_id")["date"].max()
+    last_activity = pd.concat(activity, ignore_index=True).dropna().groupby("person_id")["date"]
+    last_activity = last_activity.max()
 
     met_rows = enh.loc[met.notna()]
-    met_out = canonical(
-        met_rows,
-        {
-            "person_id": met_rows["PatientID"],
-            "outcome_date": met.loc[met_rows.index],
-            "outcome_type": "distant_metastasis",
-            "site": None,
-            "cause": None,
-        },
-        "MetDiagnosisDate",
+    met_out = metastasis_rows(
+        met_rows, met_rows["PatientID"], met.loc[met_rows.index], None, "MetDiagnosisDate"
     )
     coded_met = coded["outcome"]
     same_day = (
@@ -209,67 +213,13 @@ def read_flatiron(
         .to_numpy()
     )
     met_out = met_out.loc[~same_day]
-
-    deaths = empty("outcome")
-    death_date = pd.Series(dtype="datetime64[ns]")
-    dead_before_birth: set = set()
-    mort_path = find_table(folder, "Enhanced_Mortality_V2", required=False)
-    if mort_path is not None:
-        mort = read_source_table(mort_path)
-        require_columns(mort, ["PatientID", "DateOfDeath"], mort_path)
-        mort["PatientID"] = as_text(mort["PatientID"])
-        mort = mort.loc[as_text(mort["DateOfDeath"]).notna()]
-        stated, _ = death_period(mort["DateOfDeath"])
-        mort = report(
-            mort,
-            stated.isna(),
-            "death date {DateOfDeath} is not a date YYYY-MM (or YYYY)",
-            issues,
-            table="outcome",
-            column="DateOfDeath",
-        )
-        stated = stated.loc[mort.index]
-        mort, dead_before_birth = report_death_before_birth(
-            mort,
-            mort["PatientID"],
-            stated.dt.year,
-            as_text(mort["DateOfDeath"]),
-            births,
-            issues,
-            column="DateOfDeath",
-        )
-        last_seen = mort["PatientID"].map(last_activity)
-        imputed, bad = impute_death_date(mort["DateOfDeath"], last_seen)
-        mort = report(
-            mort.assign(_last=last_seen.dt.strftime("%Y-%m-%d").to_numpy()),
-            bad,
-            "death date {DateOfDeath} is before last activity {_last} (a later record of the "
-            "patient)",
-            issues,
-            table="outcome",
-            column="DateOfDeath",
-        ).drop(columns=["_last"])
-        deaths = canonical(
-            mort,
-            {
-                "person_id": mort["PatientID"],
-                "outcome_date": imputed.loc[mort.index],
-                "outcome_type": "death",
-                "site": None,
-                "cause": None,
-            },
-            "DateOfDeath",
-        )
-        death_date = deaths.drop_duplicates("person_id").set_index("person_id")["outcome_date"]
+    deaths, death_date, dead_before_birth = _mortality(folder, issues, births, last_activity)
 
     start = dx_rows.drop_duplicates("person_id").set_index("person_id")["diagnosis_date"]
     ids = dx_rows["person_id"].drop_duplicates()
     end = ids.map(death_date).fillna(ids.map(last_activity))
     reason = np.where(ids.map(death_date).notna(), "death", "last_activity")
-    if censor_date is not None:
-        late = end > censor_date
-        reason = np.where(late, "censor_date", reason)
-        end = end.where(~late, censor_date)
+    end, reason = end_follow_up(end, reason, censor_date, cut_reason="censor_date")
     first_rows = enh.loc[~enh["PatientID"].duplicated()]
     follow_up = canonical(
         first_rows,
@@ -290,21 +240,93 @@ def read_flatiron(
         "infection": coded["infection"],
         "outcome": pd.concat([coded_met, met_out, deaths], ignore_index=True),
     }
-    dropped = truncate_at(tables, censor_date) if censor_date is not None else 0
-    return SourceTables(tables, censor_date=censor_date, n_after_censor=dropped)
+    return censored(tables, censor_date)
+
+
+def _metastatic_breast(
+    folder: Path, issues: Issues
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """``Enhanced_MetastaticBreast``: the rows kept, diagnosis and metastasis dates, stage."""
+    columns = ["PatientID", "DiagnosisDate", "MetDiagnosisDate", "GroupStage"]
+    enh = load_table(folder, "Enhanced_MetastaticBreast", columns, "PatientID")
+    stage_text = as_text(enh["GroupStage"]).fillna("").str.upper().str.strip()
+    stage = stage_text.str.extract(_STAGE, expand=False)
+    unknown = stage.isna() & ~stage_text.isin(_STAGE_UNKNOWN)
+    enh = report(
+        enh,
+        unknown,
+        "unknown GroupStage {GroupStage}",
+        issues,
+        table="cancer_diagnosis",
+        column="GroupStage",
+    )
+    enh, dx = parse_dates(enh, "DiagnosisDate", issues, table="cancer_diagnosis", required=True)
+    enh, met = parse_dates(enh, "MetDiagnosisDate", issues, table="outcome")
+    stage = stage.loc[enh.index]
+    return enh, dx.loc[enh.index], met, stage.where(stage.notna(), None)
+
+
+def _visits(folder: Path, issues: Issues) -> list[pd.DataFrame]:
+    """Visit dates (activity), if the extract has a ``Visit`` table."""
+    vis = load_table(folder, "Visit", ["PatientID", "VisitDate"], "PatientID", required=False)
+    if vis is None:
+        return []
+    vis, dates = parse_dates(vis, "VisitDate", issues, table="follow_up", required=True)
+    return [pd.DataFrame({"person_id": vis["PatientID"], "date": dates})]
+
+
+def _mortality(
+    folder: Path, issues: Issues, births: pd.DataFrame, last_activity: pd.Series
+) -> tuple[pd.DataFrame, pd.Series, set]:
+    """Deaths (dates imputed), the death date per person, persons dead before birth."""
+    columns = ["PatientID", "DateOfDeath"]
+    mort = load_table(folder, "Enhanced_Mortality_V2", columns, "PatientID", required=False)
+    if mort is None:
+        return empty("outcome"), pd.Series(dtype="datetime64[ns]"), set()
+    mort = mort.loc[as_text(mort["DateOfDeath"]).notna()]
+    stated, _ = death_period(mort["DateOfDeath"])
+    mort = report(
+        mort,
+        stated.isna(),
+        "death date {DateOfDeath} is not a date YYYY-MM (or YYYY)",
+        issues,
+        table="outcome",
+        column="DateOfDeath",
+    )
+    stated = stated.loc[mort.index]
+    mort, dead_before_birth = report_death_before_birth(
+        mort,
+        mort["PatientID"],
+        stated.dt.year,
+        as_text(mort["DateOfDeath"]),
+        births,
+        issues,
+        column="DateOfDeath",
+    )
+    last_seen = mort["PatientID"].map(last_activity)
+    imputed, bad = impute_death_date(mort["DateOfDeath"], last_seen)
+    mort = report(
+        mort.assign(_last=last_seen.dt.strftime("%Y-%m-%d").to_numpy()),
+        bad,
+        "death date {DateOfDeath} is before last activity {_last} (a later record of the patient)",
+        issues,
+        table="outcome",
+        column="DateOfDeath",
+    ).drop(columns=["_last"])
+    deaths = death_rows(mort, mort["PatientID"], imputed.loc[mort.index], None, "DateOfDeath")
+    return deaths, first_death(deaths), dead_before_birth
 
 
 def _biomarkers(folder: Path, issues: Issues) -> dict:
     """Earliest definite ER/PR/HER2 status per patient, and every biomarker date (activity)."""
     out: dict = {"_dates": pd.DataFrame(columns=["person_id", "date"])}
-    path = find_table(folder, "Enhanced_MetBreastBiomarkers", required=False)
-    if path is None:
+    name = "Enhanced_MetBreastBiomarkers"
+    columns = ["PatientID", "BiomarkerName", "BiomarkerStatus"]
+    bio = load_table(folder, name, columns, "PatientID", required=False)
+    if bio is None:
         return out
-    bio = read_source_table(path)
-    require_columns(bio, ["PatientID", "BiomarkerName", "BiomarkerStatus"], path)
-    bio["PatientID"] = as_text(bio["PatientID"])
     date_col = "ResultDate" if "ResultDate" in bio else "SpecimenCollectedDate"
-    require_columns(bio, [date_col], path)
+    require_columns(bio, [date_col], find_table(folder, name))
     bio, dates = parse_dates(bio, date_col, issues, table="cancer_diagnosis")
     status = as_text(bio["BiomarkerStatus"]).fillna("").str.lower()
     value = pd.Series(None, index=bio.index, dtype=object)
@@ -336,14 +358,10 @@ def _diagnoses(folder: Path, issues: Issues, concepts: str | Path | None):
     """Infection and metastasis records from the ``Diagnosis`` table, and its dates."""
     tables = {"infection": empty("infection"), "outcome": empty("outcome")}
     dates_out = pd.DataFrame(columns=["person_id", "date"])
-    path = find_table(folder, "Diagnosis", required=False)
-    if path is None:
+    columns = ["PatientID", "DiagnosisDate", "DiagnosisCode", "DiagnosisCodeSystem"]
+    diag = load_table(folder, "Diagnosis", columns, "PatientID", required=False)
+    if diag is None:
         return tables, dates_out
-    diag = read_source_table(path)
-    require_columns(
-        diag, ["PatientID", "DiagnosisDate", "DiagnosisCode", "DiagnosisCodeSystem"], path
-    )
-    diag["PatientID"] = as_text(diag["PatientID"])
     system = as_text(diag["DiagnosisCodeSystem"]).fillna("").str.upper().str.strip()
     diag = report(
         diag,
@@ -373,27 +391,137 @@ def _diagnoses(folder: Path, issues: Issues, concepts: str | Path | None):
         pathogen[sel] = codes.classify_icd(code[sel], "infection", version=v, extra=concepts)
         site[sel] = codes.classify_icd(code[sel], "metastasis", version=v, extra=concepts)
     inf = diag.loc[pathogen.notna()]
-    tables["infection"] = canonical(
+    tables["infection"] = infection_rows(
         inf,
-        {
-            "person_id": inf["PatientID"],
-            "infection_date": dates.loc[inf.index],
-            "pathogen": pathogen.loc[inf.index],
-            "evidence": "diagnosis",
-            "hospitalised": pd.array([False] * len(inf), dtype="boolean"),
-        },
+        inf["PatientID"],
+        dates.loc[inf.index],
+        pathogen.loc[inf.index],
+        "diagnosis",
         "DiagnosisDate",
     )
     met = diag.loc[site.notna()]
-    tables["outcome"] = canonical(
-        met,
-        {
-            "person_id": met["PatientID"],
-            "outcome_date": dates.loc[met.index],
-            "outcome_type": "distant_metastasis",
-            "site": site.loc[met.index],
-            "cause": None,
-        },
-        "DiagnosisDate",
+    tables["outcome"] = metastasis_rows(
+        met, met["PatientID"], dates.loc[met.index], site.loc[met.index], "DiagnosisDate"
     )
     return tables, dates_out
+
+
+def _death_month_imputed(people: pd.DataFrame) -> np.ndarray:
+    """The documented imputation applied to the true death day (last activity = death)."""
+    death = (EPOCH + people["death"].to_numpy().astype("timedelta64[D]")).astype("datetime64[M]")
+    mid = ((death.astype("datetime64[D]") + 14) - EPOCH).astype(np.int64)
+    return np.maximum(mid, people["death"].to_numpy())
+
+
+def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> SyntheticFiles:
+    """The six tables, recorded infections and metastases as ICD-10-CM diagnoses, deaths to
+    the month (``rng`` is not used: the layout draws nothing)."""
+    people = cohort.people
+    rec = recorded_infections(cohort)
+    died = people["death"] >= 0
+    relapsed = people["relapse"] >= 0
+    end = people["end"].to_numpy().copy()
+    ids = "F" + people["pid"].astype(str).str.zfill(7)
+    id_of = dict(zip(people["pid"], ids, strict=True))
+    tables: dict[str, pd.DataFrame] = {}
+    tables["Demographics"] = pd.DataFrame(
+        {
+            "PatientID": ids,
+            "BirthYear": people["birth_year"],
+            "Gender": np.where(people["sex"] == "female", "F", "M"),
+        }
+    )
+    tables["Enhanced_MetastaticBreast"] = pd.DataFrame(
+        {
+            "PatientID": ids,
+            "DiagnosisDate": iso(people["dx"]),
+            "MetDiagnosisDate": np.where(relapsed, iso(people["relapse"].clip(0)), ""),
+            "GroupStage": "Stage " + people["stage"],
+        }
+    )
+    bio = [
+        pd.DataFrame(
+            {
+                "PatientID": ids,
+                "BiomarkerName": marker.upper(),
+                "BiomarkerStatus": people[marker].str.capitalize(),
+                "ResultDate": iso(people["dx"]),
+            }
+        )
+        for marker in ("er", "pr", "her2")
+    ]
+    tables["Enhanced_MetBreastBiomarkers"] = pd.concat(bio).sort_values("PatientID", kind="stable")
+    rel = people[relapsed]
+    diag = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "PatientID": rec["pid"].map(id_of),
+                    "DiagnosisDate": iso(rec["day"]),
+                    "DiagnosisCode": rec["pathogen"].map(layout_codes("icd10")),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "PatientID": rel["pid"].map(id_of),
+                    "DiagnosisDate": iso(rel["relapse"]),
+                    "DiagnosisCode": rel["site"].map(METASTASIS_ICD10CM),
+                }
+            ),
+        ]
+    )
+    diag["DiagnosisCodeSystem"] = "ICD-10-CM"
+    tables["Diagnosis"] = diag.sort_values(["PatientID", "DiagnosisDate"])
+    dead = people[died]
+    death_text = (
+        (EPOCH + dead["death"].to_numpy().astype("timedelta64[D]"))
+        .astype("datetime64[M]")
+        .astype(str)
+    )
+    tables["Enhanced_Mortality_V2"] = pd.DataFrame(
+        {"PatientID": dead["pid"].map(id_of), "DateOfDeath": death_text}
+    )
+    visits = [
+        pd.DataFrame({"PatientID": ids, "VisitDate": iso(people[col]), "VisitType": "Office"})
+        for col in ("dx", "end")
+    ]
+    tables["Visit"] = pd.concat(visits).drop_duplicates().sort_values(["PatientID", "VisitDate"])
+    write_tables(out, tables)
+    end[died.to_numpy()] = _death_month_imputed(dead)
+    return SyntheticFiles(rec, end, pd.Series(None, index=people.index, dtype=object))
+
+
+class Flatiron:
+    """Flatiron Health breast cancer tables (see the module docstring)."""
+
+    kind = "flatiron"
+    id_column = "PatientID"
+    title = "Flatiron Health (breast cancer)"
+    field_map = FIELD_MAP
+    synthetic = SyntheticDesign(
+        anchor="diagnosis",
+        first="2011-01-01",
+        last="2021-12-31",
+        max_lag_days=0,
+        loss_per_year=0.05,
+    )
+
+    def read(
+        self,
+        path: Path,
+        issues: Issues,
+        *,
+        censor_date: pd.Timestamp | None = None,
+        concepts: Path | None = None,
+    ) -> SourceTables:
+        """See :func:`read_flatiron`."""
+        return read_flatiron(path, issues, censor_date=censor_date, concepts=concepts)
+
+    def write_synthetic(
+        self, cohort: Cohort, out: Path, rng: np.random.Generator
+    ) -> SyntheticFiles:
+        """See :func:`write_synthetic`."""
+        return write_synthetic(cohort, out, rng)
+
+
+SOURCE = Flatiron()

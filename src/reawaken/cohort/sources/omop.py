@@ -14,8 +14,12 @@ concept per the ``concept`` table when present, else a CVX code in the source va
 ``episode`` (oncology extension, optional: ``episode_concept_id`` 32528 Disease First Occurrence
 is a cancer diagnosis, its site from ``episode_object_concept_id``).
 
-Concept sets are in ``reawaken/cohort/concepts/omop.csv`` (and ``icd10.csv``, ``cvx.csv``);
-pass ``concepts=FOLDER`` holding files of the same names to extend them.
+Concept sets are in :mod:`reawaken.cohort.codes` (the packaged ``concepts/omop.csv`` and
+``icd10.csv`` and the pathogen table's codes); pass ``concepts=FOLDER`` holding files of the same
+names (``omop.csv``, ``icd10.csv``, ``cvx.csv``) to extend them.
+
+Synthetic layout (:func:`write_synthetic`): ``person``, ``observation_period``,
+``condition_occurrence``, ``measurement``, ``drug_exposure`` and ``death`` as CSV files.
 """
 
 from __future__ import annotations
@@ -33,20 +37,83 @@ from reawaken.cohort.sources.common import (
     as_text,
     birth_years,
     canonical,
+    censored,
+    check_persons,
+    covid_pathogen,
+    death_rows,
+    diagnosis_rows,
+    end_follow_up,
     find_table,
+    first_death,
+    infection_rows,
+    metastasis_rows,
     parse_dates,
+    person_table,
     read_source_table,
-    report,
     report_death_before_birth,
     require_columns,
-    truncate_at,
+)
+from reawaken.cohort.sources.synthetic import (
+    DEATH_ICD10,
+    METASTASIS_ICD10,
+    Cohort,
+    SyntheticDesign,
+    SyntheticFiles,
+    iso,
+    layout_codes,
+    recorded_infections,
+    repeat_tests,
+    write_tables,
 )
 from reawaken.errors import InputError
 
 SEX = {8532: "female", 8507: "male"}
 INPATIENT_VISITS = {9201, 262}
 FIRST_OCCURRENCE_EPISODE = 32528
+BREAST_CANCER = 4112853  # SNOMED 254837009, the concept the synthetic layout writes
+LUNG_METASTASIS = 254591  # SNOMED 94391008
+DETECTED = 4126681  # SNOMED 260373001
+TYPE_EHR = 32817  # type concept "EHR"
 _POSITIVE_TEXT = r"(?i)^(?!.*\b(?:not|no|neg)).*\b(?:detected|positive|present)"
+
+
+#: Source fields and the canonical columns they fill (docs/cohort.md shows this table).
+FIELD_MAP: tuple[tuple[str, str], ...] = (
+    (
+        "`person.person_id`, `year_of_birth`, `gender_concept_id` (8532 female, 8507 male, "
+        "else unknown)",
+        "`person`",
+    ),
+    ("`observation_period` earliest start, latest end", "`follow_up` (reason `end_of_data`)"),
+    ("`death.death_date`", "`outcome` `death` and `follow_up.end_date` (reason `death`)"),
+    (
+        "`death.cause_concept_id`, `cause_source_value` (ICD-10: C00-D48 cancer, U07.1/U07.2 "
+        "covid)",
+        "`outcome.cause` (other when a cause is given but not those; NULL when none)",
+    ),
+    (
+        "`condition_occurrence` cancer / secondary malignancy / respiratory infection "
+        "concepts, ICD-10 `condition_source_value` as fallback",
+        "`cancer_diagnosis` / `outcome` `distant_metastasis` / `infection` (evidence "
+        "diagnosis; hospitalised when the `visit_occurrence` is inpatient, 9201 or 262)",
+    ),
+    (
+        "`measurement` test concepts of the pathogen table (SARS-CoV-2, influenza, RSV), "
+        "positive by `value_as_concept_id` (Detected/Positive/Present concepts) or a "
+        "`value_source_value` saying detected/positive",
+        "`infection` (evidence test)",
+    ),
+    (
+        "`drug_exposure`, `procedure_occurrence`: CVX concept (when a `concept` table is "
+        "present) or CVX code in the source value",
+        "`vaccination`",
+    ),
+    (
+        "`episode` (oncology extension, if present): `episode_concept_id` 32528 Disease First "
+        "Occurrence",
+        "`cancer_diagnosis` (site from `episode_object_concept_id`)",
+    ),
+)
 
 
 class _Tables:
@@ -85,6 +152,16 @@ class _Tables:
         frame["_row"] = np.arange(1, len(frame) + 1)
         return frame
 
+    def load(self, name: str, columns: list[str]) -> pd.DataFrame | None:
+        """Optional table ``name`` with lower-case column names and ``columns`` checked (None
+        when absent or empty)."""
+        frame = self.get(name)
+        if frame is None or not len(frame):
+            return None
+        frame = _lower(frame)
+        require_columns(frame, columns, frame["_file"].iloc[0])
+        return frame
+
 
 def _lower(frame: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [c if c.startswith("_") else c.lower() for c in frame.columns]
@@ -107,34 +184,12 @@ def read_omop(
     per = _lower(src.get("person", required=True))
     file = per["_file"].iloc[0] if len(per) else str(path)
     require_columns(per, ["person_id", "gender_concept_id", "year_of_birth"], file)
-    per["person_id"] = as_text(per["person_id"])
-    per = report(
-        per,
-        per["person_id"].isna(),
-        "missing person_id",
-        issues,
-        table="person",
-        column="person_id",
-    )
-    year = pd.to_numeric(per["year_of_birth"], errors="coerce")
-    per = report(
-        per,
-        year.isna(),
-        "bad year_of_birth {year_of_birth}",
-        issues,
-        table="person",
-        column="year_of_birth",
+    per = check_persons(
+        per, issues, id_column="person_id", year_column="year_of_birth", year_label="year_of_birth"
     )
     births = birth_years(per, per["person_id"], per["year_of_birth"], "year_of_birth")
-    person = canonical(
-        per,
-        {
-            "person_id": per["person_id"],
-            "birth_year": pd.to_numeric(per["year_of_birth"]).astype("Int64"),
-            "sex": _ids(per, "gender_concept_id").map(SEX).fillna("unknown").astype(object),
-        },
-        "person_id",
-    )
+    sex = _ids(per, "gender_concept_id").map(SEX).fillna("unknown").astype(object)
+    person = person_table(per, id_column="person_id", year_column="year_of_birth", sex=sex)
 
     obs = _lower(src.get("observation_period", required=True))
     require_columns(
@@ -152,48 +207,14 @@ def read_omop(
     obs = obs.assign(start=ostart.loc[obs.index], end=oend)
     first = obs.sort_values("start").drop_duplicates("person_id")
     span = obs.groupby("person_id").agg(start=("start", "min"), end=("end", "max"))
-
-    deaths = empty("outcome")
-    dead_before_birth: set = set()
-    death = _lower(src.get("death")) if src.get("death") is not None else None
-    death_date = pd.Series(dtype="datetime64[ns]")
-    if death is not None and len(death):
-        require_columns(death, ["person_id", "death_date"], death["_file"].iloc[0])
-        death["person_id"] = as_text(death["person_id"])
-        death, ddate = parse_dates(death, "death_date", issues, table="outcome", required=True)
-        death, dead_before_birth = report_death_before_birth(
-            death,
-            death["person_id"],
-            ddate.loc[death.index].dt.year,
-            ddate.loc[death.index].dt.strftime("%Y-%m-%d"),
-            births,
-            issues,
-            column="death_date",
-        )
-        ddate = ddate.loc[death.index]
-        cause = _death_cause(death, concepts)
-        deaths = canonical(
-            death,
-            {
-                "person_id": death["person_id"],
-                "outcome_date": ddate,
-                "outcome_type": "death",
-                "site": None,
-                "cause": cause,
-            },
-            "death_date",
-        )
-        death_date = deaths.drop_duplicates("person_id").set_index("person_id")["outcome_date"]
+    deaths, death_date, dead_before_birth = _deaths(src, issues, births, concepts)
 
     ids = first["person_id"]
-    end = ids.map(span["end"])
     died = ids.map(death_date)
     reason = np.where(died.notna(), "death", "end_of_data")
-    end = died.fillna(end)
-    if censor_date is not None:
-        late = end > censor_date
-        reason = np.where(late, "censor_date", reason)
-        end = end.where(~late, censor_date)
+    end, reason = end_follow_up(
+        died.fillna(ids.map(span["end"])), reason, censor_date, cut_reason="censor_date"
+    )
     follow_up = canonical(
         first,
         {
@@ -205,14 +226,7 @@ def read_omop(
         "observation_period_end_date",
     )
 
-    visits = src.get("visit_occurrence")
-    inpatient: set = set()
-    if visits is not None and len(visits):
-        visits = _lower(visits)
-        if {"visit_occurrence_id", "visit_concept_id"} <= set(visits.columns):
-            sel = _ids(visits, "visit_concept_id").isin(INPATIENT_VISITS).fillna(False)
-            inpatient = set(_ids(visits, "visit_occurrence_id")[sel.to_numpy()].dropna())
-    cond = _conditions(src, issues, concepts, inpatient)
+    cond = _conditions(src, issues, concepts, _inpatient_visits(src))
     tests = _measurements(src, issues, concepts)
     vacc = _vaccinations(src, issues, concepts)
     episodes = _episodes(src, issues, concepts)
@@ -226,11 +240,47 @@ def read_omop(
         "vaccination": vacc,
         "outcome": pd.concat([cond["outcome"], deaths], ignore_index=True),
     }
-    dropped = truncate_at(tables, censor_date) if censor_date is not None else 0
-    return SourceTables(tables, censor_date=censor_date, n_after_censor=dropped)
+    return censored(tables, censor_date)
+
+
+def _deaths(
+    src: _Tables, issues: Issues, births: pd.DataFrame, concepts: str | Path | None
+) -> tuple[pd.DataFrame, pd.Series, set]:
+    """Deaths, the death date per person, and the persons dead before birth."""
+    death = src.load("death", ["person_id", "death_date"])
+    if death is None:
+        return empty("outcome"), pd.Series(dtype="datetime64[ns]"), set()
+    death["person_id"] = as_text(death["person_id"])
+    death, ddate = parse_dates(death, "death_date", issues, table="outcome", required=True)
+    death, dead_before_birth = report_death_before_birth(
+        death,
+        death["person_id"],
+        ddate.loc[death.index].dt.year,
+        ddate.loc[death.index].dt.strftime("%Y-%m-%d"),
+        births,
+        issues,
+        column="death_date",
+    )
+    ddate = ddate.loc[death.index]
+    cause = _death_cause(death, concepts)
+    deaths = death_rows(death, death["person_id"], ddate, cause, "death_date")
+    return deaths, first_death(deaths), dead_before_birth
+
+
+def _inpatient_visits(src: _Tables) -> set:
+    """Ids of the inpatient visits (``visit_concept_id`` 9201 or 262)."""
+    visits = src.get("visit_occurrence")
+    if visits is None or not len(visits):
+        return set()
+    visits = _lower(visits)
+    if not {"visit_occurrence_id", "visit_concept_id"} <= set(visits.columns):
+        return set()
+    sel = _ids(visits, "visit_concept_id").isin(INPATIENT_VISITS).fillna(False)
+    return set(_ids(visits, "visit_occurrence_id")[sel.to_numpy()].dropna())
 
 
 def _death_cause(death: pd.DataFrame, concepts) -> pd.Series:
+    """Cause of death from ``cause_concept_id`` or an ICD-10 ``cause_source_value``."""
     cause = pd.Series(None, index=death.index, dtype=object)
     if "cause_source_value" in death:
         text = as_text(death["cause_source_value"])
@@ -240,8 +290,9 @@ def _death_cause(death: pd.DataFrame, concepts) -> pd.Series:
         cause = cause.where(cause.notna() | text.isna(), "other")
     if "cause_concept_id" in death:
         cid = _ids(death, "cause_concept_id")
+        covid_id = covid_pathogen()
         covid = set(codes.omop_concepts("infection", concepts)).intersection(
-            k for k, v in codes.omop_concepts("infection", concepts).items() if v == "sars-cov-2"
+            k for k, v in codes.omop_concepts("infection", concepts).items() if v == covid_id
         )
         cancer = set(codes.omop_concepts("cancer", concepts)) | set(
             codes.omop_concepts("metastasis", concepts)
@@ -256,18 +307,17 @@ def _death_cause(death: pd.DataFrame, concepts) -> pd.Series:
 
 
 def _conditions(src: _Tables, issues: Issues, concepts, inpatient: set) -> dict[str, pd.DataFrame]:
+    """Cancer diagnoses, metastases and infection diagnoses from ``condition_occurrence``."""
+    date_col = "condition_start_date"
     out = {
         "cancer_diagnosis": empty("cancer_diagnosis"),
         "infection": empty("infection"),
         "outcome": empty("outcome"),
     }
-    cond = src.get("condition_occurrence")
-    if cond is None or not len(cond):
+    columns = ["person_id", "condition_concept_id", "condition_start_date"]
+    cond = src.load("condition_occurrence", columns)
+    if cond is None:
         return out
-    cond = _lower(cond)
-    require_columns(
-        cond, ["person_id", "condition_concept_id", "condition_start_date"], cond["_file"].iloc[0]
-    )
     cond["person_id"] = as_text(cond["person_id"])
     cid = _ids(cond, "condition_concept_id")
     source = (
@@ -283,35 +333,21 @@ def _conditions(src: _Tables, issues: Issues, concepts, inpatient: set) -> dict[
         role_values[role] = by_id.where(by_id.notna(), by_code)
     relevant = pd.concat(role_values, axis=1).notna().any(axis=1)
     cond = cond.loc[relevant]
-    cond, dates = parse_dates(cond, "condition_start_date", issues, table="outcome", required=True)
+    cond, dates = parse_dates(cond, date_col, issues, table="outcome", required=True)
     idx = cond.index
     v = {r: s.loc[idx] for r, s in role_values.items()}
     met = cond.loc[v["metastasis"].notna()]
-    out["outcome"] = canonical(
-        met,
-        {
-            "person_id": met["person_id"],
-            "outcome_date": dates.loc[met.index],
-            "outcome_type": "distant_metastasis",
-            "site": v["metastasis"].loc[met.index],
-            "cause": None,
-        },
-        "condition_start_date",
+    out["outcome"] = metastasis_rows(
+        met, met["person_id"], dates.loc[met.index], v["metastasis"].loc[met.index], date_col
     )
     can = cond.loc[v["cancer"].notna() & v["metastasis"].isna()]
-    out["cancer_diagnosis"] = canonical(
+    out["cancer_diagnosis"] = diagnosis_rows(
         can,
-        {
-            "person_id": can["person_id"],
-            "diagnosis_date": dates.loc[can.index],
-            "site": v["cancer"].loc[can.index],
-            "code": codes.normalise_code(icd.loc[can.index]).astype(object),
-            "stage": None,
-            "er": None,
-            "pr": None,
-            "her2": None,
-        },
-        "condition_start_date",
+        can["person_id"],
+        dates.loc[can.index],
+        v["cancer"].loc[can.index],
+        date_col,
+        code=codes.normalise_code(icd.loc[can.index]).astype(object),
     )
     inf = cond.loc[v["infection"].notna() & v["metastasis"].isna() & v["cancer"].isna()]
     visit = (
@@ -319,28 +355,23 @@ def _conditions(src: _Tables, issues: Issues, concepts, inpatient: set) -> dict[
         if "visit_occurrence_id" in inf
         else pd.Series(pd.NA, index=inf.index)
     )
-    out["infection"] = canonical(
+    out["infection"] = infection_rows(
         inf,
-        {
-            "person_id": inf["person_id"],
-            "infection_date": dates.loc[inf.index],
-            "pathogen": v["infection"].loc[inf.index],
-            "evidence": "diagnosis",
-            "hospitalised": visit.isin(inpatient).fillna(False).astype("boolean"),
-        },
-        "condition_start_date",
+        inf["person_id"],
+        dates.loc[inf.index],
+        v["infection"].loc[inf.index],
+        "diagnosis",
+        date_col,
+        hospitalised=visit.isin(inpatient).fillna(False).astype("boolean"),
     )
     return out
 
 
 def _measurements(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
-    meas = src.get("measurement")
-    if meas is None or not len(meas):
+    """Positive tests from ``measurement`` as infection records."""
+    meas = src.load("measurement", ["person_id", "measurement_concept_id", "measurement_date"])
+    if meas is None:
         return empty("infection")
-    meas = _lower(meas)
-    require_columns(
-        meas, ["person_id", "measurement_concept_id", "measurement_date"], meas["_file"].iloc[0]
-    )
     pathogen = _ids(meas, "measurement_concept_id").map(codes.omop_concepts("test", concepts))
     meas = meas.loc[pathogen.notna()]
     positive_ids = set(codes.omop_concepts("result", concepts))
@@ -354,20 +385,12 @@ def _measurements(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
     meas = meas.loc[pos]
     meas["person_id"] = as_text(meas["person_id"])
     meas, dates = parse_dates(meas, "measurement_date", issues, table="infection", required=True)
-    return canonical(
-        meas,
-        {
-            "person_id": meas["person_id"],
-            "infection_date": dates,
-            "pathogen": pathogen.loc[meas.index],
-            "evidence": "test",
-            "hospitalised": pd.array([False] * len(meas), dtype="boolean"),
-        },
-        "measurement_date",
-    )
+    pathogen = pathogen.loc[meas.index]
+    return infection_rows(meas, meas["person_id"], dates, pathogen, "test", "measurement_date")
 
 
 def _vaccinations(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
+    """Vaccinations (CVX codes) from ``drug_exposure`` and ``procedure_occurrence``."""
     cvx = codes.cvx_vaccines(concepts)
     concept = src.get("concept")
     by_concept: dict[int, str] = {}
@@ -385,13 +408,9 @@ def _vaccinations(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
         ("drug_exposure", "drug", "drug_exposure_start_date"),
         ("procedure_occurrence", "procedure", "procedure_date"),
     ):
-        frame = src.get(table)
-        if frame is None or not len(frame):
+        frame = src.load(table, ["person_id", f"{prefix}_concept_id", date_col])
+        if frame is None:
             continue
-        frame = _lower(frame)
-        require_columns(
-            frame, ["person_id", f"{prefix}_concept_id", date_col], frame["_file"].iloc[0]
-        )
         vaccine = _ids(frame, f"{prefix}_concept_id").map(by_concept).astype(object)
         if f"{prefix}_source_value" in frame:
             text = as_text(frame[f"{prefix}_source_value"]).fillna("")
@@ -415,15 +434,11 @@ def _vaccinations(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
 
 
 def _episodes(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
-    ep = src.get("episode")
-    if ep is None or not len(ep):
+    """First occurrences of a cancer from the oncology extension's ``episode`` table."""
+    columns = ["person_id", "episode_concept_id", "episode_start_date", "episode_object_concept_id"]
+    ep = src.load("episode", columns)
+    if ep is None:
         return empty("cancer_diagnosis")
-    ep = _lower(ep)
-    require_columns(
-        ep,
-        ["person_id", "episode_concept_id", "episode_start_date", "episode_object_concept_id"],
-        ep["_file"].iloc[0],
-    )
     ep = ep.loc[
         (_ids(ep, "episode_concept_id") == FIRST_OCCURRENCE_EPISODE).fillna(False).to_numpy()
     ]
@@ -432,17 +447,148 @@ def _episodes(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
         ep, "episode_start_date", issues, table="cancer_diagnosis", required=True
     )
     site = _ids(ep, "episode_object_concept_id").map(codes.omop_concepts("cancer", concepts))
-    return canonical(
-        ep,
+    site = site.fillna("other").astype(object)
+    return diagnosis_rows(ep, ep["person_id"], dates, site, "episode_start_date")
+
+
+def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> SyntheticFiles:
+    """OMOP CDM tables: recorded infections as tests (``measurement``, 60% of those with a test
+    concept) or diagnoses (``condition_occurrence``), vaccinations as CVX codes."""
+    people, p = cohort.people, cohort.params
+    rec = recorded_infections(cohort)
+    relapsed = people["relapse"] >= 0
+    person_id = people["pid"] + 1
+    tables: dict[str, pd.DataFrame] = {}
+    tables["person"] = pd.DataFrame(
         {
-            "person_id": ep["person_id"],
-            "diagnosis_date": dates,
-            "site": site.fillna("other").astype(object),
-            "code": None,
-            "stage": None,
-            "er": None,
-            "pr": None,
-            "her2": None,
-        },
-        "episode_start_date",
+            "person_id": person_id,
+            "gender_concept_id": np.where(people["sex"] == "female", 8532, 8507),
+            "year_of_birth": people["birth_year"],
+            "race_concept_id": 0,
+            "ethnicity_concept_id": 0,
+        }
     )
+    tables["observation_period"] = pd.DataFrame(
+        {
+            "observation_period_id": person_id,
+            "person_id": person_id,
+            "observation_period_start_date": iso(people["entry"]),
+            "observation_period_end_date": iso(people["end"]),
+            "period_type_concept_id": TYPE_EHR,
+        }
+    )
+    test_concepts = layout_codes("omop_test")
+    as_test = rec["pathogen"].isin(list(test_concepts)) & (rng.random(len(rec)) < 0.6)
+    tst = pd.concat([rec[as_test], repeat_tests(rec[as_test], p, rng)])
+    dia = rec[~as_test]
+    rel = people[relapsed]
+    cond = pd.concat(
+        [
+            _conditions_of(people["pid"], people["dx"], BREAST_CANCER, "C50.9"),
+            _conditions_of(
+                dia["pid"],
+                dia["day"],
+                dia["pathogen"].map(layout_codes("omop_condition")),
+                dia["pathogen"].map(layout_codes("icd10")),
+            ),
+            _conditions_of(
+                rel["pid"],
+                rel["relapse"],
+                np.where(rel["site"] == "lung", LUNG_METASTASIS, 0),
+                rel["site"].map(METASTASIS_ICD10),
+            ),
+        ]
+    ).sort_values(["person_id", "day"])
+    tables["condition_occurrence"] = pd.DataFrame(
+        {
+            "condition_occurrence_id": np.arange(1, len(cond) + 1),
+            "person_id": cond["person_id"],
+            "condition_concept_id": cond["condition_concept_id"],
+            "condition_start_date": iso(cond["day"]),
+            "condition_type_concept_id": TYPE_EHR,
+            "condition_source_value": cond["condition_source_value"],
+        }
+    )
+    tables["measurement"] = pd.DataFrame(
+        {
+            "measurement_id": np.arange(1, len(tst) + 1),
+            "person_id": tst["pid"] + 1,
+            "measurement_concept_id": tst["pathogen"].map(test_concepts),
+            "measurement_date": iso(tst["day"]),
+            "measurement_type_concept_id": TYPE_EHR,
+            "value_as_concept_id": DETECTED,
+            "value_source_value": "Detected",
+        }
+    )
+    vac = cohort.vaccinations
+    tables["drug_exposure"] = pd.DataFrame(
+        {
+            "drug_exposure_id": np.arange(1, len(vac) + 1),
+            "person_id": vac["pid"] + 1,
+            "drug_concept_id": 0,
+            "drug_exposure_start_date": iso(vac["day"]),
+            "drug_type_concept_id": TYPE_EHR,
+            "drug_source_value": vac["vaccine"].map(layout_codes("cvx")),
+        }
+    )
+    dead = people[people["death"] >= 0]
+    tables["death"] = pd.DataFrame(
+        {
+            "person_id": dead["pid"] + 1,
+            "death_date": iso(dead["death"]),
+            "death_type_concept_id": TYPE_EHR,
+            "cause_concept_id": 0,
+            "cause_source_value": dead["cause"].map(DEATH_ICD10),
+        }
+    )
+    write_tables(out, tables)
+    end = people["end"].to_numpy().copy()
+    return SyntheticFiles(rec, end, people["cause"], n_vaccinations=len(vac))
+
+
+def _conditions_of(pid: pd.Series, days: pd.Series, concept: object, code: object) -> pd.DataFrame:
+    """Condition rows (person, concept, day, ICD-10 source value) of synthetic persons."""
+    return pd.DataFrame(
+        {
+            "person_id": pid + 1,
+            "condition_concept_id": concept,
+            "day": days,
+            "condition_source_value": code,
+        }
+    )
+
+
+class Omop:
+    """OMOP CDM v5.4, from a folder of tables or a DuckDB file (see the module docstring)."""
+
+    kind = "omop"
+    id_column = "person_id"
+    title = "OMOP CDM v5.4"
+    field_map = FIELD_MAP
+    synthetic = SyntheticDesign(
+        anchor="diagnosis",
+        first="2008-01-01",
+        last="2021-12-31",
+        max_lag_days=1000,  # observation starts up to 1000 days before the diagnosis
+        loss_per_year=0.03,
+    )
+
+    def read(
+        self,
+        path: Path,
+        issues: Issues,
+        *,
+        censor_date: pd.Timestamp | None = None,
+        concepts: Path | None = None,
+    ) -> SourceTables:
+        """See :func:`read_omop`."""
+        return read_omop(path, issues, censor_date=censor_date, concepts=concepts)
+
+    def write_synthetic(
+        self, cohort: Cohort, out: Path, rng: np.random.Generator
+    ) -> SyntheticFiles:
+        """See :func:`write_synthetic`."""
+        return write_synthetic(cohort, out, rng)
+
+
+SOURCE = Omop()

@@ -23,7 +23,10 @@ C78.7 liver, C79.3 brain, C79.5 bone, others ``other``) on or after the assessme
 ``distant_metastasis`` outcome; one registered before it is prevalent disease and kept as a
 ``cancer_diagnosis`` row with stage ``IV`` and site ``other``. An underlying cause of death in
 C00-D48 is a cancer death, U07.1/U07.2 a COVID death, anything else other. Each positive test is
-an infection record (pathogen ``sars-cov-2``, evidence ``test``), merged into episodes.
+an infection record (evidence ``test``), merged into episodes; its pathogen is the one whose
+ICD-10 codes hold U07.1 in the pathogen table (``sars-cov-2``).
+
+Synthetic layout (:func:`write_synthetic`): ``participant.tsv`` and ``covid19_result.tsv``.
 """
 
 from __future__ import annotations
@@ -35,19 +38,40 @@ import numpy as np
 import pandas as pd
 
 from reawaken.cohort import codes
-from reawaken.cohort.schema import Issues
+from reawaken.cohort.schema import Issues, empty
 from reawaken.cohort.sources.common import (
     SourceTables,
     as_text,
     birth_years,
     canonical,
+    censored,
+    check_persons,
+    covid_pathogen,
+    death_rows,
+    diagnosis_rows,
+    end_follow_up,
     find_table,
+    infection_rows,
+    load_table,
+    metastasis_rows,
     parse_dates,
+    person_table,
     read_source_table,
     report,
     report_death_before_birth,
     require_columns,
-    truncate_at,
+)
+from reawaken.cohort.sources.synthetic import (
+    DEATH_ICD10,
+    METASTASIS_ICD10,
+    Cohort,
+    SyntheticDesign,
+    SyntheticFiles,
+    day,
+    iso,
+    recorded_infections,
+    repeat_tests,
+    write_tables,
 )
 from reawaken.errors import InputError
 
@@ -55,6 +79,43 @@ _OLD_STYLE = re.compile(r"^(\d+)-(\d+)\.(\d+)$")
 _NO_INSTANCE = {"31", "34", "190", "191"}
 _ARRAY_FIELDS = {"40002"}
 SEX = {"0": "female", "1": "male"}
+
+#: Source fields and the canonical columns they fill (docs/cohort.md shows this table).
+FIELD_MAP: tuple[tuple[str, str], ...] = (
+    ("`eid`", "`person_id`"),
+    ("`p31` (0 female, 1 male; other codes are errors)", "`person.sex`"),
+    ("`p34`", "`person.birth_year`"),
+    ("`p53_i0` assessment date", "`follow_up.start_date`"),
+    (
+        "`p40005_iN`, `p40006_iN` registry date and ICD-10 code, primary cancer",
+        "`cancer_diagnosis.diagnosis_date`, `.code`, `.site` (stage and receptors NULL)",
+    ),
+    (
+        "`p40005_iN`, `p40006_iN` secondary neoplasm C77-C79 on or after `p53_i0`",
+        "`outcome` `distant_metastasis`, site C78.0 lung, C78.7 liver, C79.3 brain, C79.5 bone, "
+        "else other",
+    ),
+    (
+        "same, dated before `p53_i0` (prevalent metastatic disease)",
+        "`cancer_diagnosis` row, stage `IV`, site `other`, code kept",
+    ),
+    ("`p40011_iN`, `p40012_iN` histology, behaviour", "read, not stored"),
+    (
+        "`p40000_i0` death date",
+        "`outcome` `death` and `follow_up.end_date` (reason `death`)",
+    ),
+    (
+        "`p40001_i0` underlying cause: C00-D48 / U07.1, U07.2 / other",
+        "`outcome.cause` `cancer` / `covid` / `other`",
+    ),
+    ("`p40002_i0_aN` contributory causes", "read, not stored"),
+    ("`p190`, `p191` lost to follow-up", "`follow_up.end_date` (reason `lost`) at `p191`"),
+    (
+        "`covid19_result`: `eid, specdate` (ISO or DD/MM/YYYY), `result` (1 positive, 0 "
+        "negative; other codes errors), `origin` (1 inpatient)",
+        "positive tests: `infection` (sars-cov-2, evidence test, hospitalised when origin 1)",
+    ),
+)
 
 
 def rename_old_style(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,37 +147,12 @@ def read_ukb(
     path = find_table(folder, "participant")
     part = rename_old_style(read_source_table(path))
     require_columns(part, ["eid", "p31", "p34", "p53_i0"], path)
-    part["eid"] = as_text(part["eid"])
-    part = report(part, part["eid"].isna(), "missing eid", issues, table="person", column="eid")
-    sex = as_text(part["p31"])
-    part = report(
-        part,
-        ~sex.isin(list(SEX)) & sex.notna(),
-        "unknown sex code {p31}",
-        issues,
-        table="person",
-        column="p31",
-    )
-    year = pd.to_numeric(part["p34"], errors="coerce")
-    part = report(
-        part,
-        year.isna() | (year != np.floor(year)),
-        "bad year of birth {p34}",
-        issues,
-        table="person",
-        column="p34",
+    part = check_persons(
+        part, issues, id_column="eid", year_column="p34", sex_codes=("p31", tuple(SEX))
     )
     part, start = parse_dates(part, "p53_i0", issues, table="follow_up", required=True)
-    part, death = (
-        parse_dates(part, "p40000_i0", issues, table="outcome")
-        if "p40000_i0" in part
-        else (part, pd.Series(pd.NaT, index=part.index))
-    )
-    part, lost = (
-        parse_dates(part, "p191", issues, table="follow_up")
-        if "p191" in part
-        else (part, pd.Series(pd.NaT, index=part.index))
-    )
+    part, death = _optional_dates(part, "p40000_i0", issues, table="outcome")
+    part, lost = _optional_dates(part, "p191", issues, table="follow_up")
     start, death, lost = start.loc[part.index], death.loc[part.index], lost.loc[part.index]
     if "p40000_i0" in part:
         births = birth_years(part, part["eid"], part["p34"], "p34", same_row=True)
@@ -131,15 +167,8 @@ def read_ukb(
         )
         start, death, lost = start.loc[part.index], death.loc[part.index], lost.loc[part.index]
 
-    person = canonical(
-        part,
-        {
-            "person_id": part["eid"],
-            "birth_year": pd.to_numeric(part["p34"]).astype("Int64"),
-            "sex": as_text(part["p31"]).map(SEX).fillna("unknown"),
-        },
-        "eid",
-    )
+    sex = as_text(part["p31"]).map(SEX).fillna("unknown")
+    person = person_table(part, id_column="eid", year_column="p34", sex=sex)
     registry, reg_dates = _registry(part, start, issues, concepts)
     tests = _tests(folder, issues)
 
@@ -150,9 +179,9 @@ def read_ukb(
     cut = pd.Timestamp(censor_date) if censor_date is not None else latest
     end = pd.concat([death, lost], axis=1).min(axis=1)
     reason = np.where(death.notna() & (death == end), "death", "lost")
-    after = end.isna() | (end > cut)
-    reason = np.where(after, "censor_date" if censor_date is not None else "end_of_data", reason)
-    end = end.where(~after, cut)
+    end, reason = end_follow_up(
+        end, reason, cut, cut_reason="censor_date" if censor_date is not None else "end_of_data"
+    )
     follow_up = canonical(
         part,
         {"person_id": part["eid"], "start_date": start, "end_date": end, "end_reason": reason},
@@ -162,6 +191,31 @@ def read_ukb(
     follow_up["_column"] = np.select(
         [reason == "death", reason == "lost"], ["p40000_i0", "p191"], "p53_i0"
     )
+    tables = {
+        "person": person,
+        "follow_up": follow_up,
+        "cancer_diagnosis": registry["cancer_diagnosis"],
+        "infection": tests,
+        "outcome": pd.concat(
+            [registry["outcome"], _deaths(part, death, issues, concepts)], ignore_index=True
+        ),
+    }
+    return censored(tables, cut)
+
+
+def _optional_dates(
+    part: pd.DataFrame, column: str, issues: Issues, *, table: str
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Parse an optional date column (all NaT when the extract lacks it)."""
+    if column in part:
+        return parse_dates(part, column, issues, table=table)
+    return part, pd.Series(pd.NaT, index=part.index)
+
+
+def _deaths(
+    part: pd.DataFrame, death: pd.Series, issues: Issues, concepts: str | Path | None
+) -> pd.DataFrame:
+    """Death outcomes, the cause from the underlying cause of death (``p40001_i0``)."""
     cause_code = (
         as_text(part["p40001_i0"])
         if "p40001_i0" in part
@@ -180,27 +234,7 @@ def read_ukb(
     )
     cause = codes.classify_icd(cause_code.loc[deaths.index], "death_cause", extra=concepts)
     cause = cause.where(cause.notna() | cause_code.loc[deaths.index].isna(), "other")
-    death_rows = canonical(
-        deaths,
-        {
-            "person_id": deaths["eid"],
-            "outcome_date": death.loc[deaths.index],
-            "outcome_type": "death",
-            "site": None,
-            "cause": cause,
-        },
-        "p40000_i0",
-    )
-    outcome = pd.concat([registry["outcome"], death_rows], ignore_index=True)
-    tables = {
-        "person": person,
-        "follow_up": follow_up,
-        "cancer_diagnosis": registry["cancer_diagnosis"],
-        "infection": tests,
-        "outcome": outcome,
-    }
-    dropped = truncate_at(tables, cut) if pd.notna(cut) else 0
-    return SourceTables(tables, censor_date=cut if pd.notna(cut) else None, n_after_censor=dropped)
+    return death_rows(deaths, deaths["eid"], death.loc[deaths.index], cause, "p40000_i0")
 
 
 def _registry(
@@ -237,40 +271,24 @@ def _registry(
         primary = codes.classify_icd(code, "cancer", extra=concepts)
         before = dates < start.loc[rows.index]
         is_met = met_site.notna()
-        outcome_rows = rows.loc[is_met & ~before]
+        met = rows.loc[is_met & ~before]
+        dates_of = dates.loc[met.index]
         outcomes.append(
-            canonical(
-                outcome_rows,
-                {
-                    "person_id": outcome_rows["eid"],
-                    "outcome_date": dates.loc[outcome_rows.index],
-                    "outcome_type": "distant_metastasis",
-                    "site": met_site.loc[outcome_rows.index],
-                    "cause": None,
-                },
-                date_col,
-            )
+            metastasis_rows(met, met["eid"], dates_of, met_site.loc[met.index], date_col)
         )
-        dx_rows = rows.loc[(is_met & before) | (~is_met & primary.notna())]
-        prevalent = is_met.loc[dx_rows.index]
+        dx = rows.loc[(is_met & before) | (~is_met & primary.notna())]
+        prevalent = is_met.loc[dx.index]
         diagnoses.append(
-            canonical(
-                dx_rows,
-                {
-                    "person_id": dx_rows["eid"],
-                    "diagnosis_date": dates.loc[dx_rows.index],
-                    "site": primary.loc[dx_rows.index].where(~prevalent, "other"),
-                    "code": code.loc[dx_rows.index],
-                    "stage": np.where(prevalent, "IV", None),
-                    "er": None,
-                    "pr": None,
-                    "her2": None,
-                },
+            diagnosis_rows(
+                dx,
+                dx["eid"],
+                dates.loc[dx.index],
+                primary.loc[dx.index].where(~prevalent, "other"),
                 date_col,
+                code=code.loc[dx.index],
+                stage=np.where(prevalent, "IV", None),
             )
         )
-    from reawaken.cohort.schema import empty
-
     out = {
         "cancer_diagnosis": pd.concat(diagnoses, ignore_index=True)
         if diagnoses
@@ -282,15 +300,10 @@ def _registry(
 
 
 def _tests(folder: Path, issues: Issues) -> pd.DataFrame:
-    """Positive SARS-CoV-2 tests from ``covid19_result`` as infection records."""
-    from reawaken.cohort.schema import empty
-
-    path = find_table(folder, "covid19_result", required=False)
-    if path is None:
+    """Positive tests from ``covid19_result`` as infection records."""
+    res = load_table(folder, "covid19_result", ["eid", "specdate", "result"], "eid", required=False)
+    if res is None:
         return empty("infection")
-    res = read_source_table(path)
-    require_columns(res, ["eid", "specdate", "result"], path)
-    res["eid"] = as_text(res["eid"])
     res = report(res, res["eid"].isna(), "missing eid", issues, table="infection", column="eid")
     result = as_text(res["result"])
     res = report(
@@ -309,14 +322,113 @@ def _tests(folder: Path, issues: Issues) -> pd.DataFrame:
         if "origin" in res
         else pd.Series(None, index=res.index, dtype=object)
     )
-    return canonical(
-        res,
-        {
-            "person_id": res["eid"],
-            "infection_date": dates,
-            "pathogen": "sars-cov-2",
-            "evidence": "test",
-            "hospitalised": (origin == "1").astype("boolean"),
-        },
-        "specdate",
+    inpatient = (origin == "1").astype("boolean")
+    pathogen = covid_pathogen()  # a positive test is a confirmed COVID-19 (U07.1)
+    return infection_rows(
+        res, res["eid"], dates, pathogen, "test", "specdate", hospitalised=inpatient
     )
+
+
+def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> SyntheticFiles:
+    """``participant.tsv`` and ``covid19_result.tsv`` (positive tests of the recorded
+    SARS-CoV-2 infections, a repeat for some, and negative tests)."""
+    people, p = cohort.people, cohort.params
+    rec = recorded_infections(cohort)
+    rec = rec[rec["pathogen"] == covid_pathogen()]
+    died = people["death"] >= 0
+    relapsed = people["relapse"] >= 0
+    end = people["end"].to_numpy().copy()
+    eid = people["pid"] + 1000001
+    part = pd.DataFrame(
+        {
+            "eid": eid,
+            "p31": np.where(people["sex"] == "female", 0, 1),
+            "p34": people["birth_year"],
+            "p53_i0": iso(people["entry"]),
+            "p40005_i0": iso(people["dx"]),
+            "p40006_i0": "C509",
+            "p40011_i0": 8500,
+            "p40012_i0": 3,
+            "p40005_i1": np.where(relapsed, iso(people["relapse"].clip(0)), ""),
+            "p40006_i1": np.where(
+                relapsed, people["site"].map(METASTASIS_ICD10).fillna("").str.replace(".", ""), ""
+            ),
+            "p40012_i1": np.where(relapsed, "6", ""),
+            "p40000_i0": np.where(died, iso(people["death"].clip(0)), ""),
+            "p40001_i0": np.where(
+                died, people["cause"].map(DEATH_ICD10).fillna("").str.replace(".", ""), ""
+            ),
+            "p190": np.where(people["end_reason"] == "lost", "5", ""),
+            "p191": np.where(people["end_reason"] == "lost", iso(people["end"]), ""),
+        }
+    )
+    pos = pd.concat([rec, repeat_tests(rec, p, rng)], ignore_index=True)
+    covid_start = day("2020-03-16")
+    lo = np.maximum(people["entry"].to_numpy(), covid_start)
+    can = (lo <= end) & (rng.random(len(people)) < 0.3)
+    neg_day = lo[can] + np.floor(rng.random(can.sum()) * (end[can] - lo[can] + 1)).astype(np.int64)
+    tests = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "eid": pos["pid"] + 1000001,
+                    "day": pos["day"],
+                    "result": 1,
+                    "origin": pos["hospitalised"].astype(int),
+                }
+            ),
+            pd.DataFrame({"eid": eid[can], "day": neg_day, "result": 0, "origin": 0}),
+        ]
+    ).sort_values(["eid", "day"])
+    results = pd.DataFrame(
+        {
+            "eid": tests["eid"],
+            "specdate": iso(tests["day"]),
+            "spectype": 7,
+            "laboratory": 1,
+            "origin": tests["origin"],
+            "result": tests["result"],
+            "acute": "",
+            "hosaq": "",
+            "reqorg": "",
+        }
+    )
+    write_tables(out, {"participant": part, "covid19_result": results}, sep="\t", suffix=".tsv")
+    import_options = {"censor_date": p["data_end"]["value"]}
+    return SyntheticFiles(rec, end, people["cause"], import_options=import_options)
+
+
+class UKBiobank:
+    """UK Biobank, as exported from its Research Analysis Platform (see the module docstring)."""
+
+    kind = "ukb"
+    id_column = "eid"
+    title = "UK Biobank (Research Analysis Platform export)"
+    field_map = FIELD_MAP
+    synthetic = SyntheticDesign(
+        anchor="entry",
+        first="2006-03-13",
+        last="2010-10-01",
+        max_lag_days=15 * 365 - 1,  # diagnosis up to 15 years before the assessment visit
+        loss_per_year=0.002,
+    )
+
+    def read(
+        self,
+        path: Path,
+        issues: Issues,
+        *,
+        censor_date: pd.Timestamp | None = None,
+        concepts: Path | None = None,
+    ) -> SourceTables:
+        """See :func:`read_ukb`."""
+        return read_ukb(path, issues, censor_date=censor_date, concepts=concepts)
+
+    def write_synthetic(
+        self, cohort: Cohort, out: Path, rng: np.random.Generator
+    ) -> SyntheticFiles:
+        """See :func:`write_synthetic`."""
+        return write_synthetic(cohort, out, rng)
+
+
+SOURCE = UKBiobank()
