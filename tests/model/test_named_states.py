@@ -16,7 +16,8 @@ from reawaken.model.interventions import AntiIL6, CD4Depletion, apply_interventi
 from reawaken.model.parameters import parameter_set
 from reawaken.model.states import STATE_IDS, STATES, ModelState
 from reawaken.simulate import rodas
-from reawaken.simulate.ode import SolverSettings, _jax_forcing, solve
+from reawaken.simulate.engine import jax_forcing
+from reawaken.simulate.ode import SolverSettings, solve
 
 PERMUTATION = tuple(np.random.default_rng(5).permutation(len(STATE_IDS)))
 Shuffled = NamedTuple("Shuffled", [(STATE_IDS[k], Any) for k in PERMUTATION])
@@ -117,7 +118,7 @@ def test_a_permuted_state_order_permutes_the_jacobian_structure(monkeypatch):
     ys = 10.0 ** rng.uniform(-3.0, 7.0, (m, len(STATE_IDS)))
     ps = BASE[None, :] * np.exp(rng.normal(0.0, 1.0, (m, BASE.size)))
     ts = rng.uniform(0.0, 10.0, m)
-    args = [_jax_forcing(no_forcing()), _jax_forcing(_treated())]
+    args = [jax_forcing(no_forcing()), jax_forcing(_treated())]
 
     def field(t: Any, y: list, p: Any, forcing: Forcing) -> list:
         kind = equations.ModelState  # the state type the equations build

@@ -19,8 +19,9 @@ from reawaken.model.interventions import AntiIL6, CD4Depletion, apply_interventi
 from reawaken.model.parameters import parameter_set
 from reawaken.model.states import N_STATES, STATE_IDS
 from reawaken.simulate import codegen, rodas
+from reawaken.simulate.engine import jax_forcing, model_field, model_pattern
 from reawaken.simulate.ensemble import lognormal_factors
-from reawaken.simulate.ode import SolverSettings, _field, _jax_forcing, model_pattern, solve
+from reawaken.simulate.ode import SolverSettings, solve
 
 BASE = parameter_set("mouse-influenza").vector()
 
@@ -45,9 +46,9 @@ def _python_field(forcing: Forcing) -> object:
             for name, x in zip(Forcing._fields, forcing, strict=True)
         ),
     ]
-    examples = (0.0, jnp.ones(N_STATES), jnp.ones(BASE.size), *_jax_forcing(forcing))
+    examples = (0.0, jnp.ones(N_STATES), jnp.ones(BASE.size), *jax_forcing(forcing))
     outs = codegen.emit_function(
-        em, lambda t, y, p, *f: _field(t, y, p, Forcing(*f)), examples, inputs
+        em, lambda t, y, p, *f: model_field(t, y, p, Forcing(*f)), examples, inputs
     )
     args = ", ".join(["t", "y", "p", *Forcing._fields])
     body = "\n".join(f"    {line}" for line in em.lines)
@@ -95,7 +96,7 @@ def test_pattern_covers_the_jacobian_everywhere() -> None:
         for _ in range(20):
             y = 10.0 ** rng.uniform(-2.0, 6.0, N_STATES)
             p = BASE * np.exp(rng.normal(0.0, 0.5, BASE.size))
-            j = np.asarray(jac(jnp.asarray(y), jnp.asarray(p), _jax_forcing(forcing)))
+            j = np.asarray(jac(jnp.asarray(y), jnp.asarray(p), jax_forcing(forcing)))
             outside = (j != 0.0) & np.isfinite(j) & ~pattern
             assert not outside.any()
 

@@ -5,7 +5,7 @@ Two engines behind one function, :func:`solve`:
 - ``method="rodas4"`` (default): the ensemble engine of :mod:`reawaken.simulate.rodas`, a
   Rosenbrock method with the exact sparse Jacobian, generated from the model's jaxpr and
   compiled with numba (once per machine: the compiled code is cached on disk, see
-  :func:`cache_directory`); each trajectory has its own step, trajectories run on parallel
+  :mod:`reawaken.simulate.engine`); each trajectory has its own step, trajectories run on parallel
   threads. Built for the model's stiffness and for large heterogeneous ensembles.
 - ``method="tsit5"`` or ``"kvaerno5"``: diffrax's ``diffeqsolve`` (JAX), vmapped over
   parameter vectors in fixed-size chunks (a chunk runs until its slowest member is done),
@@ -19,18 +19,11 @@ values set to NaN; callers turn that into a ``status`` column, never into number
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import os
-import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import diffrax
 import jax
@@ -38,23 +31,16 @@ import jax.numpy as jnp
 import numba
 import numpy as np
 
-from reawaken.model.equations import array_field, initial_array, vector_field
+from reawaken.model.equations import array_field, initial_array
 from reawaken.model.forcing import (
     MAX_SWITCHES,
     Forcing,
-    every_input_on,
     flatten,
-    layout,
-    no_forcing,
     switch_days,
 )
-from reawaken.model.parameters import (
-    PARAMETER_NAMES,
-    PARAMETER_SET_NAMES,
-    parameter_set,
-)
-from reawaken.model.states import N_STATES, as_state
-from reawaken.simulate import codegen, rodas
+from reawaken.model.states import N_STATES
+from reawaken.simulate import engine, rodas
+from reawaken.simulate.engine import jax_forcing
 from reawaken.simulate.precision import float64
 
 
@@ -149,85 +135,6 @@ def _compiled(
     return jax.jit(jax.vmap(one, in_axes=(0, 0, None, None)))
 
 
-def _field(t: jnp.ndarray, y: list[jnp.ndarray], p: jnp.ndarray, f: Forcing) -> list:
-    """The model for the engine generator: states as a list in the order of ``STATE_IDS``."""
-    return list(vector_field(t, as_state(y), p, f, jnp))
-
-
-def _jax_forcing(forcing: Forcing) -> Forcing:
-    return forcing._make(jnp.asarray(np.asarray(x, dtype=np.float64)) for x in forcing)
-
-
-@lru_cache(maxsize=1)
-@float64
-def model_pattern() -> rodas.Pattern:
-    """Structural nonzeros of the model's Jacobian: sampled over wide ranges of states (1e-3 to
-    1e7), parameters (every parameter set times lognormal factors, sd 1) and times, with no
-    forcing and with every intervention switched on."""
-    rng = np.random.default_rng(0)
-    base = np.stack([parameter_set(name).vector() for name in PARAMETER_SET_NAMES])
-    m = 64
-    ps = base[rng.integers(0, len(base), m)] * np.exp(rng.normal(0.0, 1.0, (m, base.shape[1])))
-    ys = 10.0 ** rng.uniform(-3.0, 7.0, (m, N_STATES))
-    ts = rng.uniform(0.0, 10.0, m)
-    args = [_jax_forcing(no_forcing()), _jax_forcing(every_input_on())]
-    return rodas.jacobian_pattern(_field, ts, ys, ps, args)
-
-
-def cache_directory() -> Path:
-    """Where compiled solver code is kept: ``$REAWAKEN_CACHE``, else ``~/.cache/reawaken``
-    (or the temporary directory when the home directory is not writable)."""
-    configured = os.environ.get("REAWAKEN_CACHE")
-    if configured:
-        return Path(configured)
-    home = Path.home() / ".cache" / "reawaken"
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        if os.access(home, os.W_OK):
-            return home
-    except OSError:
-        pass
-    return Path(tempfile.gettempdir()) / "reawaken-cache"
-
-
-def _engine_key(method: str) -> str:
-    """What the generated engine depends on: the sources of the model and of the generator,
-    and the versions of JAX (which traces the model) and numba (which compiles it)."""
-    from reawaken.model import equations, parameters, states
-
-    digest = hashlib.sha256()
-    for module in (equations, parameters, states, rodas, codegen, sys.modules[__name__]):
-        digest.update(Path(inspect.getfile(module)).read_bytes())
-    return f"{method} {jax.__version__} {numba.__version__} {digest.hexdigest()}"
-
-
-@lru_cache(maxsize=len(rodas.TABLEAUS))
-@float64
-def engine(method: str = "rodas4") -> ModuleType:
-    """The compiled ensemble engine for the model (see :mod:`reawaken.simulate.rodas`)."""
-    return rodas.load_engine(_engine_key(method), lambda: _engine_source(method), cache_directory())
-
-
-def _engine_source(method: str) -> str:
-    n_params = len(PARAMETER_NAMES)
-    # the forcing travels as one flat vector ``f`` (scalars and padded schedules in the order
-    # of the forcing's layout)
-    flat: list = []
-    offset = 0
-    for _, size in layout():
-        slots = [f"f[{offset + k}]" for k in range(size or 1)]
-        flat.append(slots if size is not None else slots[0])
-        offset += size or 1
-    names = ["tm", codegen.indexed("y", N_STATES), codegen.indexed("p", n_params), *flat]
-    examples = (0.0, jnp.ones(N_STATES), jnp.ones(n_params), *_jax_forcing(no_forcing()))
-
-    def field(t: Any, y: Any, p: Any, *f: Any) -> list:
-        return _field(t, y, p, Forcing(*f))
-
-    model = rodas.ModelSource(field, examples, names, model_pattern())
-    return rodas.engine_source(model, rodas.TABLEAUS[method])
-
-
 _ENGINE_LOCK = threading.Lock()
 """numba's default threading layer runs one parallel region at a time: calls from several
 Python threads take turns."""
@@ -256,7 +163,7 @@ def _solve_rodas(
     stops, save_slot = _stops(days, forcing)
     if stops.size == 0:  # only day 0 asked for
         return Solution(days, np.array(starts[:, None, :], dtype=np.float64), np.ones(n, bool))
-    module = engine(settings.method)
+    module = engine.engine(settings.method)
     flat = flatten(forcing)
     ys = np.empty((n, days.size, N_STATES))
     ok = np.empty(n, dtype=np.bool_)
@@ -318,7 +225,7 @@ def solve(
         return _solve_rodas(batch, starts, forcing, days_arr, settings, progress)
     jumps = jnp.asarray(_padded_jumps(forcing, float(days_arr[-1])))
     fn = _compiled(tuple(float(d) for d in days_arr), settings)
-    forcing_j = _jax_forcing(forcing)
+    forcing_j = jax_forcing(forcing)
 
     # chunk shape: the configured size, or the next power of two for small batches, so that
     # few distinct shapes are ever compiled
