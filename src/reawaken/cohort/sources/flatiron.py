@@ -94,8 +94,20 @@ METASTASIS_ICD10CM = {
     "other": "C79.89",
 }
 
+# ----- the source (reawaken.cohort.sources.Source): this module ------------------------------
+kind = "flatiron"
+id_column = "PatientID"
+title = "Flatiron Health (breast cancer)"
+synthetic = SyntheticDesign(
+    anchor="diagnosis",
+    first="2011-01-01",
+    last="2021-12-31",
+    max_lag_days=0,
+    loss_per_year=0.05,
+)
+
 #: Source fields and the canonical columns they fill (docs/cohort.md shows this table).
-FIELD_MAP: tuple[tuple[str, str], ...] = (
+field_map: tuple[tuple[str, str], ...] = (
     ("`Demographics.PatientID`, `BirthYear`, `Gender` (F/M, else unknown)", "`person`"),
     (
         "`Enhanced_MetastaticBreast.DiagnosisDate`",
@@ -167,15 +179,15 @@ def impute_death_date(text: pd.Series, last_activity: pd.Series) -> tuple[pd.Ser
     return imputed.where(~bad), bad
 
 
-def read_flatiron(
-    folder: str | Path,
+def read(
+    path: str | Path,
     issues: Issues,
     *,
     censor_date: pd.Timestamp | None = None,
     concepts: str | Path | None = None,
 ) -> SourceTables:
     """Read a folder of Flatiron breast cancer tables into canonical tables (with provenance)."""
-    folder = Path(folder)
+    folder = Path(path)
     demo = load_table(folder, "Demographics", ["PatientID", "BirthYear", "Gender"], "PatientID")
     demo = check_persons(demo, issues, id_column="PatientID", year_column="BirthYear")
     births = birth_years(demo, demo["PatientID"], demo["BirthYear"], "BirthYear")
@@ -489,39 +501,3 @@ def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> Synt
     write_tables(out, tables)
     end[died.to_numpy()] = _death_month_imputed(dead)
     return SyntheticFiles(rec, end, pd.Series(None, index=people.index, dtype=object))
-
-
-class Flatiron:
-    """Flatiron Health breast cancer tables (see the module docstring)."""
-
-    kind = "flatiron"
-    id_column = "PatientID"
-    title = "Flatiron Health (breast cancer)"
-    field_map = FIELD_MAP
-    synthetic = SyntheticDesign(
-        anchor="diagnosis",
-        first="2011-01-01",
-        last="2021-12-31",
-        max_lag_days=0,
-        loss_per_year=0.05,
-    )
-
-    def read(
-        self,
-        path: Path,
-        issues: Issues,
-        *,
-        censor_date: pd.Timestamp | None = None,
-        concepts: Path | None = None,
-    ) -> SourceTables:
-        """See :func:`read_flatiron`."""
-        return read_flatiron(path, issues, censor_date=censor_date, concepts=concepts)
-
-    def write_synthetic(
-        self, cohort: Cohort, out: Path, rng: np.random.Generator
-    ) -> SyntheticFiles:
-        """See :func:`write_synthetic`."""
-        return write_synthetic(cohort, out, rng)
-
-
-SOURCE = Flatiron()

@@ -77,8 +77,20 @@ TYPE_EHR = 32817  # type concept "EHR"
 _POSITIVE_TEXT = r"(?i)^(?!.*\b(?:not|no|neg)).*\b(?:detected|positive|present)"
 
 
+# ----- the source (reawaken.cohort.sources.Source): this module ------------------------------
+kind = "omop"
+id_column = "person_id"
+title = "OMOP CDM v5.4"
+synthetic = SyntheticDesign(
+    anchor="diagnosis",
+    first="2008-01-01",
+    last="2021-12-31",
+    max_lag_days=1000,  # observation starts up to 1000 days before the diagnosis
+    loss_per_year=0.03,
+)
+
 #: Source fields and the canonical columns they fill (docs/cohort.md shows this table).
-FIELD_MAP: tuple[tuple[str, str], ...] = (
+field_map: tuple[tuple[str, str], ...] = (
     (
         "`person.person_id`, `year_of_birth`, `gender_concept_id` (8532 female, 8507 male, "
         "else unknown)",
@@ -172,7 +184,7 @@ def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("Int64")
 
 
-def read_omop(
+def read(
     path: str | Path,
     issues: Issues,
     *,
@@ -556,39 +568,3 @@ def _conditions_of(pid: pd.Series, days: pd.Series, concept: object, code: objec
             "condition_source_value": code,
         }
     )
-
-
-class Omop:
-    """OMOP CDM v5.4, from a folder of tables or a DuckDB file (see the module docstring)."""
-
-    kind = "omop"
-    id_column = "person_id"
-    title = "OMOP CDM v5.4"
-    field_map = FIELD_MAP
-    synthetic = SyntheticDesign(
-        anchor="diagnosis",
-        first="2008-01-01",
-        last="2021-12-31",
-        max_lag_days=1000,  # observation starts up to 1000 days before the diagnosis
-        loss_per_year=0.03,
-    )
-
-    def read(
-        self,
-        path: Path,
-        issues: Issues,
-        *,
-        censor_date: pd.Timestamp | None = None,
-        concepts: Path | None = None,
-    ) -> SourceTables:
-        """See :func:`read_omop`."""
-        return read_omop(path, issues, censor_date=censor_date, concepts=concepts)
-
-    def write_synthetic(
-        self, cohort: Cohort, out: Path, rng: np.random.Generator
-    ) -> SyntheticFiles:
-        """See :func:`write_synthetic`."""
-        return write_synthetic(cohort, out, rng)
-
-
-SOURCE = Omop()

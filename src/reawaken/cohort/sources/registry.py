@@ -2,8 +2,9 @@
 
 A source (:class:`Source`) has a kind (``ukb``), the column holding its person id, a title, the
 field map that docs/cohort.md shows, its importer (``read``) and its synthetic layout
-(``write_synthetic``, with ``synthetic``: how its synthetic persons enter follow-up). The
-built-in sources (UK Biobank, Flatiron Health, OMOP CDM) are loaded on first use; others are
+(``write_synthetic``, with ``synthetic``: how its synthetic persons enter follow-up). Each
+built-in source is a module of this package that has these names (``ukb``, ``flatiron``,
+``omop``), loaded on first use; others (a module, a class, any object with these names) are
 added with :func:`register`. Everything that lists source kinds reads :func:`kinds`: the
 store, the generator and the command line.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ _BUILT_IN = {
     "omop": "reawaken.cohort.sources.omop",
 }
 _ADDED: dict[str, Source] = {}
-_LOADED: dict[str, Source] = {}
+_LOADED: dict[str, Any] = {}
 
 
 def kinds() -> tuple[str, ...]:
@@ -78,7 +79,7 @@ def get(kind: str) -> Source:
     if kind not in _BUILT_IN:
         raise InputError(f"unknown source kind {kind!r} (expected one of {', '.join(kinds())})")
     if kind not in _LOADED:
-        _LOADED[kind] = importlib.import_module(_BUILT_IN[kind]).SOURCE
+        _LOADED[kind] = importlib.import_module(_BUILT_IN[kind])  # the module is the source
     return _LOADED[kind]
 
 

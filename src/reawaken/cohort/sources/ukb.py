@@ -80,8 +80,20 @@ _NO_INSTANCE = {"31", "34", "190", "191"}
 _ARRAY_FIELDS = {"40002"}
 SEX = {"0": "female", "1": "male"}
 
+# ----- the source (reawaken.cohort.sources.Source): this module ------------------------------
+kind = "ukb"
+id_column = "eid"
+title = "UK Biobank (Research Analysis Platform export)"
+synthetic = SyntheticDesign(
+    anchor="entry",
+    first="2006-03-13",
+    last="2010-10-01",
+    max_lag_days=15 * 365 - 1,  # diagnosis up to 15 years before the assessment visit
+    loss_per_year=0.002,
+)
+
 #: Source fields and the canonical columns they fill (docs/cohort.md shows this table).
-FIELD_MAP: tuple[tuple[str, str], ...] = (
+field_map: tuple[tuple[str, str], ...] = (
     ("`eid`", "`person_id`"),
     ("`p31` (0 female, 1 male; other codes are errors)", "`person.sex`"),
     ("`p34`", "`person.birth_year`"),
@@ -135,15 +147,15 @@ def rename_old_style(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=mapping)
 
 
-def read_ukb(
-    folder: str | Path,
+def read(
+    path: str | Path,
     issues: Issues,
     *,
     censor_date: pd.Timestamp | None = None,
     concepts: str | Path | None = None,
 ) -> SourceTables:
     """Read a UK Biobank extract folder into canonical tables (with provenance)."""
-    folder = Path(folder)
+    folder = Path(path)
     path = find_table(folder, "participant")
     part = rename_old_style(read_source_table(path))
     require_columns(part, ["eid", "p31", "p34", "p53_i0"], path)
@@ -396,39 +408,3 @@ def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> Synt
     write_tables(out, {"participant": part, "covid19_result": results}, sep="\t", suffix=".tsv")
     import_options = {"censor_date": p["data_end"]["value"]}
     return SyntheticFiles(rec, end, people["cause"], import_options=import_options)
-
-
-class UKBiobank:
-    """UK Biobank, as exported from its Research Analysis Platform (see the module docstring)."""
-
-    kind = "ukb"
-    id_column = "eid"
-    title = "UK Biobank (Research Analysis Platform export)"
-    field_map = FIELD_MAP
-    synthetic = SyntheticDesign(
-        anchor="entry",
-        first="2006-03-13",
-        last="2010-10-01",
-        max_lag_days=15 * 365 - 1,  # diagnosis up to 15 years before the assessment visit
-        loss_per_year=0.002,
-    )
-
-    def read(
-        self,
-        path: Path,
-        issues: Issues,
-        *,
-        censor_date: pd.Timestamp | None = None,
-        concepts: Path | None = None,
-    ) -> SourceTables:
-        """See :func:`read_ukb`."""
-        return read_ukb(path, issues, censor_date=censor_date, concepts=concepts)
-
-    def write_synthetic(
-        self, cohort: Cohort, out: Path, rng: np.random.Generator
-    ) -> SyntheticFiles:
-        """See :func:`write_synthetic`."""
-        return write_synthetic(cohort, out, rng)
-
-
-SOURCE = UKBiobank()
