@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 
 from reawaken.experiments.claims import CLAIMS
 from reawaken.experiments.protocols import MOUSE_LUNG
@@ -75,6 +74,10 @@ def objective_terms(values: dict[str, float]) -> tuple[float, dict[str, float]]:
 
 
 def calibrate(max_evaluations: int = 800) -> CalibrationResult:
+    """Nelder-Mead from ``PRIORS`` on the objective (:func:`objective_terms`), at most
+    ``max_evaluations`` evaluations; values rounded to six significant digits."""
+    from scipy.optimize import minimize  # here: importing reawaken.experiments stays light
+
     names = list(PRIORS)
     x0 = np.log10([PRIORS[k] for k in names])
 
