@@ -12,7 +12,7 @@ import typer
 from reawaken.cli import checks
 from reawaken.cli.checks import Check, Refused, option
 from reawaken.errors import InputError
-from reawaken.experiments.protocols import PROTOCOLS
+from reawaken.experiments.protocols import PROTOCOLS, Protocol
 from reawaken.model.parameters import PARAMETER_NAMES, PARAMETER_SET_NAMES
 
 params_app = typer.Typer(
@@ -55,6 +55,15 @@ ASSIGNMENT = Check(
 )
 
 
+def _refuse_foreign_arm(protocol: Protocol, arm: str) -> None:
+    """--arm names an arm of some protocol (checked at the door); refuse one of another."""
+    if arm not in protocol.arm_names:
+        raise InputError(
+            f"--arm {arm}: not an arm of protocol {protocol.name} "
+            f"(accepted: {', '.join(protocol.arm_names)})"
+        )
+
+
 def simulate(
     protocol: str = option(
         PROTOCOL, ..., "--protocol", help="Protocol (see `reawaken protocols`)."
@@ -89,11 +98,7 @@ def simulate(
     proto = get_protocol(protocol)
     arms = list(arm) if arm else None
     for name in arms or []:
-        if name not in proto.arm_names:
-            raise InputError(
-                f"--arm {name}: not an arm of protocol {protocol} "
-                f"(accepted: {', '.join(proto.arm_names)})"
-            )
+        _refuse_foreign_arm(proto, name)
     overrides = dict(set_ or [])
     n_arms = len({*(arms or proto.arm_names), proto.reference_arm})  # the reference always runs
     bar = None
@@ -274,11 +279,7 @@ def lesions(
 
     day_list = list(days)  # the check gives the list of days
     proto = get_protocol(protocol)
-    if arm not in proto.arm_names:
-        raise InputError(
-            f"--arm {arm}: not an arm of protocol {protocol} "
-            f"(accepted: {', '.join(proto.arm_names)})"
-        )
+    _refuse_foreign_arm(proto, arm)
     result = write_lesions(
         proto, arm, day_list, out, replicates=replicates, seed=seed, threshold=threshold
     )
