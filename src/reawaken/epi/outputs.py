@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from reawaken.epi.tables import ESTIMATE_COLUMNS
 from reawaken.io import write_atomic, write_csv_atomic, write_text_atomic
 
 if TYPE_CHECKING:
     from reawaken.epi.design import DesignResult, Figure
 
+ESTIMATE_COLUMNS = ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_value"]
+"""The standard columns of every estimates table, in this order."""
 DEFAULT_MIN_CELL = 10
 SUMMARY_COUNTS = ("outcome_events", "competing_events")
 """Counts of persons in a design's summary, suppressed in ``fit.json`` like table cells."""

@@ -21,9 +21,8 @@ import pandas as pd
 from scipy import stats
 
 from reawaken.epi._values import show
+from reawaken.epi.outputs import ESTIMATE_COLUMNS, write_fit
 from reawaken.errors import InputError
-
-ESTIMATE_COLUMNS = ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_value"]
 
 
 def check_level(level: object) -> float:
@@ -99,8 +98,6 @@ class RatioResult(ABC):
     ) -> list[Path]:
         """Write ``out/estimates.csv`` and ``out/fit.json`` (the summary, the warnings given,
         the data file and the terms) atomically; returns the paths written."""
-        from reawaken.epi.outputs import write_fit
-
         table = self.estimates(level=level)
         terms = list(table["term"])
         return write_fit(out, table, self.summary(), data=data, terms=terms, warnings=warnings)
