@@ -1,20 +1,64 @@
 """reawaken.experiments: the study's experiments as runnable protocols, their claims and the
-calibration to them (above :mod:`reawaken.simulate`, which solves them)."""
+calibration to them (above :mod:`reawaken.simulate`, which solves them).
 
-from reawaken.experiments.calibration import CalibrationResult as CalibrationResult
-from reawaken.experiments.calibration import calibrate as calibrate
-from reawaken.experiments.calibration import objective_terms as objective_terms
-from reawaken.experiments.calibration import write_calibration as write_calibration
-from reawaken.experiments.claims import CLAIMS as CLAIMS
-from reawaken.experiments.claims import Claim as Claim
-from reawaken.experiments.claims import check_claims as check_claims
-from reawaken.experiments.outputs import ProtocolOutputs as ProtocolOutputs
-from reawaken.experiments.outputs import simulate_protocol as simulate_protocol
-from reawaken.experiments.protocols import MOUSE_LUNG as MOUSE_LUNG
-from reawaken.experiments.protocols import PROTOCOLS as PROTOCOLS
-from reawaken.experiments.protocols import Arm as Arm
-from reawaken.experiments.protocols import Protocol as Protocol
-from reawaken.experiments.protocols import get_protocol as get_protocol
-from reawaken.experiments.run import arm_inputs as arm_inputs
-from reawaken.experiments.run import run_clones as run_clones
-from reawaken.experiments.run import run_protocol as run_protocol
+The public names below are imported when first used (PEP 562), so that reading a protocol does
+not load the solvers (JAX, diffrax, numba).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "CalibrationResult": "calibration",
+    "calibrate": "calibration",
+    "objective_terms": "calibration",
+    "write_calibration": "calibration",
+    "CLAIMS": "claims",
+    "Claim": "claims",
+    "check_claims": "claims",
+    "ProtocolOutputs": "outputs",
+    "simulate_protocol": "outputs",
+    "MOUSE_LUNG": "protocols",
+    "PROTOCOLS": "protocols",
+    "Arm": "protocols",
+    "Protocol": "protocols",
+    "get_protocol": "protocols",
+    "arm_inputs": "run",
+    "run_clones": "run",
+    "run_protocol": "run",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:  # the same names for type checkers and editors
+    from reawaken.experiments.calibration import CalibrationResult as CalibrationResult
+    from reawaken.experiments.calibration import calibrate as calibrate
+    from reawaken.experiments.calibration import objective_terms as objective_terms
+    from reawaken.experiments.calibration import write_calibration as write_calibration
+    from reawaken.experiments.claims import CLAIMS as CLAIMS
+    from reawaken.experiments.claims import Claim as Claim
+    from reawaken.experiments.claims import check_claims as check_claims
+    from reawaken.experiments.outputs import ProtocolOutputs as ProtocolOutputs
+    from reawaken.experiments.outputs import simulate_protocol as simulate_protocol
+    from reawaken.experiments.protocols import MOUSE_LUNG as MOUSE_LUNG
+    from reawaken.experiments.protocols import PROTOCOLS as PROTOCOLS
+    from reawaken.experiments.protocols import Arm as Arm
+    from reawaken.experiments.protocols import Protocol as Protocol
+    from reawaken.experiments.protocols import get_protocol as get_protocol
+    from reawaken.experiments.run import arm_inputs as arm_inputs
+    from reawaken.experiments.run import run_clones as run_clones
+    from reawaken.experiments.run import run_protocol as run_protocol
