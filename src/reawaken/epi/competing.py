@@ -187,11 +187,57 @@ def cumulative_incidence(
     causes: Sequence[int] | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Cumulative incidence of each cause at the times ``at`` with pointwise CIs.
+    """Aalen-Johansen cumulative incidence of each cause at given times, with pointwise CIs.
 
-    ``causes`` defaults to every positive code present. Returns columns
-    ``time, cause, cif, variance, ci_lower, ci_upper``; a cause with no failures has cif 0.
-    Where the estimate is 0 (or 1) the interval is that single point.
+    The estimate and its variance are those of R's ``cmprsk::cuminc`` (read at ``at`` as
+    ``cmprsk::timepoints`` does); the interval is the log(-log) one (see the module
+    docstring). Where the estimate is 0 (or 1) the interval is that single point; a time past
+    the largest follow-up time has no estimate (NaN).
+
+    Parameters
+    ----------
+    time : array_like
+        Follow-up time of each person, in days (>= 0; taken as given, not checked here).
+    event : array_like
+        Event code of each person: 0 censored, 1 the outcome, 2 the competing event (any
+        positive integer is a cause).
+    at : sequence of float
+        Days at which to give the cumulative incidence (sorted and made unique).
+    causes : sequence of int, optional
+        The causes to report; by default every positive code present.
+    level : float, default 0.95
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cause and time: ``time, cause, cif, variance, ci_lower, ci_upper``; a cause
+        without failures has cif 0.
+
+    Raises
+    ------
+    InputError
+        If ``at`` is empty or holds a time that is not a finite number >= 0, or ``level`` is
+        not between 0 and 1.
+
+    Examples
+    --------
+    >>> from reawaken.epi import cumulative_incidence
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
+    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
+    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
+    ... })
+    >>> cif = cumulative_incidence(df["time"], df["event"], [90, 180, 365])
+    >>> cif[["time", "cause", "cif", "ci_lower", "ci_upper"]].round(3)
+        time  cause    cif  ci_lower  ci_upper
+    0   90.0      1  0.214     0.026     0.520
+    1  180.0      1  0.329     0.064     0.637
+    2  365.0      1  0.471     0.101     0.782
+    3   90.0      2  0.100     0.004     0.376
+    4  180.0      2  0.100     0.004     0.376
+    5  365.0      2  0.243     0.023     0.587
     """
     level = check_level(level)
     time = np.asarray(time, dtype=float)
@@ -277,10 +323,60 @@ def cause_specific_cox(
     level: float = 0.95,
     file: str | Path | None = None,
 ):
-    """Cause-specific Cox model of ``cause``: failures from other causes count as censored.
+    """Cause-specific Cox model of one cause: failures from other causes count as censored.
 
-    Equal to ``coxph(Surv(time, event == cause) ~ covariates)`` in R's survival; returns
-    :class:`reawaken.epi.cox.CoxResult` (ratio = cause-specific hazard ratio).
+    Equal to ``coxph(Surv(time, event == cause) ~ covariates)`` in R's survival package.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per person.
+    time : str
+        Column of the follow-up time in days (>= 0).
+    event : str
+        Column of the event code: 0 censored, or a positive integer cause.
+    covariates : sequence of str
+        Covariate columns (numeric).
+    cause : int, default 1
+        The cause modelled.
+    ties : {"efron", "breslow"}, default "efron"
+        Handling of tied times.
+    level : float, default 0.95
+        Confidence level of ``estimates()``.
+    file : str or path, optional
+        Only names the source file in error messages.
+
+    Returns
+    -------
+    CoxResult
+        The fit (ratio = cause-specific hazard ratio).
+
+    Raises
+    ------
+    InputError
+        If a column is missing or there are no rows; a time is missing, not a number or
+        negative; an event code is not 0 or a positive integer; there is no failure of
+        ``cause``; or for any reason :func:`fit_cox` gives (a bad covariate, ``ties`` or
+        ``level``).
+
+    Warns
+    -----
+    ConvergenceWarning
+        As :func:`fit_cox`.
+
+    Examples
+    --------
+    >>> from reawaken.epi import cause_specific_cox
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
+    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
+    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
+    ... })
+    >>> fit = cause_specific_cox(df, time="time", event="event", covariates=["infected"])
+    >>> fit.estimates()[["term", "ratio", "ci_lower", "ci_upper"]].round(3)
+           term  ratio  ci_lower  ci_upper
+    0  infected  4.658     0.476    45.556
     """
     from reawaken.epi.cox import fit_cox
 

@@ -42,9 +42,74 @@ TIES = ("efron", "breslow")
 
 @dataclass(frozen=True)
 class CoxResult(RatioFit):
-    """A fitted Cox model. ``se`` is the robust se when ``robust`` is true, else the model se;
-    ``estimates()`` are at the ``level`` given to :func:`fit_cox` unless another is asked for
-    (ratio = hazard ratio)."""
+    """A fitted Cox model, as :func:`fit_cox` returns it.
+
+    ``estimates()`` gives the standard table (``term, coef, se, ratio, ci_lower, ci_upper,
+    p_value``; ratio = hazard ratio) at the ``level`` given to :func:`fit_cox` unless another is
+    asked for; ``summary()`` the log-likelihoods, counts, iterations and global tests as plain
+    values (what ``fit.json`` holds); ``write(out)`` both as files.
+
+    Parameters
+    ----------
+    terms : list of str
+        The covariate terms, in the order of ``coef``.
+    coef : numpy.ndarray
+        Log hazard ratios.
+    var : numpy.ndarray
+        Their variance matrix: the robust (sandwich) one when ``robust`` is true, else
+        ``naive_var``. ``se`` is the square root of its diagonal.
+    naive_var : numpy.ndarray
+        The model-based variance, the inverse of the information matrix.
+    robust : bool
+        Whether ``var`` is the robust variance.
+    loglik_null, loglik : float
+        Partial log-likelihood at zero and at the estimate.
+    n : int
+        Number of rows (intervals) fitted.
+    events : int
+        Number of events.
+    iterations : int
+        Newton-Raphson iterations (as R's ``coxph`` counts them).
+    converged : bool
+        Whether the iteration converged within ``max_iter``.
+    ties : str
+        ``"efron"`` or ``"breslow"``.
+    score_test : float
+        Score (log-rank) test of all coefficients.
+    robust_score_test : float or None
+        Robust score test, when ``robust``.
+    level : float, default 0.95
+        Confidence level of ``estimates()``.
+    infinite_terms : list of str
+        Terms whose coefficient may be infinite (the log-likelihood converged before them).
+
+    Attributes
+    ----------
+    se, naive_se : numpy.ndarray
+        Standard errors from ``var`` and from ``naive_var``.
+    df : int
+        Degrees of freedom of the global tests (the number of terms).
+    wald_test, lr_test : float
+        Wald (with ``var``) and likelihood-ratio chi-square of all coefficients.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import fit_cox
+    >>> df = pd.DataFrame({
+    ...     "start": [0, 0, 0, 0, 0, 0, 0, 0],
+    ...     "stop": [5, 8, 12, 3, 9, 15, 7, 11],
+    ...     "event": [1, 0, 1, 1, 1, 0, 1, 0],
+    ...     "infected": [1, 0, 0, 1, 0, 1, 1, 0],
+    ...     "age": [62, 55, 70, 75, 58, 64, 52, 68],
+    ... })
+    >>> fit = fit_cox(df, start="start", stop="stop", event="event",
+    ...               covariates=["infected", "age"])
+    >>> fit.events, fit.converged, fit.iterations
+    (5, True, 3)
+    >>> round(fit.lr_test, 3), fit.df
+    (0.869, 2)
+    """
 
     terms: list[str]
     coef: np.ndarray
@@ -139,18 +204,87 @@ def fit_cox(
     eps: float = 1e-9,
     file=None,
 ) -> CoxResult:
-    """Fit ``coxph(Surv(start, stop, event) ~ covariates + strata(..) + cluster(..))``.
+    """Fit a counting-process Cox model, as R's ``coxph(Surv(start, stop, event) ~ ...)``.
 
-    ``data`` is a pandas or polars DataFrame with one row per interval. ``covariates`` are
-    column names; ``"a:b"`` is the product of columns a and b (an interaction). ``strata`` is
-    one column or several (their combinations are the strata). ``weights`` are case weights.
-    ``cluster`` gives the grouping of the robust variance; ``id`` (a person) is used to check
-    that one person's intervals do not overlap. ``robust`` defaults, as in R, to true when a
-    cluster is given or the weights are not whole numbers (then each row is its own cluster).
-    ``file`` only names the source file in error messages.
+    The model is ``coxph(Surv(start, stop, event) ~ covariates + strata(..) + cluster(..))``:
+    estimates, standard errors, tests and iteration counts equal R's survival package.
+    Non-convergence is never silent: it gives a :class:`~reawaken.errors.ConvergenceWarning`
+    and ``converged=False``.
 
-    Non-convergence (``max_iter`` reached) gives a :class:`ConvergenceWarning` and
-    ``converged=False``; it is never silent.
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+        One row per interval ``(start, stop]`` of one person (polars is converted to pandas
+        once; the results are pandas).
+    start, stop : str
+        Columns of the interval's start and stop, in days (or any one time scale), with
+        ``0 <= start < stop``.
+    event : str
+        Column of the event flag at ``stop``, 0 or 1.
+    covariates : sequence of str
+        Covariate columns (numeric); ``"a:b"`` is the product of columns a and b (an
+        interaction).
+    strata : str or sequence of str, optional
+        One column or several (their combinations are the strata): a baseline hazard each.
+    weights : str, optional
+        Column of case weights (>= 0).
+    cluster : str, optional
+        Column grouping the rows for the robust (sandwich) variance, as ``cluster()`` in R.
+    id : str, optional
+        Column of the person, used to check that one person's intervals do not overlap.
+    ties : {"efron", "breslow"}, default "efron"
+        Handling of tied event times.
+    robust : bool, optional
+        Robust variance. Defaults, as in R, to true when ``cluster`` is given or the weights
+        are not whole numbers (then each row is its own cluster).
+    level : float, default 0.95
+        Confidence level of ``estimates()``.
+    max_iter : int, default 20
+        Most Newton-Raphson iterations (R's ``iter.max``).
+    eps : float, default 1e-9
+        Convergence tolerance on the relative change of the log-likelihood (R's ``eps``).
+    file : str or path, optional
+        Only names the source file in error messages.
+
+    Returns
+    -------
+    CoxResult
+        The fit: ``estimates()`` (ratio = hazard ratio), ``summary()``, ``write(out)``.
+
+    Raises
+    ------
+    InputError
+        If ``data`` is not a DataFrame or has no rows; a column is missing; a time, event,
+        covariate or weight is missing, not a number or out of range (negative times,
+        ``stop <= start``, events other than 0 and 1, negative weights), or there is no
+        event; one ``id``'s intervals overlap; ``ties`` or ``level`` is not accepted; no
+        covariate is given, or a term is listed twice; a covariate is constant or collinear
+        (within the strata or within the risk sets); or the information matrix is singular at
+        the estimate. The message names the file, row and column where known.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the iteration did not converge in ``max_iter`` iterations, or the log-likelihood
+        converged before a coefficient did (a coefficient that may be infinite).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import fit_cox
+    >>> df = pd.DataFrame({
+    ...     "start": [0, 0, 0, 0, 0, 0, 0, 0],
+    ...     "stop": [5, 8, 12, 3, 9, 15, 7, 11],
+    ...     "event": [1, 0, 1, 1, 1, 0, 1, 0],
+    ...     "infected": [1, 0, 0, 1, 0, 1, 1, 0],
+    ...     "age": [62, 55, 70, 75, 58, 64, 52, 68],
+    ... })
+    >>> fit = fit_cox(df, start="start", stop="stop", event="event",
+    ...               covariates=["infected", "age"])
+    >>> fit.estimates()[["term", "ratio", "ci_lower", "ci_upper"]].round(3)
+           term  ratio  ci_lower  ci_upper
+    0  infected  2.432     0.365    16.199
+    1       age  1.017     0.866     1.194
     """
     if ties not in TIES:
         raise InputError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")

@@ -41,15 +41,53 @@ class Figure:
 
 @dataclass
 class DesignResult:
-    """What one design produced on the cohort store (counts not suppressed: :meth:`write`
-    suppresses them).
+    """What one design produced on the cohort store, as :func:`run_design` returns it.
 
-    ``estimates``: the standard columns (``term, coef, se, ratio, ci_lower, ci_upper,
-    p_value``) with ``design, outcome, exposure, event, kind, window, events, person_years,
-    evalue, evalue_ci``; ``counts``: events and person-years per window; ``curves``: cumulative
-    incidence where the design has them; ``summary``: what ``fit.json`` holds; ``notes``: what
-    was left out and why; ``fits``: the fitted models by event (``outcome``, ``competing``),
-    each a :class:`~reawaken.epi.tables.RatioResult`.
+    The counts held here are not suppressed: :meth:`write` suppresses them (every count from 1
+    to ``min_cell - 1``) and writes the files ``reawaken estimate`` writes, byte for byte.
+    :meth:`figures` gives the design's figures (each draws on an ``ax``).
+
+    Parameters
+    ----------
+    design : Design
+        The design that made it.
+    estimates : pandas.DataFrame
+        The standard columns (``term, coef, se, ratio, ci_lower, ci_upper, p_value``) with
+        ``design, outcome, exposure, event`` (``outcome`` or ``competing``), ``kind``
+        (``exposure`` or ``adjustment``), ``window, events, person_years, evalue, evalue_ci``.
+    counts : pandas.DataFrame
+        Events and person-years per window: ``window, events, person_years``.
+    curves : pandas.DataFrame or None
+        Cumulative incidence where the design has it.
+    summary : dict
+        What ``fit.json`` holds: the design, outcome, exposure, persons, event counts, the
+        fits' summaries and the warnings raised while fitting.
+    notes : list of str
+        What was left out and why.
+    fits : dict of str to RatioResult
+        The fitted models by event (``outcome``, ``competing``).
+
+    Examples
+    --------
+    >>> from reawaken.cohort.store import CohortStore
+    >>> from reawaken.cohort.synth_layouts import generate
+    >>> from reawaken.epi import run_design
+    >>> truth = generate("flatiron", 2000, 1, "synthetic")  # a synthetic Flatiron extract
+    >>> store = CohortStore("cohort.duckdb")
+    >>> store.import_source("flatiron", "synthetic").rows["person"]
+    2000
+    >>> result = run_design(store, "cox", outcome="distant_metastasis", exposure="any",
+    ...                     windows="0-180,>180")
+    >>> result.counts["window"].tolist()
+    ['none', '0-180', '>180']
+    >>> sorted(path.name for path in result.write("estimates", min_cell=10))
+    ['counts.csv', 'estimates.csv', 'fit.json', 'forest.png']
+    >>> from pathlib import Path
+    >>> print(Path("estimates/counts.csv").read_text())
+    window,events,person_years
+    none,184,8993.2...
+    0-180,,181.5...
+    >180,11,480.8...
     """
 
     design: Design
@@ -71,7 +109,37 @@ class DesignResult:
 
 
 class Design(Protocol):
-    """A study design run on the cohort store (see the module docstring)."""
+    """A study design run on the cohort store: what :func:`register_design` accepts.
+
+    Any object with these attributes and methods is a Design (a protocol: nothing to derive
+    from). :func:`run_design` checks the settings, calls ``prepare`` then ``fit``;
+    ``DesignResult.write`` calls ``figures`` and writes the files. For ``write``, ``fit``
+    returns a :class:`DesignResult` whose ``estimates`` have the columns ``design, outcome,
+    exposure, event, kind`` and the standard ones (plus ``events`` to be suppressed), whose
+    ``counts`` have ``events``, and whose ``summary`` has ``outcome_events`` and
+    ``competing_events`` (:func:`reawaken.epi.design.base_summary` gives them).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        None of its own: a Design is never made from this class, which only says what a design
+        has.
+
+    Attributes
+    ----------
+    name : str
+        The name :func:`run_design` and ``reawaken estimate --design`` know it by.
+    settings : type of StudySettings
+        Its settings dataclass (``reawaken estimate`` derives its options from the fields).
+
+    Examples
+    --------
+    >>> from reawaken.epi import DESIGNS
+    >>> sorted(DESIGNS)
+    ['competing', 'cox', 'emulation', 'sccs']
+    >>> DESIGNS["sccs"].name, DESIGNS["sccs"].settings.__name__
+    ('sccs', 'SCCSSettings')
+    """
 
     name: str
     settings: type[StudySettings]

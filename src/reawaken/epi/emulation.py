@@ -480,13 +480,61 @@ def percentile_interval(
 
 @dataclass(frozen=True)
 class EmulationResult(RatioResult):
-    """Matched trials, curves per arm, risks with bootstrap CIs and the weights used.
+    """An emulated target trial: matched trials, curves per arm, risks and the weights used.
 
-    ``estimates(level=)`` gives the risk ratio at each day of ``risks`` in the standard columns:
-    ``coef`` its log, the interval the bootstrap percentile interval, ``se`` the interval's
-    width on the log scale over ``2 z`` and ``p_value`` the Wald p from those.
-    ``ratio_replicates`` are the bootstrap risk ratios (replicates x days; NaN where a replicate
-    has no ratio).
+    ``estimates(level=)`` gives the risk ratio at each day of ``risks`` in the standard columns
+    (``term`` is ``risk_ratio_<day>d``): ``coef`` its log, the interval the bootstrap
+    percentile interval, ``se`` the interval's width on the log scale over ``2 z`` and
+    ``p_value`` the Wald p from those. ``summary()`` gives the trials, matched persons,
+    censoring weights, replicates and seed; ``write(out)`` both as files.
+
+    Parameters
+    ----------
+    matched : pandas.DataFrame
+        The matched trials, one row per trial member (see :func:`match_trials`).
+    curves : pandas.DataFrame
+        Cumulative incidence per arm and day: ``arm`` (``infected``, ``not infected``),
+        ``day, cif, ci_lower, ci_upper, competing_cif``.
+    risks : pandas.DataFrame
+        One row per day compared: ``day``, ``risk_exposed``, ``risk_unexposed``,
+        ``risk_difference``, ``risk_ratio``, each with its bootstrap interval (``*_lower``,
+        ``*_upper``; ``rd_``, ``rr_`` for the difference and ratio), ``events_exposed``,
+        ``events_unexposed``, ``persons_exposed``, ``persons_unexposed``.
+    weights : dict
+        Whether censoring weights were used, and their mean, min, max and 99th percentile.
+    seed : int
+        The seed of matching and bootstrap.
+    bootstrap : int
+        Number of bootstrap replicates.
+    notes : list of str
+        What was left out and why (cases without an eligible control).
+    level : float, default 0.95
+        Confidence level of the intervals.
+    ratio_replicates : numpy.ndarray
+        Bootstrap risk ratios (replicates x days; NaN where a replicate has no ratio).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from reawaken.epi import emulate
+    >>> rng = np.random.default_rng(1)
+    >>> n = 200
+    >>> persons = pd.DataFrame({
+    ...     "id": range(n),
+    ...     "entry": 0,
+    ...     "exit": rng.integers(100, 730, n),
+    ...     "event": rng.choice([0, 1, 2], n, p=[0.7, 0.2, 0.1]),
+    ...     "infection": np.where(rng.random(n) < 0.3, rng.integers(0, 365, n), np.nan),
+    ... })
+    >>> result = emulate(persons, bootstrap=20, seed=1)
+    >>> result.summary()["matched_cases"], result.summary()["matched_controls"]
+    (56, 280)
+    >>> result.estimates()[["term", "ratio"]].round(3)
+                  term  ratio
+    0   risk_ratio_91d  1.192
+    1  risk_ratio_183d  1.114
+    2  risk_ratio_365d  0.845
     """
 
     matched: pd.DataFrame
@@ -558,12 +606,82 @@ def emulate(
     level: float = 0.95,
     seed: int,
 ) -> EmulationResult:
-    """Run the emulated sequential trials (see the module docstring) with a fixed ``seed``.
+    """Emulate a target trial of infection: matched sequential trials, censoring weights, risks.
 
-    ``at`` are the days at which risks are compared (<= ``horizon``); ``bootstrap`` replicates
-    (0 for none) give percentile intervals at ``level``. ``weighted=False`` skips the censoring
-    weights (for comparison). The seed drives the matching and, through a derived stream, the
-    bootstrap.
+    Each person infected while at risk is a case of that month's trial (or ``trial_days``
+    block's), matched to persons at risk and not (yet) infected that day; controls who get
+    infected are censored and weighted back by inverse probability of censoring weights; the
+    arms' cumulative incidences are compared at the days ``at`` (see the module docstring for
+    the design and its references). The seed drives the matching and, through a derived
+    stream, the bootstrap.
+
+    Parameters
+    ----------
+    persons : pandas.DataFrame
+        One row per person.
+    id : str, default "id"
+        Column of the person identifier (unique).
+    entry, exit : str, default "entry", "exit"
+        Columns of the first and last day at risk (integer day numbers or dates).
+    event : str, default "event"
+        Column of what ends follow-up on ``exit``: 0 censored, 1 outcome, 2 competing event.
+    infection : str, default "infection"
+        Column of the day of the first infection (missing if none).
+    match_on : sequence of str, optional
+        Categorical columns matched exactly (e.g. stage and age band).
+    controls_per_case : int, default 5
+        Controls drawn for each case (fewer when fewer are eligible).
+    trial_days : int, optional
+        Length of a trial's enrolment in days; by default one trial per calendar month.
+    horizon : int, default 365
+        Follow-up in days.
+    interval_days : int, default 30
+        Length of the intervals of the censoring model, in days.
+    weighted : bool, default True
+        Use the censoring weights (False skips them, for comparison).
+    at : sequence of int, default (91, 183, 365)
+        Days at which the risks are compared (1 to ``horizon``).
+    bootstrap : int, default 200
+        Bootstrap replicates (0: no intervals).
+    level : float, default 0.95
+        Confidence level of the percentile intervals.
+    seed : int
+        Seed of the matching and the bootstrap.
+
+    Returns
+    -------
+    EmulationResult
+        The matched trials, curves, risks and weights; ``estimates()`` gives the risk ratios.
+
+    Raises
+    ------
+    InputError
+        If ``level`` is not between 0 and 1; ``interval_days``, ``controls_per_case`` or
+        ``horizon`` is below 1; a day of ``at`` lies outside 1 to ``horizon``; a column is
+        missing or there are no persons; an entry or exit day is missing, or exit comes before
+        entry; an event is not 0, 1 or 2; a person id is repeated; a matching covariate is
+        missing; or no infected person has an eligible control.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from reawaken.epi import emulate
+    >>> rng = np.random.default_rng(1)
+    >>> n = 200
+    >>> persons = pd.DataFrame({
+    ...     "id": range(n),
+    ...     "entry": 0,
+    ...     "exit": rng.integers(100, 730, n),
+    ...     "event": rng.choice([0, 1, 2], n, p=[0.7, 0.2, 0.1]),
+    ...     "infection": np.where(rng.random(n) < 0.3, rng.integers(0, 365, n), np.nan),
+    ... })
+    >>> result = emulate(persons, bootstrap=20, seed=1)
+    >>> result.risks[["day", "risk_exposed", "risk_unexposed", "risk_ratio"]].round(3)
+       day  risk_exposed  risk_unexposed  risk_ratio
+    0   91         0.037           0.031       1.192
+    1  183         0.061           0.054       1.114
+    2  365         0.117           0.139       0.845
     """
     check_level(level)
     if interval_days < 1:

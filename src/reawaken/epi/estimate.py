@@ -32,10 +32,42 @@ from reawaken.epi.settings import StudySettings
 from reawaken.errors import ConvergenceWarning, InputError
 
 DESIGNS: dict[str, Design] = {d.name: d for d in (COX, SCCS, EMULATION, COMPETING)}
+"""Every registered design by name: ``cox``, ``sccs``, ``emulation``, ``competing`` and those
+added with :func:`register_design`."""
 
 
 def register_design(design: Design) -> None:
-    """Add ``design`` to :data:`DESIGNS` (replacing one of the same name)."""
+    """Register a design, so that :func:`run_design` finds it by name.
+
+    It replaces a design of the same name. (``reawaken estimate`` builds its options from the
+    designs registered when its module is imported.)
+
+    Parameters
+    ----------
+    design : Design
+        An object with ``name``, ``settings``, ``prepare``, ``fit`` and ``figures`` (see
+        :class:`~reawaken.epi.design.Design`).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    AttributeError
+        If ``design`` has no ``name`` (nothing else is checked here).
+
+    Examples
+    --------
+    >>> from reawaken.epi import DESIGNS, register_design
+    >>> from reawaken.epi.designs.cox import CoxDesign
+    >>> class CalendarCox(CoxDesign):
+    ...     name = "cox-calendar"
+    >>> register_design(CalendarCox())
+    >>> sorted(DESIGNS)
+    ['competing', 'cox', 'cox-calendar', 'emulation', 'sccs']
+    >>> del DESIGNS["cox-calendar"]  # and it is gone again
+    """
     DESIGNS[design.name] = design
 
 
@@ -72,11 +104,63 @@ def run_design(
     settings: StudySettings | None = None,
     **options: Any,
 ) -> DesignResult:
-    """Run ``design`` (a name or a Design) on a cohort store with ``settings``, or with the
-    settings made from keyword ``options``; counts are not suppressed (``write`` does that).
+    """Run a study design on a cohort store: check the settings, prepare the data, fit.
 
-    Warnings raised while fitting (non-convergence, say) are recorded in the summary's
-    ``warnings`` and issued again when the run ends.
+    The counts in the result are not suppressed: its ``write(out, min_cell=10)`` suppresses
+    them and writes the files ``reawaken estimate`` writes. Warnings raised while fitting
+    (non-convergence, say) are recorded in the summary's ``warnings`` and issued again when
+    the run ends.
+
+    Parameters
+    ----------
+    store : CohortStore
+        The cohort store (:class:`reawaken.cohort.store.CohortStore`).
+    design : str or Design
+        A registered design's name (``cox``, ``sccs``, ``emulation``, ``competing``; see
+        :data:`DESIGNS`) or a design.
+    settings : StudySettings, optional
+        The design's settings (e.g. :class:`CoxSettings`); or give them as keyword options.
+    **options
+        The settings' fields (``outcome``, ``exposure``, ``windows``, ...), as Python values
+        or their text.
+
+    Returns
+    -------
+    DesignResult
+        Estimates, counts, curves, summary, notes and the fitted models.
+
+    Raises
+    ------
+    InputError
+        If the design is unknown; an option is not a setting of the design, a required one is
+        missing, or both ``settings`` and options are given; ``settings`` are another
+        design's; a setting is not accepted (:class:`~reawaken.epi.settings.SettingError`
+        when settings do not go together); the store holds no person at risk of the outcome
+        or the source is unknown; or the design cannot estimate anything from the data (the
+        message says why).
+
+    Warns
+    -----
+    ConvergenceWarning
+        If a fit did not converge or a coefficient may be infinite.
+
+    Examples
+    --------
+    >>> from reawaken.cohort.store import CohortStore
+    >>> from reawaken.cohort.synth_layouts import generate
+    >>> from reawaken.epi import run_design
+    >>> truth = generate("flatiron", 2000, 1, "synthetic")  # a synthetic Flatiron extract
+    >>> store = CohortStore("cohort.duckdb")
+    >>> store.import_source("flatiron", "synthetic").rows["person"]
+    2000
+    >>> result = run_design(store, "cox", outcome="distant_metastasis", exposure="any",
+    ...                     windows="0-180,>180")
+    >>> result.estimates.query("kind == 'exposure'")[["term", "window", "events"]]
+            term window  events
+    0  any_0_180  0-180       2
+    1  any_gt180   >180      11
+    >>> result.summary["persons"], result.summary["outcome_events"]
+    (2000, 197)
     """
     chosen = design_named(design) if isinstance(design, str) else design
     if settings is None:

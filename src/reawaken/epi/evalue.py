@@ -46,7 +46,23 @@ def evalue_rr(rr) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EValue:
-    """E-values of a point estimate and of its confidence interval (the limit nearer 1)."""
+    """E-values of a point estimate and of its confidence interval, as :func:`evalue` gives them.
+
+    Parameters
+    ----------
+    point : float
+        E-value of the estimate.
+    ci : float or None
+        E-value of the confidence limit nearer 1 (1 when the interval contains 1); None when
+        no limit was given.
+
+    Examples
+    --------
+    >>> from reawaken.epi import evalue
+    >>> e = evalue(1.44, 1.12, 1.85, measure="HR")
+    >>> round(e.point, 3), round(e.ci, 3)
+    (2.236, 1.487)
+    """
 
     point: float
     ci: float | None
@@ -62,8 +78,39 @@ def evalue(
 ) -> EValue:
     """E-value of a ratio estimate and its confidence limits (VanderWeele & Ding 2017).
 
-    ``measure`` is ``RR``, ``HR`` or ``OR``; ``rare`` says whether the outcome is rare (then a
-    hazard or odds ratio is taken as a risk ratio). Estimates must be positive and finite.
+    The E-value is the smallest risk ratio an unmeasured confounder would need with both the
+    exposure and the outcome to explain the estimate away (see the module docstring).
+
+    Parameters
+    ----------
+    estimate : float
+        The ratio (positive and finite).
+    lower, upper : float, optional
+        Its confidence limits (positive and finite, around ``estimate``).
+    measure : {"RR", "HR", "OR"}, default "RR"
+        What the ratio is: a risk, hazard or odds ratio.
+    rare : bool, default True
+        Whether the outcome is rare (under about 15% by the end of follow-up): then a hazard
+        or odds ratio is taken as a risk ratio; if not, it is converted first.
+
+    Returns
+    -------
+    EValue
+        The E-values of the estimate (``point``) and of the interval (``ci``, None without
+        limits).
+
+    Raises
+    ------
+    InputError
+        If ``measure`` is not RR, HR or OR; a ratio is not positive and finite; or the
+        estimate lies outside its interval.
+
+    Examples
+    --------
+    >>> from reawaken.epi import evalue
+    >>> e = evalue(1.44, 1.12, 1.85, measure="HR")
+    >>> round(e.point, 3), round(e.ci, 3)
+    (2.236, 1.487)
     """
     if measure not in MEASURES:
         raise InputError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
@@ -89,10 +136,46 @@ def evalue(
 def add_evalues(
     estimates: pd.DataFrame, *, measure: str = "HR", rare: bool = True, rows=None
 ) -> pd.DataFrame:
-    """Add ``evalue`` and ``evalue_ci`` columns to a standard estimates table (``ratio``,
-    ``ci_lower``, ``ci_upper``); ``rows`` (a boolean mask) limits them to the main estimates.
-    Rows with a missing or non-positive ratio, or an interval from 0 to infinity, get NA; a
-    limit of 0 or infinity alone gives ``evalue_ci`` 1 (the interval cannot exclude 1)."""
+    """Add the E-values of each row to a standard estimates table.
+
+    Rows with a missing or non-positive ratio, or an interval from 0 to infinity, get NaN; a
+    limit of 0 or infinity alone gives ``evalue_ci`` 1 (the interval cannot exclude 1).
+
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+        A table with ``ratio``, ``ci_lower`` and ``ci_upper`` (what ``fit.estimates()``
+        gives).
+    measure : {"RR", "HR", "OR"}, default "HR"
+        What the ratios are (see :func:`evalue`).
+    rare : bool, default True
+        Whether the outcome is rare (see :func:`evalue`).
+    rows : array_like of bool, optional
+        Which rows get E-values (e.g. the exposure terms only); by default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``estimates`` with ``evalue`` and ``evalue_ci`` columns.
+
+    Raises
+    ------
+    KeyError
+        If ``ratio``, ``ci_lower`` or ``ci_upper`` is missing (and a row is asked for).
+    InputError
+        If ``measure`` is not RR, HR or OR (checked on the first row that gets an E-value).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import add_evalues
+    >>> est = pd.DataFrame({"term": ["infected", "age"], "ratio": [1.44, 1.02],
+    ...                     "ci_lower": [1.12, 0.99], "ci_upper": [1.85, 1.05]})
+    >>> add_evalues(est, measure="HR").round(3)
+           term  ratio  ci_lower  ci_upper  evalue  evalue_ci
+    0  infected   1.44      1.12      1.85   2.236      1.487
+    1       age   1.02      0.99      1.05   1.163      1.000
+    """
     out = estimates.copy()
     point = np.full(len(out), np.nan)
     bound = np.full(len(out), np.nan)

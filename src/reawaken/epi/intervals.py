@@ -328,10 +328,41 @@ def add_infection_windows(
 
 @dataclass(frozen=True)
 class TimeDependent:
-    """A covariate that changes over follow-up, for :func:`build_intervals`: ``changes`` has
-    one row per change (``id``, ``time`` as a date or day number, ``value``; without ``value``
-    the covariate becomes 1), and the covariate is ``initial`` before the first change (see
-    :func:`add_time_dependent`)."""
+    """A covariate that changes over follow-up, for :func:`build_intervals` (R's ``tmerge``).
+
+    A value that changes at time ``t`` holds on ``(t, ...]``; a change at or before a person's
+    entry holds from entry (see :func:`add_time_dependent`).
+
+    Parameters
+    ----------
+    name : str
+        The covariate's column in the intervals.
+    changes : pandas.DataFrame
+        One row per change: the person (the ``id`` column of :func:`build_intervals`), the
+        time and the new value.
+    time : str, default "time"
+        Column of the change time (a date, or a day number on the entry/exit scale).
+    value : str or None, default "value"
+        Column of the new value; None: the covariate becomes 1 at each change.
+    initial : object, default 0
+        The value before the first change.
+    cumulative : bool, default False
+        Add the values up (``cumtdc``: e.g. the number of doses so far).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import TimeDependent, build_intervals
+    >>> persons = pd.DataFrame({"id": [1, 2], "entry": [0, 0], "exit": [400, 250],
+    ...                         "event": [1, 0]})
+    >>> treated = TimeDependent("treated", pd.DataFrame({"id": [2], "time": [50]}), value=None)
+    >>> build_intervals(persons, id="id", entry="entry", exit="exit", event="event",
+    ...                 time_dependent=[treated])
+       id  start   stop  event  treated
+    0   1    0.0  400.0      1        0
+    1   2    0.0   50.0      0        0
+    2   2   50.0  250.0      0        1
+    """
 
     name: str
     changes: pd.DataFrame
@@ -359,16 +390,88 @@ def build_intervals(
     vaccination_time: str = "time",
     time_dependent: Sequence[TimeDependent] = (),
 ) -> pd.DataFrame:
-    """Person table (+ infections, vaccinations) to counting-process intervals for Cox.
+    """Turn a person table (with infections, vaccinations) into counting-process intervals.
 
-    ``persons`` has one row per person; ``entry``/``exit`` are dates or day numbers and
-    ``origin`` picks the time scale: a column of per-person dates (diagnosis date: time since
-    diagnosis; birth date: age) or a fixed date (calendar time), or None when ``entry`` and
-    ``exit`` are already days on the analysis scale. Infection and vaccination times (column
-    names ``infection_time``, ``vaccination_time``; keyed by the same ``id`` column) are put on
-    the same scale, as are the change times of the ``time_dependent`` covariates. Adds
-    ``vaccinated`` = number of doses so far, the ``time_dependent`` covariates, and
-    time-since-infection windows per pathogen (see :func:`add_infection_windows`).
+    What R's ``tmerge`` does: each person's follow-up ``(entry, exit]`` is split wherever a
+    covariate changes and at each infection into time-since-infection windows, so that a Cox
+    model (:func:`fit_cox`) sees each exposure only from when it happens. Adds ``vaccinated``
+    (doses so far), the ``time_dependent`` covariates, and per pathogen P a label column
+    ``P_window`` and one 0/1 indicator per window (``P_0_30``, ..., ``P_gt365``; see
+    :func:`add_infection_windows`): the covariates of a Cox model whose reference is time not
+    in any window.
+
+    Parameters
+    ----------
+    persons : pandas.DataFrame
+        One row per person.
+    id : str
+        Column of the person identifier (unique); the event tables use the same column name.
+    entry, exit : str
+        Columns of the start and end of follow-up (dates or day numbers).
+    event : str
+        Column of the event flag at ``exit``, 0 or 1.
+    origin : str, optional
+        The time scale: a column of per-person dates (diagnosis date: time since diagnosis;
+        birth date: age) or one fixed date (calendar time); None when ``entry`` and ``exit``
+        are already days on the analysis scale.
+    covariates : sequence of str, optional
+        Columns of ``persons`` copied onto every interval.
+    infections : pandas.DataFrame, optional
+        One row per infection: ``id``, ``infection_time`` and, optionally, ``pathogen``.
+    infection_time : str, default "time"
+        Column of the infection date or day.
+    pathogen : str or None, default "pathogen"
+        Column of the pathogen, one set of windows each; None: every infection counts as
+        ``infection``.
+    windows : sequence of (float, float), default DEFAULT_WINDOWS
+        Time-since-infection windows ``(a, b)`` in days, inclusive, in order, not overlapping;
+        ``b`` may be ``math.inf``.
+    lag : float, default 0
+        Days by which every window moves later.
+    vaccinations : pandas.DataFrame, optional
+        One row per dose: ``id`` and ``vaccination_time``.
+    vaccination_time : str, default "time"
+        Column of the vaccination date or day.
+    time_dependent : sequence of TimeDependent, optional
+        Other covariates that change over follow-up.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person and period of constant covariates: ``id`` (the column named by
+        ``id``), ``start``, ``stop`` (days on the analysis scale), ``event`` (on the last piece
+        only), the ``covariates`` and the added columns, sorted by person and start.
+
+    Raises
+    ------
+    InputError
+        If a column is missing; an entry or exit is missing or ``exit <= entry``; a person id
+        is repeated; an event is not 0 or 1; the windows are not pairs ``0 <= a <= b`` in order
+        and without overlap; or an infection, vaccination or change names a person not in
+        ``persons`` or has a missing time.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import build_intervals
+    >>> persons = pd.DataFrame({
+    ...     "id": [1, 2],
+    ...     "diagnosis": ["2020-01-01", "2020-03-01"],
+    ...     "entry": ["2020-01-01", "2020-03-01"],
+    ...     "exit": ["2021-02-04", "2020-11-06"],
+    ...     "event": [1, 0],
+    ... })
+    >>> infections = pd.DataFrame({"id": [1], "time": ["2020-04-10"], "pathogen": ["influenza"]})
+    >>> iv = build_intervals(persons, id="id", entry="entry", exit="exit", event="event",
+    ...                      origin="diagnosis", infections=infections,
+    ...                      windows=[(0, 30), (31, 90)])
+    >>> iv[["id", "start", "stop", "event", "influenza_window", "influenza_0_30"]]
+       id  start   stop  event influenza_window  influenza_0_30
+    0   1    0.0   99.0      0             none               0
+    1   1   99.0  130.0      0             0-30               1
+    2   1  130.0  190.0      0            31-90               0
+    3   1  190.0  400.0      1             none               0
+    4   2    0.0  250.0      0             none               0
     """
     frame = persons.copy()
     per_person = origin is not None and origin in frame.columns

@@ -43,10 +43,46 @@ def suppress_count(count: int, min_cell: int = DEFAULT_MIN_CELL) -> int | None:
 def suppress_small_counts(
     frame: pd.DataFrame, columns: Sequence[str], *, min_cell: int = DEFAULT_MIN_CELL
 ) -> pd.DataFrame:
-    """A copy with the small counts in ``columns`` replaced by NA (:func:`is_small`).
+    """Suppress small counts: a copy with each count from 1 to ``min_cell - 1`` made NA.
 
-    The count columns become pandas nullable integers, so a suppressed cell prints as empty,
-    never as a number.
+    Zero is kept (it reveals no one). The count columns become pandas nullable integers, so a
+    suppressed cell prints as empty in a CSV file, never as a number. ``run_design(...).write``
+    and every fit command apply it; use it on any table of counts that leaves the machine.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    columns : sequence of str
+        The count columns (whole numbers).
+    min_cell : int, default 10
+        The smallest count shown (10, as UK Biobank and Flatiron require; 0 shows every
+        count).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with the small counts suppressed.
+
+    Raises
+    ------
+    KeyError
+        If a column is missing.
+    ValueError
+        If a count is not a number.
+    TypeError
+        If a count is not a whole number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import suppress_small_counts
+    >>> counts = pd.DataFrame({"window": ["0-30", "31-90", ">90"], "events": [3, 0, 25]})
+    >>> suppress_small_counts(counts, ["events"])
+      window  events
+    0   0-30    <NA>
+    1  31-90       0
+    2    >90      25
     """
     out = frame.copy()
     for column in columns:

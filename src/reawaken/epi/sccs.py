@@ -92,7 +92,46 @@ def parse_seasons(text: str) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class CaseSeries:
-    """Case series split into intervals ``(lo, hi]`` (age days), with their design matrix."""
+    """A case series split into intervals of constant exposure, age and season.
+
+    Made by :func:`split_case_series`, fitted by :func:`fit_case_series`.
+
+    Parameters
+    ----------
+    intervals : pandas.DataFrame
+        One row per interval ``(lo, hi]`` of a case, in age days (the days ``lo + 1`` to
+        ``hi``): ``case, lo, hi, length`` (days), ``events``, ``window`` (0 none, 1..J the
+        post-exposure windows, J+1.. the pre-exposure ones), ``age_group`` (0 the reference)
+        and ``season`` (0 the reference).
+    design : numpy.ndarray
+        The 0/1 indicators of ``terms``, one row per interval.
+    terms : list of str
+        Model terms: ``<exposures>[a,b]`` per risk window, ``age[a,b]`` per age group after
+        the first, ``season[MM-DD]`` per season after the first.
+    cases : int
+        Number of cases.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import fit_case_series, split_case_series
+    >>> df = pd.DataFrame({
+    ...     "case": [1, 2, 3, 4, 5, 6],
+    ...     "start": 0,
+    ...     "end": 364,
+    ...     "event": [20, 200, 100, 300, 35, 150],
+    ...     "infection": [10, 50, 90, 120, None, 140],
+    ... })
+    >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
+    ...                            exposures=["infection"], windows=[(0, 30)])
+    >>> series.terms, series.cases
+    (['infection[0,30]'], 6)
+    >>> series.intervals.head(3)
+       case  lo   hi  length  events  window  age_group  season
+    0     1  -1    9      10     0.0       0          0       0
+    1     1   9   40      31     1.0       1          0       0
+    2     1  40  364     324     0.0       0          0       0
+    """
 
     intervals: pd.DataFrame  # case, lo, hi, length, events, window, age_group, season
     design: np.ndarray  # (intervals, terms) 0/1 indicators
@@ -175,10 +214,77 @@ def split_case_series(
 ) -> CaseSeries:
     """Split each case's observation period into intervals of constant exposure, age and season.
 
-    Ages in whole days. ``windows`` are post-exposure windows (``0 <= a <= b``), ``pre_windows``
-    pre-exposure ones (``a <= b < 0``); together they must not overlap. ``age_groups`` are
-    increasing start days of the 2nd, 3rd, ... age group (the first is the reference).
-    ``seasons`` are (month, day) starts; the first listed is the reference; they need ``dob``.
+    The conventions are R's SCCS package's (see the module docstring): ages are whole days,
+    observation runs from ``start`` to ``end`` inclusive, and a window ``(a, b)`` covers days
+    ``exposure + a`` to ``exposure + b`` inclusive.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per event and exposure of a case (the stacked layout of R's ``midat``), or
+        one row per event with several exposure columns. Only cases (persons with an event)
+        belong here.
+    case : str
+        Column identifying the case.
+    start, end : str
+        Columns of the first and last day of observation (age in days; the same on every row
+        of a case).
+    event : str
+        Column of the day of the event (age in days).
+    exposures : sequence of str
+        Columns of the exposure days (age in days; empty where there is none). Several columns
+        (dose 1, dose 2) share the windows.
+    windows : sequence of (int, int)
+        Post-exposure risk windows ``(a, b)``, ``0 <= a <= b``, in days.
+    pre_windows : sequence of (int, int), optional
+        Pre-exposure windows ``(a, b)``, ``a <= b < 0``; with ``windows``, none may overlap.
+    age_groups : sequence of int, optional
+        Increasing start days of the 2nd, 3rd, ... age group (the first is the reference).
+    dob : str, optional
+        Column of the dates of birth, needed by ``seasons``.
+    dob_format : str, optional
+        Format of the dates of birth (e.g. ``"%d%m%Y"``); pandas guesses without it.
+    seasons : sequence of (int, int), optional
+        Season starts as (month, day); the first listed is the reference.
+    file : str or path, optional
+        Only names the source file in error messages.
+
+    Returns
+    -------
+    CaseSeries
+        The intervals, their design matrix and terms.
+
+    Raises
+    ------
+    InputError
+        If no exposure column is given; a column is missing or there are no rows; a window is
+        out of range (post-exposure starting before day 0, pre-exposure ending on or after
+        day 0) or windows overlap; the age groups do not increase; ``seasons`` are given
+        without ``dob``; a case identifier, day or date of birth is missing or not a whole
+        number of days (a date); observation ends before it starts, an event lies outside it,
+        or ``start``/``end`` differ between the rows of one case. The message names the file,
+        row and column where known.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import fit_case_series, split_case_series
+    >>> df = pd.DataFrame({
+    ...     "case": [1, 2, 3, 4, 5, 6],
+    ...     "start": 0,
+    ...     "end": 364,
+    ...     "event": [20, 200, 100, 300, 35, 150],
+    ...     "infection": [10, 50, 90, 120, None, 140],
+    ... })
+    >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
+    ...                            exposures=["infection"], windows=[(0, 30)])
+    >>> series.terms
+    ['infection[0,30]']
+    >>> series.intervals[series.intervals["case"] == 1][["lo", "hi", "events", "window"]]
+       lo   hi  events  window
+    0  -1    9     0.0       0
+    1   9   40     1.0       1
+    2  40  364     0.0       0
     """
     exposures = list(exposures)
     if not exposures:
@@ -384,8 +490,55 @@ def split_case_series(
 
 @dataclass(frozen=True)
 class SCCSFit(RatioFit):
-    """A fitted SCCS model; ``coef`` are log relative incidences against baseline time
-    (``estimates()``: ratio = relative incidence)."""
+    """A fitted self-controlled case series, as :func:`fit_case_series` returns it.
+
+    ``estimates()`` gives the standard table (``term, coef, se, ratio, ci_lower, ci_upper,
+    p_value``; ratio = relative incidence against baseline time); ``summary()`` the fit
+    statistics as plain values; ``write(out)`` both as files.
+
+    Parameters
+    ----------
+    terms : list of str
+        The model terms, in the order of ``coef``.
+    coef : numpy.ndarray
+        Log relative incidences.
+    var : numpy.ndarray
+        Their variance matrix (NaN where the information matrix is singular).
+    loglik, loglik_null : float
+        Conditional log-likelihood at the estimate and at zero.
+    cases, events, intervals : int
+        Numbers of cases, events and intervals.
+    iterations : int
+        Newton-Raphson iterations.
+    converged : bool
+        Whether the fit converged to a finite maximum.
+    notes : list of str
+        What the fit found worth saying (terms without events, non-convergence).
+
+    Attributes
+    ----------
+    se : numpy.ndarray
+        Standard errors, the square roots of the diagonal of ``var``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import fit_case_series, split_case_series
+    >>> df = pd.DataFrame({
+    ...     "case": [1, 2, 3, 4, 5, 6],
+    ...     "start": 0,
+    ...     "end": 364,
+    ...     "event": [20, 200, 100, 300, 35, 150],
+    ...     "infection": [10, 50, 90, 120, None, 140],
+    ... })
+    >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
+    ...                            exposures=["infection"], windows=[(0, 30)])
+    >>> fit = fit_case_series(series)
+    >>> fit.cases, fit.events, fit.intervals, fit.converged
+    (6, 6, 16, True)
+    >>> round(float(fit.estimates()["ratio"][0]), 2)
+    16.16
+    """
 
     terms: list[str]
     coef: np.ndarray
@@ -451,7 +604,57 @@ def _rank(info: np.ndarray) -> int:
 
 
 def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 50) -> SCCSFit:
-    """Maximise the conditional likelihood by Newton-Raphson with step halving."""
+    """Fit a self-controlled case series: relative incidence in each risk window.
+
+    Maximises the conditional (multinomial) likelihood by Newton-Raphson with step halving;
+    the estimates and standard errors equal those of R's ``clogit(events ~ ... +
+    strata(case) + offset(log(length)))``.
+
+    Parameters
+    ----------
+    series : CaseSeries
+        The split case series (:func:`split_case_series`).
+    tol : float, default 1e-10
+        Convergence when the largest Newton step (log scale) is below ``tol``.
+    max_iter : int, default 50
+        Most Newton-Raphson iterations.
+
+    Returns
+    -------
+    SCCSFit
+        The fit: ``estimates()`` (ratio = relative incidence), ``summary()``, ``write(out)``.
+
+    Raises
+    ------
+    InputError
+        If there is no term to estimate; a term has no person-time in any case; a term is
+        not estimable (no case has person-time both in and outside it); or the terms are
+        collinear within the cases.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the fit did not converge in ``max_iter`` iterations, or a coefficient runs off to
+        infinity (a monotone likelihood); the fit's ``notes`` say which.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import fit_case_series, split_case_series
+    >>> df = pd.DataFrame({
+    ...     "case": [1, 2, 3, 4, 5, 6],
+    ...     "start": 0,
+    ...     "end": 364,
+    ...     "event": [20, 200, 100, 300, 35, 150],
+    ...     "infection": [10, 50, 90, 120, None, 140],
+    ... })
+    >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
+    ...                            exposures=["infection"], windows=[(0, 30)])
+    >>> fit = fit_case_series(series)
+    >>> fit.estimates()[["term", "ratio", "ci_lower", "ci_upper"]].round(2)
+                  term  ratio  ci_lower  ci_upper
+    0  infection[0,30]  16.16       2.7     96.72
+    """
     iv = series.intervals
     x = series.design
     y = iv["events"].to_numpy(dtype=float)

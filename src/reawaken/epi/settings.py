@@ -183,8 +183,41 @@ def setting_of(f: Any) -> Setting:
 
 @dataclass(frozen=True)
 class StudySettings:
-    """What every design studies: ``outcome`` after ``exposure`` (an infection), in one stored
-    ``source`` or all (None). Every field is converted and checked when the object is made."""
+    """What every design studies: an outcome after an infection, in one stored source or all.
+
+    The base of every design's settings: a frozen dataclass whose fields are declared with
+    :func:`setting` (default, help text, what it accepts). Every field is converted (from a
+    Python value or its text) and checked when the object is made, then :meth:`check` applies
+    the rules between fields. ``reawaken estimate`` builds its options from these fields.
+
+    Parameters
+    ----------
+    outcome : {"lung_metastasis", "distant_metastasis", "cancer_death"}
+        The outcome studied.
+    exposure : {"sars-cov-2", "influenza", "any"}
+        The infection (``any``: either virus; windows restart at the most recent infection).
+    source : str, optional
+        Only this stored source (by its name in the cohort store); all sources by default.
+
+    Raises
+    ------
+    InputError
+        If a field is not accepted (the message names the field, the value and what is
+        accepted).
+    SettingError
+        If fields are each accepted but not together (an :class:`InputError`; ``names`` are
+        the fields involved).
+
+    Examples
+    --------
+    >>> from reawaken.epi import StudySettings
+    >>> StudySettings(outcome="lung_metastasis", exposure="any")
+    StudySettings(outcome='lung_metastasis', exposure='any', source=None)
+    >>> StudySettings(outcome="relapse", exposure="any")
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: outcome relapse: unknown (accepted: one of lung_metastasis, ...)
+    """
 
     outcome: str = setting(..., "Outcome.", choice(OUTCOMES))
     exposure: str = setting(..., "Infection.", choice(tuple(EXPOSURES)))

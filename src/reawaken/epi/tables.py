@@ -70,12 +70,35 @@ def estimates_table(
 
 
 class RatioResult(ABC):
-    """What every ratio fit shares (Cox, SCCS, Fine-Gray, emulation): :meth:`estimates` gives
-    the standard table (:data:`ESTIMATE_COLUMNS`) at a confidence level, :meth:`summary` the fit
-    statistics as plain JSON-ready values, :meth:`write` both as files.
+    """What every ratio fit shares: Cox, SCCS, Fine-Gray and emulation results derive from it.
 
-    ``level`` is the confidence level the fit was made at (0.95 unless the fit records another);
-    ``estimates(level=None)`` uses it.
+    :meth:`estimates` gives the standard table (:data:`ESTIMATE_COLUMNS`: ``term, coef, se,
+    ratio, ci_lower, ci_upper, p_value``, with ``ratio = exp(coef)``) at a confidence level,
+    :meth:`summary` the fit statistics as plain JSON-ready values, :meth:`write` both as files
+    (``estimates.csv`` and ``fit.json``). A new estimator derives from it and defines
+    ``estimates`` and ``summary``.
+
+    Attributes
+    ----------
+    level : float
+        The confidence level the fit was made at (0.95 unless the fit records another);
+        ``estimates(level=None)`` uses it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import RatioResult, fit_fine_gray
+    >>> df = pd.DataFrame({
+    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
+    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
+    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
+    ... })
+    >>> fit = fit_fine_gray(df, time="time", event="event", covariates=["infected"])
+    >>> isinstance(fit, RatioResult)
+    True
+    >>> fit.estimates(level=0.9)[["term", "ratio", "ci_lower", "ci_upper"]].round(3)
+           term  ratio  ci_lower  ci_upper
+    0  infected  4.681     0.915    23.942
     """
 
     level: float = 0.95

@@ -1,21 +1,71 @@
 """reawaken.plots: figures as functions that take ``ax=`` and return it.
 
-Importing these modules leaves matplotlib as it was (no backend is chosen). Called without
-``ax``, a plot function draws on a new pyplot figure, as a notebook user expects; figures
-written to files use :func:`file_axes`, a figure that pyplot does not manage, so that writing
-them needs no display and changes no pyplot state.
+Importing this package imports no matplotlib: :func:`plot_forest` and
+:func:`plot_cumulative_incidence` load their modules (and matplotlib, without choosing a
+backend) on first use. Called without ``ax``, a plot function draws on a new pyplot figure, as a
+notebook user expects; figures written to files use :func:`file_axes`, a figure that pyplot does
+not manage, so that writing them needs no display and changes no pyplot state.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from reawaken.plots.forest import plot_forest as plot_forest
+    from reawaken.plots.incidence import plot_cumulative_incidence as plot_cumulative_incidence
+
+__all__ = ["plot_forest", "plot_cumulative_incidence", "file_axes"]
+
+
+def __getattr__(name: str) -> Any:
+    """The plot functions, imported from their modules when first asked for."""
+    if name == "plot_forest":
+        from reawaken.plots.forest import plot_forest as value
+    elif name == "plot_cumulative_incidence":
+        from reawaken.plots.incidence import plot_cumulative_incidence as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 def file_axes(width: float, height: float, dpi: int = 150) -> Axes:
-    """Axes on a new figure outside pyplot, for writing to a file (``fig.savefig``)."""
+    """Axes on a new figure outside pyplot, for writing to a file.
+
+    The figure is not registered with pyplot: it needs no display, changes no pyplot state and
+    is freed when no longer referenced. Save it with ``ax.figure.savefig(path)``.
+
+    Parameters
+    ----------
+    width, height : float
+        Figure size in inches.
+    dpi : int, default 150
+        Resolution in dots per inch.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The single axes of the new figure (``ax.figure`` is the figure).
+
+    Raises
+    ------
+    ValueError
+        If the size is not positive and finite (matplotlib's check).
+
+    Examples
+    --------
+    >>> from reawaken.plots import file_axes
+    >>> ax = file_axes(6, 4)
+    >>> [float(v) for v in ax.figure.get_size_inches()]
+    [6.0, 4.0]
+    """
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=dpi).subplots()

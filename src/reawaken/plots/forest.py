@@ -21,12 +21,50 @@ def plot_forest(
     reference: float = 1.0,
     truth: pd.Series | None = None,
 ) -> Axes:
-    """Draw each row's ratio as a square and its interval as a line, top row first.
+    """Forest plot: each row's ratio as a square and its interval as a line, top row first.
 
-    ``estimates`` has the standard columns (``term, ratio, ci_lower, ci_upper``); ``label``
-    names the column whose values label the rows (e.g. the time-since-infection window).
-    Rows whose ratio is not finite and positive are listed but not drawn. ``truth`` (same
-    order) adds the true values as open circles, for synthetic cohorts.
+    The ratio axis is logarithmic, with a dashed line at ``reference``. Rows whose ratio or
+    interval is not finite and positive are listed but not drawn.
+
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+        One row per estimate, with the standard columns (``term, ratio, ci_lower,
+        ci_upper``), e.g. ``fit.estimates()``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; by default a new pyplot figure sized to the rows.
+    label : str, default "term"
+        The column whose values label the rows (e.g. the time-since-infection window).
+    ratio, lower, upper : str, default "ratio", "ci_lower", "ci_upper"
+        The columns of the ratio and its confidence limits.
+    xlabel : str, default "Hazard ratio (95% CI)"
+        Label of the ratio axis.
+    title : str, optional
+        Title of the axes.
+    reference : float, default 1.0
+        Where the dashed line of no effect is drawn.
+    truth : pandas.Series, optional
+        True values in the order of the rows, drawn as open circles (for synthetic cohorts).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    KeyError
+        If a named column is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.plots import file_axes, plot_forest
+    >>> est = pd.DataFrame({"term": ["0-30", "31-90", ">90"], "ratio": [1.8, 1.3, 1.0],
+    ...                     "ci_lower": [1.2, 0.9, 0.8], "ci_upper": [2.7, 1.9, 1.25]})
+    >>> ax = plot_forest(est, ax=file_axes(6, 2.5), xlabel="Hazard ratio (95% CI)")
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xscale()
+    (['0-30', '31-90', '>90'], 'log')
     """
     if ax is None:
         import matplotlib.pyplot as plt

@@ -21,9 +21,51 @@ def plot_cumulative_incidence(
     ylabel: str = "Cumulative incidence",
     title: str | None = None,
 ) -> Axes:
-    """One right-continuous step curve per value of ``group`` (the band where given).
+    """Cumulative incidence curves: one right-continuous step curve per group, with its band.
 
-    ``curves`` is long: ``group, time, cif`` and optionally the band columns.
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Long format: the ``group``, ``time`` and ``cif`` columns and optionally the band's
+        (e.g. ``EmulationResult.curves``, or :func:`reawaken.epi.cumulative_incidence`'s
+        output with ``group="cause", time="time"``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; by default a new pyplot figure.
+    group : str, default "arm"
+        The column whose values are the curves, in order of first appearance.
+    time : str, default "day"
+        The column of the time axis.
+    cif : str, default "cif"
+        The column of the cumulative incidence.
+    lower, upper : str or None, default "ci_lower", "ci_upper"
+        The band's columns (none drawn when None or absent; drawn where both are known).
+    xlabel, ylabel : str, default "Days", "Cumulative incidence"
+        Axis labels.
+    title : str, optional
+        Title of the axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    KeyError
+        If the ``group``, ``time`` or ``cif`` column is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.plots import file_axes, plot_cumulative_incidence
+    >>> curves = pd.DataFrame({
+    ...     "arm": ["infected"] * 3 + ["not infected"] * 3,
+    ...     "day": [0, 90, 180] * 2,
+    ...     "cif": [0.0, 0.05, 0.08, 0.0, 0.03, 0.05],
+    ... })
+    >>> ax = plot_cumulative_incidence(curves, ax=file_axes(6, 4))
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['infected', 'not infected']
     """
     if ax is None:
         import matplotlib.pyplot as plt

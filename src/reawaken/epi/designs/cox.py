@@ -42,7 +42,45 @@ RARE_OUTCOME = 0.15  # cumulative risk under which HR ~ RR (VanderWeele & Ding 2
 
 @dataclass(frozen=True)
 class CoxSettings(StudySettings):
-    """Settings of the Cox design: windows, time scale, calendar-year adjustment."""
+    """Settings of the Cox design: windows, time scale, calendar-year adjustment.
+
+    The design fits a Cox model of the outcome with one term per time-since-infection window
+    (reference: time not after an infection), adjusted for stage, age at diagnosis and,
+    optionally, calendar year.
+
+    Parameters
+    ----------
+    outcome : {"lung_metastasis", "distant_metastasis", "cancer_death"}
+        The outcome studied.
+    exposure : {"sars-cov-2", "influenza", "any"}
+        The infection (``any``: either virus; windows restart at the most recent infection).
+    source : str, optional
+        Only this stored source (by its name in the cohort store); all sources by default.
+    windows : str or sequence of (float, float), default DEFAULT_WINDOWS
+        Time-since-infection windows in days: pairs ``(a, b)`` (``b`` may be infinite) or
+        their text ``"0-30,31-90,>90"``; in order, not overlapping, at most 20.
+    time_scale : {"diagnosis", "calendar"}, default "diagnosis"
+        Time scale of the Cox models: days since diagnosis or calendar time.
+    calendar_years : bool, default False
+        Adjust for calendar year (time-varying); only on the diagnosis time scale.
+
+    Raises
+    ------
+    InputError
+        If a field is not accepted (the message names the field, the value and what is
+        accepted).
+    SettingError
+        If fields are each accepted but not together (an :class:`InputError`; ``names`` are
+        the fields involved).
+
+    Examples
+    --------
+    >>> from reawaken.epi import CoxSettings
+    >>> settings = CoxSettings(outcome="lung_metastasis", exposure="any",
+    ...                        windows="0-30,31-90,>90")
+    >>> settings.windows
+    ((0.0, 30.0), (31.0, 90.0), (91.0, inf))
+    """
 
     windows: tuple[tuple[float, float], ...] = windows_setting()
     time_scale: str = setting("diagnosis", "Time scale of the Cox models.", choice(TIME_SCALES))

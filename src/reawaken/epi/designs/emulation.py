@@ -30,7 +30,44 @@ MATCH_ON = ("stage", "age_band")
 
 @dataclass(frozen=True)
 class EmulationSettings(StudySettings):
-    """Settings of the emulation: controls per case, follow-up, bootstrap, seed."""
+    """Settings of the target-trial emulation design: controls, follow-up, bootstrap, seed.
+
+    The design matches each infected person to persons not (yet) infected on stage and age
+    band and compares the risks at 91, 183 and 365 days (those within the horizon).
+
+    Parameters
+    ----------
+    outcome : {"lung_metastasis", "distant_metastasis", "cancer_death"}
+        The outcome studied.
+    exposure : {"sars-cov-2", "influenza", "any"}
+        The infection (``any``: either virus; windows restart at the most recent infection).
+    source : str, optional
+        Only this stored source (by its name in the cohort store); all sources by default.
+    controls : int, default 5
+        Controls per case, 1 to 20.
+    horizon : int, default 365
+        Follow-up in days, 1 to 3650.
+    bootstrap : int, default 200
+        Bootstrap replicates, 0 (no intervals) to 10000.
+    seed : int, default 1
+        Seed of the matching and the bootstrap, 0 to 2**32 - 1.
+
+    Raises
+    ------
+    InputError
+        If a field is not accepted (the message names the field, the value and what is
+        accepted).
+    SettingError
+        If fields are each accepted but not together (an :class:`InputError`; ``names`` are
+        the fields involved).
+
+    Examples
+    --------
+    >>> from reawaken.epi import EmulationSettings
+    >>> EmulationSettings(outcome="cancer_death", exposure="sars-cov-2", bootstrap="50")
+    EmulationSettings(outcome='cancer_death', exposure='sars-cov-2', source=None, controls=5,
+                      horizon=365, bootstrap=50, seed=1)
+    """
 
     controls: int = setting(
         5,

@@ -1,0 +1,88 @@
+"""The Python API a notebook user sees: ``reawaken`` and each subpackage list their public names
+in ``__all__``; each name imports, and each public function and class documents itself in
+numpydoc form (Parameters, Returns, Raises for functions; Parameters for classes) with an
+example."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+import subprocess
+import sys
+
+import pytest
+
+PACKAGES = ["reawaken.epi", "reawaken.plots"]
+
+
+def _public():
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        for name in getattr(module, "__all__", []):
+            yield package, name
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_package_lists_its_public_names(package):
+    module = importlib.import_module(package)
+    names = getattr(module, "__all__", None)
+    assert names, f"{package} has no __all__"
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert hasattr(module, name), f"{package}.{name} is listed but missing"
+
+
+@pytest.mark.parametrize(("package", "name"), list(_public()))
+def test_public_names_are_documented(package, name):
+    obj = getattr(importlib.import_module(package), name)
+    if inspect.ismodule(obj) or not callable(obj) or isinstance(obj, dict):
+        return  # constants and subpackages: documented where they are defined
+    doc = inspect.getdoc(obj) or ""
+    assert "Examples\n--------" in doc, f"{package}.{name}: no Examples section"
+    if inspect.isclass(obj):
+        if inspect.signature(obj).parameters:
+            assert "Parameters\n----------" in doc, f"{package}.{name}: no Parameters section"
+        return
+    if inspect.signature(obj).parameters:
+        assert "Parameters\n----------" in doc, f"{package}.{name}: no Parameters section"
+    assert "Returns\n-------" in doc or "Yields\n------" in doc, f"{package}.{name}: no Returns"
+    assert "Raises\n------" in doc, f"{package}.{name}: no Raises section"
+
+
+def _examples() -> list[tuple[str, str]]:
+    """The listed functions and classes (constants have no examples of their own)."""
+    return [
+        (package, name)
+        for package, name in _public()
+        if inspect.isfunction(getattr(importlib.import_module(package), name))
+        or inspect.isclass(getattr(importlib.import_module(package), name))
+    ]
+
+
+@pytest.mark.parametrize(("package", "name"), _examples())
+def test_examples_run(package, name, tmp_path, monkeypatch):
+    # each example runs in a fresh folder, as a notebook user would run it in theirs
+    monkeypatch.chdir(tmp_path)
+    obj = getattr(importlib.import_module(package), name)
+    tests = doctest.DocTestFinder(recurse=False).find(obj, f"{package}.{name}", globs={})
+    assert sum(len(t.examples) for t in tests) > 0, f"{package}.{name}: no examples"
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    report: list[str] = []
+    for test in tests:
+        runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)
+
+
+def test_importing_epi_stays_light():
+    # a notebook's `import reawaken.epi` loads numpy, pandas and scipy, not the model's JAX and
+    # numba, the store's DuckDB or matplotlib
+    heavy = ["jax", "diffrax", "numba", "duckdb", "matplotlib"]
+    code = (
+        "import sys, reawaken.epi, reawaken.plots; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert done.stdout.strip() == ""
