@@ -187,6 +187,16 @@ def test_a_pathogen_added_at_run_time_goes_through_synth_import_and_summary(
     episodes = CohortStore(db).infection()
     evidence = set(episodes.loc[episodes["pathogen"] == "hmpv", "evidence"])
     assert evidence == ({"diagnosis"} if like == "flatiron" else {"test", "diagnosis"})
+    # the designs take their exposures from the table: estimate accepts the new pathogen
+    est = tmp_path / "est"
+    status = main(["estimate", "--db", str(db), "--design", "cox", "--outcome",
+                   "distant_metastasis", "--exposure", "hmpv", "--windows", "0-365,>365",
+                   "--min-cell", "0", "--out", str(est)])  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    fit = json.loads((est / "fit.json").read_text())
+    assert fit["exposure"] == "hmpv" and fit["persons"] == truth["counts"]["persons"]
+    counts = pd.read_csv(est / "counts.csv").set_index("window")
+    assert counts.loc["0-365", "person_years"] > 0
 
 
 def test_user_concepts_still_add_codes(tmp_path, flatiron_small):

@@ -42,7 +42,7 @@ def _fit(tmp: Path, n: int, seed: int, *, full: bool = True) -> pd.DataFrame:
     if full:
         params["ascertainment"].update(FULL_ASCERTAINMENT)
     windows, truth = _planted(params)
-    assert sorted(params["infection_effect"]["pathogens"]) == sorted(designs.EXPOSURES["any"])
+    assert sorted(params["infection_effect"]["pathogens"]) == sorted(designs.exposures()["any"])
     cohort = simulate(n, seed, "flatiron", params)
     write_cohort(cohort, "flatiron", tmp / f"files{seed}", seed)
     store = CohortStore(tmp / f"store{seed}.duckdb")

@@ -42,13 +42,17 @@ from reawaken.epi.intervals import (
     window_label,
 )
 from reawaken.errors import InputError
+from reawaken.pathogens import exposure_groups
 
 OUTCOMES = ("lung_metastasis", "distant_metastasis", "cancer_death")
-EXPOSURES: dict[str, tuple[str, ...]] = {
-    "sars-cov-2": ("sars-cov-2",),
-    "influenza": ("influenza",),
-    "any": ("influenza", "sars-cov-2"),
-}
+
+
+def exposures() -> dict[str, tuple[str, ...]]:
+    """Exposure name -> the pathogens it counts, from the pathogen table at the time of the call
+    (each exposure pathogen alone, and ``any``), so a pathogen registered at run time counts."""
+    return exposure_groups()
+
+
 AGE_BANDS = (50, 60, 70, 80)
 """Upper-open age bands at diagnosis in years: <50, 50-59, 60-69, 70-79, 80+."""
 
@@ -182,10 +186,11 @@ def person_table(store, outcome: str, *, source: str | None = None) -> PersonTab
 def infection_table(store, exposure: str, *, source: str | None = None) -> pd.DataFrame:
     """Infection episodes of the exposure's pathogens: ``id, day, pathogen`` (one label per
     exposure, so that ``any`` restarts its windows at the most recent infection of either)."""
-    if exposure not in EXPOSURES:
-        raise InputError(f"unknown exposure {exposure!r} (expected one of {', '.join(EXPOSURES)})")
+    groups = exposures()
+    if exposure not in groups:
+        raise InputError(f"unknown exposure {exposure!r} (expected one of {', '.join(groups)})")
     inf = store.infection(source)
-    inf = inf[inf["pathogen"].isin(EXPOSURES[exposure])]
+    inf = inf[inf["pathogen"].isin(groups[exposure])]
     return pd.DataFrame(
         {"id": _key(inf).to_numpy(), "day": _day(inf["infection_date"]), "pathogen": exposure}
     ).sort_values(["id", "day"], kind="stable", ignore_index=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from reawaken.epi._values import show
-from reawaken.epi.cohort_designs import EXPOSURES, OUTCOMES
+from reawaken.epi.cohort_designs import OUTCOMES, exposures
 from reawaken.epi.intervals import DEFAULT_WINDOWS, check_windows, parse_windows, window_label
 from reawaken.errors import InputError
 
@@ -66,6 +66,23 @@ class Choice(Accepts):
         if str(value) not in self.names:
             raise InputError("unknown")
         return str(value)
+
+
+@dataclass(frozen=True)
+class ExposureChoice(Accepts):
+    """An exposure of the pathogen table, looked up when a value is checked (a pathogen
+    registered at run time is accepted)."""
+
+    def convert(self, value: Any) -> str:
+        if str(value) not in exposures():
+            raise InputError(f"unknown (known now: {', '.join(exposures())})")
+        return str(value)
+
+
+def exposure_choice() -> ExposureChoice:
+    """The ``exposure`` setting's values: the pathogen table's exposures and ``any``."""
+    names = tuple(exposures())
+    return ExposureChoice(f"one of {', '.join(names)}", ("nosuch",), names[0], "NAME")
 
 
 def choice(names: Sequence[str]) -> Choice:
@@ -220,7 +237,7 @@ class StudySettings:
     """
 
     outcome: str = setting(..., "Outcome.", choice(OUTCOMES))
-    exposure: str = setting(..., "Infection.", choice(tuple(EXPOSURES)))
+    exposure: str = setting(..., "Infection.", exposure_choice())
     source: str | None = setting(None, "Only this stored source.", NAME)
 
     def __post_init__(self) -> None:
