@@ -28,9 +28,9 @@ from reawaken.cohort.codes import check_concepts
 from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, finalize
 from reawaken.cohort.summary import summarise
 from reawaken.errors import InputError
+from reawaken.suppression import DEFAULT_MIN_CELL
 
 DEFAULT_PATH = Path("reawaken.duckdb")
-DEFAULT_MIN_CELL = 10
 
 _IMPORTS_DDL = """CREATE TABLE IF NOT EXISTS imports (
     source VARCHAR PRIMARY KEY, kind VARCHAR, path VARCHAR, imported_at TIMESTAMP,

@@ -21,12 +21,7 @@ import pandas as pd
 
 from reawaken import pathogens
 from reawaken.cohort.schema import TABLES
-
-
-def suppress(count: int, min_cell: int) -> int | None:
-    """``count`` itself, or None when ``0 < count < min_cell``."""
-    count = int(count)
-    return None if 0 < count < min_cell else count
+from reawaken.suppression import suppress_count
 
 
 def summarise(
@@ -46,7 +41,7 @@ def summarise(
         return 0 if value is None or value != value else value
 
     def s(count: float) -> int | None:
-        return suppress(int(count), min_cell)
+        return suppress_count(count, min_cell)
 
     tables = {t: s(scalar(f"SELECT count(*) FROM {t} {{where}}")) for t in TABLES}
     person_days = scalar("SELECT sum(end_date - start_date + 1) FROM follow_up {where}")
