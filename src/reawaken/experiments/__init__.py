@@ -1,8 +1,21 @@
 """reawaken.experiments: the study's experiments as runnable protocols, their claims and the
 calibration to them (above :mod:`reawaken.simulate`, which solves them).
 
-The public names below are imported when first used (PEP 562), so that reading a protocol does
-not load the solvers (JAX, diffrax, numba).
+A protocol (:class:`Protocol`; the study's is :data:`MOUSE_LUNG`) is a set of arms
+(:class:`Arm`: a parameter set and interventions) and sampling days. Run it in memory
+(:func:`run_protocol`, then :func:`reawaken.simulate.summarise`), or with its files and figure
+(:func:`simulate_protocol`, what ``reawaken simulate`` does); check the study's claims on the
+result (:func:`check_claims`), or refit the calibrated parameters to them (:func:`calibrate`)::
+
+    from reawaken.experiments import MOUSE_LUNG, check_claims, run_protocol
+    from reawaken.simulate import summarise
+
+    summary = summarise(run_protocol(MOUSE_LUNG))
+    check_claims(summary)
+
+The names below are the public ones; the modules hold the rest (importable, not promised).
+They are imported when first used (PEP 562), so that reading a protocol does not load the
+solvers (JAX, diffrax, numba).
 """
 
 from __future__ import annotations
@@ -41,7 +54,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return sorted({*globals(), *__all__})
 
 
 if TYPE_CHECKING:  # the same names for type checkers and editors

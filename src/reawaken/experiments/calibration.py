@@ -53,6 +53,28 @@ awakening, not by the assumed carrying capacity."""
 
 @dataclass(frozen=True)
 class CalibrationResult:
+    """The outcome of :func:`calibrate`.
+
+    Parameters
+    ----------
+    values : dict of str to float
+        The calibrated parameters' values (six significant digits).
+    objective : float
+        The objective at ``values`` (see :func:`objective_terms`).
+    evaluations : int
+        How many times the objective was evaluated.
+    slacks : dict of str to float
+        Each claim's slack (log10 units; >= 0 when it holds) at ``values``.
+
+    Examples
+    --------
+    >>> from reawaken.experiments import CalibrationResult
+    >>> result = CalibrationResult({"awakening_max": 1.0}, objective=0.01, evaluations=1,
+    ...                            slacks={"flu_d3": 0.2})
+    >>> result.values["awakening_max"], result.slacks["flu_d3"] >= 0
+    (1.0, True)
+    """
+
     values: dict[str, float]
     objective: float
     evaluations: int
@@ -60,7 +82,39 @@ class CalibrationResult:
 
 
 def objective_terms(values: dict[str, float]) -> tuple[float, dict[str, float]]:
-    """Penalty and per-claim slacks for one candidate."""
+    """The calibration's objective and each claim's slack for one candidate.
+
+    Runs the deterministic ``mouse-lung`` protocol with ``values`` in place of the calibration
+    file and scores it (see this module's docstring): the squared shortfall of each claim's
+    slack below ``MARGIN``, the self-renewal constraint and a weak ridge towards ``PRIORS``.
+
+    Parameters
+    ----------
+    values : dict of str to float
+        A value for every calibrated parameter (the keys of ``PRIORS``), all positive.
+
+    Returns
+    -------
+    penalty : float
+        The objective (1e6 when an arm fails to solve).
+    slacks : dict of str to float
+        Each claim's slack in log10 units (empty when an arm fails to solve).
+
+    Raises
+    ------
+    KeyError
+        If ``values`` lacks a calibrated parameter.
+    ValueError
+        If a value is not positive (its log10 enters the ridge).
+
+    Examples
+    --------
+    >>> from reawaken.experiments import objective_terms
+    >>> from reawaken.model import parameter_set
+    >>> penalty, slacks = objective_terms(parameter_set("mouse-influenza").values())
+    >>> penalty >= 0, len(slacks)
+    (True, 13)
+    """
     results = run_protocol(MOUSE_LUNG, calibrated=values)
     summary = summarise(results)
     if (summary["status"] != "ok").any():
@@ -74,8 +128,35 @@ def objective_terms(values: dict[str, float]) -> tuple[float, dict[str, float]]:
 
 
 def calibrate(max_evaluations: int = 800) -> CalibrationResult:
-    """Nelder-Mead from ``PRIORS`` on the objective (:func:`objective_terms`), at most
-    ``max_evaluations`` evaluations; values rounded to six significant digits."""
+    """Fit the calibrated parameters to the study's claims (``reawaken calibrate``).
+
+    Nelder-Mead on log10 of the ``PRIORS`` parameters, started at the priors, on the objective
+    of :func:`objective_terms`. Deterministic. Nothing is written: pass the result to
+    :func:`write_calibration` for the parameter sets to use it.
+
+    Parameters
+    ----------
+    max_evaluations : int, default 800
+        The most evaluations of the objective (each solves the ``mouse-lung`` protocol).
+
+    Returns
+    -------
+    CalibrationResult
+        The values (rounded to six significant digits), the objective and the claims' slacks
+        at them, and the number of evaluations.
+
+    Raises
+    ------
+    TypeError
+        If ``max_evaluations`` is not a number (scipy's check).
+
+    Examples
+    --------
+    >>> from reawaken.experiments import calibrate
+    >>> result = calibrate(max_evaluations=2)  # a full fit takes minutes
+    >>> result.evaluations, len(result.values), len(result.slacks)
+    (2, 10, 13)
+    """
     from scipy.optimize import minimize  # here: importing reawaken.experiments stays light
 
     names = list(PRIORS)
@@ -96,8 +177,37 @@ def calibrate(max_evaluations: int = 800) -> CalibrationResult:
 
 
 def write_calibration(result: CalibrationResult, path: str | Path | None = None) -> Path:
-    """Write ``result`` as a calibration file at ``path`` (atomically; the user's calibration
-    file by default, which later runs then use); returns the path."""
+    """Write a calibration as a calibration file, which later runs then read.
+
+    Parameters
+    ----------
+    result : CalibrationResult
+        The calibration (:func:`calibrate`).
+    path : str or pathlib.Path, optional
+        The file to write (atomically). By default the user's calibration file
+        (``$XDG_DATA_HOME/reawaken/calibration.json``, else
+        ``~/.local/share/reawaken/calibration.json``), which the parameter sets then read in
+        place of the calibration shipped with reawaken.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written.
+
+    Examples
+    --------
+    >>> import json
+    >>> from reawaken.experiments import CalibrationResult, write_calibration
+    >>> result = CalibrationResult({"awakening_max": 1.0}, 0.01, 1, {"flu_d3": 0.2})
+    >>> path = write_calibration(result, "my_calibration.json")
+    >>> json.loads(path.read_text())["values"]
+    {'awakening_max': 1.0}
+    """
     payload = {
         "method": "Nelder-Mead on log10 parameters; see reawaken.experiments.calibration",
         "objective": result.objective,

@@ -42,6 +42,27 @@ def _log(x: float) -> float:
 
 @dataclass(frozen=True)
 class Claim:
+    """One claim of the study, checkable on a protocol summary.
+
+    Parameters
+    ----------
+    id : str
+        A short identifier (``"flu_d15_low"``).
+    text : str
+        The claim in words.
+    slack : callable
+        Takes a summary (:func:`reawaken.simulate.summarise` of the ``mouse-lung`` arms) and
+        returns the claim's slack in log10 units: >= 0 when it holds, the distance to holding
+        when not.
+
+    Examples
+    --------
+    >>> from reawaken.experiments import CLAIMS
+    >>> [(c.id, c.text) for c in CLAIMS[:2]]
+    [('flu_d3', 'influenza: fold >= 2 at day 3'),
+     ('flu_d15_low', 'influenza: fold >= 100 at day 15')]
+    """
+
     id: str
     text: str
     slack: Callable[[Table], float]
@@ -128,7 +149,34 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def check_claims(summary: Table) -> pd.DataFrame:
-    """``id, claim, slack_log10, holds`` for every claim."""
+    """Check every claim of the study on a protocol summary.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`reawaken.simulate.summarise` of the ``mouse-lung`` arms at (at least) its
+        sampling days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per claim of ``CLAIMS``: ``id, claim, slack_log10, holds`` (slack >= 0).
+
+    Raises
+    ------
+    KeyError
+        If the summary lacks an arm or a day that a claim reads.
+
+    Examples
+    --------
+    >>> from reawaken.experiments import MOUSE_LUNG, check_claims, run_protocol
+    >>> from reawaken.simulate import summarise
+    >>> table = check_claims(summarise(run_protocol(MOUSE_LUNG)))
+    >>> list(table.columns), len(table)
+    (['id', 'claim', 'slack_log10', 'holds'], 13)
+    >>> table.loc[0, "claim"]
+    'influenza: fold >= 2 at day 3'
+    """
     rows = []
     for claim in CLAIMS:
         slack = claim.slack(summary)

@@ -50,6 +50,33 @@ def write_run_record(record: Mapping[str, object], out_dir: str | Path) -> Path:
 
 @dataclass(frozen=True)
 class ProtocolOutputs:
+    """What :func:`simulate_protocol` wrote: its two tables, and the files.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        DCC counts and fold changes at the protocol's sampling days
+        (:func:`reawaken.simulate.summarise`; with ``n`` and ``seed`` columns for ensembles),
+        as in ``summary.csv``.
+    trajectories : pandas.DataFrame
+        Every state on a fine grid of days (:func:`reawaken.simulate.trajectories`), as in
+        ``trajectories.csv``.
+    files : tuple of pathlib.Path
+        The files written: ``summary.csv``, ``trajectories.csv``, the figure
+        ``dcc_fold_change.png`` (when the reference arm was solved) and ``run.json``.
+
+    Examples
+    --------
+    >>> from reawaken.experiments import MOUSE_LUNG, simulate_protocol
+    >>> out = simulate_protocol(MOUSE_LUNG, "results", arms=["mock"])
+    >>> [f.name for f in out.files]
+    ['summary.csv', 'trajectories.csv', 'dcc_fold_change.png', 'run.json']
+    >>> out.summary[["arm", "day", "fold_vs_mock"]].head(2)
+        arm  day  fold_vs_mock
+    0  mock  0.0           1.0
+    1  mock  3.0           1.0
+    """
+
     summary: pd.DataFrame
     trajectories: pd.DataFrame
     files: tuple[Path, ...]
@@ -83,9 +110,57 @@ def simulate_protocol(
     settings: SolverSettings = SolverSettings(),
     progress: Callable[[int], None] | None = None,
 ) -> ProtocolOutputs:
-    """Solve ``protocol`` and write ``summary.csv``, ``trajectories.csv`` and the figure.
+    """Solve a protocol and write its tables, its figure and a record of the run.
 
+    Writes, atomically, in ``out_dir``: ``summary.csv`` (the protocol's sampling days),
+    ``trajectories.csv`` (every half day to day 60, every 5 days after, plus the sampling
+    days), ``dcc_fold_change.png`` and ``run.json`` (the protocol, arms and settings, the
+    reawaken version and the calibration file in use); the same as ``reawaken simulate``.
     The reference arm (``mock``) is always solved, also when ``arms`` leaves it out.
+
+    Parameters
+    ----------
+    protocol : Protocol
+        The experiment.
+    out_dir : str or pathlib.Path
+        Folder for the files (created if needed; files of the same names are replaced).
+    arms : sequence of str, optional
+        The arms to solve besides the reference arm (default: all).
+    overrides : mapping of str to float, optional
+        Parameter values to use instead of each arm's parameter set's.
+    n : int, default 0
+        0 solves each arm once; ``n >= 1`` an ensemble of ``n`` individuals (see
+        :func:`run_protocol`).
+    cv : float, default 0.3
+        Coefficient of variation of the individuals' parameter draws.
+    seed : int, default 0
+        Seed of the draws.
+    settings : SolverSettings, optional
+        Method and tolerances.
+    progress : callable, optional
+        Called as ``progress(k)`` after each block with the number of trajectories done.
+
+    Returns
+    -------
+    ProtocolOutputs
+        The summary and trajectories tables, and the paths of the files written.
+
+    Raises
+    ------
+    InputError
+        If ``n`` or ``cv`` is not accepted (checked before anything is solved or written), or
+        an arm, override or intervention is not accepted (see :func:`arm_inputs`).
+    OSError
+        If a file cannot be written.
+
+    Examples
+    --------
+    >>> from reawaken.experiments import MOUSE_LUNG, simulate_protocol
+    >>> out = simulate_protocol(MOUSE_LUNG, "results", arms=["influenza"])
+    >>> sorted(f.name for f in out.files)
+    ['dcc_fold_change.png', 'run.json', 'summary.csv', 'trajectories.csv']
+    >>> out.summary["arm"].unique().tolist()  # the reference arm is always solved
+    ['mock', 'influenza']
     """
     from reawaken.plots import file_axes
     from reawaken.plots.dcc import plot_fold_change, save_figure

@@ -29,8 +29,35 @@ T cells in the study implies."""
 
 @dataclass(frozen=True)
 class Arm:
-    """One group of animals: a parameter set, the interventions applied to it, and the colour
-    its line has in figures (matplotlib's cycle when ``None``)."""
+    """One group of animals of an experiment: a parameter set and the interventions applied
+    to it.
+
+    Nothing is checked here: an unknown parameter set or an impossible intervention is reported
+    when the arm is run (:func:`arm_inputs`).
+
+    Parameters
+    ----------
+    name : str
+        The arm's name, unique in its protocol (the ``arm`` column of the tables).
+    parameter_set : str
+        One of ``reawaken.model.PARAMETER_SET_NAMES``.
+    interventions : tuple of interventions, default ()
+        Applied in order (``reawaken.model.AntiIL6``, ``CD4Depletion``, ...).
+    description : str, default ""
+        What the arm is, with any assumption it makes.
+    colour : str, optional
+        The colour of its line in figures (matplotlib's cycle when None).
+
+    Examples
+    --------
+    >>> from reawaken.experiments import Arm
+    >>> from reawaken.model import AntiIL6
+    >>> late = Arm("influenza+late_anti_il6", "mouse-influenza",
+    ...            (AntiIL6.every(10.0, first_day=15.0, interval=3.0, n=5),),
+    ...            "anti-IL-6 from day 15")
+    >>> late.interventions[0].doses[0]
+    (15.0, 10.0)
+    """
 
     name: str
     parameter_set: str
@@ -41,9 +68,52 @@ class Arm:
 
 @dataclass(frozen=True)
 class Protocol:
-    """A named experiment: its arms, the days the lungs are sampled (also the ticks of its
-    figures), the arm fold changes are taken against, and ``fold_band``, a range of fold
-    changes that its figure shades (the study's reported range), if any."""
+    """A named experiment: its arms and the days the lungs are sampled.
+
+    Run it with :func:`run_protocol` (tables in memory) or :func:`simulate_protocol` (files
+    and the figure). Nothing is checked at construction.
+
+    Parameters
+    ----------
+    name : str
+        The protocol's name.
+    description : str
+        What the experiment is.
+    days : tuple of float
+        The days the lungs are sampled (from 0, increasing); also the ticks of its figures.
+    arms : tuple of Arm
+        Its arms, with unique names.
+    reference_arm : str, default "mock"
+        The arm fold changes are taken against.
+    notes : tuple of str, default ()
+        Remarks on the protocol.
+    fold_band : (float, float), optional
+        A range of fold changes its figure shades (the study's reported range).
+
+    Raises
+    ------
+    InputError
+        From :meth:`arm`, for a name that is not one of its arms.
+
+    Examples
+    --------
+    >>> from reawaken.experiments import Arm, Protocol
+    >>> from reawaken.model import IL6Knockout, NoInfection
+    >>> small = Protocol(
+    ...     name="il6-check",
+    ...     description="influenza with and without IL-6",
+    ...     days=(0.0, 3.0, 15.0),
+    ...     arms=(
+    ...         Arm("mock", "mouse-influenza", (NoInfection(),)),
+    ...         Arm("influenza", "mouse-influenza"),
+    ...         Arm("influenza+il6_ko", "mouse-influenza", (IL6Knockout(),)),
+    ...     ),
+    ... )
+    >>> small.arm_names
+    ('mock', 'influenza', 'influenza+il6_ko')
+    >>> small.arm("influenza").parameter_set
+    'mouse-influenza'
+    """
 
     name: str
     description: str
@@ -54,6 +124,7 @@ class Protocol:
     fold_band: tuple[float, float] | None = None
 
     def arm(self, name: str) -> Arm:
+        """The arm called ``name``; any other name is an InputError listing the arms."""
         for arm in self.arms:
             if arm.name == name:
                 return arm
@@ -64,6 +135,7 @@ class Protocol:
 
     @property
     def arm_names(self) -> tuple[str, ...]:
+        """The arms' names, in order."""
         return tuple(a.name for a in self.arms)
 
     @property
@@ -120,6 +192,32 @@ PROTOCOLS: dict[str, Protocol] = {MOUSE_LUNG.name: MOUSE_LUNG}
 
 
 def get_protocol(name: str) -> Protocol:
+    """The protocol called ``name`` (one of ``PROTOCOLS``).
+
+    Parameters
+    ----------
+    name : str
+        The protocol's name (``"mouse-lung"``).
+
+    Returns
+    -------
+    Protocol
+        Its arms, sampling days and reference arm.
+
+    Raises
+    ------
+    InputError
+        If there is no such protocol (the message lists the known ones).
+
+    Examples
+    --------
+    >>> from reawaken.experiments import get_protocol
+    >>> lung = get_protocol("mouse-lung")
+    >>> lung.days
+    (0.0, 3.0, 6.0, 9.0, 15.0, 28.0, 60.0, 270.0)
+    >>> lung.arm_names[:3]
+    ('mock', 'influenza', 'influenza+il6_ko')
+    """
     if name not in PROTOCOLS:
         raise InputError(f"unknown protocol {name!r} (known: {', '.join(PROTOCOLS)})")
     return PROTOCOLS[name]

@@ -45,8 +45,26 @@ def calibration_path() -> Path:
 
 @dataclass(frozen=True)
 class CalibrationSource:
-    """Which calibration file is in use: its path, whether it is the shipped default, and the
-    SHA-256 of its content."""
+    """Which calibration file is in use, as :func:`calibration_source` gives it.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file the calibrated values are read from.
+    shipped : bool
+        True for the calibration shipped with reawaken, False for the user's own file.
+    sha256 : str
+        SHA-256 of the file's content (hexadecimal), to tell calibrations apart in records.
+
+    Examples
+    --------
+    >>> from reawaken.model import calibration_source
+    >>> source = calibration_source()
+    >>> source.path.name, len(source.sha256)
+    ('calibration.json', 64)
+    >>> sorted(source.record())
+    ['path', 'sha256', 'shipped']
+    """
 
     path: Path
     shipped: bool
@@ -58,7 +76,29 @@ class CalibrationSource:
 
 
 def calibration_source() -> CalibrationSource:
-    """The calibration file in use now (see :func:`calibration_path`)."""
+    """The calibration file the parameter sets read now, and a digest of its content.
+
+    That is the user's file (``$XDG_DATA_HOME/reawaken/calibration.json``, else
+    ``~/.local/share/reawaken/calibration.json``), written by ``reawaken calibrate --write``,
+    if it exists, else the calibration shipped with reawaken.
+
+    Returns
+    -------
+    CalibrationSource
+        The file's path, whether it is the shipped one, and its SHA-256.
+
+    Raises
+    ------
+    OSError
+        If the file in use cannot be read.
+
+    Examples
+    --------
+    >>> from reawaken.model import calibration_source
+    >>> source = calibration_source()
+    >>> source.path.name, len(source.sha256)
+    ('calibration.json', 64)
+    """
     path = calibration_path()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return CalibrationSource(path, path == shipped_calibration_path(), digest)

@@ -105,17 +105,78 @@ def dormancy_rate(il6: Any, p: Any, xp: ModuleType = np) -> Any:
 
 
 class DCCRates(NamedTuple):
-    """Per-cell rates (1/day) of the DCC processes at a host state."""
+    """Per-cell rates (1/day) of the DCC processes at a host state, as :func:`dcc_rates`
+    gives them.
 
-    awakening: Any  # dormant -> awake, per dormant cell
-    dormancy: Any  # awake -> dormant, per awake cell
-    killing: Any  # by CD8+ T cells (shielded by CD4+ T cells), per awake cell
-    proliferation: Any  # division per awake cell at low density (times crowding)
+    Parameters
+    ----------
+    awakening : float or array
+        Dormant -> awake, per dormant cell: ``amax * s(IL-6)``.
+    dormancy : float or array
+        Awake -> dormant, per awake cell: ``r * (1 - s(IL-6))``.
+    killing : float or array
+        Killing by CD8+ T cells, shielded by CD4+ T cells, per awake cell.
+    proliferation : float or array
+        Division per awake cell at low density (the model multiplies it by the crowding
+        factor ``1 - total / capacity``).
+
+    Examples
+    --------
+    >>> from reawaken.model import dcc_rates, initial_state, no_forcing, parameter_set
+    >>> p = parameter_set("mouse-influenza").vector()
+    >>> rates = dcc_rates(initial_state(p, no_forcing()), p)
+    >>> rates._fields
+    ('awakening', 'dormancy', 'killing', 'proliferation')
+    >>> float(rates.awakening)  # IL-6 at baseline wakes no cell
+    0.0
+    """
+
+    awakening: Any
+    dormancy: Any
+    killing: Any
+    proliferation: Any
 
 
 def dcc_rates(y: ModelState, p: Any, xp: ModuleType = np) -> DCCRates:
-    """The per-cell DCC rates driven by the host in state ``y`` (its IL-6 and T cells): the
-    rates both the ODE and the stochastic clones (:mod:`reawaken.simulate.stochastic`) use."""
+    """The per-cell rates of the DCC processes driven by the host in state ``y``.
+
+    Awakening and return to dormancy follow the IL-6 signal, killing the CD8+ T cells shielded
+    by CD4+ T cells. The ODE (:func:`vector_field`) and the stochastic clones
+    (:func:`reawaken.simulate.simulate_clones`) both use these rates.
+
+    Parameters
+    ----------
+    y : ModelState
+        The host's state (only ``il6``, ``cd8`` and ``cd4`` are read); numbers or arrays, for
+        example a whole trajectory (``as_state(sol.ys[0].T)``).
+    p : array
+        Parameter vector in the order of ``PARAMETER_NAMES`` (``ParameterSet.vector()``).
+    xp : module, default numpy
+        The array module (``numpy`` or ``jax.numpy``).
+
+    Returns
+    -------
+    DCCRates
+        Awakening, return to dormancy, killing and proliferation rates (1/day), each the shape
+        of ``y.il6``.
+
+    Raises
+    ------
+    IndexError
+        If ``p`` is shorter than ``PARAMETER_NAMES``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reawaken.model import dcc_rates, initial_state, no_forcing, parameter_set
+    >>> ps = parameter_set("mouse-influenza")
+    >>> p = ps.vector()
+    >>> y = initial_state(p, no_forcing())
+    >>> half = y._replace(il6=ps["il6_baseline"] + ps["awakening_ec50"])
+    >>> rates = dcc_rates(half, p)  # IL-6 at its EC50 above baseline: half the maximum
+    >>> bool(np.isclose(rates.awakening, ps["awakening_max"] / 2))
+    True
+    """
     shield = 1.0 / (1.0 + y.cd4 / p[_P["cd4_shield_half"]])
     return DCCRates(
         awakening=awakening_rate(y.il6, p, xp),
@@ -132,8 +193,43 @@ def crowding(total: Any, p: Any) -> Any:
 
 
 def vector_field(t: Any, y: ModelState, p: Any, f: Forcing, xp: ModuleType = np) -> ModelState:
-    """dy/dt at time ``t`` for the named state ``y``, parameter vector ``p`` (order of
-    ``PARAMETER_NAMES``) and forcing ``f``, as a :class:`ModelState`."""
+    """The model's right-hand side dy/dt, by named state (the equations are in this module's
+    docstring).
+
+    Parameters
+    ----------
+    t : float
+        Time (days after the first infection).
+    y : ModelState
+        The state at ``t``: numbers, arrays (evaluated elementwise) or symbols.
+    p : array
+        Parameter vector in the order of ``PARAMETER_NAMES`` (``ParameterSet.vector()``).
+    f : Forcing
+        The arm's inputs (:func:`no_forcing`, or from :func:`apply_interventions`).
+    xp : module, default numpy
+        The array module (``numpy``, or ``jax.numpy`` to trace or differentiate it).
+
+    Returns
+    -------
+    ModelState
+        The time derivative of each state, in its unit per day.
+
+    Raises
+    ------
+    IndexError
+        If ``p`` is shorter than ``PARAMETER_NAMES``.
+
+    Examples
+    --------
+    >>> from reawaken.model import initial_state, no_forcing, parameter_set, vector_field
+    >>> p = parameter_set("mouse-influenza").vector()
+    >>> f = no_forcing()
+    >>> dy = vector_field(0.0, initial_state(p, f), p, f)
+    >>> float(dy.virus)  # the inoculum is cleared at 5.5 per day before cells produce virus
+    -550.0
+    >>> float(dy.il6), float(dy.dcc_awake)  # IL-6 at baseline: nothing moves yet
+    (0.0, 0.0)
+    """
     i = _P
     infectious = xp.maximum(y.virus, 0.0)
     presence = xp.maximum(y.eclipse + y.infected + y.virus, 0.0)
@@ -194,8 +290,41 @@ def vector_field(t: Any, y: ModelState, p: Any, f: Forcing, xp: ModuleType = np)
 
 
 def initial_state(p: Any, f: Forcing, xp: ModuleType = np) -> ModelState:
-    """State at day 0: infection with the inoculum, IL-6 at baseline (zero in a knockout),
-    all DCCs dormant, T cells at baseline, no antibody."""
+    """The state at day 0: infection with the inoculum, IL-6 at baseline (zero in a
+    knockout), all DCCs dormant, T cells at baseline, no antibody.
+
+    Parameters
+    ----------
+    p : array
+        Parameter vector in the order of ``PARAMETER_NAMES``; or an array with the parameter
+        along the first axis, for many individuals at once.
+    f : Forcing
+        The arm's inputs (its IL-6 production scale sets the IL-6 at day 0).
+    xp : module, default numpy
+        The array module.
+
+    Returns
+    -------
+    ModelState
+        Each state's value at day 0.
+
+    Raises
+    ------
+    IndexError
+        If ``p`` is shorter than ``PARAMETER_NAMES``.
+
+    Examples
+    --------
+    >>> from reawaken.model import IL6Knockout, apply_interventions, initial_state
+    >>> from reawaken.model import no_forcing, parameter_set
+    >>> p = parameter_set("mouse-influenza").vector()
+    >>> y0 = initial_state(p, no_forcing())
+    >>> float(y0.virus), float(y0.il6), float(y0.dcc_dormant), float(y0.dcc_awake)
+    (100.0, 5.0, 100.0, 0.0)
+    >>> _, knockout = apply_interventions({}, [IL6Knockout()])
+    >>> float(initial_state(p, knockout).il6)
+    0.0
+    """
     zero = 0.0 * p[_P["target_0"]]
     return ModelState(
         target=p[_P["target_0"]],
@@ -214,11 +343,79 @@ def initial_state(p: Any, f: Forcing, xp: ModuleType = np) -> ModelState:
 
 
 def array_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any:
-    """:func:`vector_field` for solvers that work on arrays: ``y`` and the result in the order
-    of ``STATE_IDS`` along the first axis."""
+    """:func:`vector_field` for solvers that work on arrays (scipy's ``solve_ivp``, diffrax).
+
+    Parameters
+    ----------
+    t : float
+        Time (days after the first infection).
+    y : array
+        The states in the order of ``STATE_IDS`` along the first axis.
+    p : array
+        Parameter vector in the order of ``PARAMETER_NAMES``.
+    f : Forcing
+        The arm's inputs.
+    xp : module, default numpy
+        The array module.
+
+    Returns
+    -------
+    array
+        dy/dt, the states in the order of ``STATE_IDS`` along the first axis.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` does not have exactly one row per state.
+    IndexError
+        If ``p`` is shorter than ``PARAMETER_NAMES``.
+
+    Examples
+    --------
+    >>> from reawaken.model import array_field, initial_array, no_forcing, parameter_set
+    >>> p = parameter_set("mouse-influenza").vector()
+    >>> f = no_forcing()
+    >>> dy = array_field(0.0, initial_array(p, f), p, f)
+    >>> dy.shape
+    (12,)
+
+    With scipy (``rhs`` is what ``solve_ivp`` calls)::
+
+        from scipy.integrate import solve_ivp
+        rhs = lambda t, y: array_field(t, y, p, f)
+        sol = solve_ivp(rhs, (0, 15), initial_array(p, f), method="LSODA")
+    """
     return as_array(vector_field(t, as_state(y), p, f, xp), xp)
 
 
 def initial_array(p: Any, f: Forcing, xp: ModuleType = np) -> Any:
-    """:func:`initial_state` as an array in the order of ``STATE_IDS`` (first axis)."""
+    """:func:`initial_state` as an array in the order of ``STATE_IDS`` (first axis).
+
+    Parameters
+    ----------
+    p : array
+        Parameter vector in the order of ``PARAMETER_NAMES`` (or with the parameter along the
+        first axis, for many individuals).
+    f : Forcing
+        The arm's inputs.
+    xp : module, default numpy
+        The array module.
+
+    Returns
+    -------
+    array
+        Shape ``(len(STATE_IDS), ...)``: the state along the first axis.
+
+    Raises
+    ------
+    IndexError
+        If ``p`` is shorter than ``PARAMETER_NAMES``.
+
+    Examples
+    --------
+    >>> from reawaken.model import STATE_IDS, initial_array, no_forcing, parameter_set
+    >>> y0 = initial_array(parameter_set("mouse-influenza").vector(), no_forcing())
+    >>> float(y0[STATE_IDS.index("virus")])
+    100.0
+    """
     return as_array(initial_state(p, f, xp), xp)

@@ -108,9 +108,37 @@ Input = Level | StartDay | PulseDays | PulseAmounts
 
 
 class Forcing(NamedTuple):
-    """Time-dependent inputs of one experimental arm; schedules are padded to MAX_EVENTS.
+    """Time-dependent inputs of one experimental arm; schedules are padded to ``MAX_EVENTS``.
 
-    Attributes are plain arrays (numpy or jax), so a Forcing is a pytree.
+    Made by :func:`no_forcing` (the untreated animal) and changed by interventions
+    (:func:`~reawaken.model.interventions.apply_interventions`) rather than written by hand.
+    Fields are plain arrays (numpy or jax), so a Forcing is a pytree. Days count from the
+    first infection at day 0; each dose or re-inoculation enters over one hour from its day.
+
+    Parameters
+    ----------
+    il6_production_scale : float
+        1 normally, 0 for IL-6 knockout.
+    dose_days, dose_mg_per_kg : array of shape (MAX_EVENTS,)
+        Day each anti-IL-6 dose starts and its amount (mg/kg); padding has amount 0.
+    cd4_depletion_start, cd8_depletion_start : float
+        Day depleting anti-CD4 or anti-CD8 antibody starts (``inf``: never).
+    antiviral_start : float
+        Day the antiviral starts (``inf``: never).
+    antiviral_efficacy : float
+        Fraction of virus production the antiviral blocks, in [0, 1].
+    reinfection_days, reinfection_inoculum : array of shape (MAX_EVENTS,)
+        Day of each re-inoculation and the TCID50/mL it adds; padding has amount 0.
+
+    Examples
+    --------
+    >>> from reawaken.model import AntiIL6, apply_interventions, no_forcing
+    >>> f = no_forcing()
+    >>> float(f.il6_production_scale), float(f.cd4_depletion_start)
+    (1.0, inf)
+    >>> _, treated = apply_interventions({}, [AntiIL6(((0.0, 10.0), (3.0, 10.0)))])
+    >>> treated.dose_days[:3].tolist(), treated.dose_mg_per_kg[:3].tolist()
+    ([0.0, 3.0, 0.0], [10.0, 10.0, 0.0])
     """
 
     il6_production_scale: Annotated[Any, Level("1 normally, 0 for IL-6 knockout", 1.0, 1.0)]
@@ -142,7 +170,26 @@ MAX_SWITCHES = sum(inp.switches for inp in INPUTS.values())
 
 
 def no_forcing() -> Forcing:
-    """The forcing of an untreated animal."""
+    """The forcing of an untreated animal: no doses, no depletion, no antiviral, no
+    re-infection, IL-6 made normally.
+
+    Returns
+    -------
+    Forcing
+        Every input at its untreated value (start days ``inf``, schedules empty).
+
+    Raises
+    ------
+    None
+        It takes no input, so there is nothing to reject.
+
+    Examples
+    --------
+    >>> from reawaken.model import no_forcing
+    >>> f = no_forcing()
+    >>> float(f.antiviral_start), float(f.antiviral_efficacy), float(f.dose_mg_per_kg.sum())
+    (inf, 0.0, 0.0)
+    """
     return Forcing(**{name: inp.untreated_value() for name, inp in INPUTS.items()})
 
 

@@ -49,7 +49,16 @@ def _append_events(
 
 @dataclass(frozen=True)
 class NoInfection:
-    """Mock infection: no virus is given."""
+    """Mock infection: no virus is given (the inoculum is set to 0).
+
+    Examples
+    --------
+    >>> from reawaken.model import NoInfection, apply_interventions, parameter_set
+    >>> values = parameter_set("mouse-influenza").values()
+    >>> mock, _ = apply_interventions(values, [NoInfection()])
+    >>> values["virus_inoculum"], mock["virus_inoculum"]
+    (100.0, 0.0)
+    """
 
     def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
         return {**values, "virus_inoculum": 0.0}, forcing
@@ -57,7 +66,15 @@ class NoInfection:
 
 @dataclass(frozen=True)
 class IL6Knockout:
-    """IL-6-deficient host: no IL-6 is made, baseline included."""
+    """IL-6-deficient host: no IL-6 is made, baseline included.
+
+    Examples
+    --------
+    >>> from reawaken.model import IL6Knockout, apply_interventions
+    >>> _, forcing = apply_interventions({}, [IL6Knockout()])
+    >>> float(forcing.il6_production_scale)
+    0.0
+    """
 
     def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
         return values, forcing._replace(il6_production_scale=np.float64(0.0))
@@ -65,7 +82,33 @@ class IL6Knockout:
 
 @dataclass(frozen=True)
 class AntiIL6:
-    """Anti-IL-6 antibody given i.p. as ``doses`` = ((day, mg/kg), ...)."""
+    """Anti-IL-6 antibody given i.p. on a schedule of doses.
+
+    :meth:`every` makes a regular schedule.
+
+    Parameters
+    ----------
+    doses : tuple of (day, mg/kg) pairs
+        Each dose's day (from the infection at day 0) and amount (mg/kg), at most
+        ``MAX_EVENTS`` in one arm.
+
+    Raises
+    ------
+    InputError
+        If the schedule is empty, a day is negative or not finite, an amount is not a positive
+        number or two doses fall on the same day; when applied, if the arm would then have
+        more than ``MAX_EVENTS`` doses.
+
+    Examples
+    --------
+    >>> from reawaken.model import AntiIL6
+    >>> AntiIL6.every(10.0, first_day=0.0, interval=3.0, n=3).doses
+    ((0.0, 10.0), (3.0, 10.0), (6.0, 10.0))
+    >>> AntiIL6(())
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: anti-IL-6: the dose schedule is empty
+    """
 
     doses: tuple[tuple[float, float], ...]
 
@@ -81,7 +124,8 @@ class AntiIL6:
 
     @classmethod
     def every(cls, mg_per_kg: float, first_day: float, interval: float, n: int) -> AntiIL6:
-        """``n`` doses of ``mg_per_kg`` every ``interval`` days from ``first_day``."""
+        """``n`` doses of ``mg_per_kg`` every ``interval`` days from ``first_day``; an
+        ``interval <= 0`` or ``n < 1`` is an InputError."""
         if interval <= 0 or n < 1:
             raise InputError(f"anti-IL-6: need interval > 0 and n >= 1, got {interval}, {n}")
         return cls(tuple((first_day + k * interval, mg_per_kg) for k in range(n)))
@@ -98,7 +142,26 @@ class AntiIL6:
 
 @dataclass(frozen=True)
 class CD4Depletion:
-    """Depleting anti-CD4 antibody from ``start_day`` on (given repeatedly, so lasting)."""
+    """Depleting anti-CD4 antibody from ``start_day`` on (given repeatedly, so lasting): CD4+
+    T cells are lost at the parameter ``depletion_rate``.
+
+    Parameters
+    ----------
+    start_day : float, default 0
+        Day the depletion starts (days after the infection).
+
+    Raises
+    ------
+    InputError
+        When applied, if ``start_day`` is negative or not finite.
+
+    Examples
+    --------
+    >>> from reawaken.model import CD4Depletion, apply_interventions
+    >>> _, forcing = apply_interventions({}, [CD4Depletion(start_day=7.0)])
+    >>> float(forcing.cd4_depletion_start), float(forcing.cd8_depletion_start)
+    (7.0, inf)
+    """
 
     start_day: float = 0.0
 
@@ -109,7 +172,26 @@ class CD4Depletion:
 
 @dataclass(frozen=True)
 class CD8Depletion:
-    """Depleting anti-CD8 antibody from ``start_day`` on (given repeatedly, so lasting)."""
+    """Depleting anti-CD8 antibody from ``start_day`` on (given repeatedly, so lasting): CD8+
+    T cells are lost at the parameter ``depletion_rate``.
+
+    Parameters
+    ----------
+    start_day : float, default 0
+        Day the depletion starts (days after the infection).
+
+    Raises
+    ------
+    InputError
+        When applied, if ``start_day`` is negative or not finite.
+
+    Examples
+    --------
+    >>> from reawaken.model import CD4Depletion, CD8Depletion, apply_interventions
+    >>> _, forcing = apply_interventions({}, [CD4Depletion(7.0), CD8Depletion(7.0)])
+    >>> float(forcing.cd4_depletion_start), float(forcing.cd8_depletion_start)
+    (7.0, 7.0)
+    """
 
     start_day: float = 0.0
 
@@ -120,12 +202,32 @@ class CD8Depletion:
 
 @dataclass(frozen=True)
 class Vaccination:
-    """Prior immunity from vaccination.
+    """Prior immunity from vaccination: less infection, faster clearance, memory T cells.
 
-    ``infectivity_reduction``: fraction by which effective infectivity falls (neutralising
-    antibody); ``clearance_factor``: multiplier on free-virus clearance (>= 1);
-    ``cd8_memory_factor``: multiplier on the CD8+ T cells present at infection (>= 1).
-    Defaults are assumptions of the order reported for influenza and SARS-CoV-2 vaccines.
+    The defaults are assumptions of the order reported for influenza and SARS-CoV-2 vaccines.
+
+    Parameters
+    ----------
+    infectivity_reduction : float, default 0.6
+        Fraction by which effective infectivity falls (neutralising antibody), in [0, 1].
+    clearance_factor : float, default 2.0
+        Multiplier on free-virus clearance (>= 1).
+    cd8_memory_factor : float, default 5.0
+        Multiplier on the CD8+ T cells present at infection (>= 1).
+
+    Raises
+    ------
+    InputError
+        When applied, if ``infectivity_reduction`` is outside [0, 1] or a factor is below 1
+        or not finite.
+
+    Examples
+    --------
+    >>> from reawaken.model import Vaccination, apply_interventions, parameter_set
+    >>> ps = parameter_set("mouse-influenza")
+    >>> values, _ = apply_interventions(ps.values(), [Vaccination()])
+    >>> ps["cd8_0"], values["cd8_0"], ps["virus_clearance"], values["virus_clearance"]
+    (1000.0, 5000.0, 5.5, 11.0)
     """
 
     infectivity_reduction: float = 0.6
@@ -150,7 +252,28 @@ class Vaccination:
 
 @dataclass(frozen=True)
 class Antiviral:
-    """An antiviral blocking a fraction ``efficacy`` of virus production from ``start_day``."""
+    """An antiviral blocking a fraction ``efficacy`` of virus production from ``start_day``.
+
+    Parameters
+    ----------
+    start_day : float
+        Day the antiviral starts (days after the infection).
+    efficacy : float, default 0.9
+        Fraction of virus production blocked, in [0, 1].
+
+    Raises
+    ------
+    InputError
+        When applied, if ``start_day`` is negative or not finite, or ``efficacy`` is outside
+        [0, 1].
+
+    Examples
+    --------
+    >>> from reawaken.model import Antiviral, apply_interventions
+    >>> _, forcing = apply_interventions({}, [Antiviral(start_day=2.0, efficacy=0.8)])
+    >>> float(forcing.antiviral_start), float(forcing.antiviral_efficacy)
+    (2.0, 0.8)
+    """
 
     start_day: float
     efficacy: float = 0.9
@@ -165,10 +288,32 @@ class Antiviral:
 
 @dataclass(frozen=True)
 class Reinfection:
-    """A second inoculation of ``inoculum`` TCID50/mL at ``day`` (> 0)."""
+    """A second inoculation of ``inoculum`` TCID50/mL at ``day`` (> 0).
+
+    Parameters
+    ----------
+    day : float
+        Day of the re-inoculation (after the first infection at day 0).
+    inoculum : float, optional
+        TCID50/mL it adds; by default the parameter set's own inoculum.
+
+    Raises
+    ------
+    InputError
+        When applied, if ``day`` is not a finite number > 0, the inoculum is not a positive
+        number, or the arm would then have more than ``MAX_EVENTS`` re-inoculations.
+
+    Examples
+    --------
+    >>> from reawaken.model import Reinfection, apply_interventions, parameter_set
+    >>> values = parameter_set("mouse-influenza").values()
+    >>> _, forcing = apply_interventions(values, [Reinfection(day=30.0)])
+    >>> float(forcing.reinfection_days[0]), float(forcing.reinfection_inoculum[0])
+    (30.0, 100.0)
+    """
 
     day: float
-    inoculum: float | None = None  # default: the parameter set's own inoculum
+    inoculum: float | None = None
 
     def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
         day = _day(self.day, "re-infection")
@@ -201,7 +346,44 @@ Intervention = (
 def apply_interventions(
     values: Mapping[str, float], interventions: Iterable[Intervention]
 ) -> tuple[Values, Forcing]:
-    """Apply interventions in order to parameter values, starting from an untreated forcing."""
+    """Apply interventions in order to parameter values, starting from an untreated forcing.
+
+    Parameters
+    ----------
+    values : mapping of str to float
+        Parameter values by name (``ParameterSet.values()``); not changed.
+    interventions : iterable of interventions
+        :class:`NoInfection`, :class:`IL6Knockout`, :class:`AntiIL6`, :class:`CD4Depletion`,
+        :class:`CD8Depletion`, :class:`Vaccination`, :class:`Antiviral` or
+        :class:`Reinfection`, applied in order (schedules add up).
+
+    Returns
+    -------
+    values : dict of str to float
+        The parameter values after the interventions.
+    forcing : Forcing
+        The arm's inputs after the interventions (:func:`no_forcing` if there are none).
+
+    Raises
+    ------
+    InputError
+        If an intervention is impossible: a negative day, a fraction outside [0, 1], more than
+        ``MAX_EVENTS`` doses or re-inoculations in the arm, ...
+    KeyError
+        If :class:`Vaccination`, or :class:`Reinfection` without an inoculum, needs a value
+        that ``values`` lacks.
+
+    Examples
+    --------
+    >>> from reawaken.model import AntiIL6, CD4Depletion, apply_interventions, parameter_set
+    >>> values = parameter_set("mouse-influenza").values()
+    >>> schedule = [AntiIL6.every(10.0, first_day=0.0, interval=3.0, n=5), CD4Depletion(7.0)]
+    >>> new_values, forcing = apply_interventions(values, schedule)
+    >>> new_values == values
+    True
+    >>> forcing.dose_days[:5].tolist(), float(forcing.cd4_depletion_start)
+    ([0.0, 3.0, 6.0, 9.0, 12.0], 7.0)
+    """
     out: Values = dict(values)
     forcing = no_forcing()
     for intervention in interventions:

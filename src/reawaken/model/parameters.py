@@ -32,6 +32,33 @@ JENNER = "Jenner et al. 2021, PLoS Pathog 17:e1009753 (IL-6 half-life of the ord
 
 @dataclass(frozen=True)
 class Parameter:
+    """One model parameter: its value, unit, source and whether the value is an assumption.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (one of ``PARAMETER_NAMES``).
+    value : float
+        Its value, in ``unit``.
+    unit : str
+        Its unit (days for time, cells, TCID50/mL, pg/mL, ...).
+    source : str
+        Where the value comes from: a reference, the calibration, or "assumed".
+    assumed : bool
+        True when the value is an assumption rather than taken from a source.
+    description : str
+        What the parameter is, in a few words.
+
+    Examples
+    --------
+    >>> from reawaken.model import parameter_set
+    >>> p = parameter_set("mouse-influenza").get("eclipse_rate")
+    >>> p.value, p.unit, p.assumed
+    (4.0, '1/day', False)
+    >>> p.source
+    'Baccam et al. 2006, J Virol 80:7590 (eclipse ~6 h)'
+    """
+
     name: str
     value: float
     unit: str
@@ -133,7 +160,42 @@ _MOUSE_INFLUENZA: dict[str, tuple[float, str, bool]] = {
 
 @dataclass(frozen=True)
 class ParameterSet:
-    """A named, complete set of model parameters."""
+    """A named, complete set of model parameters, as :func:`parameter_set` gives them.
+
+    Index it by name for a value (``ps["il6_baseline"]``); :meth:`vector` gives the values in
+    the order of ``PARAMETER_NAMES``, as the solvers take them, and :meth:`with_values` a copy
+    with some values replaced.
+
+    Parameters
+    ----------
+    name : str
+        The set's name (for example ``"mouse-influenza"``).
+    description : str
+        Host and virus the set describes.
+    parameters : tuple of Parameter
+        Every model parameter, in the order of ``PARAMETER_NAMES``.
+
+    Raises
+    ------
+    ValueError
+        If ``parameters`` does not hold every model parameter in the order of
+        ``PARAMETER_NAMES``.
+    InputError
+        From ``ps[name]`` and :meth:`get` for an unknown name, from :meth:`with_values` for an
+        unknown name or a value that is not a finite number >= 0 (> 0 where the model divides
+        by it).
+
+    Examples
+    --------
+    >>> from reawaken.model import parameter_set
+    >>> ps = parameter_set("mouse-influenza")
+    >>> ps["virus_inoculum"], ps.get("virus_inoculum").unit
+    (100.0, 'TCID50/mL')
+    >>> ps.vector().shape
+    (35,)
+    >>> ps.with_values(virus_inoculum=10.0)["virus_inoculum"]
+    10.0
+    """
 
     name: str
     description: str
@@ -146,9 +208,12 @@ class ParameterSet:
             raise ValueError(f"parameter set {self.name!r} incomplete or out of order: {missing}")
 
     def __getitem__(self, name: str) -> float:
+        """The value of parameter ``name``; an unknown name is an InputError."""
         return self.get(name).value
 
     def get(self, name: str) -> Parameter:
+        """Parameter ``name`` (value, unit, source, ...); an unknown name is an InputError
+        listing the known ones."""
         for p in self.parameters:
             if p.name == name:
                 return p
@@ -157,6 +222,7 @@ class ParameterSet:
         )
 
     def values(self) -> dict[str, float]:
+        """Each parameter's value by name, in the order of ``PARAMETER_NAMES``."""
         return {p.name: p.value for p in self.parameters}
 
     def vector(self) -> np.ndarray:
@@ -341,10 +407,45 @@ PARAMETER_SET_NAMES: tuple[str, ...] = tuple(_SETS)
 
 
 def parameter_set(name: str, calibrated: Mapping[str, float] | None = None) -> ParameterSet:
-    """The named parameter set; an unknown name is an InputError listing the known ones.
+    """The named parameter set of the within-host model.
 
-    ``calibrated`` replaces the stored calibration (used while calibrating): it sets exactly the
-    parameters this set takes from the calibration, and no others.
+    Values marked as calibrated are read from the calibration file in use (the user's, written
+    by ``reawaken calibrate --write``, else the one shipped with reawaken; see
+    :func:`calibration_source`), at the moment of the call.
+
+    Parameters
+    ----------
+    name : str
+        One of ``PARAMETER_SET_NAMES``: ``"mouse-influenza"``, ``"mouse-sars-cov-2"``,
+        ``"human-influenza"`` or ``"human-sars-cov-2"``.
+    calibrated : mapping of str to float, optional
+        Values to use instead of the calibration file (used while calibrating): they set
+        exactly the parameters this set takes from the calibration, and no others, so every one
+        of those must be present.
+
+    Returns
+    -------
+    ParameterSet
+        Every model parameter with its value, unit, source and whether it is assumed.
+
+    Raises
+    ------
+    InputError
+        If ``name`` is not a known set (the message lists them), or the calibration file in
+        use cannot be read.
+    KeyError
+        If ``calibrated`` lacks a parameter the set takes from the calibration.
+
+    Examples
+    --------
+    >>> from reawaken.model import PARAMETER_SET_NAMES, parameter_set
+    >>> PARAMETER_SET_NAMES
+    ('mouse-influenza', 'mouse-sars-cov-2', 'human-influenza', 'human-sars-cov-2')
+    >>> human = parameter_set("human-influenza")
+    >>> human.description
+    'seasonal influenza A in a breast cancer survivor'
+    >>> human["target_0"], human.get("target_0").unit
+    (400000000.0, 'cells')
     """
     if name not in _SETS:
         raise InputError(

@@ -282,7 +282,37 @@ def _sid(text: str) -> str:
 
 
 def to_sbml(params: ParameterSet) -> str:
-    """The base model with parameter set ``params`` as an SBML Level 3 Version 2 document."""
+    """The base model with one parameter set as an SBML Level 3 Version 2 document.
+
+    The base model is infection at day 0 without interventions; its rate rules and initial
+    assignments are traced from :func:`~reawaken.model.equations.vector_field` and
+    :func:`~reawaken.model.equations.initial_state` (see this module's docstring). The result
+    opens in COPASI, libRoadRunner or tellurium.
+
+    Parameters
+    ----------
+    params : ParameterSet
+        The parameter values, units and sources to write (:func:`parameter_set`).
+
+    Returns
+    -------
+    str
+        The SBML document (XML).
+
+    Raises
+    ------
+    RuntimeError
+        If libsbml rejects a part of the document (an id, a value or a formula).
+
+    Examples
+    --------
+    >>> from reawaken.model import parameter_set, to_sbml
+    >>> text = to_sbml(parameter_set("mouse-influenza"))
+    >>> text.startswith("<?xml")
+    True
+    >>> '<rateRule variable="dcc_awake">' in text
+    True
+    """
     doc = libsbml.SBMLDocument(SBML_LEVEL, SBML_VERSION)
     model = doc.createModel()
     _check(model.setId(_sid(f"reawaken_{params.name}")), "set the model id")
@@ -378,5 +408,32 @@ def to_sbml(params: ParameterSet) -> str:
 
 
 def write_sbml(params: ParameterSet, path: str | Path) -> Path:
-    """Write :func:`to_sbml` of ``params`` to ``path`` atomically; returns the path."""
+    """Write the base model with one parameter set as an SBML file (:func:`to_sbml`).
+
+    Parameters
+    ----------
+    params : ParameterSet
+        The parameter values, units and sources to write (:func:`parameter_set`).
+    path : str or pathlib.Path
+        The file to write (atomically: a reader never sees half a file).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    RuntimeError
+        If libsbml rejects a part of the document (an id, a value or a formula).
+    OSError
+        If the file cannot be written.
+
+    Examples
+    --------
+    >>> from reawaken.model import parameter_set, write_sbml
+    >>> path = write_sbml(parameter_set("mouse-sars-cov-2"), "mouse-sars-cov-2.xml")
+    >>> path.name, path.stat().st_size > 10_000
+    ('mouse-sars-cov-2.xml', True)
+    """
     return write_text_atomic(to_sbml(params), path)

@@ -28,12 +28,56 @@ def plot_fold_change(
     """Fold change of total DCCs against the reference arm (log scale) against day, one line
     per arm.
 
-    ``curves``: ``arm, day, fold_vs_mock`` on a fine grid (optional ``fold_vs_mock_q05`` /
-    ``_q95`` columns draw a band); ``points``: the same at the sampling days, drawn as markers.
-    ``colours``: colour of each arm (matplotlib's cycle for arms not in it); ``days``: the
-    ticks of the day axis (matplotlib's own when not given); ``reference_arm``: drawn dashed on
-    top (other flat arms may hide it) and named in the axis label; ``band``: a range of fold
-    changes to shade (for example the one a study reports).
+    The day axis is linear to day 30 and logarithmic after.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        ``arm, day, fold_vs_mock`` on a fine grid of days (:func:`reawaken.simulate.summarise`);
+        ``fold_vs_mock_q05`` and ``fold_vs_mock_q95`` columns, if present, draw a band.
+    points : pandas.DataFrame, optional
+        The same columns at the sampling days, drawn as markers.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on (default: a new pyplot figure).
+    title : str, optional
+        The axes' title.
+    colours : mapping of str to str, optional
+        Colour of each arm (``Protocol.colours``); matplotlib's cycle for arms not in it.
+    days : sequence of float, optional
+        The ticks of the day axis (matplotlib's own when not given).
+    reference_arm : str, optional
+        Drawn dashed on top (other flat arms may hide it) and named in the axis label.
+    band : (float, float), optional
+        A range of fold changes to shade (for example the one a study reports).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    KeyError
+        If ``curves`` (or ``points``) lacks ``arm``, ``day`` or ``fold_vs_mock``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.plots import file_axes
+    >>> from reawaken.plots.dcc import plot_fold_change
+    >>> curves = pd.DataFrame({"arm": ["sham"] * 3 + ["treated"] * 3,
+    ...                        "day": [0.0, 5.0, 10.0] * 2,
+    ...                        "fold_vs_mock": [1.0, 1.0, 1.0, 1.0, 20.0, 150.0]})
+    >>> ax = plot_fold_change(curves, ax=file_axes(8, 5), reference_arm="sham",
+    ...                       colours={"treated": "#aa3377"}, days=[0, 5, 10], band=(100, 1000))
+    >>> [line.get_label() for line in ax.get_lines()], ax.get_yscale()
+    (['sham', 'treated'], 'log')
+    >>> ax.get_ylabel()
+    'total DCCs, fold change vs sham'
+
+    For a protocol's arms: ``curves = reawaken.simulate.summarise(run_protocol(protocol,
+    days=...))``, with ``colours=protocol.colours``, ``days=protocol.days``,
+    ``reference_arm=protocol.reference_arm`` and ``band=protocol.fold_band``.
     """
     if ax is None:
         import matplotlib.pyplot as plt
@@ -83,6 +127,33 @@ def plot_fold_change(
 
 
 def save_figure(ax: Axes, path: str) -> None:
-    """Save the axes' figure as PNG (the caller makes the write atomic)."""
+    """Save the axes' figure as PNG, laid out tightly (the caller makes the write atomic).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes of the figure to save.
+    path : str
+        The file to write.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from reawaken.plots import file_axes
+    >>> from reawaken.plots.dcc import save_figure
+    >>> ax = file_axes(4, 3)
+    >>> save_figure(ax, "empty.png")
+    >>> Path("empty.png").read_bytes()[:4]
+    b'\x89PNG'
+    """
     ax.figure.tight_layout()
     ax.figure.savefig(path, format="png")

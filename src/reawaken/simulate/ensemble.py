@@ -39,7 +39,32 @@ VARIABLE_PARAMETERS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ArmResult:
-    """The solution of one arm (one trajectory, or one per individual of an ensemble)."""
+    """The solution of one arm: one trajectory, or one per individual of an ensemble.
+
+    What :func:`reawaken.experiments.run_protocol` returns per arm, and what
+    :func:`~reawaken.simulate.summary.summarise` and
+    :func:`~reawaken.simulate.summary.trajectories` read.
+
+    Parameters
+    ----------
+    arm : str
+        The arm's name.
+    solution : Solution
+        Its solved trajectories (:func:`~reawaken.simulate.ode.solve`).
+
+    Examples
+    --------
+    >>> from reawaken.model import no_forcing, parameter_set
+    >>> from reawaken.simulate import ArmResult, lognormal_factors, solve, summarise
+    >>> p = parameter_set("mouse-influenza").vector()
+    >>> batch = p * lognormal_factors(3, cv=0.3, seed=0)  # three individuals
+    >>> result = ArmResult("influenza", solve(batch, no_forcing(), [0.0, 15.0]))
+    >>> result.solution.ys.shape
+    (3, 2, 12)
+    >>> [c for c in summarise([result]).columns if c.startswith("dcc_total")]
+    ['dcc_total', 'dcc_total_q05', 'dcc_total_q25', 'dcc_total_q50', 'dcc_total_q75',
+     'dcc_total_q95']
+    """
 
     arm: str
     solution: Solution
@@ -74,8 +99,50 @@ def check_ensemble_size(n: object) -> int:
 def lognormal_factors(
     n: int, cv: float, seed: int, names: Sequence[str] = VARIABLE_PARAMETERS
 ) -> np.ndarray:
-    """Multiplicative factors ``(n, len(PARAMETER_NAMES))``, mean 1 and coefficient of variation
-    ``cv`` on ``names``, exactly 1 elsewhere."""
+    """Lognormal multiplicative factors on the parameters of ``n`` individuals.
+
+    Each factor has mean 1 and coefficient of variation ``cv`` on the parameters ``names``
+    (biological variability), and is exactly 1 elsewhere. The same ``seed`` gives the same
+    factors, so individual ``k`` is the same animal in every arm.
+
+    Parameters
+    ----------
+    n : int
+        Number of individuals (>= 1).
+    cv : float
+        Coefficient of variation of each factor (>= 0; 0 makes every individual alike).
+    seed : int
+        Seed of the random draws.
+    names : sequence of str, optional
+        The parameters that vary (default ``VARIABLE_PARAMETERS``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, len(PARAMETER_NAMES))``: multiply a parameter vector by it
+        (``vector[None, :] * factors``) for the ensemble's parameters.
+
+    Raises
+    ------
+    InputError
+        If ``n`` is not a whole number >= 1 or ``cv`` is not a finite number >= 0.
+    ValueError
+        If a name in ``names`` is not a model parameter.
+
+    Examples
+    --------
+    >>> from reawaken.model import PARAMETER_NAMES, parameter_set
+    >>> from reawaken.simulate import lognormal_factors
+    >>> factors = lognormal_factors(1000, cv=0.3, seed=1)
+    >>> factors.shape
+    (1000, 35)
+    >>> column = PARAMETER_NAMES.index
+    >>> round(float(factors[:, column("infectivity")].mean()), 1)
+    1.0
+    >>> float(factors[:, column("target_0")].std())  # not in VARIABLE_PARAMETERS
+    0.0
+    >>> batch = parameter_set("mouse-influenza").vector() * factors  # (1000, 35), for solve
+    """
     cv = check_cv(cv)
     if check_ensemble_size(n) < 1:
         raise InputError(f"ensemble size must be at least 1, got {n}")

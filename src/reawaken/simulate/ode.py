@@ -46,17 +46,41 @@ from reawaken.simulate.precision import float64
 
 @dataclass(frozen=True)
 class SolverSettings:
-    """Integrator choice and tolerances.
+    """Integrator choice and tolerances for :func:`solve`.
 
-    ``method``: ``"rodas4"`` (default; Rosenbrock 4(3), L-stable, the ensemble engine),
-    ``"tsit5"`` (diffrax, explicit Runge-Kutta 5(4)) or ``"kvaerno5"`` (diffrax, implicit).
-    Tolerances apply to every state; ``atol`` is small because cell counts near zero matter (a
-    few DCCs). ``max_steps`` bounds the steps of one trajectory.
+    Nothing is checked here: an unknown ``method`` is reported by :func:`solve`.
 
-    Ensemble engine: trajectories run on ``threads`` parallel threads (default: the number of
-    CPUs), ``block`` at a time (the progress callback is called after each block).
-    diffrax: chunks of ``chunk_size``; with ``stiff_fallback``, trajectories that Tsit5 could not
-    finish within ``max_steps`` are solved again with Kvaerno5 before being reported as failed.
+    Parameters
+    ----------
+    method : str, default "rodas4"
+        One of ``METHODS``: ``"rodas4"`` (Rosenbrock 4(3), L-stable: the compiled ensemble
+        engine), ``"tsit5"`` (diffrax, explicit Runge-Kutta 5(4)) or ``"kvaerno5"`` (diffrax,
+        implicit).
+    rtol, atol : float, default 1e-8
+        Relative and absolute tolerances, on every state; ``atol`` is small because cell counts
+        near zero matter (a few DCCs).
+    max_steps : int, default 20000
+        The most steps of one trajectory; a trajectory that needs more fails (``ok`` False).
+    block : int, default 4096
+        Ensemble engine: trajectories per block (``progress`` is called after each).
+    threads : int, optional
+        Ensemble engine: parallel threads (default: the number of CPUs).
+    chunk_size : int, default 2048
+        diffrax: trajectories solved together (vmapped) per chunk.
+    stiff_fallback : bool, default True
+        diffrax: trajectories that Tsit5 could not finish within ``max_steps`` are solved again
+        with Kvaerno5 (at most ``stiff_max_steps`` steps) before being reported as failed.
+    stiff_max_steps : int, default 100000
+        The most steps of that second try.
+
+    Examples
+    --------
+    >>> from reawaken.simulate import METHODS, SolverSettings
+    >>> METHODS
+    ('rodas4', 'tsit5', 'kvaerno5')
+    >>> settings = SolverSettings(rtol=1e-6, atol=1e-6)
+    >>> settings.method, settings.rtol
+    ('rodas4', 1e-06)
     """
 
     method: str = "rodas4"
@@ -72,8 +96,32 @@ class SolverSettings:
 
 @dataclass(frozen=True)
 class Solution:
-    """Solved trajectories: ``ys[n, time, state]``, ``ok[n]`` (False = failed solve) and, from
-    the ensemble engine, ``steps[n]`` (attempted steps per trajectory)."""
+    """Solved trajectories, as :func:`solve` returns them.
+
+    Parameters
+    ----------
+    days : numpy.ndarray
+        The days the states were saved at, shape ``(T,)``.
+    ys : numpy.ndarray
+        The states, shape ``(n, T, S)``: individual, day, state (in the order of
+        ``reawaken.model.STATE_IDS``; ``reawaken.model.as_state(ys[k].T)`` names them). NaN
+        for a failed solve.
+    ok : numpy.ndarray
+        Shape ``(n,)``: False where the solve failed (step budget exhausted, step size
+        collapse).
+    steps : numpy.ndarray, optional
+        Shape ``(n,)``: the steps each trajectory attempted (ensemble engine only).
+
+    Examples
+    --------
+    >>> from reawaken.model import as_state, no_forcing, parameter_set
+    >>> from reawaken.simulate import solve
+    >>> sol = solve(parameter_set("mouse-influenza").vector(), no_forcing(), [0.0, 1.0, 2.0])
+    >>> sol.days.tolist(), sol.ys.shape, sol.ok.tolist()
+    ([0.0, 1.0, 2.0], (1, 3, 12), [True])
+    >>> float(as_state(sol.ys[0].T).dcc_dormant[0])  # each state's trajectory, by name
+    100.0
+    """
 
     days: np.ndarray
     ys: np.ndarray
@@ -205,11 +253,56 @@ def solve(
     y0: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Solution:
-    """Solve for one parameter vector (shape ``(P,)``) or many (shape ``(n, P)``).
+    """Solve the model for one parameter vector or many, under one forcing.
 
-    ``days`` must start at 0 and increase. ``y0`` (shape ``(S,)`` or ``(n, S)``) replaces the
-    model's own initial state (:func:`~reawaken.model.equations.initial_state`) when given.
-    ``progress(k)`` is called after each chunk with the number of trajectories done in it.
+    The first solve on a machine compiles the engine (about 20 s; cached on disk), the first
+    in a process loads it (seconds); later solves take milliseconds per trajectory.
+    A failed solve is returned with ``ok`` False and its states NaN, never raised.
+
+    Parameters
+    ----------
+    params : array
+        Shape ``(P,)`` for one individual or ``(n, P)`` for ``n``, in the order of
+        ``reawaken.model.PARAMETER_NAMES`` (``ParameterSet.vector()``).
+    forcing : Forcing
+        The arm's inputs (``reawaken.model.no_forcing()`` or from
+        ``reawaken.model.apply_interventions``).
+    days : sequence of float
+        The days to save the states at: starting at 0, increasing.
+    settings : SolverSettings, optional
+        Method and tolerances (default: ``rodas4`` at 1e-8).
+    y0 : array, optional
+        Shape ``(S,)`` or ``(n, S)``: initial states in the order of ``STATE_IDS``, instead of
+        the model's own (:func:`~reawaken.model.equations.initial_state`).
+    progress : callable, optional
+        Called as ``progress(k)`` after each block (or chunk) with the number of trajectories
+        done in it.
+
+    Returns
+    -------
+    Solution
+        ``days``, ``ys[n, day, state]``, ``ok[n]`` and (ensemble engine) ``steps[n]``.
+
+    Raises
+    ------
+    ValueError
+        If ``days`` does not start at 0 and increase, ``settings.method`` is not one of
+        ``METHODS``, or ``y0`` has the wrong shape.
+    IndexError
+        If ``params`` has fewer entries than ``PARAMETER_NAMES``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reawaken.model import IL6Knockout, apply_interventions, as_state, parameter_set
+    >>> from reawaken.simulate import solve
+    >>> ps = parameter_set("mouse-influenza")
+    >>> values, knockout = apply_interventions(ps.values(), [IL6Knockout()])
+    >>> sol = solve(ps.vector(), knockout, [0, 3, 15])
+    >>> sol.ys.shape, bool(sol.ok.all())
+    ((1, 3, 12), True)
+    >>> bool(np.all(as_state(sol.ys[0].T).dcc_awake == 0))  # without IL-6 no DCC awakens
+    True
     """
     days_arr = np.asarray(days, dtype=np.float64)
     if days_arr.ndim != 1 or days_arr[0] != 0.0 or np.any(np.diff(days_arr) <= 0):

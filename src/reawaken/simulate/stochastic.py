@@ -41,8 +41,34 @@ _P = PARAMETER_INDEX
 
 @dataclass(frozen=True)
 class CloneResult:
-    """Clone sizes ``dormant[r, day, clone]``, ``awake[...]``; ``largest_ever[r, day]`` is the
-    largest clone size reached at or before each reported day."""
+    """The DCC clones of many animals of one arm, as :func:`simulate_clones` gives them.
+
+    Parameters
+    ----------
+    arm : str
+        The arm's name.
+    days : numpy.ndarray
+        The reported days, sorted, shape ``(D,)``.
+    dormant, awake : numpy.ndarray
+        Dormant and awake cells of each clone, shape ``(replicates, D, clones)``: replicate
+        animal, reported day, clone (one per DCC dormant at day 0).
+    largest_ever : numpy.ndarray
+        Shape ``(replicates, D)``: the largest clone size an animal reached at or before each
+        reported day.
+    seed : int
+        Seed of the random draws.
+    dt : float
+        The tau-leaping step (days).
+
+    Examples
+    --------
+    >>> from reawaken.model import no_forcing, parameter_set
+    >>> from reawaken.simulate import simulate_clones
+    >>> p = parameter_set("mouse-influenza").vector()
+    >>> clones = simulate_clones(p, no_forcing(), [0, 3], replicates=10, seed=1)
+    >>> clones.days.tolist(), clones.dormant.shape, clones.largest_ever.shape
+    ([0.0, 3.0], (10, 2, 100), (10, 2))
+    """
 
     arm: str
     days: np.ndarray
@@ -63,10 +89,50 @@ def simulate_clones(
     seed: int = 0,
     dt: float = DEFAULT_DT,
 ) -> CloneResult:
-    """Tau-leap the DCC clones of ``replicates`` animals up to ``max(days)``.
+    """Tau-leap the DCC clones of ``replicates`` animals of one arm up to ``max(days)``.
 
-    ``params`` (order of ``PARAMETER_NAMES``) and ``forcing`` are one arm's inputs; ``arm``
-    names it in the result and in messages.
+    The host (virus, IL-6, T cells) is solved deterministically (:func:`solve`) and drives
+    each clone (one per DCC dormant at day 0) with the model's own per-cell rates (see this
+    module's docstring).
+
+    Parameters
+    ----------
+    params : array
+        The arm's parameter vector, shape ``(P,)``, in the order of ``PARAMETER_NAMES``.
+    forcing : Forcing
+        The arm's inputs.
+    days : sequence of float
+        Days to report (finite, >= 0; sorted and deduplicated).
+    arm : str, optional
+        The arm's name, in the result and in messages.
+    replicates : int, default 500
+        Number of animals (>= 1).
+    seed : int, default 0
+        Seed of the random draws.
+    dt : float, default 0.02
+        Tau-leaping step (days), in (0, 0.5].
+
+    Returns
+    -------
+    CloneResult
+        Each animal's clone sizes at each reported day, and the largest clone so far.
+
+    Raises
+    ------
+    InputError
+        If ``replicates < 1``, ``dt`` is outside (0, 0.5], ``days`` is empty or holds a
+        negative or non-finite day, or the host's dynamics fail to solve.
+
+    Examples
+    --------
+    >>> from reawaken.model import no_forcing, parameter_set
+    >>> from reawaken.simulate import simulate_clones
+    >>> p = parameter_set("mouse-influenza").vector()
+    >>> clones = simulate_clones(p, no_forcing(), [0, 3], arm="influenza", replicates=10)
+    >>> clones.dormant.shape  # replicate, day, clone
+    (10, 2, 100)
+    >>> int(clones.dormant[:, 0].sum() + clones.awake[:, 0].sum())  # day 0: 100 dormant each
+    1000
     """
     if replicates < 1:
         raise InputError(f"replicates must be at least 1, got {replicates}")
@@ -114,10 +180,40 @@ def simulate_clones(
 
 
 def lesion_summary(result: CloneResult, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """Per day: quantiles of total DCCs per animal, and the probability of a lesion.
+    """Per day: the distribution of total DCCs per animal, and the probability of a lesion.
 
-    ``p_lesion_now``: some clone has >= ``threshold`` cells that day; ``p_lesion_by_day``: some
-    clone reached it at or before that day.
+    Parameters
+    ----------
+    result : CloneResult
+        Clones from :func:`simulate_clones`.
+    threshold : int, default 100
+        Cells a clone needs to count as a lesion (an assumption: a micrometastasis visible in
+        a lung section).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reported day: ``arm, day, replicates``, the mean and 5%, 50% and 95%
+        quantiles of total DCCs per animal (``dcc_total_mean``, ``dcc_total_q05``, ...), the
+        mean awake DCCs (``dcc_awake_mean``), ``p_lesion_now`` (some clone has at least
+        ``threshold`` cells that day), ``p_lesion_by_day`` (some clone reached it at or before
+        that day), and ``lesion_threshold_cells``, ``seed``, ``dt_days``.
+
+    Raises
+    ------
+    InputError
+        If ``threshold`` is below 1.
+
+    Examples
+    --------
+    >>> from reawaken.model import no_forcing, parameter_set
+    >>> from reawaken.simulate import lesion_summary, simulate_clones
+    >>> p = parameter_set("mouse-influenza").vector()
+    >>> clones = simulate_clones(p, no_forcing(), [0, 3], replicates=10)
+    >>> lesion_summary(clones, threshold=100)[["day", "replicates", "p_lesion_by_day"]]
+       day  replicates  p_lesion_by_day
+    0  0.0          10              0.0
+    1  3.0          10              0.0
     """
     if threshold < 1:
         raise InputError(f"lesion threshold must be at least 1 cell, got {threshold}")

@@ -36,7 +36,48 @@ def summarise(
     reference_arm: str = "mock",
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
 ) -> pd.DataFrame:
-    """One row per arm and day; quantile columns when the arms hold more than one individual."""
+    """DCC counts and the fold change against the reference arm, per arm and day.
+
+    For ensembles the point columns are medians over the individuals, and quantile columns
+    ``<column>_q<pct>`` are added; fold changes are paired (individual ``k`` of an arm against
+    individual ``k`` of the reference arm). A failed solve shows in ``status``, never as a
+    number.
+
+    Parameters
+    ----------
+    results : sequence of ArmResult
+        The solved arms (:func:`reawaken.experiments.run_protocol`), on the same days.
+    reference_arm : str, default "mock"
+        The arm fold changes are taken against (``fold_vs_mock`` is NaN when it is absent).
+    quantiles : sequence of float, optional
+        Quantiles for ensembles (default 5%, 25%, 50%, 75% and 95%).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per arm and day: ``arm, day, dcc_total, dcc_dormant, dcc_awake,
+        fold_vs_mock, status`` (``ok``, or ``failed: i of n``), then the quantile columns.
+
+    Raises
+    ------
+    KeyError
+        If ``results`` is empty (the table has none of its columns).
+
+    Examples
+    --------
+    >>> from reawaken.experiments import MOUSE_LUNG, run_protocol
+    >>> from reawaken.simulate import summarise
+    >>> results = run_protocol(MOUSE_LUNG, arms=["mock", "influenza"], days=[0, 15])
+    >>> table = summarise(results, reference_arm="mock")
+    >>> table[["arm", "day", "status"]]
+             arm   day status
+    0       mock   0.0     ok
+    1       mock  15.0     ok
+    2  influenza   0.0     ok
+    3  influenza  15.0     ok
+    >>> table["fold_vs_mock"].round(1).tolist()[:3]
+    [1.0, 1.0, 1.0]
+    """
     by_arm = {r.arm: r for r in results}
     ref = by_arm.get(reference_arm)
     reference = _dcc(ref)["dcc_total"] if ref is not None else None
@@ -73,7 +114,34 @@ def summarise(
 
 
 def trajectories(results: Sequence[ArmResult]) -> pd.DataFrame:
-    """``arm, time_d`` then one column per state id (median over an ensemble), and status."""
+    """Every state of every arm at every solved day, as one long table.
+
+    Parameters
+    ----------
+    results : sequence of ArmResult
+        The solved arms (:func:`reawaken.experiments.run_protocol`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``arm, time_d``, then one column per state id (``STATE_IDS``; the median over the
+        solved individuals of an ensemble), then ``status`` (``ok`` or ``failed: i of n``).
+
+    Raises
+    ------
+    ValueError
+        If ``results`` is empty (there is nothing to concatenate).
+
+    Examples
+    --------
+    >>> from reawaken.experiments import MOUSE_LUNG, run_protocol
+    >>> from reawaken.simulate import trajectories
+    >>> table = trajectories(run_protocol(MOUSE_LUNG, arms=["mock"], days=[0, 1, 2]))
+    >>> list(table.columns[:4]), len(table)
+    (['arm', 'time_d', 'target', 'eclipse'], 3)
+    >>> table["virus"].tolist()  # mock infection: no virus
+    [0.0, 0.0, 0.0]
+    """
     frames = []
     for result in results:
         sol = result.solution
