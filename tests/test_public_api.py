@@ -1,7 +1,7 @@
 """The Python API a notebook user sees: ``reawaken`` and each subpackage list their public names
 in ``__all__``; each name imports, and each public function and class documents itself in
-numpydoc form (Parameters, Returns, Raises for functions; Parameters for classes) with an
-example."""
+numpydoc form (Parameters, Returns, Raises for functions; Parameters or Attributes for
+classes) with an example."""
 
 from __future__ import annotations
 
@@ -10,10 +10,18 @@ import importlib
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-PACKAGES = ["reawaken.epi", "reawaken.plots"]
+PACKAGES = [
+    "reawaken",
+    "reawaken.cohort",
+    "reawaken.cohort.sources",
+    "reawaken.pathogens",
+    "reawaken.epi",
+    "reawaken.plots",
+]
 
 
 def _public():
@@ -21,6 +29,13 @@ def _public():
         module = importlib.import_module(package)
         for name in getattr(module, "__all__", []):
             yield package, name
+
+
+def _takes_arguments(cls: type) -> bool:
+    try:
+        return bool(inspect.signature(cls).parameters)
+    except ValueError:  # an exception class without an __init__ of its own takes a message
+        return True
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -41,8 +56,9 @@ def test_public_names_are_documented(package, name):
     doc = inspect.getdoc(obj) or ""
     assert "Examples\n--------" in doc, f"{package}.{name}: no Examples section"
     if inspect.isclass(obj):
-        if inspect.signature(obj).parameters:
-            assert "Parameters\n----------" in doc, f"{package}.{name}: no Parameters section"
+        if _takes_arguments(obj):
+            sections = ("Parameters\n----------", "Attributes\n----------")
+            assert any(s in doc for s in sections), f"{package}.{name}: no Parameters section"
         return
     if inspect.signature(obj).parameters:
         assert "Parameters\n----------" in doc, f"{package}.{name}: no Parameters section"
@@ -86,3 +102,38 @@ def test_importing_epi_stays_light():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     )
     assert done.stdout.strip() == ""
+
+
+def _loaded(code: str, heavy: list[str], cwd: Path | None = None) -> list[str]:
+    """The ``heavy`` modules loaded after running ``code`` in a fresh interpreter."""
+    script = f"import sys\n{code}\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=cwd,
+    )
+    return [m for m in done.stdout.strip().split(",") if m]
+
+
+def test_importing_reawaken_stays_light():
+    # `import reawaken` loads the errors only; the subpackages load when first used
+    heavy = ["numpy", "pandas", "pyarrow", "duckdb", "scipy", "jax", "numba", "matplotlib"]
+    assert _loaded("import reawaken, reawaken.cohort, reawaken.pathogens", heavy) == []
+
+
+def test_using_the_cohort_api_loads_no_model_or_figures(tmp_path):
+    # a notebook that writes, imports and summarises a synthetic cohort loads DuckDB and
+    # pandas, not the model's JAX and numba or matplotlib
+    heavy = ["pandas", "duckdb", "jax", "diffrax", "numba", "matplotlib"]
+    code = (
+        "import reawaken\n"
+        "truth = reawaken.cohort.generate('omop', 50, 1, 'synthetic')\n"
+        "store = reawaken.cohort.CohortStore('cohort.duckdb')\n"
+        "store.import_source('omop', 'synthetic')\n"
+        "assert store.summary(min_cell=0)['persons'] == 50\n"
+        "reawaken.cohort.format_summary(store.summary())"
+    )
+    assert _loaded(code, heavy, cwd=tmp_path) == ["pandas", "duckdb"]

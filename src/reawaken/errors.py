@@ -11,13 +11,60 @@ from pathlib import Path
 
 
 class ReawakenError(Exception):
-    """Base class of every error raised on purpose by reawaken."""
+    """Base class of every error raised on purpose by reawaken.
+
+    Catch it to handle any error reawaken raises on purpose (bad input, a failed numerical
+    procedure), and nothing else.
+
+    Parameters
+    ----------
+    *args : object
+        The message (as for :class:`Exception`).
+
+    Examples
+    --------
+    >>> from reawaken import ReawakenError
+    >>> from reawaken.pathogens import get
+    >>> try:
+    ...     get("measles")
+    ... except ReawakenError as err:
+    ...     print(type(err).__name__, "|", err)
+    InputError | unknown pathogen 'measles' (known: influenza, sars-cov-2, rsv, other-respiratory)
+    """
 
 
 class InputError(ReawakenError, ValueError):
     """Bad input: names the file, row and column where known, and the reason.
 
-    ``row`` is 1-based and counts data rows (the header is row 0), as a spreadsheet user reads it.
+    Also a :class:`ValueError`. The message never names a command-line flag (the command line
+    adds them); the command line prints it as one line and exits with status 2.
+
+    Parameters
+    ----------
+    reason : str
+        Why the input is refused.
+    file : str or pathlib.Path, optional
+        The file the input came from.
+    row : int, optional
+        The data row, 1-based (the header is row 0), as a spreadsheet user reads it.
+    column : str, optional
+        The column.
+
+    Attributes
+    ----------
+    reason, file, row, column
+        As given (``file`` as a string).
+
+    Examples
+    --------
+    >>> from reawaken import InputError
+    >>> err = InputError("not a date (YYYY-MM-DD)", file="Visit.csv", row=3, column="VisitDate")
+    >>> print(err)
+    file Visit.csv, row 3, column 'VisitDate': not a date (YYYY-MM-DD)
+    >>> err.reason, err.row
+    ('not a date (YYYY-MM-DD)', 3)
+    >>> isinstance(err, ValueError)
+    True
     """
 
     def __init__(
@@ -35,6 +82,7 @@ class InputError(ReawakenError, ValueError):
         super().__init__(self.describe())
 
     def describe(self) -> str:
+        """The message: where (file, row, column, those known) and why."""
         where = []
         if self.file is not None:
             where.append(f"file {self.file}")
@@ -50,4 +98,33 @@ class SolverError(ReawakenError):
 
 
 class ConvergenceWarning(UserWarning):
-    """An iterative fit stopped before meeting its convergence criterion."""
+    """An iterative fit stopped before meeting its convergence criterion.
+
+    Warned by the fits of :mod:`reawaken.epi` (Cox, Fine-Gray, case series, logistic) when
+    they stop at their iteration limit or a coefficient runs off to infinity; the fit's
+    ``notes`` say which. Turn it into an error with ``warnings.simplefilter("error",
+    ConvergenceWarning)``.
+
+    Parameters
+    ----------
+    *args : object
+        The message (as for :class:`UserWarning`).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from reawaken import ConvergenceWarning
+    >>> from reawaken.epi import fit_fine_gray
+    >>> df = pd.DataFrame({
+    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
+    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
+    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
+    ... })
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", ConvergenceWarning)
+    ...     fit = fit_fine_gray(df, time="time", event="event", covariates=["infected"],
+    ...                         max_iter=1)
+    >>> [str(w.message) for w in caught]
+    ['Fine-Gray fit did not converge in 1 iterations']
+    """

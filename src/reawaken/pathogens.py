@@ -20,7 +20,7 @@ What derives from the table:
 
 Adding a pathogen is one row: :func:`register` at run time, or a row in :data:`BUILT_IN`.
 
-Example::
+The names in ``__all__`` are the public ones. Example::
 
     from reawaken import pathogens
     pathogens.get("influenza").parameter_sets   # ('mouse-influenza', 'human-influenza')
@@ -34,19 +34,79 @@ from dataclasses import dataclass
 
 from reawaken.errors import InputError
 
+__all__ = [
+    # the table
+    "table",
+    "ids",
+    "get",
+    "vaccines",
+    "exposure_groups",
+    "of_icd10",
+    "icd_prefix",
+    "register",
+    "unregister",
+    "BUILT_IN",
+    # a row and its parts
+    "Pathogen",
+    "Code",
+    "Concept",
+    "Synthetic",
+    "Seasonal",
+    "Waves",
+    "Wave",
+    "Period",
+]
+
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 _ICD = re.compile(r"[A-Z0-9]{3,7}")
 _RESERVED = {"any", "other"}  # an exposure group and a vaccine value of their own
 
 
 def icd_prefix(code: str) -> str:
-    """An ICD code as the concept sets hold it: upper case, without dots or spaces."""
+    """An ICD code as the concept sets hold it: upper case, without dots or spaces.
+
+    Parameters
+    ----------
+    code : str
+        An ICD-10 or ICD-9 code as written (``"U07.1"``, ``"j10 1"``).
+
+    Returns
+    -------
+    str
+        The code in upper case with dots and white space removed.
+
+    Raises
+    ------
+    TypeError
+        If ``code`` is not a string.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.icd_prefix("u07.1")
+    'U071'
+    """
     return re.sub(r"[.\s]", "", code).upper()
 
 
 @dataclass(frozen=True)
 class Code:
-    """A code (ICD-10, ICD-9 or CVX) and what it means, in words."""
+    """A code (ICD-10, ICD-9 or CVX) and what it means, in words.
+
+    Parameters
+    ----------
+    code : str
+        The code as written (``"J10"``, ``"U07.1"``, CVX ``"140"``); an ICD code is a prefix
+        matching every code that starts with it (dots and case aside, see :func:`icd_prefix`).
+    label : str
+        What the code means.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.get("sars-cov-2").icd10[0]
+    Code(code='U07.1', label='COVID-19 virus identified')
+    """
 
     code: str
     label: str
@@ -54,7 +114,21 @@ class Code:
 
 @dataclass(frozen=True)
 class Concept:
-    """An OMOP standard concept id and what it means, in words."""
+    """An OMOP standard concept id and what it means, in words.
+
+    Parameters
+    ----------
+    concept_id : int
+        The OMOP concept id (a condition or a measurement).
+    label : str
+        What the concept means, with its source vocabulary's code.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.get("influenza").omop_conditions
+    (Concept(concept_id=4266367, label='Influenza (SNOMED 6142004)'),)
+    """
 
     concept_id: int
     label: str
@@ -62,8 +136,28 @@ class Concept:
 
 @dataclass(frozen=True)
 class Seasonal:
-    """One wave each winter: attack rate per season, peak day (``MM-DD``), spread (sd, days);
-    seasons named by the year of their January that had no wave; where the numbers come from."""
+    """One wave each winter, as the synthetic generator draws the infections of a pathogen.
+
+    Parameters
+    ----------
+    attack_rate : float
+        The share of persons infected in a season (0 to below 1).
+    peak : str
+        The day of the peak, ``MM-DD``.
+    sd_days : float
+        The spread of infection days around the peak (standard deviation, days).
+    skip_seasons : tuple of int
+        Seasons without a wave, each named by the year of its January (2021: winter 2020/21).
+    source : str
+        Where the numbers come from.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> flu = pathogens.get("influenza").synthetic.incidence
+    >>> flu.attack_rate, flu.peak, flu.skip_seasons
+    (0.08, '01-15', (2021,))
+    """
 
     attack_rate: float
     peak: str
@@ -84,7 +178,23 @@ class Seasonal:
 
 @dataclass(frozen=True)
 class Wave:
-    """A dated epidemic wave: peak (``YYYY-MM-DD``), spread (sd, days), attack rate."""
+    """A dated epidemic wave.
+
+    Parameters
+    ----------
+    peak : str
+        The day of the peak, ``YYYY-MM-DD``.
+    sd_days : float
+        The spread of infection days around the peak (standard deviation, days).
+    attack_rate : float
+        The share of persons infected in the wave (0 to below 1).
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.get("sars-cov-2").synthetic.incidence.waves[0]
+    Wave(peak='2020-04-10', sd_days=18, attack_rate=0.05)
+    """
 
     peak: str
     sd_days: float
@@ -93,7 +203,22 @@ class Wave:
 
 @dataclass(frozen=True)
 class Waves:
-    """Dated waves instead of seasons, and where they come from."""
+    """Dated waves instead of seasons, and where they come from.
+
+    Parameters
+    ----------
+    waves : tuple of Wave
+        The waves, in calendar order.
+    source : str
+        Where the numbers come from.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> covid = pathogens.get("sars-cov-2").synthetic.incidence
+    >>> [w.peak for w in covid.waves][:2]
+    ['2020-04-10', '2021-01-10']
+    """
 
     waves: tuple[Wave, ...]
     source: str
@@ -108,8 +233,21 @@ class Waves:
 
 @dataclass(frozen=True)
 class Period:
-    """Ascertainment ``p`` (probability an infection not in hospital is recorded) from ``start``
-    to ``end`` (``YYYY-MM-DD``, inclusive)."""
+    """An ascertainment probability over a calendar period.
+
+    Parameters
+    ----------
+    start, end : str
+        The first and last day of the period, ``YYYY-MM-DD`` (inclusive).
+    p : float
+        The probability that an infection not in hospital is recorded in the period.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.get("sars-cov-2").synthetic.ascertainment[1]
+    Period(start='2020-07-01', end='2022-03-31', p=0.6)
+    """
 
     start: str
     end: str
@@ -120,13 +258,36 @@ class Period:
 class Synthetic:
     """The synthetic generator's defaults for a pathogen.
 
-    ``incidence``: seasonal or in dated waves. ``ascertainment``: the probability that an
-    infection not in hospital is recorded, constant or by calendar period. ``severe``: admitted
-    to hospital at the full age-dependent rate (else at ``hospitalisation.other_ratio`` of it).
-    The codes the layouts write for a recorded infection: ``icd10`` (a diagnosis),
-    ``omop_condition`` (0: none, the importer reads the ICD-10 source value), ``omop_test``
-    (None: never recorded as a test) and ``cvx`` (a vaccination; None: no vaccine generated).
-    Each must be one of the pathogen's own codes, so that the files import back as it.
+    The codes (``icd10``, ``omop_condition``, ``omop_test``, ``cvx``) are what the layouts
+    write for a recorded infection or a vaccination; each must be one of the pathogen's own
+    codes, so that the files import back as it (:func:`register` checks).
+
+    Parameters
+    ----------
+    incidence : Seasonal or Waves
+        One wave each winter, or dated waves.
+    ascertainment : float or tuple of Period
+        The probability that an infection not in hospital is recorded, constant or by
+        calendar period.
+    severe : bool
+        Admitted to hospital at the full age-dependent rate (else at the generator's
+        ``hospitalisation.other_ratio`` of it).
+    icd10 : str
+        The ICD-10 code of a recorded diagnosis.
+    omop_condition : int, default 0
+        The OMOP condition concept written (0: none; the importer reads the ICD-10 source
+        value).
+    omop_test : int or None, default None
+        The OMOP measurement concept of a positive test (None: never recorded as a test).
+    cvx : str or None, default None
+        The CVX code of a vaccination (None: no vaccine generated).
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> rsv = pathogens.get("rsv").synthetic
+    >>> rsv.ascertainment, rsv.severe, rsv.icd10
+    (0.05, False, 'J21.0')
     """
 
     incidence: Seasonal | Waves
@@ -146,10 +307,41 @@ class Synthetic:
 
 @dataclass(frozen=True)
 class Pathogen:
-    """One row of the pathogen table (see the module docstring).
+    """One row of the pathogen table: what an infection with the pathogen is and how to find it.
 
-    ``exposure``: the designs may take it as an exposure (a group of its own, and part of
-    ``any``). ``parameter_sets``: names of the model's parameter sets for it.
+    Parameters
+    ----------
+    id : str
+        The value of ``infection.pathogen`` (and of ``vaccination.vaccine`` when it has
+        vaccines): lower-case letters, digits and dashes.
+    name : str
+        The display name.
+    icd10 : tuple of Code
+        ICD-10 prefixes that mean an infection with it.
+    synthetic : Synthetic
+        The synthetic generator's defaults.
+    icd9 : tuple of Code, default ()
+        ICD-9 prefixes that mean an infection with it.
+    omop_conditions : tuple of Concept, default ()
+        OMOP condition concepts of an infection.
+    omop_tests : tuple of Concept, default ()
+        OMOP measurement concepts of a test for it (a positive result is an infection).
+    cvx : tuple of Code, default ()
+        CVX codes of its vaccines.
+    parameter_sets : tuple of str, default ()
+        Names of the model's parameter sets for it (:mod:`reawaken.model.parameters`).
+    exposure : bool, default False
+        Whether the designs may take it as an exposure (a group of its own, and part of
+        ``any``).
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> flu = pathogens.get("influenza")
+    >>> flu.name, [c.code for c in flu.icd10], flu.exposure
+    ('Influenza', ['J09', 'J10', 'J11'], True)
+    >>> flu.parameter_sets
+    ('mouse-influenza', 'human-influenza')
     """
 
     id: str
@@ -203,7 +395,7 @@ def _codes(*pairs: tuple[str, str]) -> tuple[Code, ...]:
     return tuple(Code(code, label) for code, label in pairs)
 
 
-#: The built-in rows, in the order the summary lists pathogens.
+#: The built-in rows (:class:`Pathogen`), in the order the summary lists pathogens.
 BUILT_IN: tuple[Pathogen, ...] = (
     Pathogen(
         id="influenza",
@@ -376,17 +568,79 @@ _TABLE: dict[str, Pathogen] = {}
 
 
 def table() -> tuple[Pathogen, ...]:
-    """Every pathogen, built-in ones first, then those registered, in order of registration."""
+    """Every pathogen, built-in ones first, then those registered, in order of registration.
+
+    Returns
+    -------
+    tuple of Pathogen
+        The rows of the table.
+
+    Raises
+    ------
+    None
+        Reading the table raises no error.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> [p.name for p in pathogens.table()]  # doctest: +NORMALIZE_WHITESPACE
+    ['Influenza', 'SARS-CoV-2', 'Respiratory syncytial virus',
+     'Other acute respiratory infection']
+    """
     return tuple(_TABLE.values())
 
 
 def ids() -> tuple[str, ...]:
-    """The pathogen ids in table order (the values of ``infection.pathogen``)."""
+    """The pathogen ids in table order (the values of ``infection.pathogen``).
+
+    Returns
+    -------
+    tuple of str
+        The ids, built-in ones first.
+
+    Raises
+    ------
+    None
+        Reading the table raises no error.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.ids()
+    ('influenza', 'sars-cov-2', 'rsv', 'other-respiratory')
+    """
     return tuple(_TABLE)
 
 
 def get(pathogen_id: str) -> Pathogen:
-    """The row of ``pathogen_id``; an unknown id is an InputError naming the known ones."""
+    """The row of one pathogen.
+
+    Parameters
+    ----------
+    pathogen_id : str
+        Its id (``"influenza"``, ``"sars-cov-2"``, ``"rsv"``, ``"other-respiratory"`` or one
+        registered).
+
+    Returns
+    -------
+    Pathogen
+        The row.
+
+    Raises
+    ------
+    InputError
+        If no pathogen has this id (the message names the known ones).
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.get("sars-cov-2").name
+    'SARS-CoV-2'
+    >>> pathogens.get("hmpv")
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: unknown pathogen 'hmpv' (known: influenza, sars-cov-2, ...)
+    """
     if pathogen_id not in _TABLE:
         raise InputError(f"unknown pathogen {pathogen_id!r} (known: {', '.join(_TABLE)})")
     return _TABLE[pathogen_id]
@@ -394,19 +648,78 @@ def get(pathogen_id: str) -> Pathogen:
 
 def vaccines() -> tuple[str, ...]:
     """Ids of the pathogens with vaccines (CVX codes): the pathogen values of
-    ``vaccination.vaccine``."""
+    ``vaccination.vaccine``.
+
+    Returns
+    -------
+    tuple of str
+        The ids, in table order.
+
+    Raises
+    ------
+    None
+        Reading the table raises no error.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.vaccines()
+    ('influenza', 'sars-cov-2', 'rsv')
+    """
     return tuple(p.id for p in _TABLE.values() if p.cvx)
 
 
 def exposure_groups() -> dict[str, tuple[str, ...]]:
-    """Exposure name -> the pathogens it counts: each exposure pathogen alone, and ``any``
-    (all of them; the windows restart at the most recent infection with any)."""
+    """The exposures the designs accept, each with the pathogens it counts.
+
+    Returns
+    -------
+    dict of str to tuple of str
+        Each exposure pathogen (``Pathogen.exposure``) alone, and ``any``: all of them (the
+        windows restart at the most recent infection with any).
+
+    Raises
+    ------
+    None
+        Reading the table raises no error.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.exposure_groups()
+    {'influenza': ('influenza',), 'sars-cov-2': ('sars-cov-2',), 'any': ('influenza', 'sars-cov-2')}
+    """
     chosen = tuple(p.id for p in _TABLE.values() if p.exposure)
     return {**{p: (p,) for p in chosen}, "any": chosen}
 
 
 def of_icd10(code: str) -> Pathogen | None:
-    """The pathogen whose ICD-10 prefixes match ``code`` (the longest prefix wins), or None."""
+    """The pathogen an ICD-10 code means.
+
+    Parameters
+    ----------
+    code : str
+        An ICD-10 code, dots and case as written (``"J12.1"``).
+
+    Returns
+    -------
+    Pathogen or None
+        The pathogen with a prefix of ``code`` among its ICD-10 codes (the longest prefix
+        wins: J12.1 is RSV, J12.9 another respiratory infection), or None.
+
+    Raises
+    ------
+    TypeError
+        If ``code`` is not a string.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.of_icd10("J12.1").id, pathogens.of_icd10("J12.9").id
+    ('rsv', 'other-respiratory')
+    >>> print(pathogens.of_icd10("C50.9"))
+    None
+    """
     prefix = icd_prefix(code)
     best: tuple[int, Pathogen | None] = (0, None)
     for row in _TABLE.values():
@@ -418,11 +731,52 @@ def of_icd10(code: str) -> Pathogen | None:
 
 
 def register(pathogen: Pathogen) -> Pathogen:
-    """Add a row to the table at run time (it then appears everywhere the table is read).
+    """Add a row to the table at run time: it then appears everywhere the table is read (the
+    schema, the concept sets, the generator and the designs' exposures).
 
-    Refused (InputError): an id that is taken, reserved (``any``, ``other``) or not lower-case
-    letters, digits and dashes; an ICD code that is not 3-7 letters or digits; a code or concept
-    another pathogen already has; synthetic codes that are not among the row's own codes.
+    Parameters
+    ----------
+    pathogen : Pathogen
+        The row.
+
+    Returns
+    -------
+    Pathogen
+        The same row.
+
+    Raises
+    ------
+    InputError
+        If the id is taken, reserved (``any``, ``other``) or not lower-case letters, digits and
+        dashes; an ICD code is not 3-7 letters or digits; a code or concept belongs to another
+        pathogen; or a synthetic code is not among the row's own codes.
+
+    Examples
+    --------
+    A made-up pathogen (U99 is not an ICD-10 category in use), registered and removed again:
+
+    >>> from reawaken import pathogens
+    >>> row = pathogens.Pathogen(
+    ...     id="example-virus",
+    ...     name="Example virus",
+    ...     icd10=(pathogens.Code("U99.1", "made-up code for an example"),),
+    ...     synthetic=pathogens.Synthetic(
+    ...         incidence=pathogens.Seasonal(0.3, "02-15", 20, (), "example value"),
+    ...         ascertainment=1.0,
+    ...         severe=False,
+    ...         icd10="U99.1",
+    ...     ),
+    ...     exposure=True,
+    ... )
+    >>> pathogens.register(row).id
+    'example-virus'
+    >>> pathogens.exposure_groups()["any"]
+    ('influenza', 'sars-cov-2', 'example-virus')
+    >>> pathogens.register(row)
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: pathogen 'example-virus' is already in the table
+    >>> pathogens.unregister("example-virus")
     """
     _check(pathogen)
     _TABLE[pathogen.id] = pathogen
@@ -430,7 +784,30 @@ def register(pathogen: Pathogen) -> Pathogen:
 
 
 def unregister(pathogen_id: str) -> None:
-    """Remove a pathogen registered at run time (built-in rows stay)."""
+    """Remove a pathogen registered at run time (built-in rows stay).
+
+    Parameters
+    ----------
+    pathogen_id : str
+        The id of a row added with :func:`register`.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        If the pathogen is built in, or no pathogen has this id.
+
+    Examples
+    --------
+    >>> from reawaken import pathogens
+    >>> pathogens.unregister("rsv")
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: pathogen 'rsv' is built in and cannot be removed
+    """
     if any(p.id == pathogen_id for p in BUILT_IN):
         raise InputError(f"pathogen {pathogen_id!r} is built in and cannot be removed")
     get(pathogen_id)

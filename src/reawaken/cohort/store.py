@@ -8,7 +8,7 @@ Importing a name that is already stored is refused unless ``replace=True``.
 
 Python API for analyses (each method returns a pandas DataFrame; pass ``source=`` to restrict)::
 
-    from reawaken.cohort.store import CohortStore
+    from reawaken.cohort import CohortStore
     store = CohortStore("reawaken.duckdb")
     store.person(); store.cancer_diagnosis(); store.follow_up()
     store.infection(); store.vaccination(); store.outcome(); store.quarantine()
@@ -46,7 +46,33 @@ def _ddl(table: str) -> str:
 
 
 class AlreadyStored(InputError):
-    """An import under a name the store already holds (pass ``replace=True`` to replace it)."""
+    """An import under a name the store already holds (pass ``replace=True`` to replace it).
+
+    An :class:`~reawaken.errors.InputError`; the command line adds its flag names.
+
+    Parameters
+    ----------
+    name : str
+        The source name asked for (kept as ``name``).
+    store : pathlib.Path
+        The store's file (the error's ``file``).
+
+    Examples
+    --------
+    >>> from reawaken.cohort import AlreadyStored, CohortStore, generate
+    >>> truth = generate("flatiron", 300, 1, "synthetic")
+    >>> store = CohortStore("cohort.duckdb")
+    >>> store.import_source("flatiron", "synthetic").source
+    'flatiron'
+    >>> try:
+    ...     store.import_source("flatiron", "synthetic")
+    ... except AlreadyStored as err:
+    ...     print(err.name, "|", err.reason)
+    flatiron | source 'flatiron' is already in the store (pass replace=True to replace it, or
+    another name to store it under)
+    >>> store.import_source("flatiron", "synthetic", replace=True).rows["person"]
+    300
+    """
 
     def __init__(self, name: str, store: Path) -> None:
         self.name = name
@@ -59,7 +85,30 @@ class AlreadyStored(InputError):
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What one import stored: row counts per canonical table, quarantined rows, censoring."""
+    """What one import stored (returned by :meth:`CohortStore.import_source`).
+
+    Parameters
+    ----------
+    source : str
+        The name the import is stored under.
+    rows : dict of str to int
+        Rows stored per canonical table.
+    n_quarantined : int
+        Rows a lenient import left out (the ``quarantine`` table).
+    censor_date : pandas.Timestamp or None
+        The date follow-up was ended at, if any (the one asked for, or a source's own).
+    n_after_censor : int
+        Records after the censor date, left out.
+
+    Examples
+    --------
+    >>> from reawaken.cohort import CohortStore, generate
+    >>> truth = generate("flatiron", 300, 1, "synthetic")
+    >>> CohortStore("cohort.duckdb").import_source("flatiron", "synthetic")
+    ImportResult(source='flatiron', rows={'person': 300, 'cancer_diagnosis': 300,
+    'follow_up': 300, 'infection': 70, 'vaccination': 0, 'outcome': 80}, n_quarantined=0,
+    censor_date=None, n_after_censor=0)
+    """
 
     source: str
     rows: dict[str, int]
@@ -76,8 +125,50 @@ def read_source(
     censor_date: str | pd.Timestamp | None = None,
     concepts: str | Path | None = None,
 ):
-    """Read and validate one source of a registered ``kind``; returns (SourceTables, clean
-    tables, Issues)."""
+    """Read and validate one source extract without storing it.
+
+    Parameters
+    ----------
+    kind : str
+        A registered source kind (:func:`reawaken.cohort.sources.kinds`: ``ukb``,
+        ``flatiron``, ``omop`` or one registered).
+    path : str or pathlib.Path
+        The extract: a folder with one file per table (``.csv``, ``.tsv`` or ``.parquet``),
+        for OMOP also a DuckDB file.
+    lenient : bool, default False
+        Leave bad rows out and report them (else the first bad row raises).
+    censor_date : str or pandas.Timestamp, optional
+        End follow-up at this date (``YYYY-MM-DD``); later records are left out and counted.
+    concepts : str or pathlib.Path, optional
+        A folder of concept files whose rows are added to the packaged concept sets.
+
+    Returns
+    -------
+    raw : reawaken.cohort.sources.common.SourceTables
+        The tables as read, with their provenance, censor date and records left out.
+    tables : dict of str to pandas.DataFrame
+        The validated canonical tables.
+    issues : reawaken.cohort.schema.Issues
+        The rows left out (``issues.frame()``: the quarantine table), when lenient.
+
+    Raises
+    ------
+    InputError
+        If the kind is unknown; the censor date is not a date; the concepts folder is missing
+        or holds no concept file; or, when strict, a file, column or row is bad (the message
+        names the file, row, column and reason).
+
+    Examples
+    --------
+    >>> from reawaken.cohort import generate, read_source
+    >>> truth = generate("flatiron", 300, 1, "synthetic")
+    >>> raw, tables, issues = read_source("flatiron", "synthetic")
+    >>> {name: len(frame) for name, frame in tables.items()}
+    {'person': 300, 'cancer_diagnosis': 300, 'follow_up': 300, 'infection': 70,
+    'vaccination': 0, 'outcome': 80}
+    >>> len(issues.frame())
+    0
+    """
     source = sources.get(kind)
     cut = None
     if censor_date is not None:
@@ -94,7 +185,43 @@ def read_source(
 
 
 class CohortStore:
-    """A DuckDB cohort store at ``path`` (created by the first import)."""
+    """A DuckDB cohort store: the canonical tables of any number of imports, in one file.
+
+    Every table has a ``source`` column (the name an import is stored under) and a
+    ``person_id``; the readers return pandas DataFrames with dates as ``datetime64`` and
+    take ``source=`` to restrict to one import. Reading opens the file read-only.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, default "reawaken.duckdb"
+        The store's file (created by the first import).
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The store's file.
+
+    Examples
+    --------
+    >>> from reawaken.cohort import CohortStore, generate
+    >>> truth = generate("flatiron", 300, 1, "synthetic")  # a synthetic Flatiron extract
+    >>> store = CohortStore("cohort.duckdb")
+    >>> store.import_source("flatiron", "synthetic").rows["infection"]
+    70
+    >>> store.sources()
+    ['flatiron']
+    >>> store.follow_up().columns.tolist()
+    ['source', 'person_id', 'start_date', 'end_date', 'end_reason']
+    >>> store.query("SELECT pathogen, count(*) AS n FROM infection GROUP BY 1 ORDER BY 1")
+                pathogen   n
+    0          influenza  14
+    1  other-respiratory  13
+    2                rsv   2
+    3         sars-cov-2  41
+    >>> summary = store.summary(min_cell=10)  # counts from 1 to 9 hidden (None)
+    >>> summary["persons"], summary["person_years"], summary["infections"]["rsv"]
+    (300, 1425.25, None)
+    """
 
     def __init__(self, path: str | Path = DEFAULT_PATH) -> None:
         self.path = Path(path)
@@ -111,7 +238,41 @@ class CohortStore:
         censor_date: str | pd.Timestamp | None = None,
         concepts: str | Path | None = None,
     ) -> ImportResult:
-        """Read, validate and store one source extract, all or nothing."""
+        """Read, validate and store one source extract, all or nothing.
+
+        The files are read and validated in memory, then written in one transaction: a
+        failure leaves the store as it was (a store file that did not exist is removed).
+
+        Parameters
+        ----------
+        kind : str
+            A registered source kind (:func:`reawaken.cohort.sources.kinds`).
+        path : str or pathlib.Path
+            The extract: a folder with one file per table, for OMOP also a DuckDB file.
+        name : str, optional
+            The name to store it under (default: ``kind``).
+        replace : bool, default False
+            Replace an import stored under the same name.
+        lenient : bool, default False
+            Leave bad rows out (the ``quarantine`` table) instead of refusing the import.
+        censor_date : str or pandas.Timestamp, optional
+            End follow-up at this date (``YYYY-MM-DD``); later records are left out.
+        concepts : str or pathlib.Path, optional
+            A folder of concept files whose rows are added to the packaged concept sets.
+
+        Returns
+        -------
+        ImportResult
+            Rows stored per table, rows quarantined, the censor date.
+
+        Raises
+        ------
+        AlreadyStored
+            If ``name`` is stored and ``replace`` is false.
+        InputError
+            If the kind is unknown, the input is bad (see :func:`read_source`) or the store
+            cannot be opened.
+        """
         name = name or kind
         if self.path.exists() and not replace and name in self._stored_sources():
             raise AlreadyStored(name, self.path)
@@ -205,11 +366,28 @@ class CohortStore:
             con.close()
 
     def sources(self) -> list[str]:
-        """The names of the stored sources, sorted."""
+        """The names of the stored sources, sorted.
+
+        Raises
+        ------
+        InputError
+            If there is no store at :attr:`path` or it cannot be opened.
+        """
         return sorted(self._stored_sources())
 
     def check_source(self, source: str | None) -> None:
-        """Refuse a source name that is not stored, naming the stored ones (None: all)."""
+        """Refuse a source name that is not stored.
+
+        Parameters
+        ----------
+        source : str or None
+            A stored source name (None: all sources, always accepted).
+
+        Raises
+        ------
+        InputError
+            If ``source`` is not stored (the message names the stored ones).
+        """
         if source is None:
             return
         stored = self.sources()
@@ -221,7 +399,27 @@ class CohortStore:
             )
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        """Run a read-only SQL query against the store and return a DataFrame."""
+        """Run a read-only SQL query against the store.
+
+        Parameters
+        ----------
+        sql : str
+            A DuckDB query over the tables (``person``, ..., ``quarantine``, ``imports``).
+        params : list, optional
+            Values for the ``?`` placeholders of ``sql``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result.
+
+        Raises
+        ------
+        InputError
+            If there is no store at :attr:`path` or it cannot be opened.
+        duckdb.Error
+            If the query fails (or tries to write).
+        """
         con = self._connect()
         try:
             return con.execute(sql, params or []).df()
@@ -229,7 +427,25 @@ class CohortStore:
             con.close()
 
     def table(self, name: str, source: str | None = None) -> pd.DataFrame:
-        """One stored table (canonical, ``quarantine`` or ``imports``), ordered by source and id."""
+        """One stored table, ordered by source and person id.
+
+        Parameters
+        ----------
+        name : str
+            A canonical table (:data:`reawaken.cohort.TABLES`), ``quarantine`` or ``imports``.
+        source : str, optional
+            Only the rows of this stored source.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``source``, ``person_id`` and the table's columns; dates as ``datetime64``.
+
+        Raises
+        ------
+        InputError
+            If the table or the source is unknown, or there is no store at :attr:`path`.
+        """
         if name not in (*TABLES, "quarantine", "imports"):
             raise InputError(f"no table {name!r} in a cohort store")
         order = "source" if name == "imports" else "source, person_id"
@@ -274,7 +490,28 @@ class CohortStore:
         return self.table("imports")
 
     def summary(self, *, min_cell: int = DEFAULT_MIN_CELL, source: str | None = None) -> dict:
-        """Aggregate counts of the store (see :func:`reawaken.cohort.summary.summarise`)."""
+        """Aggregate counts of the store, with small counts suppressed.
+
+        Parameters
+        ----------
+        min_cell : int, default 10
+            Counts from 1 to ``min_cell - 1`` are replaced by None (0 shows everything).
+        source : str, optional
+            Only this stored source.
+
+        Returns
+        -------
+        dict
+            ``sources``, ``min_cell``, ``persons``, ``person_years``, ``tables``,
+            ``infections``, ``infections_by_month``, ``events``, ``outcomes``,
+            ``quarantined`` (see :mod:`reawaken.cohort.summary`; printed by
+            :func:`reawaken.cohort.format_summary`).
+
+        Raises
+        ------
+        InputError
+            If the source is not stored or there is no store at :attr:`path`.
+        """
         self.check_source(source)
         con = self._connect()  # one read-only connection for all the queries
         try:

@@ -91,7 +91,61 @@ def summarise(
 
 
 def format_summary(summary: dict) -> str:
-    """The summary as plain text lines (suppressed counts shown as ``<min_cell``)."""
+    """The summary as plain text, as ``reawaken cohort summary`` prints it.
+
+    Parameters
+    ----------
+    summary : dict
+        A store's summary (:meth:`reawaken.cohort.CohortStore.summary`).
+
+    Returns
+    -------
+    str
+        One line per count; suppressed counts shown as ``<min_cell``.
+
+    Raises
+    ------
+    KeyError
+        If a key of the summary is missing.
+
+    Examples
+    --------
+    >>> from reawaken.cohort import CohortStore, format_summary, generate
+    >>> truth = generate("flatiron", 300, 1, "synthetic")
+    >>> store = CohortStore("cohort.duckdb")
+    >>> store.import_source("flatiron", "synthetic").source
+    'flatiron'
+    >>> print(format_summary(store.summary(min_cell=10)))  # doctest: +ELLIPSIS
+    sources: flatiron
+    persons: 300
+    person-years: 1425.25
+    rows per table:
+      person: 300
+      cancer_diagnosis: 300
+      follow_up: 300
+      infection: 70
+      vaccination: 0
+      outcome: 80
+    events per type:
+      distant_metastasis: 36
+      death: 44
+    persons with outcome:
+      lung_metastasis: 12
+      distant_metastasis: 36
+      cancer_death: 0
+      covid_death: 0
+      other_death: 0
+      death: 44
+    infection episodes by pathogen:
+      influenza: 14
+      sars-cov-2: 41
+      rsv: <10
+      other-respiratory: 13
+    infection episodes by calendar month:
+      2011-10: other-respiratory <10
+    ...
+    quarantined rows: 0
+    """
     hidden = f"<{summary['min_cell']}"
 
     def show(v: int | None) -> str:

@@ -302,8 +302,45 @@ def _relapse_times(
 
 
 def simulate(n: int, seed: int, like: str, params: dict | None = None) -> Cohort:
-    """Simulate ``n`` breast cancer survivors for the layout of source ``like`` with a fixed
-    ``seed`` (``params``: checked generator parameters; default :func:`load_params`)."""
+    """Simulate a cohort of breast cancer survivors with a planted effect of infection.
+
+    The model is in the module docstring; nothing is written (see :func:`generate`, or
+    :func:`write_cohort` for a cohort simulated here).
+
+    Parameters
+    ----------
+    n : int
+        Number of persons (at least 1).
+    seed : int
+        Seed of the random numbers: the same seed gives the same cohort.
+    like : str
+        The source kind whose synthetic design sets entry into follow-up and the rate of loss
+        (:func:`reawaken.cohort.sources.kinds`: ``ukb``, ``flatiron``, ``omop``).
+    params : dict, optional
+        Generator parameters of the shape of :func:`default_params` (checked with
+        :func:`check_params`); default: :func:`load_params` (the defaults).
+
+    Returns
+    -------
+    Cohort
+        Persons, infections (recorded or not) and vaccinations, in days since 1970-01-01,
+        with the parameters used.
+
+    Raises
+    ------
+    InputError
+        If ``like`` is not a source kind, ``n`` is below 1, or a parameter has the wrong shape
+        or is out of range (the message names it).
+
+    Examples
+    --------
+    >>> from reawaken.cohort import simulate
+    >>> cohort = simulate(300, 1, "flatiron")
+    >>> len(cohort.people), len(cohort.infections), int(cohort.infections["recorded"].sum())
+    (300, 496, 70)
+    >>> cohort.people["end_reason"].value_counts().to_dict()
+    {'end_of_data': 181, 'lost': 75, 'death': 44}
+    """
     if like not in sources.kinds():
         raise InputError(f"unknown layout {like!r} (expected one of {', '.join(sources.kinds())})")
     if n < 1:

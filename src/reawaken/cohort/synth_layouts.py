@@ -26,7 +26,47 @@ from reawaken.io import write_text_atomic
 
 
 def write_cohort(cohort: Cohort, like: str, out: Path, seed: int) -> dict:
-    """Write ``cohort`` in the layout of source ``like`` under ``out``; returns the truth."""
+    """Write a simulated cohort in the layout of a source.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A cohort from :func:`simulate`.
+    like : str
+        The source kind whose layout to write (:func:`reawaken.cohort.sources.kinds`).
+    out : pathlib.Path
+        The folder to write into (created if missing).
+    seed : int
+        Seed of the layout's own random numbers (repeated tests, codes); with the seed of
+        :func:`simulate` the files are those :func:`generate` writes.
+
+    Returns
+    -------
+    dict
+        The truth (what ``truth.json`` holds): ``like``, ``n``, ``seed``,
+        ``import_options``, ``counts`` (what the store's ``summary(min_cell=0)`` gives after
+        importing the files with ``import_options``, plus ``true_infections``) and
+        ``parameters``. Nothing is written to ``truth.json`` here.
+
+    Raises
+    ------
+    InputError
+        If ``like`` is not a source kind.
+    OSError
+        If a file cannot be written.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from reawaken.cohort import simulate, write_cohort
+    >>> cohort = simulate(300, 1, "flatiron")
+    >>> truth = write_cohort(cohort, "flatiron", Path("synthetic"), 1)
+    >>> truth["counts"]["infections"]
+    {'influenza': 14, 'sars-cov-2': 41, 'rsv': 2, 'other-respiratory': 13}
+    >>> sorted(path.name for path in Path("synthetic").iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['Demographics.csv', 'Diagnosis.csv', 'Enhanced_MetBreastBiomarkers.csv',
+     'Enhanced_MetastaticBreast.csv', 'Enhanced_Mortality_V2.csv', 'Visit.csv']
+    """
     source = sources.get(like)
     out.mkdir(parents=True, exist_ok=True)
     files = source.write_synthetic(cohort, out, np.random.default_rng([seed, 1]))
@@ -79,7 +119,53 @@ def _counts(people: pd.DataFrame, files: SyntheticFiles) -> dict:
 def generate(
     like: str, n: int, seed: int, out: str | Path, params_file: str | Path | None = None
 ) -> dict:
-    """Simulate and write a synthetic cohort in layout ``like`` plus ``out/truth.json``."""
+    """Simulate a synthetic cohort and write it in a source's layout, with ``truth.json``.
+
+    What ``reawaken cohort synth`` does: :func:`simulate`, :func:`write_cohort`, then the
+    truth as ``out/truth.json``.
+
+    Parameters
+    ----------
+    like : str
+        The source kind whose layout to write (:func:`reawaken.cohort.sources.kinds`:
+        ``ukb``, ``flatiron``, ``omop``).
+    n : int
+        Number of persons (at least 1).
+    seed : int
+        Seed of the random numbers: the same seed gives the same files.
+    out : str or pathlib.Path
+        The folder to write into (created if missing).
+    params_file : str or pathlib.Path, optional
+        A JSON file of parameters to change (see :func:`load_params`).
+
+    Returns
+    -------
+    dict
+        The truth written to ``truth.json`` (see :func:`write_cohort`): import the files with
+        ``truth["import_options"]`` and the store's ``summary(min_cell=0)`` gives
+        ``truth["counts"]``.
+
+    Raises
+    ------
+    InputError
+        If ``like`` is not a source kind, ``n`` is below 1, or the parameter file cannot be
+        read or holds an unknown or out-of-range parameter.
+    OSError
+        If a file cannot be written.
+
+    Examples
+    --------
+    >>> from reawaken.cohort import CohortStore, generate
+    >>> truth = generate("ukb", 300, 1, "synthetic")  # a synthetic UK Biobank extract
+    >>> truth["import_options"], truth["counts"]["outcomes"]["distant_metastasis"]
+    ({'censor_date': '2022-12-31'}, 71)
+    >>> store = CohortStore("cohort.duckdb")
+    >>> store.import_source("ukb", "synthetic", **truth["import_options"]).rows["outcome"]
+    239
+    >>> summary = store.summary(min_cell=0)
+    >>> all(summary[key] == truth["counts"][key] for key in ("persons", "tables", "outcomes"))
+    True
+    """
     params = load_params(params_file)
     cohort = simulate(n, seed, like, params)
     out = Path(out)

@@ -25,6 +25,29 @@ def default_params() -> dict:
     The incidence and ascertainment of each pathogen come from the pathogen table
     (:mod:`reawaken.pathogens`); the rate of loss to follow-up of each layout from its source
     (:mod:`reawaken.cohort.sources`).
+
+    Returns
+    -------
+    dict
+        Parameter groups (``relapse``, ``infection_effect``, ``seasonal``, ``vaccination``,
+        ...), each leaf with its ``unit`` and ``source`` beside it; change values in it and
+        pass it to :func:`simulate`.
+
+    Raises
+    ------
+    None
+        Building the defaults raises no error.
+
+    Examples
+    --------
+    The planted effect: hazard ratios of relapse by days since an infection.
+
+    >>> from reawaken.cohort import default_params
+    >>> params = default_params()
+    >>> [(w["start_day"], w["end_day"], w["ratio"]) for w in params["infection_effect"]["windows"]]
+    [(0, 91, 2.0), (91, 365, 1.5)]
+    >>> params["infection_effect"]["pathogens"], params["immunity_days"]["value"]
+    (['influenza', 'sars-cov-2'], 120)
     """
     rows = pathogens.table()
 
@@ -158,7 +181,41 @@ def waves_key(pathogen_id: str) -> str:
 
 
 def load_params(path: str | Path | None = None) -> dict:
-    """Default parameters, updated (key by key, recursively) from a JSON file if given."""
+    """The default parameters, updated (key by key, recursively) from a JSON file if given.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        A JSON file holding an object of the parameters to change, in the shape of
+        :func:`default_params` (``{"immunity_days": {"value": 90}}``); a list given there
+        replaces the default list.
+
+    Returns
+    -------
+    dict
+        The checked parameters (see :func:`check_params`).
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or is not a JSON object, or a parameter is unknown, has the
+        wrong type or is out of range (the message names it and the file).
+
+    Examples
+    --------
+    >>> import json
+    >>> from pathlib import Path
+    >>> from reawaken.cohort import load_params
+    >>> change = {"infection_effect": {"windows": [{"start_day": 0, "end_day": 91, "ratio": 3.0}]}}
+    >>> _ = Path("stronger.json").write_text(json.dumps(change))
+    >>> load_params("stronger.json")["infection_effect"]["windows"]
+    [{'start_day': 0, 'end_day': 91, 'ratio': 3.0}]
+    >>> _ = Path("typo.json").write_text('{"immunity_day": 90}')
+    >>> load_params("typo.json")
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: file typo.json: unknown parameter immunity_day
+    """
     params = default_params()
     if path is None:
         return params
@@ -313,8 +370,41 @@ def _dotted(path: str) -> str:
 
 
 def check_params(params: object, *, file: str | Path | None = None) -> dict:
-    """Refuse generator parameters of the wrong shape or out of range: the message names the
-    parameter (``infection_effect.windows[0].ratio``), its value and the accepted range."""
+    """Refuse generator parameters of the wrong shape or out of range.
+
+    Parameters
+    ----------
+    params : object
+        Parameters of the shape of :func:`default_params` (every key present, none added).
+    file : str or pathlib.Path, optional
+        The file they came from, named in the error.
+
+    Returns
+    -------
+    dict
+        ``params``, unchanged.
+
+    Raises
+    ------
+    InputError
+        If a parameter is missing, unknown, of the wrong type or out of range; shares add up
+        to 0; the minimum age is above the maximum; or a window ends before it starts. The
+        message names the parameter (``infection_effect.windows[0].ratio``), its value and
+        the accepted range.
+
+    Examples
+    --------
+    >>> from reawaken import InputError
+    >>> from reawaken.cohort import check_params, default_params
+    >>> params = default_params()
+    >>> params["infection_effect"]["windows"][0]["ratio"] = -1
+    >>> try:
+    ...     check_params(params)
+    ... except InputError as err:
+    ...     print(err)
+    parameter infection_effect.windows[0].ratio = -1 is out of range; accepted: a hazard ratio,
+    a finite number >= 0
+    """
 
     def fail(path: str, value: object, why: str) -> None:
         shown = json.dumps(value, default=str)

@@ -31,7 +31,39 @@ from reawaken.errors import InputError
 
 
 class Source(Protocol):
-    """A data source: how to import its extracts and how to write a synthetic one."""
+    """A data source: how to import its extracts and how to write a synthetic one.
+
+    Any object with these names is a source: a module (the built-in ones are modules of
+    this package), a class or a namespace; add it with :func:`register`.
+
+    Attributes
+    ----------
+    kind : str
+        The name of its kind (``ukb``), as the store, the generator and the command line take.
+    id_column : str
+        The column holding the person id in its files (``eid``).
+    title : str
+        Its name in words.
+    field_map : tuple of (str, str)
+        (source field, canonical column) rows, as docs/cohort.md shows them.
+    synthetic : reawaken.cohort.sources.synthetic.SyntheticDesign
+        How its synthetic persons enter follow-up, and how often they are lost.
+    read : callable
+        ``read(path, issues, *, censor_date=None, concepts=None)``: its importer, returning
+        :class:`~reawaken.cohort.sources.common.SourceTables`.
+    write_synthetic : callable
+        ``write_synthetic(cohort, out, rng)``: its synthetic layout, returning
+        :class:`~reawaken.cohort.sources.synthetic.SyntheticFiles`.
+
+    Examples
+    --------
+    >>> from reawaken.cohort import sources
+    >>> ukb = sources.get("ukb")
+    >>> ukb.kind, ukb.id_column, ukb.title
+    ('ukb', 'eid', 'UK Biobank (Research Analysis Platform export)')
+    >>> ukb.field_map[0]
+    ('`eid`', '`person_id`')
+    """
 
     kind: str  #: the name of its kind (``--source``/``--like`` on the command line)
     id_column: str  #: the column holding the person id in its files
@@ -68,12 +100,55 @@ _LOADED: dict[str, Any] = {}
 
 
 def kinds() -> tuple[str, ...]:
-    """The source kinds: built-in ones first, then those registered."""
+    """The source kinds: built-in ones first, then those registered.
+
+    Returns
+    -------
+    tuple of str
+        The kinds, in order of registration.
+
+    Raises
+    ------
+    None
+        Reading the registry raises no error.
+
+    Examples
+    --------
+    >>> from reawaken.cohort import sources
+    >>> sources.kinds()
+    ('ukb', 'flatiron', 'omop')
+    """
     return (*_BUILT_IN, *_ADDED)
 
 
 def get(kind: str) -> Source:
-    """The source of ``kind``; an unknown kind is an InputError naming the known ones."""
+    """The source of a kind (a built-in one is loaded on first use).
+
+    Parameters
+    ----------
+    kind : str
+        A source kind (:func:`kinds`).
+
+    Returns
+    -------
+    Source
+        The source (for a built-in kind, its module).
+
+    Raises
+    ------
+    InputError
+        If the kind is unknown (the message names the known ones).
+
+    Examples
+    --------
+    >>> from reawaken.cohort import sources
+    >>> sources.get("flatiron").id_column
+    'PatientID'
+    >>> sources.get("epic")
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: unknown source kind 'epic' (expected one of ukb, flatiron, omop)
+    """
     if kind in _ADDED:
         return _ADDED[kind]
     if kind not in _BUILT_IN:
@@ -84,7 +159,43 @@ def get(kind: str) -> Source:
 
 
 def register(source: Source) -> Source:
-    """Add a source at run time; a kind that is taken is refused."""
+    """Add a source at run time: the store, the generator and the command line then take it.
+
+    Parameters
+    ----------
+    source : Source
+        The source: any object with the names of :class:`Source`.
+
+    Returns
+    -------
+    Source
+        The same source.
+
+    Raises
+    ------
+    InputError
+        If its kind is taken, or it has no kind or no id column.
+
+    Examples
+    --------
+    Flatiron's importer and layout under a second kind, then removed:
+
+    >>> import types
+    >>> from reawaken.cohort import generate, sources
+    >>> flatiron = sources.get("flatiron")
+    >>> copy = types.SimpleNamespace(
+    ...     kind="flatiron-copy", id_column="PatientID", title="Flatiron Health, a copy",
+    ...     field_map=flatiron.field_map, synthetic=flatiron.synthetic, read=flatiron.read,
+    ...     write_synthetic=flatiron.write_synthetic,
+    ... )
+    >>> sources.register(copy).kind
+    'flatiron-copy'
+    >>> sources.kinds()
+    ('ukb', 'flatiron', 'omop', 'flatiron-copy')
+    >>> generate("flatiron-copy", 300, 1, "synthetic")["counts"]["persons"]
+    300
+    >>> sources.unregister("flatiron-copy")
+    """
     if source.kind in kinds():
         raise InputError(f"source kind {source.kind!r} is already registered")
     if not source.kind or not source.id_column:
@@ -94,14 +205,63 @@ def register(source: Source) -> Source:
 
 
 def unregister(kind: str) -> None:
-    """Remove a source registered at run time (built-in sources stay)."""
+    """Remove a source registered at run time (built-in sources stay).
+
+    Parameters
+    ----------
+    kind : str
+        The kind of a source added with :func:`register`.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        If no source of this kind was registered at run time (a built-in kind included).
+
+    Examples
+    --------
+    >>> from reawaken.cohort import sources
+    >>> sources.unregister("ukb")
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: source kind 'ukb' was not registered at run time
+    """
     if kind not in _ADDED:
         raise InputError(f"source kind {kind!r} was not registered at run time")
     del _ADDED[kind]
 
 
 def field_map_markdown(source: Source) -> str:
-    """The source's field map as the Markdown table docs/cohort.md shows."""
+    """The source's field map as the Markdown table docs/cohort.md shows.
+
+    Parameters
+    ----------
+    source : Source
+        A source (:func:`get`).
+
+    Returns
+    -------
+    str
+        A Markdown table: one row per (source field, canonical column).
+
+    Raises
+    ------
+    AttributeError
+        If ``source`` has no ``field_map``.
+
+    Examples
+    --------
+    >>> from reawaken.cohort import sources
+    >>> print(sources.field_map_markdown(sources.get("ukb")))  # doctest: +ELLIPSIS
+    | source field | canonical column |
+    |---|---|
+    | `eid` | `person_id` |
+    | `p31` (0 female, 1 male; other codes are errors) | `person.sex` |
+    ...
+    """
     lines = ["| source field | canonical column |", "|---|---|"]
     lines += [f"| {field} | {column} |" for field, column in source.field_map]
     return "\n".join(lines)

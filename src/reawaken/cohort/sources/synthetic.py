@@ -47,7 +47,33 @@ def iso(days: np.ndarray | pd.Series) -> np.ndarray:
 
 @dataclass
 class Cohort:
-    """A simulated cohort (integer days since 1970-01-01; -1 where an event did not happen)."""
+    """A simulated cohort, as :func:`reawaken.cohort.simulate` draws it.
+
+    Days are integers counted from 1970-01-01; -1 where an event did not happen.
+
+    Parameters
+    ----------
+    people : pandas.DataFrame
+        One row per person: ``pid, sex, birth, birth_year, dx`` (diagnosis day), ``stage,
+        er, pr, her2, entry, horizon, end, end_reason, death`` (day or -1), ``cause,
+        relapse`` (day or -1) and ``site`` (of the first metastasis).
+    infections : pandas.DataFrame
+        Every infection, recorded or not: ``pid, day, pathogen, birth, hospitalised,
+        recorded``.
+    vaccinations : pandas.DataFrame
+        ``pid, day, vaccine``.
+    params : dict
+        The generator parameters used (see :func:`reawaken.cohort.default_params`).
+
+    Examples
+    --------
+    >>> from reawaken.cohort import simulate
+    >>> cohort = simulate(300, 1, "flatiron")
+    >>> cohort.infections.groupby("pathogen")["recorded"].sum().to_dict()
+    {'influenza': 14, 'other-respiratory': 13, 'rsv': 2, 'sars-cov-2': 41}
+    >>> int((cohort.people["relapse"] >= 0).sum())
+    36
+    """
 
     people: pd.DataFrame  # pid, sex, birth_year, dx, stage, er, pr, her2, entry, end, end_reason,
     # relapse (day or -1), site, death (day or -1), cause
