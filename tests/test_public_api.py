@@ -21,6 +21,9 @@ PACKAGES = [
     "reawaken.pathogens",
     "reawaken.epi",
     "reawaken.plots",
+    "reawaken.model",
+    "reawaken.simulate",
+    "reawaken.experiments",
 ]
 
 

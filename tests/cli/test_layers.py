@@ -4,6 +4,8 @@ through others (no import cycles, lazy imports inside functions included)."""
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "src" / "reawaken"
 
 
 def _cycles(graph) -> list[list[str]]:
@@ -80,3 +83,23 @@ def test_the_cycle_finder_finds_a_cycle():
             return self.edges[module]
 
     assert _cycles(Graph()) == [["a", "b", "c"]]
+
+
+def test_no_library_error_names_a_command_line_flag():
+    """Library errors say what is wrong in the library's words; the command line adds its
+    flag names (a Python user has no flags)."""
+    flag = re.compile(r"(?<![\w-])--[a-z]")
+    files = [f for f in sorted(PACKAGE.rglob("*.py")) if "cli" not in f.relative_to(PACKAGE).parts]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Raise) or node.exc is None:
+                continue
+            texts = [
+                n.value
+                for n in ast.walk(node.exc)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            ]
+            named = [t for t in texts if flag.search(t)]
+            assert not named, f"{path.name}:{node.lineno} names a flag: {named}"
+    # messages built in an exception class and raised elsewhere
+    assert "use --" not in (PACKAGE / "cohort" / "store.py").read_text()

@@ -3,8 +3,6 @@ and synthesises, the field maps are the ones the docs show, and the cohort packa
 
 from __future__ import annotations
 
-import ast
-import re
 import types
 from pathlib import Path
 
@@ -97,69 +95,3 @@ def test_second_import_names_the_option_in_each_layer(tmp_path, ukb_small, capsy
 
 
 # ----- layers -----------------------------------------------------------------------------
-
-
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _imports(path: Path) -> set[str]:
-    """Every reawaken module ``path`` imports, at any level (function bodies and
-    TYPE_CHECKING blocks included)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found |= {f"{node.module}.{a.name}" for a in node.names}
-    return {name for name in found if name.startswith("reawaken")}
-
-
-def _graph() -> dict[str, set[str]]:
-    files = [PACKAGE / "pathogens.py", *sorted((PACKAGE / "cohort").rglob("*.py"))]
-    modules = {_module_name(f): f for f in files}
-    return {name: _imports(f) & set(modules) for name, f in modules.items()}
-
-
-def test_the_cohort_package_has_no_import_cycles():
-    graph = _graph()
-    state: dict[str, int] = {}
-
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = 1
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == 1:
-                raise AssertionError("import cycle: " + " -> ".join([*trail, node, nxt]))
-            if nxt not in state:
-                visit(nxt, [*trail, node])
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [])
-    assert "reawaken.cohort.store" not in graph["reawaken.cohort.summary"]
-
-
-def test_the_pathogen_table_is_on_the_ground_floor():
-    imported = _imports(PACKAGE / "pathogens.py")
-    assert imported <= {"reawaken.errors", "reawaken.errors.InputError"}
-
-
-def test_no_library_error_names_a_command_line_flag():
-    flag = re.compile(r"(?<![\w-])--[a-z]")
-    files = [PACKAGE / "pathogens.py", *sorted((PACKAGE / "cohort").rglob("*.py"))]
-    for path in files:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(node, ast.Raise) or node.exc is None:
-                continue
-            texts = [
-                n.value
-                for n in ast.walk(node.exc)
-                if isinstance(n, ast.Constant) and isinstance(n.value, str)
-            ]
-            named = [t for t in texts if flag.search(t)]
-            assert not named, f"{path.name}:{node.lineno} names a flag: {named}"
-    # messages built in an exception class and raised elsewhere
-    assert "use --" not in (PACKAGE / "cohort" / "store.py").read_text()

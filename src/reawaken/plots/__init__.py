@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from reawaken.plots.dcc import plot_fold_change as plot_fold_change
     from reawaken.plots.forest import plot_forest as plot_forest
     from reawaken.plots.incidence import plot_cumulative_incidence as plot_cumulative_incidence
 
-__all__ = ["plot_forest", "plot_cumulative_incidence", "file_axes"]
+__all__ = ["plot_forest", "plot_cumulative_incidence", "plot_fold_change", "file_axes"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,6 +27,8 @@ def __getattr__(name: str) -> Any:
         from reawaken.plots.forest import plot_forest as value
     elif name == "plot_cumulative_incidence":
         from reawaken.plots.incidence import plot_cumulative_incidence as value
+    elif name == "plot_fold_change":
+        from reawaken.plots.dcc import plot_fold_change as value
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
