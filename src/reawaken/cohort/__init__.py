@@ -25,8 +25,7 @@ matplotlib. Bad input raises :class:`reawaken.errors.InputError`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from reawaken._lazy import lazy_names
 
 # No TYPE_CHECKING re-imports here (unlike reawaken.experiments): the cohort modules import this
 # package (``from reawaken.cohort import sources``), and tests/cohort's cycle test counts
@@ -55,17 +54,4 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    where = _WHERE[name]
-    if where is None:  # a subpackage
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
