@@ -380,3 +380,22 @@ def test_a_design_registered_at_run_time_runs_and_writes(flatiron, tmp_path):
     est = pd.read_csv(tmp_path / "rate" / "estimates.csv").set_index("term")
     assert est.loc["0-180", "ratio"] == pytest.approx(rates["0-180"] / rates["none"], rel=1e-12)
     assert [p.name for p in written] == ["estimates.csv", "counts.csv", "forest.png", "fit.json"]
+
+
+@pytest.mark.parametrize("design", ["cox", "sccs", "competing"])
+def test_fit_json_hides_small_counts_of_the_fits_too(flatiron, tmp_path, design):
+    """A count blanked at the top of fit.json must not be readable in a fit's own summary."""
+    db, _ = flatiron
+    windows = ["--windows", "0-90,91-365"] if design == "sccs" else []
+    args = ["--design", design, "--outcome", "lung_metastasis", "--exposure", "any"]
+    assert _run(db, tmp_path / "shown", *args, *windows, "--min-cell", "0") == 0
+    assert _run(db, tmp_path / "hidden", *args, *windows, "--min-cell", "100000") == 0
+    shown = json.loads((tmp_path / "shown" / "fit.json").read_text())
+    hidden = json.loads((tmp_path / "hidden" / "fit.json").read_text())
+    fits = [k for k, v in shown.items() if isinstance(v, dict) and "events" in v]
+    assert fits and shown["outcome_events"] > 0 and hidden["outcome_events"] is None
+    for key in fits:
+        for count in ("events", "cases", "competing"):
+            if isinstance(shown[key].get(count), int) and shown[key][count] > 0:
+                assert hidden[key][count] is None, (key, count)
+        assert hidden[key]["iterations"] == shown[key]["iterations"]  # not a count of persons

@@ -33,6 +33,9 @@ ESTIMATE_COLUMNS = ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_va
 """The standard columns of every estimates table, in this order."""
 SUMMARY_COUNTS = ("outcome_events", "competing_events")
 """Counts of persons in a design's summary, suppressed in ``fit.json`` like table cells."""
+FIT_COUNTS = ("events", "cases", "competing")
+"""Counts of persons in the summaries of the fits a design made (``outcome_fit``, ``fit``, ...),
+suppressed in ``fit.json`` too: otherwise a count blanked above could be read back here."""
 
 
 
@@ -96,6 +99,12 @@ def write_design(
     summary = dict(result.summary, notes=result.notes, min_cell=min_cell)
     for key in SUMMARY_COUNTS:
         summary[key] = suppress_count(summary[key], min_cell)
+    for key, value in summary.items():
+        if isinstance(value, dict):  # a fit's own summary
+            summary[key] = {
+                k: suppress_count(v, min_cell) if k in FIT_COUNTS and isinstance(v, int) else v
+                for k, v in value.items()
+            }
     written += [_write_figure(figure, out) for figure in result.figures()]
     text = json.dumps(summary, indent=2, default=str) + "\n"
     written.append(write_text_atomic(text, out / "fit.json"))
