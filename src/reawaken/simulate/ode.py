@@ -19,6 +19,7 @@ values set to NaN; callers turn that into a ``status`` column, never into number
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ import jax.numpy as jnp
 import numba
 import numpy as np
 
+from reawaken.errors import InputError
 from reawaken.model.equations import array_field, initial_array
 from reawaken.model.forcing import (
     MAX_SWITCHES,
@@ -48,7 +50,8 @@ from reawaken.simulate.precision import float64
 class SolverSettings:
     """Integrator choice and tolerances for :func:`solve`.
 
-    Nothing is checked here: an unknown ``method`` is reported by :func:`solve`.
+    The settings check themselves when made (an unknown method, a tolerance that is not a
+    positive finite number, a step or block count under 1 is an :class:`InputError`).
 
     Parameters
     ----------
@@ -73,6 +76,11 @@ class SolverSettings:
     stiff_max_steps : int, default 100000
         The most steps of that second try.
 
+    Raises
+    ------
+    InputError
+        If a setting is not accepted (the message names it, its value and what is accepted).
+
     Examples
     --------
     >>> from reawaken.simulate import METHODS, SolverSettings
@@ -92,6 +100,26 @@ class SolverSettings:
     chunk_size: int = 2048
     stiff_fallback: bool = True
     stiff_max_steps: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise InputError(
+                f"solver method {self.method!r} is not known (accepted: {', '.join(METHODS)})"
+            )
+        for name in ("rtol", "atol"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(f"{name} {value!r} is not a number (accepted: a number > 0)")
+            if not (math.isfinite(value) and value > 0):
+                raise InputError(f"{name} {value} is not accepted (accepted: a finite number > 0)")
+        for name in ("max_steps", "block", "chunk_size", "stiff_max_steps", "threads"):
+            value = getattr(self, name)
+            if name == "threads" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(
+                    f"{name} {value!r} is not accepted (accepted: a whole number >= 1)"
+                )
 
 
 @dataclass(frozen=True)
@@ -137,7 +165,7 @@ def _solver(method: str) -> diffrax.AbstractSolver:
         return diffrax.Kvaerno5()
     if method == "tsit5":
         return diffrax.Tsit5()
-    raise ValueError(f"unknown solver method {method!r} (use one of {', '.join(METHODS)})")
+    raise InputError(f"solver method {method!r} is not known (accepted: {', '.join(METHODS)})")
 
 
 def _padded_jumps(forcing: Forcing, t1: float) -> np.ndarray:
@@ -285,9 +313,10 @@ def solve(
 
     Raises
     ------
+    InputError
+        If ``days`` does not start at 0 and increase.
     ValueError
-        If ``days`` does not start at 0 and increase, ``settings.method`` is not one of
-        ``METHODS``, or ``y0`` has the wrong shape.
+        If ``y0`` has the wrong shape.
     IndexError
         If ``params`` has fewer entries than ``PARAMETER_NAMES``.
 
@@ -306,7 +335,10 @@ def solve(
     """
     days_arr = np.asarray(days, dtype=np.float64)
     if days_arr.ndim != 1 or days_arr[0] != 0.0 or np.any(np.diff(days_arr) <= 0):
-        raise ValueError("days must be increasing and start at 0")
+        raise InputError(
+            "days must start at 0 and increase (the model starts at infection, day 0), got "
+            + ", ".join(f"{d:g}" for d in np.ravel(days_arr)[:8])
+        )
     params = np.asarray(params, dtype=np.float64)
     batch = params[None, :] if params.ndim == 1 else params
     n = batch.shape[0]
