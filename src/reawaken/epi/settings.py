@@ -16,9 +16,11 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 import re
+import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from reawaken.epi._values import show
@@ -55,12 +57,23 @@ class Accepts:
     def text(self, value: Any) -> str:
         return str(value)
 
+    def kind(self) -> str:
+        """The value's type as a numpydoc Parameters line shows it."""
+        return "str"
+
+
+def _one_of(names: Sequence[str]) -> str:
+    return "{" + ", ".join(f'"{n}"' for n in names) + "}"
+
 
 @dataclass(frozen=True)
 class Choice(Accepts):
     """One of ``names``."""
 
     names: tuple[str, ...] = ()
+
+    def kind(self) -> str:
+        return _one_of(self.names)
 
     def convert(self, value: Any) -> str:
         if str(value) not in self.names:
@@ -77,6 +90,9 @@ class ExposureChoice(Accepts):
         if str(value) not in exposures():
             raise InputError(f"unknown (known now: {', '.join(exposures())})")
         return str(value)
+
+    def kind(self) -> str:
+        return _one_of(exposures())
 
 
 def exposure_choice() -> ExposureChoice:
@@ -111,6 +127,9 @@ class Whole(Accepts):
             raise InputError("out of range")
         return int(number)
 
+    def kind(self) -> str:
+        return "int"
+
 
 def whole(lo: int, hi: int, why: str = "") -> Whole:
     """A whole number in ``[lo, hi]``; ``why`` gives the reason of a bound on size."""
@@ -126,6 +145,9 @@ class Flag(Accepts):
         if not isinstance(value, bool):
             raise InputError("not true or false")
         return value
+
+    def kind(self) -> str:
+        return "bool"
 
 
 FLAG = Flag("true or false")
@@ -167,6 +189,9 @@ class Windows(Accepts):
     def text(self, value: Any) -> str:
         return ",".join(window_label(w) for w in value)
 
+    def kind(self) -> str:
+        return "str or sequence of (float, float)"
+
 
 WINDOWS = Windows(
     "days since infection a-b or >n, comma-separated, in order, not overlapping; "
@@ -183,14 +208,56 @@ class Setting:
 
     help: str
     accepts: Accepts
+    doc: str = ""  # the longer description of the settings class's docstring (default: help)
 
 
-def setting(default: Any, help: str, accepts: Accepts) -> Any:
-    """A settings field: ``default`` (``...`` for a required one), ``help`` and ``accepts``."""
-    meta = {"setting": Setting(help, accepts)}
+def setting(default: Any, help: str, accepts: Accepts, *, doc: str = "") -> Any:
+    """A settings field: ``default`` (``...`` for a required one), ``help`` (the command
+    line's), ``accepts`` and ``doc`` (the docstring's description, when longer than help)."""
+    meta = {"setting": Setting(help, accepts, doc)}
     if default is ...:
         return field(metadata=meta)
     return field(default=default, metadata=meta)
+
+
+RAISES = """Raises
+------
+InputError
+    If a field is not accepted (the message names the field, the value and what is
+    accepted).
+SettingError
+    If fields are each accepted but not together (an :class:`InputError`; ``names`` are
+    the fields involved)."""
+
+
+def _parameter_lines(f: Any) -> list[str]:
+    meta = setting_of(f)
+    accepts = meta.accepts
+    if f.default is MISSING:
+        default = ""
+    elif f.default is None:
+        default = ", optional"
+    else:
+        shown = accepts.text(f.default)
+        default = f", default {shown!r}" if isinstance(f.default, str) else f", default {shown}"
+    text = meta.doc or meta.help
+    if not isinstance(accepts, (Choice, ExposureChoice, Flag)):  # the type line says those
+        text += f" Accepted: {accepts.accepted}."
+    wrapped = textwrap.fill(text, width=92, initial_indent="    ", subsequent_indent="    ")
+    return [f"{f.name} : {accepts.kind()}{default}", *wrapped.splitlines()]
+
+
+def documented(cls: type) -> type:
+    """Write the Parameters and Raises sections of a settings class's docstring from its
+    fields (their type, default and description), before its Examples: the fields are the
+    one definition of what the settings are, for the docs as for the command line."""
+    doc = inspect.cleandoc(cls.__doc__ or "")
+    head, sep, examples = doc.partition("Examples\n--------")
+    lines = ["Parameters", "----------"]
+    for f in fields(cls):
+        lines += _parameter_lines(f)
+    cls.__doc__ = f"{head.rstrip()}\n\n" + "\n".join(lines) + f"\n\n{RAISES}\n\n{sep}{examples}"
+    return cls
 
 
 def setting_of(f: Any) -> Setting:
@@ -198,6 +265,7 @@ def setting_of(f: Any) -> Setting:
     return f.metadata["setting"]
 
 
+@documented
 @dataclass(frozen=True)
 class StudySettings:
     """What every design studies: an outcome after an infection, in one stored source or all.
@@ -207,23 +275,6 @@ class StudySettings:
     Python value or its text) and checked when the object is made, then :meth:`check` applies
     the rules between fields. ``reawaken estimate`` builds its options from these fields.
 
-    Parameters
-    ----------
-    outcome : {"lung_metastasis", "distant_metastasis", "cancer_death"}
-        The outcome studied.
-    exposure : {"sars-cov-2", "influenza", "any"}
-        The infection (``any``: either virus; windows restart at the most recent infection).
-    source : str, optional
-        Only this stored source (by its name in the cohort store); all sources by default.
-
-    Raises
-    ------
-    InputError
-        If a field is not accepted (the message names the field, the value and what is
-        accepted).
-    SettingError
-        If fields are each accepted but not together (an :class:`InputError`; ``names`` are
-        the fields involved).
 
     Examples
     --------
@@ -236,9 +287,19 @@ class StudySettings:
     reawaken.errors.InputError: outcome relapse: unknown (accepted: one of lung_metastasis, ...)
     """
 
-    outcome: str = setting(..., "Outcome.", choice(OUTCOMES))
-    exposure: str = setting(..., "Infection.", exposure_choice())
-    source: str | None = setting(None, "Only this stored source.", NAME)
+    outcome: str = setting(..., "Outcome.", choice(OUTCOMES), doc="The outcome studied.")
+    exposure: str = setting(
+        ...,
+        "Infection.",
+        exposure_choice(),
+        doc="The infection (``any``: any of them; windows restart at the most recent one).",
+    )
+    source: str | None = setting(
+        None,
+        "Only this stored source.",
+        NAME,
+        doc="Only this stored source (by its name in the cohort store); all sources by default.",
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -263,4 +324,10 @@ class StudySettings:
 def windows_setting() -> Any:
     """The ``windows`` field, the same in every design that uses windows (default 0-30, 31-90,
     91-180, 181-365 and >365 days)."""
-    return setting(DEFAULT_WINDOWS, "Time-since-infection windows.", WINDOWS)
+    return setting(
+        DEFAULT_WINDOWS,
+        "Time-since-infection windows.",
+        WINDOWS,
+        doc="Time-since-infection windows in days: pairs ``(a, b)`` (``b`` may be infinite) "
+        "or their text ``0-30,31-90,>90``.",
+    )

@@ -12,8 +12,10 @@ import pandas as pd
 from reawaken.epi import cohort_designs
 from reawaken.epi.design import Cohort, DesignResult, Figure, incidence_figure
 from reawaken.epi.designs.cox import CoxDesign, CoxSettings
+from reawaken.epi.settings import documented
 
 
+@documented
 @dataclass(frozen=True)
 class CompetingSettings(CoxSettings):
     """Settings of the competing-risks design (those of the Cox design).
@@ -21,30 +23,6 @@ class CompetingSettings(CoxSettings):
     The design fits cause-specific Cox models of the outcome and of the competing event, and
     the cumulative incidence of both every 30 days.
 
-    Parameters
-    ----------
-    outcome : {"lung_metastasis", "distant_metastasis", "cancer_death"}
-        The outcome studied.
-    exposure : {"sars-cov-2", "influenza", "any"}
-        The infection (``any``: either virus; windows restart at the most recent infection).
-    source : str, optional
-        Only this stored source (by its name in the cohort store); all sources by default.
-    windows : str or sequence of (float, float), default DEFAULT_WINDOWS
-        Time-since-infection windows in days: pairs ``(a, b)`` (``b`` may be infinite) or
-        their text ``"0-30,31-90,>90"``; in order, not overlapping, at most 20.
-    time_scale : {"diagnosis", "calendar"}, default "diagnosis"
-        Time scale of the Cox models: days since diagnosis or calendar time.
-    calendar_years : bool, default False
-        Adjust for calendar year (time-varying); only on the diagnosis time scale.
-
-    Raises
-    ------
-    InputError
-        If a field is not accepted (the message names the field, the value and what is
-        accepted).
-    SettingError
-        If fields are each accepted but not together (an :class:`InputError`; ``names`` are
-        the fields involved).
 
     Examples
     --------

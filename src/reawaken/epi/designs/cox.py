@@ -32,6 +32,7 @@ from reawaken.epi.settings import (
     SettingError,
     StudySettings,
     choice,
+    documented,
     setting,
     windows_setting,
 )
@@ -40,6 +41,7 @@ from reawaken.errors import InputError
 RARE_OUTCOME = 0.15  # cumulative risk under which HR ~ RR (VanderWeele & Ding 2017)
 
 
+@documented
 @dataclass(frozen=True)
 class CoxSettings(StudySettings):
     """Settings of the Cox design: windows, time scale, calendar-year adjustment.
@@ -48,30 +50,6 @@ class CoxSettings(StudySettings):
     (reference: time not after an infection), adjusted for stage, age at diagnosis and,
     optionally, calendar year.
 
-    Parameters
-    ----------
-    outcome : {"lung_metastasis", "distant_metastasis", "cancer_death"}
-        The outcome studied.
-    exposure : {"sars-cov-2", "influenza", "any"}
-        The infection (``any``: either virus; windows restart at the most recent infection).
-    source : str, optional
-        Only this stored source (by its name in the cohort store); all sources by default.
-    windows : str or sequence of (float, float), default DEFAULT_WINDOWS
-        Time-since-infection windows in days: pairs ``(a, b)`` (``b`` may be infinite) or
-        their text ``"0-30,31-90,>90"``; in order, not overlapping, at most 20.
-    time_scale : {"diagnosis", "calendar"}, default "diagnosis"
-        Time scale of the Cox models: days since diagnosis or calendar time.
-    calendar_years : bool, default False
-        Adjust for calendar year (time-varying); only on the diagnosis time scale.
-
-    Raises
-    ------
-    InputError
-        If a field is not accepted (the message names the field, the value and what is
-        accepted).
-    SettingError
-        If fields are each accepted but not together (an :class:`InputError`; ``names`` are
-        the fields involved).
 
     Examples
     --------
@@ -83,9 +61,17 @@ class CoxSettings(StudySettings):
     """
 
     windows: tuple[tuple[float, float], ...] = windows_setting()
-    time_scale: str = setting("diagnosis", "Time scale of the Cox models.", choice(TIME_SCALES))
+    time_scale: str = setting(
+        "diagnosis",
+        "Time scale of the Cox models.",
+        choice(TIME_SCALES),
+        doc="Time scale of the Cox models: days since diagnosis or calendar time.",
+    )
     calendar_years: bool = setting(
-        False, "Adjust the Cox models for calendar year (time-varying).", FLAG
+        False,
+        "Adjust the Cox models for calendar year (time-varying).",
+        FLAG,
+        doc="Adjust for calendar year (time-varying); only on the diagnosis time scale.",
     )
 
     def check(self) -> None:

@@ -23,11 +23,12 @@ from reawaken.epi.design import (
 )
 from reawaken.epi.emulation import RISK_DAYS, emulate
 from reawaken.epi.evalue import add_evalues
-from reawaken.epi.settings import SEED_MAX, StudySettings, setting, whole
+from reawaken.epi.settings import SEED_MAX, StudySettings, documented, setting, whole
 
 MATCH_ON = ("stage", "age_band")
 
 
+@documented
 @dataclass(frozen=True)
 class EmulationSettings(StudySettings):
     """Settings of the target-trial emulation design: controls, follow-up, bootstrap, seed.
@@ -35,31 +36,6 @@ class EmulationSettings(StudySettings):
     The design matches each infected person to persons not (yet) infected on stage and age
     band and compares the risks at 91, 183 and 365 days (those within the horizon).
 
-    Parameters
-    ----------
-    outcome : {"lung_metastasis", "distant_metastasis", "cancer_death"}
-        The outcome studied.
-    exposure : {"sars-cov-2", "influenza", "any"}
-        The infection (``any``: either virus; windows restart at the most recent infection).
-    source : str, optional
-        Only this stored source (by its name in the cohort store); all sources by default.
-    controls : int, default 5
-        Controls per case, 1 to 20.
-    horizon : int, default 365
-        Follow-up in days, 1 to 3650.
-    bootstrap : int, default 200
-        Bootstrap replicates, 0 (no intervals) to 10000.
-    seed : int, default 1
-        Seed of the matching and the bootstrap, 0 to 2**32 - 1.
-
-    Raises
-    ------
-    InputError
-        If a field is not accepted (the message names the field, the value and what is
-        accepted).
-    SettingError
-        If fields are each accepted but not together (an :class:`InputError`; ``names`` are
-        the fields involved).
 
     Examples
     --------
@@ -80,7 +56,12 @@ class EmulationSettings(StudySettings):
         "Bootstrap replicates (0: no intervals).",
         whole(0, 10_000, "each replicate refits the emulation"),
     )
-    seed: int = setting(1, "Seed of matching and bootstrap.", whole(0, SEED_MAX))
+    seed: int = setting(
+        1,
+        "Seed of matching and bootstrap.",
+        whole(0, SEED_MAX),
+        doc="Seed of the matching and the bootstrap.",
+    )
 
 
 @dataclass

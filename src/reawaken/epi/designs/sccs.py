@@ -29,7 +29,7 @@ from reawaken.epi.design import (
 from reawaken.epi.evalue import add_evalues
 from reawaken.epi.intervals import window_label
 from reawaken.epi.sccs import CaseSeries, fit_case_series, split_case_series
-from reawaken.epi.settings import SettingError, StudySettings, windows_setting
+from reawaken.epi.settings import SettingError, StudySettings, documented, windows_setting
 from reawaken.errors import InputError
 
 
@@ -47,6 +47,7 @@ def sccs_windows(windows: Sequence[tuple[float, float]]) -> list[tuple[int, int]
     return post
 
 
+@documented
 @dataclass(frozen=True)
 class SCCSSettings(StudySettings):
     """Settings of the self-controlled case series design: the risk windows.
@@ -54,26 +55,6 @@ class SCCSSettings(StudySettings):
     Open-ended windows (``>n``) cannot be risk windows: their time counts as baseline, so at
     least one window needs an end.
 
-    Parameters
-    ----------
-    outcome : {"lung_metastasis", "distant_metastasis", "cancer_death"}
-        The outcome studied.
-    exposure : {"sars-cov-2", "influenza", "any"}
-        The infection (``any``: either virus; windows restart at the most recent infection).
-    source : str, optional
-        Only this stored source (by its name in the cohort store); all sources by default.
-    windows : str or sequence of (float, float), default DEFAULT_WINDOWS
-        Time-since-infection windows in days: pairs ``(a, b)`` (``b`` may be infinite) or
-        their text ``"0-30,31-90,>90"``; in order, not overlapping, at most 20.
-
-    Raises
-    ------
-    InputError
-        If a field is not accepted (the message names the field, the value and what is
-        accepted).
-    SettingError
-        If fields are each accepted but not together (an :class:`InputError`; ``names`` are
-        the fields involved).
 
     Examples
     --------
