@@ -4,8 +4,9 @@
     python3 .ci/readme_commands.py test   # installs and runs the tests
 
 Each is the one-line command of a ```bash block of the README's "Quick start" section: the
-block that runs ``reawaken`` (main) and the block that runs ``pytest`` (test). CI and the
-fresh-environment test run what this prints, so the README cannot drift from what is checked.
+block that runs ``reawaken`` (main) and the block that runs ``pytest`` (test). .ci/run checks
+its own copy of the commands against what this prints, and the fresh-environment test runs what
+this prints, so the README cannot drift from what is checked.
 """
 
 from __future__ import annotations
