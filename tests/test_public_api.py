@@ -140,3 +140,28 @@ def test_using_the_cohort_api_loads_no_model_or_figures(tmp_path):
         "reawaken.cohort.format_summary(store.summary())"
     )
     assert _loaded(code, heavy, cwd=tmp_path) == ["pandas", "duckdb"]
+
+
+def test_lazy_names_are_the_reexports_of_the_type_checking_block():
+    from reawaken._lazy import exported_names
+
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "import os\n"
+        "if TYPE_CHECKING:\n"
+        "    from matplotlib.axes import Axes\n"  # for annotations only
+        "    from pkg import sub as sub\n"
+        "    from pkg.mod import a as a, b\n"  # b is imported, not re-exported
+        "    from pkg.deep.mod import C as C\n"
+        "from pkg.mod import d as d\n"  # at run time: not lazy
+    )
+    assert exported_names("pkg", source) == {
+        "sub": ("pkg.sub", None),
+        "a": ("pkg.mod", "a"),
+        "C": ("pkg.deep.mod", "C"),
+    }
+    import reawaken.cohort
+    import reawaken.plots
+
+    assert "Axes" not in reawaken.plots.__all__
+    assert inspect.ismodule(reawaken.cohort.sources)

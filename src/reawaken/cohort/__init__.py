@@ -25,33 +25,27 @@ matplotlib. Bad input raises :class:`reawaken.errors.InputError`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reawaken._lazy import lazy_names
 
-# No TYPE_CHECKING re-imports here (unlike reawaken.experiments): the cohort modules import this
-# package (``from reawaken.cohort import sources``), and tests/cohort's cycle test counts
-# imports under TYPE_CHECKING too.
-_WHERE = {
-    # the store
-    "CohortStore": "store",
-    "ImportResult": "store",
-    "AlreadyStored": "store",
-    "DEFAULT_PATH": "store",
-    "read_source": "store",
-    "TABLES": "schema",
-    "format_summary": "summary",
-    # the sources (the registry is the subpackage)
-    "sources": None,
-    "Source": "sources",
-    # the synthetic generator
-    "generate": "synth_layouts",
-    "write_cohort": "synth_layouts",
-    "simulate": "synth",
-    "Cohort": "sources.synthetic",
-    "default_params": "synth_params",
-    "load_params": "synth_params",
-    "check_params": "synth_params",
-}
-__all__ = sorted(_WHERE)
+__getattr__, __dir__, __all__ = lazy_names(__name__, __file__)
 
 
-__getattr__, __dir__ = lazy_names(__name__, _WHERE)
+if TYPE_CHECKING:  # the public names (for type checkers, editors and lazy_names)
+    from reawaken.cohort import sources as sources
+    from reawaken.cohort.schema import TABLES as TABLES
+    from reawaken.cohort.sources import Source as Source
+    from reawaken.cohort.sources.synthetic import Cohort as Cohort
+    from reawaken.cohort.store import DEFAULT_PATH as DEFAULT_PATH
+    from reawaken.cohort.store import AlreadyStored as AlreadyStored
+    from reawaken.cohort.store import CohortStore as CohortStore
+    from reawaken.cohort.store import ImportResult as ImportResult
+    from reawaken.cohort.store import read_source as read_source
+    from reawaken.cohort.summary import format_summary as format_summary
+    from reawaken.cohort.synth import simulate as simulate
+    from reawaken.cohort.synth_layouts import generate as generate
+    from reawaken.cohort.synth_layouts import write_cohort as write_cohort
+    from reawaken.cohort.synth_params import check_params as check_params
+    from reawaken.cohort.synth_params import default_params as default_params
+    from reawaken.cohort.synth_params import load_params as load_params

@@ -24,32 +24,10 @@ from typing import TYPE_CHECKING
 
 from reawaken._lazy import lazy_names
 
-_WHERE = {
-    "CalibrationResult": "calibration",
-    "calibrate": "calibration",
-    "objective_terms": "calibration",
-    "write_calibration": "calibration",
-    "CLAIMS": "claims",
-    "Claim": "claims",
-    "check_claims": "claims",
-    "ProtocolOutputs": "outputs",
-    "simulate_protocol": "outputs",
-    "MOUSE_LUNG": "protocols",
-    "PROTOCOLS": "protocols",
-    "Arm": "protocols",
-    "Protocol": "protocols",
-    "get_protocol": "protocols",
-    "arm_inputs": "run",
-    "run_clones": "run",
-    "run_protocol": "run",
-}
-__all__ = sorted(_WHERE)
+__getattr__, __dir__, __all__ = lazy_names(__name__, __file__)
 
 
-__getattr__, __dir__ = lazy_names(__name__, _WHERE)
-
-
-if TYPE_CHECKING:  # the same names for type checkers and editors
+if TYPE_CHECKING:  # the public names (for type checkers, editors and lazy_names)
     from reawaken.experiments.calibration import CalibrationResult as CalibrationResult
     from reawaken.experiments.calibration import calibrate as calibrate
     from reawaken.experiments.calibration import objective_terms as objective_terms

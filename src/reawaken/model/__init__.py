@@ -23,51 +23,10 @@ from typing import TYPE_CHECKING
 
 from reawaken._lazy import lazy_names
 
-_WHERE = {
-    # parameter sets and the calibration they read
-    "PARAMETER_NAMES": "parameters",
-    "PARAMETER_SET_NAMES": "parameters",
-    "Parameter": "parameters",
-    "ParameterSet": "parameters",
-    "parameter_set": "parameters",
-    "CalibrationSource": "calibrated",
-    "calibration_source": "calibrated",
-    # states
-    "STATES": "states",
-    "STATE_IDS": "states",
-    "ModelState": "states",
-    "as_array": "states",
-    "as_state": "states",
-    # the vector field
-    "DCCRates": "equations",
-    "array_field": "equations",
-    "dcc_rates": "equations",
-    "initial_array": "equations",
-    "initial_state": "equations",
-    "vector_field": "equations",
-    # forcing and interventions
-    "Forcing": "forcing",
-    "no_forcing": "forcing",
-    "AntiIL6": "interventions",
-    "Antiviral": "interventions",
-    "CD4Depletion": "interventions",
-    "CD8Depletion": "interventions",
-    "IL6Knockout": "interventions",
-    "NoInfection": "interventions",
-    "Reinfection": "interventions",
-    "Vaccination": "interventions",
-    "apply_interventions": "interventions",
-    # SBML export
-    "to_sbml": "sbml",
-    "write_sbml": "sbml",
-}
-__all__ = sorted(_WHERE)
+__getattr__, __dir__, __all__ = lazy_names(__name__, __file__)
 
 
-__getattr__, __dir__ = lazy_names(__name__, _WHERE)
-
-
-if TYPE_CHECKING:  # the same names for type checkers and editors
+if TYPE_CHECKING:  # the public names (for type checkers, editors and lazy_names)
     from reawaken.model.calibrated import CalibrationSource as CalibrationSource
     from reawaken.model.calibrated import calibration_source as calibration_source
     from reawaken.model.equations import DCCRates as DCCRates

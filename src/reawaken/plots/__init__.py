@@ -9,34 +9,19 @@ not manage, so that writing them needs no display and changes no pyplot state.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+from reawaken._lazy import lazy_names
+
+__getattr__, __dir__, _plots = lazy_names(__name__, __file__)
+__all__ = [*_plots, "file_axes"]
+
+if TYPE_CHECKING:  # the plot functions (for type checkers, editors and lazy_names)
     from matplotlib.axes import Axes
 
     from reawaken.plots.dcc import plot_fold_change as plot_fold_change
     from reawaken.plots.forest import plot_forest as plot_forest
     from reawaken.plots.incidence import plot_cumulative_incidence as plot_cumulative_incidence
-
-__all__ = ["plot_forest", "plot_cumulative_incidence", "plot_fold_change", "file_axes"]
-
-
-def __getattr__(name: str) -> Any:
-    """The plot functions, imported from their modules when first asked for."""
-    if name == "plot_forest":
-        from reawaken.plots.forest import plot_forest as value
-    elif name == "plot_cumulative_incidence":
-        from reawaken.plots.incidence import plot_cumulative_incidence as value
-    elif name == "plot_fold_change":
-        from reawaken.plots.dcc import plot_fold_change as value
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 def file_axes(width: float, height: float, dpi: int = 150) -> Axes:

@@ -24,31 +24,10 @@ from typing import TYPE_CHECKING
 
 from reawaken._lazy import lazy_names
 
-_WHERE = {
-    # deterministic solves
-    "METHODS": "ode",
-    "Solution": "ode",
-    "SolverSettings": "ode",
-    "solve": "ode",
-    # ensembles of individuals
-    "VARIABLE_PARAMETERS": "ensemble",
-    "ArmResult": "ensemble",
-    "lognormal_factors": "ensemble",
-    # stochastic DCC clones
-    "CloneResult": "stochastic",
-    "lesion_summary": "stochastic",
-    "simulate_clones": "stochastic",
-    # summaries
-    "summarise": "summary",
-    "trajectories": "summary",
-}
-__all__ = sorted(_WHERE)
+__getattr__, __dir__, __all__ = lazy_names(__name__, __file__)
 
 
-__getattr__, __dir__ = lazy_names(__name__, _WHERE)
-
-
-if TYPE_CHECKING:  # the same names for type checkers and editors
+if TYPE_CHECKING:  # the public names (for type checkers, editors and lazy_names)
     from reawaken.simulate.ensemble import VARIABLE_PARAMETERS as VARIABLE_PARAMETERS
     from reawaken.simulate.ensemble import ArmResult as ArmResult
     from reawaken.simulate.ensemble import lognormal_factors as lognormal_factors
