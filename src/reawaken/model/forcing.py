@@ -53,52 +53,48 @@ class Level:
 
 
 @dataclass(frozen=True)
-class StartDay:
-    """The day from which something acts (``+inf``, never, when untreated; day 0 when every
-    input is on). One switch day."""
+class StartDay(Level):
+    """The day from which something acts: a level that is ``+inf`` (never) when untreated and
+    day 0 when every input is on. One switch day."""
 
-    description: str
-    size: ClassVar[int | None] = None
+    untreated: float = math.inf
+    on: float = 0.0
     switches: ClassVar[int] = 1
-
-    def untreated_value(self) -> Any:
-        return np.float64(math.inf)
-
-    def on_value(self) -> Any:
-        return np.float64(0.0)
 
 
 @dataclass(frozen=True)
-class PulseDays:
-    """The start days of a schedule of one-hour pulses, padded to ``MAX_EVENTS``; ``amounts``
-    names the field with each pulse's amount. With every input on, the pulses start at
-    ``first`` and spread evenly over ``PATTERN_SPREAD_D`` days."""
+class Schedule:
+    """One array of a schedule of pulses, padded to ``MAX_EVENTS``: all zero when untreated
+    (no pulse)."""
 
     description: str
-    amounts: str
-    first: float = 0.0
     size: ClassVar[int | None] = MAX_EVENTS
-    switches: ClassVar[int] = 0
 
     def untreated_value(self) -> Any:
         return np.zeros(MAX_EVENTS)
+
+
+@dataclass(frozen=True)
+class PulseDays(Schedule):
+    """The start days of a schedule of one-hour pulses; ``amounts`` names the field with each
+    pulse's amount. With every input on, the pulses start at ``first`` and spread evenly over
+    ``PATTERN_SPREAD_D`` days."""
+
+    amounts: str
+    first: float = 0.0
+    switches: ClassVar[int] = 0
 
     def on_value(self) -> Any:
         return np.linspace(0.0, PATTERN_SPREAD_D, MAX_EVENTS) + self.first
 
 
 @dataclass(frozen=True)
-class PulseAmounts:
+class PulseAmounts(Schedule):
     """The amounts of a schedule's pulses (0 for padding; ``on`` in every pulse when every
     input is on). Two switch days (start and end) per pulse."""
 
-    description: str
     on: float
-    size: ClassVar[int | None] = MAX_EVENTS
     switches: ClassVar[int] = 2 * MAX_EVENTS
-
-    def untreated_value(self) -> Any:
-        return np.zeros(MAX_EVENTS)
 
     def on_value(self) -> Any:
         return np.full(MAX_EVENTS, self.on)

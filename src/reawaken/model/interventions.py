@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -140,40 +141,8 @@ class AntiIL6:
         return values, forcing._replace(dose_days=days, dose_mg_per_kg=amounts)
 
 
-@dataclass(frozen=True)
-class CD4Depletion:
-    """Depleting anti-CD4 antibody from ``start_day`` on (given repeatedly, so lasting): CD4+
-    T cells are lost at the parameter ``depletion_rate``.
-
-    Parameters
-    ----------
-    start_day : float, default 0
-        Day the depletion starts (days after the infection).
-
-    Raises
-    ------
-    InputError
-        When applied, if ``start_day`` is negative or not finite.
-
-    Examples
-    --------
-    >>> from reawaken.model import CD4Depletion, apply_interventions
-    >>> _, forcing = apply_interventions({}, [CD4Depletion(start_day=7.0)])
-    >>> float(forcing.cd4_depletion_start), float(forcing.cd8_depletion_start)
-    (7.0, inf)
-    """
-
-    start_day: float = 0.0
-
-    def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
-        start = _day(self.start_day, "CD4 depletion")
-        return values, forcing._replace(cd4_depletion_start=np.float64(start))
-
-
-@dataclass(frozen=True)
-class CD8Depletion:
-    """Depleting anti-CD8 antibody from ``start_day`` on (given repeatedly, so lasting): CD8+
-    T cells are lost at the parameter ``depletion_rate``.
+_DEPLETION_DOC = """Depleting anti-{cells} antibody from ``start_day`` on (given repeatedly, so
+    lasting): {cells}+ T cells are lost at the parameter ``depletion_rate``.
 
     Parameters
     ----------
@@ -188,16 +157,37 @@ class CD8Depletion:
     Examples
     --------
     >>> from reawaken.model import CD4Depletion, CD8Depletion, apply_interventions
-    >>> _, forcing = apply_interventions({}, [CD4Depletion(7.0), CD8Depletion(7.0)])
+    >>> _, forcing = apply_interventions({{}}, [{cells}Depletion(start_day=7.0)])
     >>> float(forcing.cd4_depletion_start), float(forcing.cd8_depletion_start)
-    (7.0, 7.0)
+    {example}
     """
 
+
+@dataclass(frozen=True)
+class _Depletion:
+    """A T-cell depletion: the subclass names the cells and the forcing field it starts."""
+
     start_day: float = 0.0
+    cells: ClassVar[str]
+    forcing_field: ClassVar[str]
+
+    def __init_subclass__(cls, example: str = "", **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = _DEPLETION_DOC.format(cells=cls.cells, example=example)
 
     def apply(self, values: Values, forcing: Forcing) -> tuple[Values, Forcing]:
-        start = _day(self.start_day, "CD8 depletion")
-        return values, forcing._replace(cd8_depletion_start=np.float64(start))
+        start = _day(self.start_day, f"{self.cells} depletion")
+        return values, forcing._replace(**{self.forcing_field: np.float64(start)})
+
+
+class CD4Depletion(_Depletion, example="(7.0, inf)"):
+    cells = "CD4"
+    forcing_field = "cd4_depletion_start"
+
+
+class CD8Depletion(_Depletion, example="(inf, 7.0)"):
+    cells = "CD8"
+    forcing_field = "cd8_depletion_start"
 
 
 @dataclass(frozen=True)
