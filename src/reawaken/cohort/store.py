@@ -26,6 +26,7 @@ import pandas as pd
 from reawaken.cohort import sources
 from reawaken.cohort.codes import check_concepts
 from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, finalize
+from reawaken.cohort.sources.common import Extract
 from reawaken.cohort.summary import summarise
 from reawaken.errors import InputError
 from reawaken.suppression import DEFAULT_MIN_CELL
@@ -177,9 +178,8 @@ def read_source(
             raise InputError(f"censor date '{censor_date}' is not a date (YYYY-MM-DD)")
     check_concepts(concepts)
     issues = Issues(lenient=lenient, id_column=source.id_column)
-    raw = source.read(
-        Path(path), issues, censor_date=cut, concepts=None if concepts is None else Path(concepts)
-    )
+    extras = None if concepts is None else Path(concepts)
+    raw = source.read(Extract(Path(path), issues, censor_date=cut, concepts=extras))
     tables = finalize(raw.tables, issues)
     return raw, tables, issues
 

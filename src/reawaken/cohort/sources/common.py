@@ -1,5 +1,7 @@
-"""What the importers share: finding a source's tables, checking columns, parsing fields, the
-person rows, the end of follow-up, and building canonical rows with their provenance."""
+"""What the importers share: what an import asks for (:class:`Extract`), finding a source's
+tables, checking columns, parsing fields, the person rows, follow-up (:func:`follow_up_table`),
+building canonical rows with their provenance, and the tables an importer hands back
+(:func:`source_tables`)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,34 @@ def covid_pathogen() -> str:
     if found is None:
         raise InputError(f"no pathogen in the pathogen table has ICD-10 code {COVID_19}")
     return found.id
+
+
+@dataclass(frozen=True)
+class Extract:
+    """What an importer is asked to read (the argument of a source's ``read``).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The extract: a folder with one file per table (for OMOP also a DuckDB file).
+    issues : reawaken.cohort.schema.Issues
+        Where bad rows are reported (strict: the first raises; lenient: quarantined). Its
+        ``id_column`` is the source's person id column.
+    censor_date : pandas.Timestamp, optional
+        End follow-up at this date; later records are left out and counted.
+    concepts : pathlib.Path, optional
+        A folder of concept files whose rows are added to the packaged concept sets.
+    """
+
+    path: Path
+    issues: Issues
+    censor_date: pd.Timestamp | None = None
+    concepts: Path | None = None
+
+    def table(self, name: str, columns: list[str], *, required: bool = True) -> pd.DataFrame | None:
+        """Table ``name`` of the extract folder with ``columns`` checked and the person ids as
+        text (None when an optional table is absent)."""
+        return load_table(self.path, name, columns, self.issues.id_column, required=required)
 
 
 @dataclass
@@ -235,18 +265,6 @@ def truncate_at(tables: dict[str, pd.DataFrame], censor: pd.Timestamp) -> int:
     return dropped
 
 
-def canonical(frame: pd.DataFrame, values: dict[str, object], column: str) -> pd.DataFrame:
-    """Build a canonical table from ``values`` aligned with ``frame``, carrying its provenance.
-
-    ``column`` names the source column that gave the row its date (for error messages).
-    """
-    out = pd.DataFrame(values, index=frame.index)
-    out["_file"] = frame["_file"]
-    out["_row"] = frame["_row"]
-    out["_column"] = column
-    return out.reset_index(drop=True)
-
-
 def check_persons(
     frame: pd.DataFrame,
     issues: Issues,
@@ -290,89 +308,18 @@ def check_persons(
     )
 
 
-def person_table(
-    rows: pd.DataFrame, *, id_column: str, year_column: str, sex: pd.Series
-) -> pd.DataFrame:
-    """The canonical person rows of checked ``rows`` (``sex``: canonical values per row)."""
-    return canonical(
-        rows,
-        {
-            "person_id": rows[id_column],
-            "birth_year": pd.to_numeric(rows[year_column]).astype("Int64"),
-            "sex": sex,
-        },
-        id_column,
-    )
-
-
-def end_follow_up(
-    end: pd.Series, reason: np.ndarray, cut: pd.Timestamp | None, *, cut_reason: str
-) -> tuple[pd.Series, np.ndarray]:
-    """Follow-up ends at ``cut`` (None: no cut) for everybody followed beyond it or without an
-    end of their own; their end reason becomes ``cut_reason``."""
-    if cut is None:
-        return end, reason
-    late = end.isna() | (end > cut)
-    return end.where(~late, cut), np.where(late, cut_reason, reason)
-
-
-def censored(tables: dict[str, pd.DataFrame], cut: pd.Timestamp | None) -> SourceTables:
-    """The source's tables, records dated after ``cut`` left out and counted (None or NaT:
-    nothing cut)."""
+def source_tables(
+    tables: dict[str, pd.DataFrame],
+    cut: pd.Timestamp | None,
+    *,
+    left_out: set | frozenset = frozenset(),
+) -> SourceTables:
+    """What an importer hands back: its canonical tables without the persons ``left_out`` (a
+    lenient import's persons whose death cannot be placed: their rows are quarantined), records
+    dated after ``cut`` left out and counted (None or NaT: nothing cut)."""
+    if left_out:
+        person = tables["person"]
+        tables = {**tables, "person": person.loc[~person["person_id"].isin(left_out)]}
     if cut is None or pd.isna(cut):
         return SourceTables(tables)
     return SourceTables(tables, censor_date=cut, n_after_censor=truncate_at(tables, cut))
-
-
-def first_death(deaths: pd.DataFrame) -> pd.Series:
-    """Person id -> date of the first death row of each person."""
-    return deaths.drop_duplicates("person_id").set_index("person_id")["outcome_date"]
-
-
-def death_rows(
-    rows: pd.DataFrame, ids: pd.Series, dates: pd.Series, cause: object, column: str
-) -> pd.DataFrame:
-    """Canonical ``death`` outcome rows (``cause``: per row, or None where not given)."""
-    values = {"outcome_date": dates, "outcome_type": "death", "site": None, "cause": cause}
-    return canonical(rows, {"person_id": ids, **values}, column)
-
-
-def metastasis_rows(
-    rows: pd.DataFrame, ids: pd.Series, dates: pd.Series, site: object, column: str
-) -> pd.DataFrame:
-    """Canonical ``distant_metastasis`` outcome rows (``site`` None where not given)."""
-    values = {"outcome_date": dates, "outcome_type": "distant_metastasis", "site": site}
-    return canonical(rows, {"person_id": ids, **values, "cause": None}, column)
-
-
-def infection_rows(
-    rows: pd.DataFrame,
-    ids: pd.Series,
-    dates: pd.Series,
-    pathogen: object,
-    evidence: str,
-    column: str,
-    *,
-    hospitalised: pd.Series | None = None,
-) -> pd.DataFrame:
-    """Canonical infection records (``hospitalised`` False where the source does not say)."""
-    if hospitalised is None:
-        hospitalised = pd.array([False] * len(rows), dtype="boolean")
-    values = {"infection_date": dates, "pathogen": pathogen, "evidence": evidence}
-    return canonical(rows, {"person_id": ids, **values, "hospitalised": hospitalised}, column)
-
-
-def diagnosis_rows(
-    rows: pd.DataFrame,
-    ids: pd.Series,
-    dates: pd.Series,
-    site: object,
-    column: str,
-    *,
-    code: object = None,
-    stage: object = None,
-) -> pd.DataFrame:
-    """Canonical cancer diagnoses (receptors NULL: a source that knows them sets them)."""
-    values = {"diagnosis_date": dates, "site": site, "code": code, "stage": stage}
-    receptors = {"er": None, "pr": None, "her2": None}
-    return canonical(rows, {"person_id": ids, **values, **receptors}, column)

@@ -42,28 +42,8 @@ import numpy as np
 import pandas as pd
 
 from reawaken.cohort import codes
-from reawaken.cohort.schema import Issues, empty
-from reawaken.cohort.sources.common import (
-    SourceTables,
-    as_text,
-    birth_years,
-    canonical,
-    censored,
-    check_persons,
-    death_rows,
-    diagnosis_rows,
-    end_follow_up,
-    find_table,
-    first_death,
-    infection_rows,
-    load_table,
-    metastasis_rows,
-    parse_dates,
-    person_table,
-    report,
-    report_death_before_birth,
-    require_columns,
-)
+from reawaken.cohort.schema import empty
+from reawaken.cohort.sources import canonical, common
 from reawaken.cohort.sources.synthetic import (
     EPOCH,
     Cohort,
@@ -179,41 +159,35 @@ def impute_death_date(text: pd.Series, last_activity: pd.Series) -> tuple[pd.Ser
     return imputed.where(~bad), bad
 
 
-def read(
-    path: str | Path,
-    issues: Issues,
-    *,
-    censor_date: pd.Timestamp | None = None,
-    concepts: str | Path | None = None,
-) -> SourceTables:
+def read(extract: common.Extract) -> common.SourceTables:
     """Read a folder of Flatiron breast cancer tables into canonical tables (with provenance)."""
-    folder = Path(path)
-    demo = load_table(folder, "Demographics", ["PatientID", "BirthYear", "Gender"], "PatientID")
-    demo = check_persons(demo, issues, id_column="PatientID", year_column="BirthYear")
-    births = birth_years(demo, demo["PatientID"], demo["BirthYear"], "BirthYear")
-    sex = as_text(demo["Gender"]).fillna("").str.upper().map(SEX).fillna("unknown")
-    person = person_table(demo, id_column="PatientID", year_column="BirthYear", sex=sex)
+    issues = extract.issues
+    demo = extract.table("Demographics", ["PatientID", "BirthYear", "Gender"])
+    demo = common.check_persons(demo, issues, id_column="PatientID", year_column="BirthYear")
+    births = common.birth_years(demo, demo["PatientID"], demo["BirthYear"], "BirthYear")
+    sex = common.as_text(demo["Gender"]).fillna("").str.upper().map(SEX).fillna("unknown")
+    person = canonical.person(demo, id_column="PatientID", year_column="BirthYear", sex=sex)
 
-    enh, dx, met, stage = _metastatic_breast(folder, issues)
-    receptors = _biomarkers(folder, issues)
-    dx_rows = diagnosis_rows(enh, enh["PatientID"], dx, "breast", "DiagnosisDate", stage=stage)
+    enh, dx, met, stage = _metastatic_breast(extract)
+    receptors = _biomarkers(extract)
+    dx_rows = canonical.diagnosis(enh, enh["PatientID"], dx, "breast", "DiagnosisDate", stage=stage)
     for marker in ("er", "pr", "her2"):
         dx_rows[marker] = dx_rows["person_id"].map(receptors.get(marker, {}))
         dx_rows[marker] = dx_rows[marker].where(dx_rows[marker].notna(), None)
 
-    coded, diag_dates = _diagnoses(folder, issues, concepts)
+    coded, diag_dates = _diagnoses(extract)
     activity = [
         pd.DataFrame({"person_id": enh["PatientID"], "date": dx}),
         pd.DataFrame({"person_id": enh["PatientID"], "date": met}),
         receptors["_dates"],
         diag_dates,
-        *_visits(folder, issues),
+        *_visits(extract),
     ]
     last_activity = pd.concat(activity, ignore_index=True).dropna().groupby("person_id")["date"]
     last_activity = last_activity.max()
 
     met_rows = enh.loc[met.notna()]
-    met_out = metastasis_rows(
+    met_out = canonical.metastasis(
         met_rows, met_rows["PatientID"], met.loc[met_rows.index], None, "MetDiagnosisDate"
     )
     coded_met = coded["outcome"]
@@ -225,26 +199,21 @@ def read(
         .to_numpy()
     )
     met_out = met_out.loc[~same_day]
-    deaths, death_date, dead_before_birth = _mortality(folder, issues, births, last_activity)
+    deaths, death_date, dead_before_birth = _mortality(extract, births, last_activity)
 
     start = dx_rows.drop_duplicates("person_id").set_index("person_id")["diagnosis_date"]
     ids = dx_rows["person_id"].drop_duplicates()
-    end = ids.map(death_date).fillna(ids.map(last_activity))
-    reason = np.where(ids.map(death_date).notna(), "death", "last_activity")
-    end, reason = end_follow_up(end, reason, censor_date, cut_reason="censor_date")
-    first_rows = enh.loc[~enh["PatientID"].duplicated()]
-    follow_up = canonical(
-        first_rows,
-        {
-            "person_id": ids.to_numpy(),
-            "start_date": ids.map(start).to_numpy(),
-            "end_date": end.to_numpy(),
-            "end_reason": reason,
-        },
-        "DiagnosisDate",
+    follow_up = canonical.follow_up(
+        enh.loc[~enh["PatientID"].duplicated()],
+        ids,
+        ids.map(start),
+        ids.map(last_activity),
+        "last_activity",
+        ids.map(death_date),
+        cut=extract.censor_date,
+        cut_reason="censor_date",
+        column="DiagnosisDate",
     )
-    if dead_before_birth:  # lenient: quarantined, and the person is left out
-        person = person.loc[~person["person_id"].isin(dead_before_birth)]
     tables = {
         "person": person,
         "follow_up": follow_up,
@@ -252,19 +221,20 @@ def read(
         "infection": coded["infection"],
         "outcome": pd.concat([coded_met, met_out, deaths], ignore_index=True),
     }
-    return censored(tables, censor_date)
+    return common.source_tables(tables, extract.censor_date, left_out=dead_before_birth)
 
 
 def _metastatic_breast(
-    folder: Path, issues: Issues
+    extract: common.Extract,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
     """``Enhanced_MetastaticBreast``: the rows kept, diagnosis and metastasis dates, stage."""
+    issues = extract.issues
     columns = ["PatientID", "DiagnosisDate", "MetDiagnosisDate", "GroupStage"]
-    enh = load_table(folder, "Enhanced_MetastaticBreast", columns, "PatientID")
-    stage_text = as_text(enh["GroupStage"]).fillna("").str.upper().str.strip()
+    enh = extract.table("Enhanced_MetastaticBreast", columns)
+    stage_text = common.as_text(enh["GroupStage"]).fillna("").str.upper().str.strip()
     stage = stage_text.str.extract(_STAGE, expand=False)
     unknown = stage.isna() & ~stage_text.isin(_STAGE_UNKNOWN)
-    enh = report(
+    enh = common.report(
         enh,
         unknown,
         "unknown GroupStage {GroupStage}",
@@ -272,32 +242,36 @@ def _metastatic_breast(
         table="cancer_diagnosis",
         column="GroupStage",
     )
-    enh, dx = parse_dates(enh, "DiagnosisDate", issues, table="cancer_diagnosis", required=True)
-    enh, met = parse_dates(enh, "MetDiagnosisDate", issues, table="outcome")
+    enh, dx = common.parse_dates(
+        enh, "DiagnosisDate", issues, table="cancer_diagnosis", required=True
+    )
+    enh, met = common.parse_dates(enh, "MetDiagnosisDate", issues, table="outcome")
     stage = stage.loc[enh.index]
     return enh, dx.loc[enh.index], met, stage.where(stage.notna(), None)
 
 
-def _visits(folder: Path, issues: Issues) -> list[pd.DataFrame]:
+def _visits(extract: common.Extract) -> list[pd.DataFrame]:
     """Visit dates (activity), if the extract has a ``Visit`` table."""
-    vis = load_table(folder, "Visit", ["PatientID", "VisitDate"], "PatientID", required=False)
+    vis = extract.table("Visit", ["PatientID", "VisitDate"], required=False)
     if vis is None:
         return []
-    vis, dates = parse_dates(vis, "VisitDate", issues, table="follow_up", required=True)
+    vis, dates = common.parse_dates(
+        vis, "VisitDate", extract.issues, table="follow_up", required=True
+    )
     return [pd.DataFrame({"person_id": vis["PatientID"], "date": dates})]
 
 
 def _mortality(
-    folder: Path, issues: Issues, births: pd.DataFrame, last_activity: pd.Series
+    extract: common.Extract, births: pd.DataFrame, last_activity: pd.Series
 ) -> tuple[pd.DataFrame, pd.Series, set]:
     """Deaths (dates imputed), the death date per person, persons dead before birth."""
-    columns = ["PatientID", "DateOfDeath"]
-    mort = load_table(folder, "Enhanced_Mortality_V2", columns, "PatientID", required=False)
+    issues = extract.issues
+    mort = extract.table("Enhanced_Mortality_V2", ["PatientID", "DateOfDeath"], required=False)
     if mort is None:
         return empty("outcome"), pd.Series(dtype="datetime64[ns]"), set()
-    mort = mort.loc[as_text(mort["DateOfDeath"]).notna()]
+    mort = mort.loc[common.as_text(mort["DateOfDeath"]).notna()]
     stated, _ = death_period(mort["DateOfDeath"])
-    mort = report(
+    mort = common.report(
         mort,
         stated.isna(),
         "death date {DateOfDeath} is not a date YYYY-MM (or YYYY)",
@@ -306,18 +280,18 @@ def _mortality(
         column="DateOfDeath",
     )
     stated = stated.loc[mort.index]
-    mort, dead_before_birth = report_death_before_birth(
+    mort, dead_before_birth = common.report_death_before_birth(
         mort,
         mort["PatientID"],
         stated.dt.year,
-        as_text(mort["DateOfDeath"]),
+        common.as_text(mort["DateOfDeath"]),
         births,
         issues,
         column="DateOfDeath",
     )
     last_seen = mort["PatientID"].map(last_activity)
     imputed, bad = impute_death_date(mort["DateOfDeath"], last_seen)
-    mort = report(
+    mort = common.report(
         mort.assign(_last=last_seen.dt.strftime("%Y-%m-%d").to_numpy()),
         bad,
         "death date {DateOfDeath} is before last activity {_last} (a later record of the patient)",
@@ -325,29 +299,30 @@ def _mortality(
         table="outcome",
         column="DateOfDeath",
     ).drop(columns=["_last"])
-    deaths = death_rows(mort, mort["PatientID"], imputed.loc[mort.index], None, "DateOfDeath")
-    return deaths, first_death(deaths), dead_before_birth
+    deaths = canonical.death(mort, mort["PatientID"], imputed.loc[mort.index], None, "DateOfDeath")
+    return deaths, canonical.death_dates(deaths), dead_before_birth
 
 
-def _biomarkers(folder: Path, issues: Issues) -> dict:
+def _biomarkers(extract: common.Extract) -> dict:
     """Earliest definite ER/PR/HER2 status per patient, and every biomarker date (activity)."""
+    issues = extract.issues
     out: dict = {"_dates": pd.DataFrame(columns=["person_id", "date"])}
     name = "Enhanced_MetBreastBiomarkers"
     columns = ["PatientID", "BiomarkerName", "BiomarkerStatus"]
-    bio = load_table(folder, name, columns, "PatientID", required=False)
+    bio = extract.table(name, columns, required=False)
     if bio is None:
         return out
     date_col = "ResultDate" if "ResultDate" in bio else "SpecimenCollectedDate"
-    require_columns(bio, [date_col], find_table(folder, name))
-    bio, dates = parse_dates(bio, date_col, issues, table="cancer_diagnosis")
-    status = as_text(bio["BiomarkerStatus"]).fillna("").str.lower()
+    common.require_columns(bio, [date_col], common.find_table(extract.path, name))
+    bio, dates = common.parse_dates(bio, date_col, issues, table="cancer_diagnosis")
+    status = common.as_text(bio["BiomarkerStatus"]).fillna("").str.lower()
     value = pd.Series(None, index=bio.index, dtype=object)
     value[status.str.contains("positive") & ~status.str.contains("negative")] = "positive"
     value[status.str.contains("negative") & ~status.str.contains("positive")] = "negative"
     vague = status.str.contains("equivocal|unknown|pending|not |indeterminate|^$", regex=True)
     bad = value.isna() & ~vague
     keep = ~bad.to_numpy()
-    report(
+    common.report(
         bio,
         bad,
         "unknown BiomarkerStatus {BiomarkerStatus}",
@@ -357,7 +332,7 @@ def _biomarkers(folder: Path, issues: Issues) -> dict:
     )
     bio, dates, value = bio.loc[keep], dates.loc[keep], value.loc[keep]
     out["_dates"] = pd.DataFrame({"person_id": bio["PatientID"], "date": dates})
-    name = as_text(bio["BiomarkerName"]).fillna("").str.upper().str.strip()
+    name = common.as_text(bio["BiomarkerName"]).fillna("").str.upper().str.strip()
     frame = pd.DataFrame({"id": bio["PatientID"], "name": name, "date": dates, "value": value})
     frame = frame.dropna(subset=["value"]).sort_values(["id", "name", "date"], kind="stable")
     for marker in ("ER", "PR", "HER2"):
@@ -366,16 +341,17 @@ def _biomarkers(folder: Path, issues: Issues) -> dict:
     return out
 
 
-def _diagnoses(folder: Path, issues: Issues, concepts: str | Path | None):
+def _diagnoses(extract: common.Extract) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Infection and metastasis records from the ``Diagnosis`` table, and its dates."""
+    issues, concepts = extract.issues, extract.concepts
     tables = {"infection": empty("infection"), "outcome": empty("outcome")}
     dates_out = pd.DataFrame(columns=["person_id", "date"])
     columns = ["PatientID", "DiagnosisDate", "DiagnosisCode", "DiagnosisCodeSystem"]
-    diag = load_table(folder, "Diagnosis", columns, "PatientID", required=False)
+    diag = extract.table("Diagnosis", columns, required=False)
     if diag is None:
         return tables, dates_out
-    system = as_text(diag["DiagnosisCodeSystem"]).fillna("").str.upper().str.strip()
-    diag = report(
+    system = common.as_text(diag["DiagnosisCodeSystem"]).fillna("").str.upper().str.strip()
+    diag = common.report(
         diag,
         ~system.isin(list(CODE_SYSTEMS)),
         "unknown DiagnosisCodeSystem {DiagnosisCodeSystem}",
@@ -383,8 +359,8 @@ def _diagnoses(folder: Path, issues: Issues, concepts: str | Path | None):
         table="infection",
         column="DiagnosisCodeSystem",
     )
-    code = codes.normalise_code(as_text(diag["DiagnosisCode"]))
-    diag = report(
+    code = codes.normalise_code(common.as_text(diag["DiagnosisCode"]))
+    diag = common.report(
         diag,
         ~codes.well_formed(code),
         "unknown diagnosis code {DiagnosisCode}",
@@ -392,10 +368,12 @@ def _diagnoses(folder: Path, issues: Issues, concepts: str | Path | None):
         table="infection",
         column="DiagnosisCode",
     )
-    diag, dates = parse_dates(diag, "DiagnosisDate", issues, table="infection", required=True)
+    diag, dates = common.parse_dates(
+        diag, "DiagnosisDate", issues, table="infection", required=True
+    )
     dates_out = pd.DataFrame({"person_id": diag["PatientID"], "date": dates})
-    version = as_text(diag["DiagnosisCodeSystem"]).str.upper().str.strip().map(CODE_SYSTEMS)
-    code = as_text(diag["DiagnosisCode"])
+    version = common.as_text(diag["DiagnosisCodeSystem"]).str.upper().str.strip().map(CODE_SYSTEMS)
+    code = common.as_text(diag["DiagnosisCode"])
     pathogen = pd.Series(pd.NA, index=diag.index, dtype=object)
     site = pd.Series(pd.NA, index=diag.index, dtype=object)
     for v in (9, 10):
@@ -403,7 +381,7 @@ def _diagnoses(folder: Path, issues: Issues, concepts: str | Path | None):
         pathogen[sel] = codes.classify_icd(code[sel], "infection", version=v, extra=concepts)
         site[sel] = codes.classify_icd(code[sel], "metastasis", version=v, extra=concepts)
     inf = diag.loc[pathogen.notna()]
-    tables["infection"] = infection_rows(
+    tables["infection"] = canonical.infection(
         inf,
         inf["PatientID"],
         dates.loc[inf.index],
@@ -412,7 +390,7 @@ def _diagnoses(folder: Path, issues: Issues, concepts: str | Path | None):
         "DiagnosisDate",
     )
     met = diag.loc[site.notna()]
-    tables["outcome"] = metastasis_rows(
+    tables["outcome"] = canonical.metastasis(
         met, met["PatientID"], dates.loc[met.index], site.loc[met.index], "DiagnosisDate"
     )
     return tables, dates_out

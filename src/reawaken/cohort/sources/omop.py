@@ -32,27 +32,7 @@ import pandas as pd
 
 from reawaken.cohort import codes
 from reawaken.cohort.schema import Issues, empty
-from reawaken.cohort.sources.common import (
-    SourceTables,
-    as_text,
-    birth_years,
-    canonical,
-    censored,
-    check_persons,
-    covid_pathogen,
-    death_rows,
-    diagnosis_rows,
-    end_follow_up,
-    find_table,
-    first_death,
-    infection_rows,
-    metastasis_rows,
-    parse_dates,
-    person_table,
-    read_source_table,
-    report_death_before_birth,
-    require_columns,
-)
+from reawaken.cohort.sources import canonical, common
 from reawaken.cohort.sources.synthetic import (
     DEATH_ICD10,
     METASTASIS_ICD10,
@@ -148,8 +128,8 @@ class _Tables:
 
     def get(self, name: str, required: bool = False) -> pd.DataFrame | None:
         if not self.db and not self.path.is_file():
-            file = find_table(self.path, name, required=required)
-            return None if file is None else read_source_table(file)
+            file = common.find_table(self.path, name, required=required)
+            return None if file is None else common.read_source_table(file)
         if name not in self.db:
             if required:
                 raise InputError(f"table {name} not found in the database", file=self.path)
@@ -171,7 +151,7 @@ class _Tables:
         if frame is None or not len(frame):
             return None
         frame = _lower(frame)
-        require_columns(frame, columns, frame["_file"].iloc[0])
+        common.require_columns(frame, columns, frame["_file"].iloc[0])
         return frame
 
 
@@ -184,66 +164,55 @@ def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("Int64")
 
 
-def read(
-    path: str | Path,
-    issues: Issues,
-    *,
-    censor_date: pd.Timestamp | None = None,
-    concepts: str | Path | None = None,
-) -> SourceTables:
-    """Read an OMOP CDM v5.4 extract into canonical tables (with provenance)."""
-    src = _Tables(Path(path))
+def read(extract: common.Extract) -> common.SourceTables:
+    """Read an OMOP CDM v5.4 extract (a folder of tables or a DuckDB file) into canonical
+    tables (with provenance)."""
+    issues, concepts = extract.issues, extract.concepts
+    src = _Tables(extract.path)
     per = _lower(src.get("person", required=True))
-    file = per["_file"].iloc[0] if len(per) else str(path)
-    require_columns(per, ["person_id", "gender_concept_id", "year_of_birth"], file)
-    per = check_persons(
+    file = per["_file"].iloc[0] if len(per) else str(extract.path)
+    common.require_columns(per, ["person_id", "gender_concept_id", "year_of_birth"], file)
+    per = common.check_persons(
         per, issues, id_column="person_id", year_column="year_of_birth", year_label="year_of_birth"
     )
-    births = birth_years(per, per["person_id"], per["year_of_birth"], "year_of_birth")
+    births = common.birth_years(per, per["person_id"], per["year_of_birth"], "year_of_birth")
     sex = _ids(per, "gender_concept_id").map(SEX).fillna("unknown").astype(object)
-    person = person_table(per, id_column="person_id", year_column="year_of_birth", sex=sex)
+    person = canonical.person(per, id_column="person_id", year_column="year_of_birth", sex=sex)
 
     obs = _lower(src.get("observation_period", required=True))
-    require_columns(
+    common.require_columns(
         obs,
         ["person_id", "observation_period_start_date", "observation_period_end_date"],
-        obs["_file"].iloc[0] if len(obs) else path,
+        obs["_file"].iloc[0] if len(obs) else extract.path,
     )
-    obs["person_id"] = as_text(obs["person_id"])
-    obs, ostart = parse_dates(
+    obs["person_id"] = common.as_text(obs["person_id"])
+    obs, ostart = common.parse_dates(
         obs, "observation_period_start_date", issues, table="follow_up", required=True
     )
-    obs, oend = parse_dates(
+    obs, oend = common.parse_dates(
         obs, "observation_period_end_date", issues, table="follow_up", required=True
     )
     obs = obs.assign(start=ostart.loc[obs.index], end=oend)
     first = obs.sort_values("start").drop_duplicates("person_id")
     span = obs.groupby("person_id").agg(start=("start", "min"), end=("end", "max"))
     deaths, death_date, dead_before_birth = _deaths(src, issues, births, concepts)
-
     ids = first["person_id"]
-    died = ids.map(death_date)
-    reason = np.where(died.notna(), "death", "end_of_data")
-    end, reason = end_follow_up(
-        died.fillna(ids.map(span["end"])), reason, censor_date, cut_reason="censor_date"
-    )
-    follow_up = canonical(
+    follow_up = canonical.follow_up(
         first,
-        {
-            "person_id": ids,
-            "start_date": ids.map(span["start"]),
-            "end_date": end,
-            "end_reason": reason,
-        },
-        "observation_period_end_date",
+        ids,
+        ids.map(span["start"]),
+        ids.map(span["end"]),
+        "end_of_data",
+        ids.map(death_date),
+        cut=extract.censor_date,
+        cut_reason="censor_date",
+        column="observation_period_end_date",
     )
 
     cond = _conditions(src, issues, concepts, _inpatient_visits(src))
     tests = _measurements(src, issues, concepts)
     vacc = _vaccinations(src, issues, concepts)
     episodes = _episodes(src, issues, concepts)
-    if dead_before_birth:  # lenient: quarantined, and the person is left out
-        person = person.loc[~person["person_id"].isin(dead_before_birth)]
     tables = {
         "person": person,
         "follow_up": follow_up,
@@ -252,7 +221,7 @@ def read(
         "vaccination": vacc,
         "outcome": pd.concat([cond["outcome"], deaths], ignore_index=True),
     }
-    return censored(tables, censor_date)
+    return common.source_tables(tables, extract.censor_date, left_out=dead_before_birth)
 
 
 def _deaths(
@@ -262,9 +231,9 @@ def _deaths(
     death = src.load("death", ["person_id", "death_date"])
     if death is None:
         return empty("outcome"), pd.Series(dtype="datetime64[ns]"), set()
-    death["person_id"] = as_text(death["person_id"])
-    death, ddate = parse_dates(death, "death_date", issues, table="outcome", required=True)
-    death, dead_before_birth = report_death_before_birth(
+    death["person_id"] = common.as_text(death["person_id"])
+    death, ddate = common.parse_dates(death, "death_date", issues, table="outcome", required=True)
+    death, dead_before_birth = common.report_death_before_birth(
         death,
         death["person_id"],
         ddate.loc[death.index].dt.year,
@@ -275,8 +244,8 @@ def _deaths(
     )
     ddate = ddate.loc[death.index]
     cause = _death_cause(death, concepts)
-    deaths = death_rows(death, death["person_id"], ddate, cause, "death_date")
-    return deaths, first_death(deaths), dead_before_birth
+    deaths = canonical.death(death, death["person_id"], ddate, cause, "death_date")
+    return deaths, canonical.death_dates(deaths), dead_before_birth
 
 
 def _inpatient_visits(src: _Tables) -> set:
@@ -295,14 +264,14 @@ def _death_cause(death: pd.DataFrame, concepts) -> pd.Series:
     """Cause of death from ``cause_concept_id`` or an ICD-10 ``cause_source_value``."""
     cause = pd.Series(None, index=death.index, dtype=object)
     if "cause_source_value" in death:
-        text = as_text(death["cause_source_value"])
+        text = common.as_text(death["cause_source_value"])
         icd = text.where(text.fillna("").str.match(r"^[A-Za-z]\d"))
         cause = codes.classify_icd(icd, "death_cause", extra=concepts).astype(object)
         cause = cause.where(cause.notna() | icd.isna(), "other")
         cause = cause.where(cause.notna() | text.isna(), "other")
     if "cause_concept_id" in death:
         cid = _ids(death, "cause_concept_id")
-        covid_id = covid_pathogen()
+        covid_id = common.covid_pathogen()
         covid = set(codes.omop_concepts("infection", concepts)).intersection(
             k for k, v in codes.omop_concepts("infection", concepts).items() if v == covid_id
         )
@@ -330,10 +299,10 @@ def _conditions(src: _Tables, issues: Issues, concepts, inpatient: set) -> dict[
     cond = src.load("condition_occurrence", columns)
     if cond is None:
         return out
-    cond["person_id"] = as_text(cond["person_id"])
+    cond["person_id"] = common.as_text(cond["person_id"])
     cid = _ids(cond, "condition_concept_id")
     source = (
-        as_text(cond["condition_source_value"])
+        common.as_text(cond["condition_source_value"])
         if "condition_source_value" in cond
         else pd.Series(None, index=cond.index, dtype=object)
     )
@@ -345,15 +314,15 @@ def _conditions(src: _Tables, issues: Issues, concepts, inpatient: set) -> dict[
         role_values[role] = by_id.where(by_id.notna(), by_code)
     relevant = pd.concat(role_values, axis=1).notna().any(axis=1)
     cond = cond.loc[relevant]
-    cond, dates = parse_dates(cond, date_col, issues, table="outcome", required=True)
+    cond, dates = common.parse_dates(cond, date_col, issues, table="outcome", required=True)
     idx = cond.index
     v = {r: s.loc[idx] for r, s in role_values.items()}
     met = cond.loc[v["metastasis"].notna()]
-    out["outcome"] = metastasis_rows(
+    out["outcome"] = canonical.metastasis(
         met, met["person_id"], dates.loc[met.index], v["metastasis"].loc[met.index], date_col
     )
     can = cond.loc[v["cancer"].notna() & v["metastasis"].isna()]
-    out["cancer_diagnosis"] = diagnosis_rows(
+    out["cancer_diagnosis"] = canonical.diagnosis(
         can,
         can["person_id"],
         dates.loc[can.index],
@@ -367,7 +336,7 @@ def _conditions(src: _Tables, issues: Issues, concepts, inpatient: set) -> dict[
         if "visit_occurrence_id" in inf
         else pd.Series(pd.NA, index=inf.index)
     )
-    out["infection"] = infection_rows(
+    out["infection"] = canonical.infection(
         inf,
         inf["person_id"],
         dates.loc[inf.index],
@@ -392,13 +361,17 @@ def _measurements(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
         pos |= _ids(meas, "value_as_concept_id").isin(positive_ids).fillna(False)
     if "value_source_value" in meas:
         pos |= (
-            as_text(meas["value_source_value"]).fillna("").str.contains(_POSITIVE_TEXT, regex=True)
+            common.as_text(meas["value_source_value"])
+            .fillna("")
+            .str.contains(_POSITIVE_TEXT, regex=True)
         )
     meas = meas.loc[pos]
-    meas["person_id"] = as_text(meas["person_id"])
-    meas, dates = parse_dates(meas, "measurement_date", issues, table="infection", required=True)
+    meas["person_id"] = common.as_text(meas["person_id"])
+    meas, dates = common.parse_dates(
+        meas, "measurement_date", issues, table="infection", required=True
+    )
     pathogen = pathogen.loc[meas.index]
-    return infection_rows(meas, meas["person_id"], dates, pathogen, "test", "measurement_date")
+    return canonical.infection(meas, meas["person_id"], dates, pathogen, "test", "measurement_date")
 
 
 def _vaccinations(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
@@ -425,14 +398,16 @@ def _vaccinations(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
             continue
         vaccine = _ids(frame, f"{prefix}_concept_id").map(by_concept).astype(object)
         if f"{prefix}_source_value" in frame:
-            text = as_text(frame[f"{prefix}_source_value"]).fillna("")
+            text = common.as_text(frame[f"{prefix}_source_value"]).fillna("")
             short = text.where(text.str.fullmatch(r"\d{1,3}"), "").str.lstrip("0")
             vaccine = vaccine.where(vaccine.notna(), short.map(cvx))
         frame = frame.loc[vaccine.notna()]
-        frame["person_id"] = as_text(frame["person_id"])
-        frame, dates = parse_dates(frame, date_col, issues, table="vaccination", required=True)
+        frame["person_id"] = common.as_text(frame["person_id"])
+        frame, dates = common.parse_dates(
+            frame, date_col, issues, table="vaccination", required=True
+        )
         parts.append(
-            canonical(
+            canonical.table(
                 frame,
                 {
                     "person_id": frame["person_id"],
@@ -454,13 +429,13 @@ def _episodes(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
     ep = ep.loc[
         (_ids(ep, "episode_concept_id") == FIRST_OCCURRENCE_EPISODE).fillna(False).to_numpy()
     ]
-    ep["person_id"] = as_text(ep["person_id"])
-    ep, dates = parse_dates(
+    ep["person_id"] = common.as_text(ep["person_id"])
+    ep, dates = common.parse_dates(
         ep, "episode_start_date", issues, table="cancer_diagnosis", required=True
     )
     site = _ids(ep, "episode_object_concept_id").map(codes.omop_concepts("cancer", concepts))
     site = site.fillna("other").astype(object)
-    return diagnosis_rows(ep, ep["person_id"], dates, site, "episode_start_date")
+    return canonical.diagnosis(ep, ep["person_id"], dates, site, "episode_start_date")
 
 
 def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> SyntheticFiles:

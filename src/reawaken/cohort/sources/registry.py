@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
-from reawaken.cohort.schema import Issues
-from reawaken.cohort.sources.common import SourceTables
+from reawaken.cohort.sources.common import Extract, SourceTables
 from reawaken.cohort.sources.synthetic import Cohort, SyntheticDesign, SyntheticFiles
 from reawaken.errors import InputError
 
@@ -49,7 +47,9 @@ class Source(Protocol):
     synthetic : reawaken.cohort.sources.synthetic.SyntheticDesign
         How its synthetic persons enter follow-up, and how often they are lost.
     read : callable
-        ``read(path, issues, *, censor_date=None, concepts=None)``: its importer, returning
+        ``read(extract)``: its importer, given what to read
+        (:class:`~reawaken.cohort.sources.common.Extract`: the path, where to report bad rows,
+        the censor date, extra concept sets), returning
         :class:`~reawaken.cohort.sources.common.SourceTables`.
     write_synthetic : callable
         ``write_synthetic(cohort, out, rng)``: its synthetic layout, returning
@@ -71,16 +71,10 @@ class Source(Protocol):
     field_map: tuple[tuple[str, str], ...]  #: (source field, canonical column) rows
     synthetic: SyntheticDesign  #: how its synthetic persons enter follow-up
 
-    def read(
-        self,
-        path: Path,
-        issues: Issues,
-        *,
-        censor_date: pd.Timestamp | None = None,
-        concepts: Path | None = None,
-    ) -> SourceTables:
-        """Read the extract at ``path`` into canonical tables carrying provenance; report
-        bad rows through ``issues``; end follow-up at ``censor_date``; extra ``concepts``."""
+    def read(self, extract: Extract) -> SourceTables:
+        """Read ``extract.path`` into canonical tables carrying provenance; report bad rows
+        through ``extract.issues``; end follow-up at ``extract.censor_date``; add
+        ``extract.concepts`` to the concept sets."""
         ...
 
     def write_synthetic(

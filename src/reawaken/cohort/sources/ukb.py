@@ -39,28 +39,7 @@ import pandas as pd
 
 from reawaken.cohort import codes
 from reawaken.cohort.schema import Issues, empty
-from reawaken.cohort.sources.common import (
-    SourceTables,
-    as_text,
-    birth_years,
-    canonical,
-    censored,
-    check_persons,
-    covid_pathogen,
-    death_rows,
-    diagnosis_rows,
-    end_follow_up,
-    find_table,
-    infection_rows,
-    load_table,
-    metastasis_rows,
-    parse_dates,
-    person_table,
-    read_source_table,
-    report,
-    report_death_before_birth,
-    require_columns,
-)
+from reawaken.cohort.sources import canonical, common
 from reawaken.cohort.sources.synthetic import (
     DEATH_ICD10,
     METASTASIS_ICD10,
@@ -147,28 +126,22 @@ def rename_old_style(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=mapping)
 
 
-def read(
-    path: str | Path,
-    issues: Issues,
-    *,
-    censor_date: pd.Timestamp | None = None,
-    concepts: str | Path | None = None,
-) -> SourceTables:
+def read(extract: common.Extract) -> common.SourceTables:
     """Read a UK Biobank extract folder into canonical tables (with provenance)."""
-    folder = Path(path)
-    path = find_table(folder, "participant")
-    part = rename_old_style(read_source_table(path))
-    require_columns(part, ["eid", "p31", "p34", "p53_i0"], path)
-    part = check_persons(
+    issues, concepts = extract.issues, extract.concepts
+    path = common.find_table(extract.path, "participant")
+    part = rename_old_style(common.read_source_table(path))
+    common.require_columns(part, ["eid", "p31", "p34", "p53_i0"], path)
+    part = common.check_persons(
         part, issues, id_column="eid", year_column="p34", sex_codes=("p31", tuple(SEX))
     )
-    part, start = parse_dates(part, "p53_i0", issues, table="follow_up", required=True)
+    part, start = common.parse_dates(part, "p53_i0", issues, table="follow_up", required=True)
     part, death = _optional_dates(part, "p40000_i0", issues, table="outcome")
     part, lost = _optional_dates(part, "p191", issues, table="follow_up")
     start, death, lost = start.loc[part.index], death.loc[part.index], lost.loc[part.index]
     if "p40000_i0" in part:
-        births = birth_years(part, part["eid"], part["p34"], "p34", same_row=True)
-        part, _ = report_death_before_birth(
+        births = common.birth_years(part, part["eid"], part["p34"], "p34", same_row=True)
+        part, _ = common.report_death_before_birth(
             part,
             part["eid"],
             death.dt.year,
@@ -179,27 +152,31 @@ def read(
         )
         start, death, lost = start.loc[part.index], death.loc[part.index], lost.loc[part.index]
 
-    sex = as_text(part["p31"]).map(SEX).fillna("unknown")
-    person = person_table(part, id_column="eid", year_column="p34", sex=sex)
+    sex = common.as_text(part["p31"]).map(SEX).fillna("unknown")
+    person = canonical.person(part, id_column="eid", year_column="p34", sex=sex)
     registry, reg_dates = _registry(part, start, issues, concepts)
-    tests = _tests(folder, issues)
+    tests = _tests(extract)
 
     extract_dates = [start, death, lost, reg_dates]
     if not tests.empty:
         extract_dates.append(tests["infection_date"])
     latest = pd.concat(extract_dates).max()  # NaT when the extract holds no date
-    cut = pd.Timestamp(censor_date) if censor_date is not None else latest
-    end = pd.concat([death, lost], axis=1).min(axis=1)
-    reason = np.where(death.notna() & (death == end), "death", "lost")
-    end, reason = end_follow_up(
-        end, reason, cut, cut_reason="censor_date" if censor_date is not None else "end_of_data"
-    )
-    follow_up = canonical(
+    asked = extract.censor_date is not None
+    cut = pd.Timestamp(extract.censor_date) if asked else latest
+    # follow-up ends at the earlier of death and loss: a death after the loss is not followed
+    follow_up = canonical.follow_up(
         part,
-        {"person_id": part["eid"], "start_date": start, "end_date": end, "end_reason": reason},
-        "p53_i0",
+        part["eid"],
+        start,
+        lost,
+        "lost",
+        death.where(~(lost < death)),
+        cut=cut,
+        cut_reason="censor_date" if asked else "end_of_data",
+        column="p53_i0",
     )
     # name the column that gave the end of follow-up in any error about it
+    reason = follow_up["end_reason"].to_numpy()
     follow_up["_column"] = np.select(
         [reason == "death", reason == "lost"], ["p40000_i0", "p191"], "p53_i0"
     )
@@ -212,7 +189,7 @@ def read(
             [registry["outcome"], _deaths(part, death, issues, concepts)], ignore_index=True
         ),
     }
-    return censored(tables, cut)
+    return common.source_tables(tables, cut)
 
 
 def _optional_dates(
@@ -220,7 +197,7 @@ def _optional_dates(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Parse an optional date column (all NaT when the extract lacks it)."""
     if column in part:
-        return parse_dates(part, column, issues, table=table)
+        return common.parse_dates(part, column, issues, table=table)
     return part, pd.Series(pd.NaT, index=part.index)
 
 
@@ -229,14 +206,14 @@ def _deaths(
 ) -> pd.DataFrame:
     """Death outcomes, the cause from the underlying cause of death (``p40001_i0``)."""
     cause_code = (
-        as_text(part["p40001_i0"])
+        common.as_text(part["p40001_i0"])
         if "p40001_i0" in part
         else pd.Series(None, index=part.index, dtype=object)
     )
     deaths = part.loc[death.notna()]
     cause_code = cause_code.loc[deaths.index]
     malformed = cause_code.notna() & ~codes.well_formed(codes.normalise_code(cause_code))
-    deaths = report(
+    deaths = common.report(
         deaths,
         malformed,
         "unknown ICD-10 code {p40001_i0}",
@@ -246,7 +223,7 @@ def _deaths(
     )
     cause = codes.classify_icd(cause_code.loc[deaths.index], "death_cause", extra=concepts)
     cause = cause.where(cause.notna() | cause_code.loc[deaths.index].isna(), "other")
-    return death_rows(deaths, deaths["eid"], death.loc[deaths.index], cause, "p40000_i0")
+    return canonical.death(deaths, deaths["eid"], death.loc[deaths.index], cause, "p40000_i0")
 
 
 def _registry(
@@ -266,10 +243,12 @@ def _registry(
                 column=code_col,
             )
         rows = part.loc[part[date_col].notna() | part[code_col].notna()]
-        rows, dates = parse_dates(rows, date_col, issues, table="cancer_diagnosis", required=True)
-        code = codes.normalise_code(as_text(rows[code_col]))
+        rows, dates = common.parse_dates(
+            rows, date_col, issues, table="cancer_diagnosis", required=True
+        )
+        code = codes.normalise_code(common.as_text(rows[code_col]))
         bad = code.isna() | ~codes.well_formed(code)
-        rows = report(
+        rows = common.report(
             rows,
             bad,
             "unknown ICD-10 code {" + code_col + "}",
@@ -286,12 +265,12 @@ def _registry(
         met = rows.loc[is_met & ~before]
         dates_of = dates.loc[met.index]
         outcomes.append(
-            metastasis_rows(met, met["eid"], dates_of, met_site.loc[met.index], date_col)
+            canonical.metastasis(met, met["eid"], dates_of, met_site.loc[met.index], date_col)
         )
         dx = rows.loc[(is_met & before) | (~is_met & primary.notna())]
         prevalent = is_met.loc[dx.index]
         diagnoses.append(
-            diagnosis_rows(
+            canonical.diagnosis(
                 dx,
                 dx["eid"],
                 dates.loc[dx.index],
@@ -311,14 +290,17 @@ def _registry(
     return out, dates
 
 
-def _tests(folder: Path, issues: Issues) -> pd.DataFrame:
+def _tests(extract: common.Extract) -> pd.DataFrame:
     """Positive tests from ``covid19_result`` as infection records."""
-    res = load_table(folder, "covid19_result", ["eid", "specdate", "result"], "eid", required=False)
+    issues = extract.issues
+    res = extract.table("covid19_result", ["eid", "specdate", "result"], required=False)
     if res is None:
         return empty("infection")
-    res = report(res, res["eid"].isna(), "missing eid", issues, table="infection", column="eid")
-    result = as_text(res["result"])
-    res = report(
+    res = common.report(
+        res, res["eid"].isna(), "missing eid", issues, table="infection", column="eid"
+    )
+    result = common.as_text(res["result"])
+    res = common.report(
         res,
         ~result.isin(["0", "1"]),
         "unknown result code {result} (expected 0 or 1)",
@@ -326,17 +308,17 @@ def _tests(folder: Path, issues: Issues) -> pd.DataFrame:
         table="infection",
         column="result",
     )
-    res, dates = parse_dates(res, "specdate", issues, table="infection", required=True)
-    positive = as_text(res["result"]) == "1"
+    res, dates = common.parse_dates(res, "specdate", issues, table="infection", required=True)
+    positive = common.as_text(res["result"]) == "1"
     res, dates = res.loc[positive], dates.loc[positive]
     origin = (
-        as_text(res["origin"])
+        common.as_text(res["origin"])
         if "origin" in res
         else pd.Series(None, index=res.index, dtype=object)
     )
     inpatient = (origin == "1").astype("boolean")
-    pathogen = covid_pathogen()  # a positive test is a confirmed COVID-19 (U07.1)
-    return infection_rows(
+    pathogen = common.covid_pathogen()  # a positive test is a confirmed COVID-19 (U07.1)
+    return canonical.infection(
         res, res["eid"], dates, pathogen, "test", "specdate", hospitalised=inpatient
     )
 
@@ -346,7 +328,7 @@ def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> Synt
     SARS-CoV-2 infections, a repeat for some, and negative tests)."""
     people, p = cohort.people, cohort.params
     rec = recorded_infections(cohort)
-    rec = rec[rec["pathogen"] == covid_pathogen()]
+    rec = rec[rec["pathogen"] == common.covid_pathogen()]
     died = people["death"] >= 0
     relapsed = people["relapse"] >= 0
     end = people["end"].to_numpy().copy()
