@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from reawaken.epi._values import MAX_LISTED as _MAX_LISTED
-from reawaken.epi._values import also, first_row, is_missing, rows_text, show
+from reawaken.epi._values import also, first_row, is_missing, reject_rows, rows_text, show
 from reawaken.errors import InputError
 
 
@@ -94,37 +94,30 @@ def check_times(
     start: np.ndarray, stop: np.ndarray, *, start_name: str, stop_name: str, file=None
 ) -> None:
     for values, name in ((start, start_name), (stop, stop_name)):
-        negative = values < 0
-        if negative.any():
-            row = first_row(negative)
-            raise InputError(
-                f"negative time {show(values[row - 1])} (times are days >= 0)" + also(negative),
-                file=file,
-                row=row,
-                column=name,
-            )
-    empty = stop <= start
-    if empty.any():
-        row = first_row(empty)
-        raise InputError(
-            f"stop {show(stop[row - 1])} is not after start {show(start[row - 1])} "
-            "(intervals are (start, stop] with stop > start)" + also(empty),
+        reject_rows(
+            values < 0,
+            lambda i, values=values: f"negative time {show(values[i])} (times are days >= 0)",
             file=file,
-            row=row,
-            column=stop_name,
+            column=name,
         )
+    reject_rows(
+        stop <= start,
+        lambda i: (
+            f"stop {show(stop[i])} is not after start {show(start[i])} "
+            "(intervals are (start, stop] with stop > start)"
+        ),
+        file=file,
+        column=stop_name,
+    )
 
 
 def check_event(event: np.ndarray, *, name: str, file=None) -> np.ndarray:
-    bad = (event != 0) & (event != 1)
-    if bad.any():
-        row = first_row(bad)
-        raise InputError(
-            f"event {show(event[row - 1])} is not 0 or 1 (1 = event at stop, 0 = none)" + also(bad),
-            file=file,
-            row=row,
-            column=name,
-        )
+    reject_rows(
+        (event != 0) & (event != 1),
+        lambda i: f"event {show(event[i])} is not 0 or 1 (1 = event at stop, 0 = none)",
+        file=file,
+        column=name,
+    )
     if not event.any():
         raise InputError(
             "no events: the Cox model needs at least one event", file=file, column=name
@@ -133,15 +126,12 @@ def check_event(event: np.ndarray, *, name: str, file=None) -> np.ndarray:
 
 
 def check_weights(weights: np.ndarray, *, name: str, file=None) -> None:
-    bad = weights < 0
-    if bad.any():
-        row = first_row(bad)
-        raise InputError(
-            f"negative case weight {show(weights[row - 1])} (weights must be >= 0)" + also(bad),
-            file=file,
-            row=row,
-            column=name,
-        )
+    reject_rows(
+        weights < 0,
+        lambda i: f"negative case weight {show(weights[i])} (weights must be >= 0)",
+        file=file,
+        column=name,
+    )
 
 
 def check_overlap(

@@ -7,9 +7,13 @@ quoted. Rows are 1-based data rows (header = row 0), as a spreadsheet user count
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from reawaken.errors import InputError
 
 MAX_LISTED = 5
 
@@ -66,3 +70,37 @@ def also(mask: np.ndarray) -> str:
     if count <= 1:
         return ""
     return f"; {count} rows in all: {rows_text(mask)[5:]}"
+
+
+def require_columns(
+    frame: pd.DataFrame, columns: Sequence[str], file: str | Path | None = None
+) -> None:
+    """An InputError naming the first of ``columns`` that ``frame`` lacks (and the columns it
+    has), or saying that ``frame`` has no rows."""
+    for column in columns:
+        if column not in frame.columns:
+            raise InputError(
+                f"column not found (columns are {', '.join(map(str, frame.columns))})",
+                file=file,
+                column=column,
+            )
+    if len(frame) == 0:
+        raise InputError("no rows", file=file)
+
+
+def reject_rows(
+    bad: np.ndarray,
+    reason: Callable[[int], str],
+    *,
+    column: str,
+    file: str | Path | None = None,
+    count: bool = True,
+) -> None:
+    """An InputError at the first true entry of ``bad``, if any: ``reason(index)`` (0-based
+    index of that row) names the value, the error names the 1-based row and ``column``, and
+    with ``count`` it lists the other bad rows (:func:`also`)."""
+    if bad.any():
+        row = first_row(bad)
+        raise InputError(
+            reason(row - 1) + (also(bad) if count else ""), file=file, row=row, column=column
+        )

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reawaken.epi._values import also, first_row, is_missing, show
+from reawaken.epi._values import is_missing, reject_rows, require_columns, show
 from reawaken.epi.tables import check_level
 from reawaken.errors import InputError
 
@@ -43,50 +43,29 @@ def check_competing_data(
 
     Errors name the file, the first offending (1-based data) row and the column.
     """
-    for column in (time, event):
-        if column not in frame.columns:
-            raise InputError(
-                f"column not found (columns are {', '.join(map(str, frame.columns))})",
-                file=file,
-                column=column,
-            )
-    if len(frame) == 0:
-        raise InputError("no rows", file=file)
+    require_columns(frame, [time, event], file)
     t = pd.to_numeric(frame[time], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(t)
-    if bad.any():
-        row = first_row(bad)
-        value = frame[time].iloc[row - 1]
+
+    def bad_time(i: int) -> str:
+        value = frame[time].iloc[i]
         reason = (
             "missing time" if is_missing(value) else f"time {show(value)} is not a finite number"
         )
-        raise InputError(
-            f"{reason} (expected days >= 0){also(bad)}",
-            file=file,
-            row=row,
-            column=time,
-        )
-    if (t < 0).any():
-        row = first_row(t < 0)
-        raise InputError(
-            f"negative time {show(t[row - 1])} (expected days >= 0){also(t < 0)}",
-            file=file,
-            row=row,
-            column=time,
-        )
+        return f"{reason} (expected days >= 0)"
+
+    reject_rows(~np.isfinite(t), bad_time, file=file, column=time)
+    reject_rows(
+        t < 0, lambda i: f"negative time {show(t[i])} (expected days >= 0)", file=file, column=time
+    )
     e = pd.to_numeric(frame[event], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(e) | (e < 0) | (e != np.round(e))
-    if bad.any():
-        row = first_row(bad)
-        value = frame[event].iloc[row - 1]
+
+    def bad_event(i: int) -> str:
+        value = frame[event].iloc[i]
         what = "missing event code" if is_missing(value) else f"event code {show(value)}"
-        raise InputError(
-            f"{what}: expected 0 (censored) or a positive integer cause (1 outcome, "
-            f"2 competing){also(bad)}",
-            file=file,
-            row=row,
-            column=event,
-        )
+        return f"{what}: expected 0 (censored) or a positive integer cause (1 outcome, 2 competing)"
+
+    bad = ~np.isfinite(e) | (e < 0) | (e != np.round(e))
+    reject_rows(bad, bad_event, file=file, column=event)
     return t, e.astype(int)
 
 
@@ -280,23 +259,16 @@ def covariate_matrix(
         raise InputError("at least one covariate is needed", file=file)
     columns = []
     for name in covariates:
-        if name not in frame.columns:
-            raise InputError(
-                f"column not found (columns are {', '.join(map(str, frame.columns))})",
-                file=file,
-                column=name,
-            )
+        require_columns(frame, [name], file)
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row = first_row(bad)
-            value = frame[name].iloc[row - 1]
-            reason = (
-                "missing covariate value (expected a number)"
-                if is_missing(value)
-                else f"covariate value {show(value)} is not a finite number"
-            )
-            raise InputError(reason + also(bad), file=file, row=row, column=name)
+
+        def bad_value(i: int, name: str = name) -> str:
+            value = frame[name].iloc[i]
+            if is_missing(value):
+                return "missing covariate value (expected a number)"
+            return f"covariate value {show(value)} is not a finite number"
+
+        reject_rows(~np.isfinite(values), bad_value, file=file, column=name)
         if np.ptp(values) == 0:
             raise InputError(
                 "covariate is constant: its effect cannot be estimated", file=file, column=name

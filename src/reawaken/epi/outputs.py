@@ -38,8 +38,6 @@ FIT_COUNTS = ("events", "cases", "competing")
 suppressed in ``fit.json`` too: otherwise a count blanked above could be read back here."""
 
 
-
-
 def write_fit(
     out: str | Path,
     estimates: pd.DataFrame,

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from reawaken.epi._newton import Derivatives, inverse_or_nan, maximise, report_convergence
-from reawaken.epi._values import also, is_missing, show
+from reawaken.epi._values import is_missing, reject_rows, require_columns, show
 from reawaken.epi.tables import RatioFit
 from reawaken.errors import InputError
 
@@ -139,18 +139,6 @@ class CaseSeries:
     cases: int
 
 
-def _validate(frame: pd.DataFrame, columns: list[str], file: str | Path | None) -> None:
-    for column in columns:
-        if column not in frame.columns:
-            raise InputError(
-                f"column not found (columns are {', '.join(map(str, frame.columns))})",
-                file=file,
-                column=column,
-            )
-    if len(frame) == 0:
-        raise InputError("no rows", file=file)
-
-
 def _whole_days(
     frame: pd.DataFrame,
     column: str,
@@ -164,15 +152,14 @@ def _whole_days(
     if missing_ok:  # empty cells are allowed (no exposure), unreadable ones are not
         missing &= frame[column].notna().to_numpy()
     bad = missing | (np.isfinite(values) & (values != np.round(values)))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        value = frame[column].iloc[row]
-        reason = (
-            f"missing value (expected {what}, a whole number of days)"
-            if is_missing(value)
-            else f"{show(value)} is not a whole number of days (expected {what})"
-        )
-        raise InputError(reason + also(bad), file=file, row=row + 1, column=column)
+
+    def reason(i: int) -> str:
+        value = frame[column].iloc[i]
+        if is_missing(value):
+            return f"missing value (expected {what}, a whole number of days)"
+        return f"{show(value)} is not a whole number of days (expected {what})"
+
+    reject_rows(bad, reason, file=file, column=column)
     return values
 
 
@@ -182,17 +169,14 @@ def _birth_dates(frame: pd.DataFrame, column: str, fmt: str | None, file) -> np.
         # read as numbers, 03091999 lost its leading zero
         raw = raw.map(lambda v: f"{int(v):08d}" if pd.notna(v) else v)
     dates = pd.to_datetime(raw.astype("string") if fmt else raw, format=fmt, errors="coerce")
-    bad = dates.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        value = frame[column].iloc[row]
-        raise InputError(
-            ("missing date of birth" if is_missing(value) else f"{show(value)} is not a date")
-            + (f" in format {fmt}" if fmt else " (give the date format, e.g. %d%m%Y)"),
-            file=file,
-            row=row + 1,
-            column=column,
-        )
+
+    def reason(i: int) -> str:
+        value = frame[column].iloc[i]
+        return (
+            "missing date of birth" if is_missing(value) else f"{show(value)} is not a date"
+        ) + (f" in format {fmt}" if fmt else " (give the date format, e.g. %d%m%Y)")
+
+    reject_rows(dates.isna().to_numpy(), reason, file=file, column=column, count=False)
     return dates.to_numpy().astype("datetime64[D]")
 
 
@@ -290,7 +274,7 @@ def split_case_series(
     if not exposures:
         raise InputError("at least one exposure column is needed")
     needed = [case, start, end, event, *exposures] + ([dob] if dob else [])
-    _validate(frame, needed, file)
+    require_columns(frame, needed, file)
     post = check_post_windows(windows)
     pre = check_pre_windows(pre_windows)
     allw = pre + post
@@ -304,10 +288,13 @@ def split_case_series(
     if seasons and dob is None:
         raise InputError("seasons need the column of the dates of birth (dob)")
 
-    missing_case = frame[case].isna().to_numpy()
-    if missing_case.any():
-        row = int(np.flatnonzero(missing_case)[0])
-        raise InputError("case identifier is missing", file=file, row=row + 1, column=case)
+    reject_rows(
+        frame[case].isna().to_numpy(),
+        lambda i: "case identifier is missing",
+        file=file,
+        column=case,
+        count=False,
+    )
     sta = _whole_days(frame, start, file, what="the first day of observation")
     fin = _whole_days(frame, end, file, what="the last day of observation")
     ev = _whole_days(frame, event, file, what="the day of the event")
@@ -317,38 +304,34 @@ def split_case_series(
             for c in exposures
         ]
     )
-    bad = fin < sta
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"observation ends (day {fin[row]:g}) before it starts (day {sta[row]:g})",
-            file=file,
-            row=row + 1,
-            column=end,
-        )
-    bad = (ev < sta) | (ev > fin)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"event on day {ev[row]:g} is outside the observation period {sta[row]:g}-{fin[row]:g}",
-            file=file,
-            row=row + 1,
-            column=event,
-        )
+    reject_rows(
+        fin < sta,
+        lambda i: f"observation ends (day {fin[i]:g}) before it starts (day {sta[i]:g})",
+        file=file,
+        column=end,
+        count=False,
+    )
+    reject_rows(
+        (ev < sta) | (ev > fin),
+        lambda i: f"event on day {ev[i]:g} is outside the observation period {sta[i]:g}-{fin[i]:g}",
+        file=file,
+        column=event,
+        count=False,
+    )
     codes, uniques = pd.factorize(frame[case], sort=True)
     ncases = len(uniques)
     for values, column in ((sta, start), (fin, end)):
         first = np.full(ncases, np.nan)
         first[codes[::-1]] = values[::-1]
-        bad = values != first[codes]
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                f"{column} differs between rows of case {show(frame[case].iloc[row])}",
-                file=file,
-                row=row + 1,
-                column=column,
-            )
+        reject_rows(
+            values != first[codes],
+            lambda i, column=column: (
+                f"{column} differs between rows of case {show(frame[case].iloc[i])}"
+            ),
+            file=file,
+            column=column,
+            count=False,
+        )
     case_sta = np.zeros(ncases, dtype=np.int64)
     case_end = np.zeros(ncases, dtype=np.int64)
     case_sta[codes] = sta.astype(np.int64)
