@@ -68,83 +68,70 @@ class Claim:
     slack: Callable[[Table], float]
 
 
-L2 = math.log10(2.0)
+def fold_at_least(id: str, arm: str, day: float, factor: float) -> Claim:
+    """The fold of ``arm`` at ``day`` is at least ``factor``."""
+    return Claim(
+        id,
+        f"{arm}: fold >= {factor:g} at day {day:g}",
+        lambda s: _log(fold(s, arm, day)) - math.log10(factor),
+    )
+
+
+def fold_at_most(id: str, arm: str, day: float, factor: float) -> Claim:
+    """The fold of ``arm`` at ``day`` is at most ``factor``."""
+    return Claim(
+        id,
+        f"{arm}: fold <= {factor:g} at day {day:g}",
+        lambda s: math.log10(factor) - _log(fold(s, arm, day)),
+    )
+
+
+def more_proliferating(id: str, arm: str, day: float, than: float) -> Claim:
+    """The proliferating fraction of ``arm`` is higher at ``day`` than at day ``than``."""
+    return Claim(
+        id,
+        f"{arm}: proliferating fraction higher at day {day:g} than at day {than:g}",
+        lambda s: (
+            _log(proliferating_fraction(s, arm, day)) - _log(proliferating_fraction(s, arm, than))
+        ),
+    )
+
+
+def at_most_part_of(id: str, arm: str, day: float, factor: float, part: str, of: str) -> Claim:
+    """The fold of ``arm`` at ``day`` is at most ``1 / factor`` (in words ``part``) of the fold
+    of the arm ``of``."""
+    return Claim(
+        id,
+        f"{arm}: day {day:g} at most {part} of {of}",
+        lambda s: _log(fold(s, of, day)) - _log(fold(s, arm, day)) - math.log10(factor),
+    )
+
+
+def within_factor_of(id: str, arm: str, day: float, factor: float, of: str) -> Claim:
+    """The fold of ``arm`` at ``day`` is within ``factor`` of the fold of the arm ``of``."""
+    return Claim(
+        id,
+        f"{arm}: day {day:g} within {factor:g}x of {of}",
+        lambda s: math.log10(factor) - abs(_log(fold(s, arm, day)) - _log(fold(s, of, day))),
+    )
+
+
+FLU = "influenza"
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("flu_d3", "influenza: fold >= 2 at day 3", lambda s: _log(fold(s, "influenza", 3)) - L2),
-    Claim(
-        "flu_d15_low",
-        "influenza: fold >= 100 at day 15",
-        lambda s: _log(fold(s, "influenza", 15)) - 2.0,
-    ),
-    Claim(
-        "flu_d15_high",
-        "influenza: fold <= 1000 at day 15",
-        lambda s: 3.0 - _log(fold(s, "influenza", 15)),
-    ),
-    Claim(
-        "flu_d60", "influenza: fold >= 10 at day 60", lambda s: _log(fold(s, "influenza", 60)) - 1
-    ),
-    Claim(
-        "flu_d270",
-        "influenza: fold >= 10 at day 270",
-        lambda s: _log(fold(s, "influenza", 270)) - 1,
-    ),
-    Claim(
-        "prolif_d9_vs_d3",
-        "influenza: proliferating fraction higher at day 9 than at day 3",
-        lambda s: (
-            _log(proliferating_fraction(s, "influenza", 9))
-            - _log(proliferating_fraction(s, "influenza", 3))
-        ),
-    ),
-    Claim(
-        "prolif_d9_vs_d28",
-        "influenza: proliferating fraction higher at day 9 than at day 28",
-        lambda s: (
-            _log(proliferating_fraction(s, "influenza", 9))
-            - _log(proliferating_fraction(s, "influenza", 28))
-        ),
-    ),
-    Claim(
-        "il6_ko_d15",
-        "influenza+il6_ko: fold <= 10 at day 15",
-        lambda s: 1.0 - _log(fold(s, "influenza+il6_ko", 15)),
-    ),
-    Claim(
-        "anti_il6_d15",
-        "influenza+anti_il6: day 15 at most half of influenza",
-        lambda s: _log(fold(s, "influenza", 15)) - _log(fold(s, "influenza+anti_il6", 15)) - L2,
-    ),
-    Claim(
-        "cd4_d9",
-        "influenza+cd4_depleted: day 9 within 2x of influenza",
-        lambda s: (
-            L2 - abs(_log(fold(s, "influenza+cd4_depleted", 9)) - _log(fold(s, "influenza", 9)))
-        ),
-    ),
-    Claim(
-        "cd4_d28",
-        "influenza+cd4_depleted: day 28 at most 1/5 of influenza",
-        lambda s: (
-            _log(fold(s, "influenza", 28))
-            - _log(fold(s, "influenza+cd4_depleted", 28))
-            - math.log10(5.0)
-        ),
-    ),
-    Claim(
-        "cd4_cd8_d28",
-        "influenza+cd4_cd8_depleted: day 28 within 2x of influenza",
-        lambda s: (
-            L2
-            - abs(_log(fold(s, "influenza+cd4_cd8_depleted", 28)) - _log(fold(s, "influenza", 28)))
-        ),
-    ),
-    Claim(
-        "sars_d15",
-        "sars-cov-2: fold >= 10 at day 15",
-        lambda s: _log(fold(s, "sars-cov-2", 15)) - 1,
-    ),
+    fold_at_least("flu_d3", FLU, 3, 2.0),
+    fold_at_least("flu_d15_low", FLU, 15, 100.0),
+    fold_at_most("flu_d15_high", FLU, 15, 1000.0),
+    fold_at_least("flu_d60", FLU, 60, 10.0),
+    fold_at_least("flu_d270", FLU, 270, 10.0),
+    more_proliferating("prolif_d9_vs_d3", FLU, 9, than=3),
+    more_proliferating("prolif_d9_vs_d28", FLU, 9, than=28),
+    fold_at_most("il6_ko_d15", "influenza+il6_ko", 15, 10.0),
+    at_most_part_of("anti_il6_d15", "influenza+anti_il6", 15, 2.0, "half", of=FLU),
+    within_factor_of("cd4_d9", "influenza+cd4_depleted", 9, 2.0, of=FLU),
+    at_most_part_of("cd4_d28", "influenza+cd4_depleted", 28, 5.0, "1/5", of=FLU),
+    within_factor_of("cd4_cd8_d28", "influenza+cd4_cd8_depleted", 28, 2.0, of=FLU),
+    fold_at_least("sars_d15", "sars-cov-2", 15, 10.0),
 )
 
 
