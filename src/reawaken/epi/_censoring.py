@@ -64,7 +64,7 @@ def _gamma_density(x: np.ndarray, shape: float, rate: float) -> np.ndarray:
     with np.errstate(all="ignore"):
         log_density = (
             special.xlogy(shape - 1.0, x)
-            + shape * math.log(rate)
+            + shape * np.log(rate)
             - rate * x
             - special.gammaln(shape)
         )

@@ -59,7 +59,8 @@ def _forward_gradient(f: Callable, x: np.ndarray, fx: float, rnf: float) -> np.n
         step = math.sqrt(rnf) * max(abs(x[j]), 1.0)
         xj = x.copy()
         xj[j] = x[j] + step
-        g[j] = (f(xj) - fx) / step
+        with np.errstate(over="ignore", invalid="ignore"):
+            g[j] = (f(xj) - fx) / step
     return g
 
 
@@ -71,7 +72,8 @@ def _central_gradient(f: Callable, x: np.ndarray, rnf: float) -> np.ndarray:
         up[j] = x[j] + step
         down = x.copy()
         down[j] = x[j] - step
-        g[j] = (f(up) - f(down)) / (step * 2.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            g[j] = (f(up) - f(down)) / (step * 2.0)
     return g
 
 
@@ -105,7 +107,7 @@ def _line_search(
         fnew = f(new)
         if fnew <= fx + slope * 1e-4 * lam:
             return new, fnew, 0, lam == 1.0 and length > stepmax * 0.99
-        if lam < smallest:
+        if lam < smallest or not math.isfinite(lam):  # R stops on a non-finite step
             return new, fnew, 1, False
         if fnew == _BIG:
             lam *= 0.1
@@ -231,7 +233,8 @@ def nlm(
     """
 
     def f(x: np.ndarray) -> float:
-        value = float(fn(x))
+        with np.errstate(all="ignore"):
+            value = float(fn(x))
         return value if math.isfinite(value) else _BIG
 
     x = np.asarray(start, dtype=float).copy()
