@@ -60,6 +60,30 @@ class NewtonFit:
     extra: Any = None
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def stopped_at(
+        cls,
+        beta: np.ndarray,
+        at: Derivatives,
+        *,
+        loglik_start: float,
+        iterations: int,
+        converged: bool,
+        **more: Any,
+    ) -> NewtonFit:
+        """Where an iteration stopped: ``beta`` with the derivatives ``at`` it; ``more`` sets the
+        remaining fields."""
+        return cls(
+            beta=beta,
+            loglik=at.loglik,
+            loglik_start=loglik_start,
+            score=at.score,
+            information=at.information,
+            iterations=iterations,
+            converged=converged,
+            **more,
+        )
+
 
 def newton_step(info: np.ndarray, score: np.ndarray) -> np.ndarray | None:
     """The Newton step ``info^-1 score``, or None when the information is singular or not
@@ -174,12 +198,10 @@ def maximise(
         if np.max(np.abs(step)) < tol or small_change:
             converged = True
             break
-    return NewtonFit(
-        beta=beta,
-        loglik=current.loglik,
+    return NewtonFit.stopped_at(
+        beta,
+        current,
         loglik_start=start,
-        score=current.score,
-        information=current.information,
         iterations=iterations,
         converged=converged,
         singular=singular,
@@ -248,12 +270,14 @@ def coxph_newton(
     best = d.loglik
     chol = _cholesky(d.information)
     if chol is None or not np.isfinite(d.loglik):
-        return NewtonFit(beta, d.loglik, loglik_null, d.score, d.information, 0, False)
+        return NewtonFit.stopped_at(
+            beta, d, loglik_start=loglik_null, iterations=0, converged=False
+        )
     step = linalg.cho_solve(chol, d.score)
     score_test = float(d.score @ step)
     if max_iter == 0:
-        return NewtonFit(
-            beta, d.loglik, loglik_null, d.score, d.information, 0, False, score_test=score_test
+        return NewtonFit.stopped_at(
+            beta, d, loglik_start=loglik_null, iterations=0, converged=False, score_test=score_test
         )
     old_beta = beta.copy()
     beta = beta + step
@@ -282,12 +306,10 @@ def coxph_newton(
             best = d.loglik
             old_beta = beta
             beta = beta + linalg.cho_solve(chol, d.score)
-    return NewtonFit(
-        beta=beta,
-        loglik=d.loglik,
+    return NewtonFit.stopped_at(
+        beta,
+        d,
         loglik_start=loglik_null,
-        score=d.score,
-        information=d.information,
         iterations=iteration,
         converged=converged,
         halvings=halvings,

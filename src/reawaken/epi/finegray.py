@@ -19,18 +19,19 @@ Times are in any unit (days in reawaken); ``G`` is evaluated just before each ti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from reawaken.epi._newton import Derivatives, inverse_or_nan, maximise, report_convergence
-from reawaken.epi.tables import RatioFit
+from reawaken.epi.tables import NewtonRatioFit
 from reawaken.errors import InputError
 
 
-@dataclass(frozen=True)
-class FineGrayFit(RatioFit):
+@dataclass(frozen=True, kw_only=True)
+class FineGrayFit(NewtonRatioFit):
     """A fitted Fine-Gray model, as :func:`fit_fine_gray` returns it.
 
     ``estimates()`` gives the standard table (``term, coef, se, ratio, ci_lower, ci_upper,
@@ -39,31 +40,18 @@ class FineGrayFit(RatioFit):
 
     Parameters
     ----------
-    terms : list of str
-        The covariate terms, in the order of ``coef``.
-    coef : numpy.ndarray
-        Log subdistribution hazard ratios.
-    var : numpy.ndarray
-        The sandwich variance of Fine & Gray (1999), as ``cmprsk::crr`` reports it.
     information : numpy.ndarray
         The model-based information matrix.
-    loglik, loglik_null : float
-        The weighted partial log-likelihood at the estimate and at zero.
     n, events, competing, censored : int
         Numbers of persons, failures of ``cause``, competing failures and censored persons.
     cause : int
         The cause modelled.
-    iterations : int
-        Newton-Raphson iterations.
-    converged : bool
-        Whether the fit converged to a finite maximum.
-    notes : list of str
-        What the fit found worth saying (non-convergence, a singular information matrix).
-
-    Attributes
-    ----------
-    se : numpy.ndarray
-        Standard errors, the square roots of the diagonal of ``var``.
+    **fit
+        The fields of every Newton-Raphson fit (:class:`reawaken.epi.tables.NewtonRatioFit`):
+        ``terms``, ``coef`` (log subdistribution hazard ratios), ``var`` (the sandwich
+        variance of Fine & Gray (1999), as ``cmprsk::crr`` reports it), ``loglik`` and
+        ``loglik_null`` (the weighted partial log-likelihood), ``iterations``, ``converged``
+        and ``notes``.
 
     Examples
     --------
@@ -79,34 +67,22 @@ class FineGrayFit(RatioFit):
     (4, 2, 4, True)
     """
 
-    terms: list[str]
-    coef: np.ndarray
-    var: np.ndarray
+    model: ClassVar[str] = "fine-gray"
     information: np.ndarray
-    loglik: float
-    loglik_null: float
     n: int
     events: int
     competing: int
     censored: int
     cause: int
-    iterations: int
-    converged: bool
-    notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, object]:
-        """Fit statistics as plain JSON-ready values."""
+    def counts(self) -> dict[str, int]:
+        """The cause modelled, and the persons, failures, competing failures and censored."""
         return {
-            "model": "fine-gray",
             "cause": self.cause,
             "n": self.n,
             "events": self.events,
             "competing": self.competing,
             "censored": self.censored,
-            "loglik_null": self.loglik_null,
-            "loglik": self.loglik,
-            "iterations": self.iterations,
-            "converged": self.converged,
         }
 
 

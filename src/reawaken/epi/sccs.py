@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from reawaken.epi._newton import Derivatives, inverse_or_nan, maximise, report_convergence
 from reawaken.epi._values import is_missing, reject_rows, require_columns, show
-from reawaken.epi.tables import RatioFit
+from reawaken.epi.tables import NewtonRatioFit
 from reawaken.errors import InputError
 
 _WINDOW = re.compile(r"^\s*(-?\d+)\s*-\s*(-?\d+)\s*$")
@@ -471,37 +472,23 @@ def split_case_series(
     return CaseSeries(intervals=intervals, design=design, terms=terms, cases=ncases)
 
 
-@dataclass(frozen=True)
-class SCCSFit(RatioFit):
+@dataclass(frozen=True, kw_only=True)
+class SCCSFit(NewtonRatioFit):
     """A fitted self-controlled case series, as :func:`fit_case_series` returns it.
 
     ``estimates()`` gives the standard table (``term, coef, se, ratio, ci_lower, ci_upper,
     p_value``; ratio = relative incidence against baseline time); ``summary()`` the fit
-    statistics as plain values; ``write(out)`` both as files.
+    statistics as plain values, with the notes; ``write(out)`` both as files.
 
     Parameters
     ----------
-    terms : list of str
-        The model terms, in the order of ``coef``.
-    coef : numpy.ndarray
-        Log relative incidences.
-    var : numpy.ndarray
-        Their variance matrix (NaN where the information matrix is singular).
-    loglik, loglik_null : float
-        Conditional log-likelihood at the estimate and at zero.
     cases, events, intervals : int
         Numbers of cases, events and intervals.
-    iterations : int
-        Newton-Raphson iterations.
-    converged : bool
-        Whether the fit converged to a finite maximum.
-    notes : list of str
-        What the fit found worth saying (terms without events, non-convergence).
-
-    Attributes
-    ----------
-    se : numpy.ndarray
-        Standard errors, the square roots of the diagonal of ``var``.
+    **fit
+        The fields of every Newton-Raphson fit (:class:`reawaken.epi.tables.NewtonRatioFit`):
+        ``terms``, ``coef`` (log relative incidences), ``var``, ``loglik`` and
+        ``loglik_null`` (the conditional log-likelihood), ``iterations``, ``converged`` and
+        ``notes`` (terms without events, non-convergence).
 
     Examples
     --------
@@ -523,30 +510,18 @@ class SCCSFit(RatioFit):
     16.16
     """
 
-    terms: list[str]
-    coef: np.ndarray
-    var: np.ndarray
-    loglik: float
-    loglik_null: float
+    model: ClassVar[str] = "sccs"
     cases: int
     events: int
     intervals: int
-    iterations: int
-    converged: bool
-    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """The cases, events and intervals."""
+        return {"cases": self.cases, "events": self.events, "intervals": self.intervals}
 
     def summary(self) -> dict[str, object]:
-        return {
-            "model": "sccs",
-            "cases": self.cases,
-            "events": self.events,
-            "intervals": self.intervals,
-            "loglik_null": self.loglik_null,
-            "loglik": self.loglik,
-            "iterations": self.iterations,
-            "converged": self.converged,
-            "notes": self.notes,
-        }
+        """Fit statistics as plain JSON-ready values, and the notes."""
+        return {**super().summary(), "notes": self.notes}
 
 
 def _segment_sums(values: np.ndarray, seg: np.ndarray, nseg: int) -> np.ndarray:

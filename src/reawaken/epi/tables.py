@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -144,3 +146,59 @@ class RatioFit(RatioResult):
         fit's own level)."""
         level = self.level if level is None else level
         return estimates_table(self.terms, self.coef, self.se, level=level)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewtonRatioFit(RatioFit):
+    """A ratio model fitted by Newton-Raphson on a log-likelihood (Fine-Gray, case series).
+
+    Its ``summary()`` is ``model``, the fit's own counts (:meth:`counts`), the log-likelihoods
+    at zero and at the estimate, the iterations and whether the fit converged.
+
+    Parameters
+    ----------
+    terms : list of str
+        The model terms, in the order of ``coef``.
+    coef : numpy.ndarray
+        Log ratios.
+    var : numpy.ndarray
+        Their variance matrix (NaN where the information matrix is singular).
+    loglik, loglik_null : float
+        Log-likelihood at the estimate and at zero.
+    iterations : int
+        Newton-Raphson iterations.
+    converged : bool
+        Whether the fit converged to a finite maximum.
+    notes : list of str
+        What the fit found worth saying (non-convergence, a singular information matrix).
+
+    Attributes
+    ----------
+    se : numpy.ndarray
+        Standard errors, the square roots of the diagonal of ``var``.
+    """
+
+    model: ClassVar[str]
+    terms: list[str]
+    coef: np.ndarray
+    var: np.ndarray
+    loglik: float
+    loglik_null: float
+    iterations: int
+    converged: bool
+    notes: list[str] = field(default_factory=list)
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """The numbers the fit was made on (persons, events, ...), in the order shown."""
+
+    def summary(self) -> dict[str, object]:
+        """Fit statistics as plain JSON-ready values."""
+        return {
+            "model": self.model,
+            **self.counts(),
+            "loglik_null": self.loglik_null,
+            "loglik": self.loglik,
+            "iterations": self.iterations,
+            "converged": self.converged,
+        }
