@@ -1,11 +1,16 @@
 """Every command-line option is checked here, at the door, before any work starts.
 
-An option is declared with :func:`option` (or :func:`argument`, :func:`flag`) and a
-:class:`Check`: what is accepted (shown in ``--help`` and in errors), a function that turns
-the given value into the value the command uses or says why not, and bad values that the test
-suite tries on every command (so a new option cannot go unchecked). A refused value raises
+An option is declared with :func:`option` (or :func:`argument`, :func:`flag`) and an
+:class:`~reawaken.accepts.Accepts` (the vocabulary the library's settings use too): what is
+accepted (shown in ``--help`` and in errors), a function that turns the given value into the
+value the command uses or says why not, and bad values that the test suite tries on every
+command (so a new option cannot go unchecked). A refused value raises
 :class:`~reawaken.errors.InputError` naming the option, the value and what is accepted; the
 command line prints it as one line and exits with status 2, with nothing written.
+
+The general values (numbers, lists, choices, names, flags, text read by a library parser) come
+from :mod:`reawaken.accepts` and are named here too; those only a command line has (files,
+folders, columns of a data file, dates) are declared here.
 
 Checks that need two options at once (an option that does not apply to the chosen design)
 are made by :func:`refuse_inapplicable` at the top of the command.
@@ -15,60 +20,58 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import math
 import re
 import tempfile
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from reawaken.accepts import (
+    FLAG as FLAG,
+)
+from reawaken.accepts import (
+    NAME as NAME,
+)
+from reawaken.accepts import (
+    SEED as SEED,
+)
+from reawaken.accepts import (
+    SEED_MAX as SEED_MAX,
+)
+from reawaken.accepts import (
+    Accepts,
+    Refused,
+    comma_parts,
+)
+from reawaken.accepts import (
+    choice as choice,
+)
+from reawaken.accepts import (
+    increasing as increasing,
+)
+from reawaken.accepts import (
+    number_list as number_list,
+)
+from reawaken.accepts import (
+    parsed as parsed,
+)
+from reawaken.accepts import (
+    real as real,
+)
+from reawaken.accepts import (
+    whole as whole,
+)
 from reawaken.errors import InputError
+
+Check = Accepts
+"""The name the commands declare their options' values with: an :class:`Accepts`."""
 
 # Stand-ins the option walk replaces with real paths: an existing plain file, an existing folder.
 A_FILE = "<existing file>"
 A_FOLDER = "<existing folder>"
-
-SEED_MAX = 2**32 - 1  # numpy's legacy and SeedSequence-compatible range, as most tools accept
-
-
-class Refused(ValueError):
-    """Raised by a check's function: the value is not accepted (the message says why)."""
-
-
-@dataclass(frozen=True)
-class Check:
-    """How one option's value is checked.
-
-    ``accepted`` says in a few words what is accepted; ``convert`` turns a given value into the
-    value the command receives or raises :class:`Refused`; ``bad`` are values that must be
-    refused (the option walk in the tests tries each); ``example`` is one accepted value.
-    """
-
-    accepted: str
-    convert: Callable[[Any], Any]
-    bad: tuple[str, ...] = ()
-    example: str | None = None
-    repeatable: bool = False
-    is_flag: bool = False
-    metavar: str = "TEXT"
-    in_help: bool = True  # False where the metavar already says it (COLUMN)
-
-    def __call__(self, name: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if self.repeatable and isinstance(value, (list, tuple)):
-            return [self(name, item) for item in value]
-        try:
-            return self.convert(value)
-        except Refused as exc:
-            shown = str(value) if str(value) else "''"
-            raise InputError(f"{name} {shown}: {exc} (accepted: {self.accepted})") from None
-        except InputError as exc:
-            raise InputError(f"{name}: {exc}") from None
 
 
 def _display_name(param: Any) -> str:
@@ -81,7 +84,7 @@ def _display_name(param: Any) -> str:
 
 def _callback(check: Check) -> Callable[..., Any]:
     def callback(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
-        return check(_display_name(param), value)
+        return None if value is None else check.check(_display_name(param), value)
 
     callback.check = check  # type: ignore[attr-defined]
     return callback
@@ -103,9 +106,6 @@ def argument(check: Check, default: Any = ..., *, help: str, **kwargs: Any) -> A
     """A typer argument whose value goes through ``check``."""
     kwargs.setdefault("metavar", check.metavar)
     return typer.Argument(default, help=_help(help, check), callback=_callback(check), **kwargs)
-
-
-FLAG = Check("a flag, takes no value", lambda v: bool(v), is_flag=True, metavar="", in_help=False)
 
 
 def flag(decl: str, *, help: str) -> Any:
@@ -130,136 +130,11 @@ def checks_of(function: Callable[..., Any]) -> dict[str, Check]:
 
 # --- numbers -------------------------------------------------------------------------------
 
-
-def whole(lo: int, hi: int, why: str = "") -> Check:
-    """A whole number in ``[lo, hi]``; ``why`` gives the reason of a bound on size."""
-    accepted = f"a whole number from {lo:,} to {hi:,}".replace(",", "")
-    if why:
-        accepted += f"; {why}"
-
-    def convert(value: Any) -> int:
-        if not lo <= int(value) <= hi:
-            raise Refused("out of range")
-        return int(value)
-
-    return Check(
-        accepted, convert, bad=("abc", str(lo - 1), str(hi + 1)), example=str(lo), metavar="INT"
-    )
-
-
-SEED = whole(0, SEED_MAX)
-
-
-def real(
-    lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False, why: str = ""
-) -> Check:
-    """A finite number between ``lo`` and ``hi`` (each end included unless open)."""
-    left = ">" if lo_open else ">="
-    right = "<" if hi_open else "<="
-    accepted = f"a number {left} {lo:g} and {right} {hi:g}" + (f"; {why}" if why else "")
-
-    def convert(value: Any) -> float:
-        x = float(value)
-        if not math.isfinite(x):
-            raise Refused("not a finite number")
-        if x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
-            raise Refused("out of range")
-        return x
-
-    bad = ["abc", "nan", str(lo if lo_open else lo - 1), str(hi if hi_open else hi + 1)]
-    return Check(accepted, convert, bad=tuple(bad), example=str((lo + hi) / 2), metavar="NUMBER")
-
-
 LEVEL = real(0.0, 1.0, lo_open=True, hi_open=True, why="e.g. 0.95")
 MIN_CELL = whole(0, 1_000_000, "counts below it are suppressed; 0 shows all")
 
 
-def number_list(
-    what: str, *, lo: float = 0.0, hi: float = 36_500.0, most: int = 1000, whole_days: bool = False
-) -> Check:
-    """A comma-separated list of numbers in ``[lo, hi]`` (at most ``most`` of them)."""
-    kind = "whole numbers" if whole_days else "numbers"
-    accepted = f"{what}: {kind} from {lo:g} to {hi:g}, comma-separated, at most {most}"
-
-    def convert(value: Any) -> list[float]:
-        parts = [p.strip() for p in str(value).split(",") if p.strip()]
-        if not parts:
-            raise Refused("empty")
-        if len(parts) > most:
-            raise Refused(f"{len(parts)} values, more than {most}")
-        numbers = []
-        for part in parts:
-            try:
-                x = int(part) if whole_days else float(part)
-            except ValueError:
-                raise Refused(f"{part!r} is not a {'whole ' if whole_days else ''}number") from None
-            if not (math.isfinite(x) and lo <= x <= hi):
-                raise Refused(f"{part} is out of range")
-            numbers.append(x)
-        return numbers
-
-    too_many = ",".join(["1"] * (most + 1))
-    return Check(
-        accepted, convert, bad=("", "x", str(lo - 1), too_many), example=str(lo), metavar="LIST"
-    )
-
-
-def increasing(check: Check) -> Check:
-    """``check``'s list, which must also be strictly increasing."""
-
-    def convert(value: Any) -> list:
-        numbers = check.convert(value)
-        if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
-            raise Refused("not strictly increasing")
-        return numbers
-
-    return Check(
-        check.accepted + ", increasing",
-        convert,
-        bad=(*check.bad, "400,300"),
-        example=check.example,
-        metavar="LIST",
-    )
-
-
 # --- words and formats ----------------------------------------------------------------------
-
-
-def choice(names: Iterable[str], what: str = "one of", *, repeatable: bool = False) -> Check:
-    """One of ``names``."""
-    names = tuple(names)
-
-    def convert(value: Any) -> str:
-        if str(value) not in names:
-            raise Refused("unknown")
-        return str(value)
-
-    return Check(
-        f"{what} {', '.join(names)}",
-        convert,
-        bad=("nosuch",),
-        example=names[0],
-        repeatable=repeatable,
-        metavar="NAME",
-    )
-
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
-
-
-def _name(value: Any) -> str:
-    if not _NAME.fullmatch(str(value)) or len(str(value)) > 64:
-        raise Refused("not a name")
-    return str(value)
-
-
-NAME = Check(
-    "letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64",
-    _name,
-    bad=("", "two words", "../x"),
-    example="site-a",
-    metavar="NAME",
-)
 
 
 def _column(value: Any) -> str:
@@ -279,9 +154,7 @@ COLUMN = Check(
 
 
 def _columns(value: Any) -> list[str]:
-    parts = [p.strip() for p in str(value).split(",") if p.strip()]
-    if not parts:
-        raise Refused("no column named")
+    parts = comma_parts(value, "no column named")
     if len(set(parts)) != len(parts):
         raise Refused("a column is named twice")
     return parts
@@ -338,24 +211,6 @@ STRFTIME = Check(
     example="%d%m%Y",
     metavar="FORMAT",
 )
-
-
-def parsed(
-    accepted: str,
-    parse: Callable[[str], Any],
-    bad: Sequence[str],
-    example: str,
-    metavar: str = "TEXT",
-) -> Check:
-    """Text read by a library parser (which raises InputError on a bad value)."""
-
-    def convert(value: Any) -> Any:
-        try:
-            return parse(str(value))
-        except InputError as exc:
-            raise Refused(re.sub(r"^--[\w-]+:?\s*", "", exc.reason)) from None
-
-    return Check(accepted, convert, bad=tuple(bad), example=example, metavar=metavar)
 
 
 # --- files and folders ----------------------------------------------------------------------

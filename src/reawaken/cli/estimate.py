@@ -10,13 +10,17 @@ notes and warnings: never silent about non-convergence).
 
 The options of the designs' settings are not written here: each is built from its field in the
 settings dataclass of the designs registered in :mod:`reawaken.epi.estimate` (its help, default
-and what it accepts), and an option that the chosen design does not use is refused.
+and what it accepts, an :class:`~reawaken.accepts.Accepts` the option checks its value with),
+and an option that the chosen design does not use is refused. The options are read when the
+command line is built, so a design registered at run time
+(:func:`reawaken.epi.estimate.register_design`) brings its options with it.
 """
 
 from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -25,9 +29,10 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import option
+from reawaken.epi.design import Design
 from reawaken.epi.estimate import DESIGNS, run_design
 from reawaken.epi.outputs import DEFAULT_MIN_CELL
-from reawaken.epi.settings import Flag, Setting, SettingError, setting_of
+from reawaken.epi.settings import Setting, SettingError, setting_of
 from reawaken.errors import ConvergenceWarning, InputError
 
 
@@ -35,47 +40,51 @@ def _flag_name(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _check(setting: Setting) -> checks.Check:
-    """The command-line check of a setting: its text read by the setting's own conversion."""
+def _option(name: str, default: Any, setting: Setting, text: str) -> inspect.Parameter:
+    """The option of one settings field: a flag, or an option checked by what it accepts."""
     accepts = setting.accepts
-    return checks.parsed(
-        accepts.accepted, accepts.convert, accepts.bad, accepts.example, accepts.metavar
-    )
+    if accepts.is_flag:
+        value: Any = checks.flag(_flag_name(name), help=text)
+    else:
+        shown = ... if default is MISSING else None
+        if default is not MISSING and default is not None:
+            shown = accepts.text(default)
+        value = option(accepts, shown, _flag_name(name), help=text)
+    kind = bool if accepts.is_flag else str
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value, annotation=kind)
 
 
-def _settings_options() -> tuple[dict[str, inspect.Parameter], dict[str, tuple[str, ...]]]:
-    """One option per settings field of the registered designs, and the designs using each."""
+def settings_options(
+    designs: Mapping[str, Design],
+) -> tuple[dict[str, inspect.Parameter], dict[str, tuple[str, ...]]]:
+    """One option per settings field of ``designs``, and the designs that use each option that
+    not all of them use (the others refuse it).
+
+    A field of the same name must be declared alike (default, help, what it accepts) by every
+    design that has it: it is one option."""
     found: dict[str, tuple[Any, Setting]] = {}
     users: dict[str, tuple[str, ...]] = {}
-    for design in DESIGNS.values():
+    for design in designs.values():
         for f in fields(design.settings):
-            declared = (f.default, setting_of(f))
-            if found.setdefault(f.name, declared) != declared:
-                raise TypeError(f"setting {f.name} is declared differently by the designs")
+            setting = setting_of(f)
+            first = found.setdefault(f.name, (f.default, setting))
+            if (first[0], first[1].help, first[1].accepts.accepted) != (
+                f.default,
+                setting.help,
+                setting.accepts.accepted,
+            ):
+                raise TypeError(
+                    f"setting {f.name} of design {design.name} is declared differently by "
+                    f"design {users[f.name][0]}"
+                )
             users[f.name] = (*users.get(f.name, ()), design.name)
     params = {}
     for name, (default, setting) in found.items():
-        some = len(users[name]) < len(DESIGNS)
+        some = len(users[name]) < len(designs)
         text = setting.help + (f" Designs: {', '.join(users[name])}." if some else "")
-        if isinstance(setting.accepts, Flag):
-            value: Any = checks.flag(_flag_name(name), help=text)
-            kind: type = bool
-        else:
-            shown = ... if default is MISSING else None
-            if default is not MISSING and default is not None:
-                shown = setting.accepts.text(default)
-            value = option(_check(setting), shown, _flag_name(name), help=text)
-            kind = str
-        params[name] = inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=value, annotation=kind
-        )
-    applies = {name: users[name] for name in found if len(users[name]) < len(DESIGNS)}
+        params[name] = _option(name, default, setting, text)
+    applies = {name: users[name] for name in found if len(users[name]) < len(designs)}
     return params, applies
-
-
-SETTINGS, APPLIES = _settings_options()
-"""The options from the settings fields, and the designs that use each option that not all
-designs use (the others are refused)."""
 
 
 def _given(settings_type: type, ctx: typer.Context, names: tuple[str, ...]) -> str:
@@ -84,25 +93,19 @@ def _given(settings_type: type, ctx: typer.Context, names: tuple[str, ...]) -> s
     accepts = {f.name: setting_of(f).accepts for f in fields(settings_type)}
     shown = []
     for name in names:
-        if isinstance(accepts[name], Flag):
+        if accepts[name].is_flag:
             shown.append(_flag_name(name))
         else:
             shown.append(f"{_flag_name(name)} {accepts[name].text(ctx.params[name])}")
     return " with ".join(shown)
 
 
-def estimate(ctx: typer.Context, **options: Any) -> None:
-    """Estimate the effect of infection on an outcome with one design on the cohort store.
-
-    \b
-    Example:
-      reawaken estimate --db cohort.duckdb --design cox --outcome lung_metastasis \\
-        --exposure any --out est/
-    """
+def _estimate(ctx: typer.Context, **options: Any) -> None:
     from reawaken.cohort.store import CohortStore
 
     design = DESIGNS[options["design"]]
-    checks.refuse_inapplicable(ctx, design.name, APPLIES, option="--design")
+    _, applies = settings_options(DESIGNS)
+    checks.refuse_inapplicable(ctx, design.name, applies, option="--design")
     chosen = {f.name: options[f.name] for f in fields(design.settings)}
     try:
         settings = design.settings(**{k: v for k, v in chosen.items() if v is not None})
@@ -124,13 +127,15 @@ def estimate(ctx: typer.Context, **options: Any) -> None:
 
 def _signature() -> inspect.Signature:
     """The command's parameters as typer reads them: the context, the store, the design, one
-    option per setting, the output folder and the small-cell threshold."""
+    option per setting of the designs registered now, the output folder and the small-cell
+    threshold."""
 
     def param(name: str, kind: type, default: Any) -> inspect.Parameter:
         return inspect.Parameter(
             name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind
         )
 
+    settings, _ = settings_options(DESIGNS)
     return inspect.Signature(
         [
             inspect.Parameter(
@@ -138,7 +143,7 @@ def _signature() -> inspect.Signature:
             ),
             param("db", Path, option(checks.STORE_TO_READ, ..., "--db", help="Cohort store.")),
             param("design", str, option(checks.choice(DESIGNS), ..., "--design", help="Design.")),
-            *SETTINGS.values(),
+            *settings.values(),
             param("out", Path, option(checks.OUT_FOLDER, ..., "--out", help="Output folder.")),
             param(
                 "min_cell",
@@ -151,11 +156,33 @@ def _signature() -> inspect.Signature:
     )
 
 
-estimate.__signature__ = _signature()  # type: ignore[attr-defined]
-estimate.__annotations__ = {
-    p.name: p.annotation
-    for p in estimate.__signature__.parameters.values()  # type: ignore[attr-defined]
-}
+class EstimateCommand:
+    """Estimate the effect of infection on an outcome with one design on the cohort store.
+
+    \b
+    Example:
+      reawaken estimate --db cohort.duckdb --design cox --outcome lung_metastasis \\
+        --exposure any --out est/
+    """
+
+    # typer reads a command's parameters from its signature each time it builds the command
+    # line: here they follow the designs registered at that moment.
+    __name__ = "estimate"
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return _signature()
+
+    @property
+    def __annotations__(self) -> dict[str, Any]:  # type: ignore[override]
+        return {p.name: p.annotation for p in _signature().parameters.values()}
+
+    def __call__(self, ctx: typer.Context, **options: Any) -> None:
+        _estimate(ctx, **options)
+
+
+estimate = EstimateCommand()
+"""The ``reawaken estimate`` command (typer reads its options from the registered designs)."""
 
 
 def register(app: typer.Typer) -> None:

@@ -175,6 +175,7 @@ def run_design(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         result = chosen.fit(chosen.prepare(store, settings), settings)
+    result.summary = {"design": chosen.name, "settings": settings.record(), **result.summary}
     result.summary["warnings"] = [str(w.message) for w in caught]
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

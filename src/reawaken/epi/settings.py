@@ -1,8 +1,10 @@
 """The settings of a design as data: a frozen dataclass that checks itself.
 
 Each design's settings derive from :class:`StudySettings` (outcome, exposure, source) and
-declare every field with :func:`setting`: its default, a help text and what it accepts
-(:class:`Choice`, :class:`Whole`, :class:`Flag`, :class:`Windows`, :class:`Name`). Made from
+declare every field with :func:`setting`: its default, a help text and what it accepts (an
+:class:`~reawaken.accepts.Accepts`: :func:`~reawaken.accepts.choice`,
+:func:`~reawaken.accepts.whole`, :data:`~reawaken.accepts.FLAG`, :data:`WINDOWS`,
+:data:`~reawaken.accepts.NAME`, the vocabulary the command line's options use too). Made from
 Python values or from their text (``"0-30,>30"``, ``"5"``), a settings object converts and
 checks every field (an :class:`~reawaken.errors.InputError` names the field, the value and what
 is accepted), then the rules that tie fields together (:meth:`StudySettings.check`, raising
@@ -17,18 +19,16 @@ Example::
 from __future__ import annotations
 
 import inspect
-import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from reawaken.epi._values import show
+from reawaken.accepts import NAME, Accepts, Refused, choice, parsed
 from reawaken.epi.cohort_designs import OUTCOMES, exposures
 from reawaken.epi.intervals import DEFAULT_WINDOWS, check_windows, parse_windows, window_label
 from reawaken.errors import InputError
 
-SEED_MAX = 2**32 - 1  # numpy's legacy and SeedSequence-compatible range
 MAX_WINDOWS = 20  # one model term each; more leaves too few events per window to estimate
 
 
@@ -40,166 +40,35 @@ class SettingError(InputError):
         self.names = tuple(names)
 
 
-@dataclass(frozen=True)
-class Accepts:
-    """What a setting accepts: ``accepted`` in a few words, ``convert`` from a value or its text
-    (raising InputError with the reason), ``text`` back, values that must be refused (``bad``),
-    one accepted ``example`` and the ``metavar`` a command line shows."""
-
-    accepted: str
-    bad: tuple[str, ...] = ()
-    example: str = ""
-    metavar: str = "TEXT"
-
-    def convert(self, value: Any) -> Any:
-        return value
-
-    def text(self, value: Any) -> str:
-        return str(value)
-
-    def kind(self) -> str:
-        """The value's type as a numpydoc Parameters line shows it."""
-        return "str"
+def exposure_choice() -> Accepts:
+    """The ``exposure`` setting's values: the pathogen table's exposures and ``any``, looked up
+    when a value is checked (a pathogen registered at run time is accepted)."""
+    return choice(exposures(), known=exposures)
 
 
-def _one_of(names: Sequence[str]) -> str:
-    return "{" + ", ".join(f'"{n}"' for n in names) + "}"
+def _windows(value: Any) -> tuple[tuple[float, float], ...]:
+    windows = parse_windows(value) if isinstance(value, str) else check_windows(value)
+    if len(windows) > MAX_WINDOWS:
+        raise Refused(f"{len(windows)} windows, more than {MAX_WINDOWS}")
+    return windows
 
 
-@dataclass(frozen=True)
-class Choice(Accepts):
-    """One of ``names``."""
-
-    names: tuple[str, ...] = ()
-
-    def kind(self) -> str:
-        return _one_of(self.names)
-
-    def convert(self, value: Any) -> str:
-        if str(value) not in self.names:
-            raise InputError("unknown")
-        return str(value)
+def _windows_text(windows: Sequence[tuple[float, float]]) -> str:
+    return ",".join(window_label(w) for w in windows)
 
 
-@dataclass(frozen=True)
-class ExposureChoice(Accepts):
-    """An exposure of the pathogen table, looked up when a value is checked (a pathogen
-    registered at run time is accepted)."""
-
-    def convert(self, value: Any) -> str:
-        if str(value) not in exposures():
-            raise InputError(f"unknown (known now: {', '.join(exposures())})")
-        return str(value)
-
-    def kind(self) -> str:
-        return _one_of(exposures())
-
-
-def exposure_choice() -> ExposureChoice:
-    """The ``exposure`` setting's values: the pathogen table's exposures and ``any``."""
-    names = tuple(exposures())
-    return ExposureChoice(f"one of {', '.join(names)}", ("nosuch",), names[0], "NAME")
-
-
-def choice(names: Sequence[str]) -> Choice:
-    """One of ``names`` (the first is the example)."""
-    names = tuple(names)
-    return Choice(f"one of {', '.join(names)}", ("nosuch",), names[0], "NAME", names=names)
-
-
-@dataclass(frozen=True)
-class Whole(Accepts):
-    """A whole number from ``lo`` to ``hi``."""
-
-    lo: int = 0
-    hi: int = 0
-
-    def convert(self, value: Any) -> int:
-        if isinstance(value, bool):
-            raise InputError("not a whole number")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InputError("not a whole number") from None
-        if not number.is_integer():
-            raise InputError("not a whole number")
-        if not self.lo <= number <= self.hi:
-            raise InputError("out of range")
-        return int(number)
-
-    def kind(self) -> str:
-        return "int"
-
-
-def whole(lo: int, hi: int, why: str = "") -> Whole:
-    """A whole number in ``[lo, hi]``; ``why`` gives the reason of a bound on size."""
-    accepted = f"a whole number from {lo} to {hi}" + (f"; {why}" if why else "")
-    return Whole(accepted, ("abc", str(lo - 1), str(hi + 1)), str(lo), "INT", lo=lo, hi=hi)
-
-
-@dataclass(frozen=True)
-class Flag(Accepts):
-    """On or off."""
-
-    def convert(self, value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise InputError("not true or false")
-        return value
-
-    def kind(self) -> str:
-        return "bool"
-
-
-FLAG = Flag("true or false")
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
-
-
-@dataclass(frozen=True)
-class Name(Accepts):
-    """A plain name: letters, digits, '.', '_' or '-', at most 64 characters."""
-
-    def convert(self, value: Any) -> str:
-        if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > 64:
-            raise InputError("not a name")
-        return value
-
-
-NAME = Name(
-    "letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64",
-    ("", "two words", "../x"),
-    "site-a",
-    "NAME",
-)
-
-
-@dataclass(frozen=True)
-class Windows(Accepts):
-    """Time-since-infection windows: pairs of days ``(a, b)`` (``b`` may be infinite) or their
-    text ``a-b`` and ``>n``, comma-separated, in order, not overlapping; at most ``most``."""
-
-    most: int = MAX_WINDOWS
-
-    def convert(self, value: Any) -> tuple[tuple[float, float], ...]:
-        windows = parse_windows(value) if isinstance(value, str) else check_windows(value)
-        if len(windows) > self.most:
-            raise InputError(f"{len(windows)} windows, more than {self.most}")
-        return windows
-
-    def text(self, value: Any) -> str:
-        return ",".join(window_label(w) for w in value)
-
-    def kind(self) -> str:
-        return "str or sequence of (float, float)"
-
-
-WINDOWS = Windows(
+WINDOWS = parsed(
     "days since infection a-b or >n, comma-separated, in order, not overlapping; "
     f"at most {MAX_WINDOWS} (one model term each)",
+    _windows,
     ("", "x", "30-10", "0-30,20-40", ",".join(f"{d}-{d}" for d in range(MAX_WINDOWS + 1))),
     "0-30,>30",
     "WINDOWS",
+    kind="str or sequence of (float, float)",
+    text=_windows_text,
 )
+"""Time-since-infection windows: pairs of days ``(a, b)`` (``b`` may be infinite) or their text
+``a-b`` and ``>n``, comma-separated, in order, not overlapping; at most :data:`MAX_WINDOWS`."""
 
 
 @dataclass(frozen=True)
@@ -241,10 +110,10 @@ def _parameter_lines(f: Any) -> list[str]:
         shown = accepts.text(f.default)
         default = f", default {shown!r}" if isinstance(f.default, str) else f", default {shown}"
     text = meta.doc or meta.help
-    if not isinstance(accepts, (Choice, ExposureChoice, Flag)):  # the type line says those
+    if not (accepts.names or accepts.is_flag):  # the type line says those
         text += f" Accepted: {accepts.accepted}."
     wrapped = textwrap.fill(text, width=92, initial_indent="    ", subsequent_indent="    ")
-    return [f"{f.name} : {accepts.kind()}{default}", *wrapped.splitlines()]
+    return [f"{f.name} : {accepts.kind}{default}", *wrapped.splitlines()]
 
 
 def documented(cls: type) -> type:
@@ -306,19 +175,22 @@ class StudySettings:
             value = getattr(self, f.name)
             if value is None and f.default is None:
                 continue
-            accepts = setting_of(f).accepts
-            try:
-                converted = accepts.convert(value)
-            except InputError as exc:
-                shown = show(value) if not isinstance(value, str) else value or "''"
-                raise InputError(
-                    f"{f.name} {shown}: {exc.reason} (accepted: {accepts.accepted})"
-                ) from None
+            converted = setting_of(f).accepts.check(f.name, value)
             object.__setattr__(self, f.name, converted)
         self.check()
 
     def check(self) -> None:
         """Rules between fields (each field alone is already checked); raise SettingError."""
+
+    def record(self) -> dict[str, Any]:
+        """Every field with its value, as ``fit.json`` records it: text, numbers, true or
+        false and ``None`` as they are, other values (windows) as their text."""
+        plain = (str, int, float, bool, type(None))
+        return {
+            f.name: value if isinstance(value, plain) else setting_of(f).accepts.text(value)
+            for f in fields(self)
+            for value in [getattr(self, f.name)]
+        }
 
 
 def windows_setting() -> Any:

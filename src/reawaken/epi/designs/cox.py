@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reawaken.accepts import FLAG, choice
 from reawaken.epi import cohort_designs
 from reawaken.epi.cohort_designs import TIME_SCALES, CoxData
 from reawaken.epi.cox import CoxResult, fit_cox
@@ -28,10 +29,8 @@ from reawaken.epi.design import (
 )
 from reawaken.epi.evalue import add_evalues
 from reawaken.epi.settings import (
-    FLAG,
     SettingError,
     StudySettings,
-    choice,
     documented,
     setting,
     windows_setting,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reawaken.accepts import SEED, whole
 from reawaken.epi import cohort_designs
 from reawaken.epi.design import (
     Cohort,
@@ -23,7 +24,7 @@ from reawaken.epi.design import (
 )
 from reawaken.epi.emulation import RISK_DAYS, emulate
 from reawaken.epi.evalue import add_evalues
-from reawaken.epi.settings import SEED_MAX, StudySettings, documented, setting, whole
+from reawaken.epi.settings import StudySettings, documented, setting
 
 MATCH_ON = ("stage", "age_band")
 
@@ -59,7 +60,7 @@ class EmulationSettings(StudySettings):
     seed: int = setting(
         1,
         "Seed of matching and bootstrap.",
-        whole(0, SEED_MAX),
+        SEED,
         doc="Seed of the matching and the bootstrap.",
     )
 
