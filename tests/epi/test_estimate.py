@@ -5,18 +5,29 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from reawaken.accepts import whole
 from reawaken.cli import main
 from reawaken.cohort.store import CohortStore
 from reawaken.cohort.synth_layouts import generate
+from reawaken.epi import DESIGNS, register_design, run_design
 from reawaken.epi import cohort_designs as designs
+from reawaken.epi.design import (
+    DesignResult,
+    base_summary,
+    forest_figure,
+    label_estimates,
+    read_cohort,
+)
 from reawaken.epi.evalue import evalue
-from reawaken.epi.tables import ESTIMATE_COLUMNS
+from reawaken.epi.settings import StudySettings, setting, windows_setting
+from reawaken.epi.tables import ESTIMATE_COLUMNS, estimates_table
 from reawaken.errors import ConvergenceWarning
 
 
@@ -318,68 +329,136 @@ def test_rules_between_settings_name_the_options(flatiron, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_a_design_registered_at_run_time_runs_and_writes(flatiron, tmp_path):
+@dataclass(frozen=True)
+class RateSettings(StudySettings):
+    """Settings of the rate design: the windows and the fewest events a window needs."""
+
+    windows: tuple = windows_setting()
+    min_events: int = setting(0, "Fewest events a window needs.", whole(0, 1_000_000))
+
+
+class RateDesign:
     """A crude design in a few lines: incidence rate ratios by window against time without a
-    recent infection, from the Cox design's intervals (the recipe of docs/estimate.md)."""
-    from dataclasses import dataclass
+    recent infection, from the Cox design's intervals (the recipe of docs/estimate.md); windows
+    with fewer than ``min_events`` events are left out."""
 
-    from reawaken.epi.design import (
-        DesignResult,
-        base_summary,
-        forest_figure,
-        label_estimates,
-        read_cohort,
-    )
-    from reawaken.epi.estimate import DESIGNS, register_design, run_design
-    from reawaken.epi.settings import StudySettings, windows_setting
-    from reawaken.epi.tables import estimates_table
+    name = "rate"
+    settings = RateSettings
 
-    @dataclass(frozen=True)
-    class RateSettings(StudySettings):
-        windows: tuple = windows_setting()
+    def prepare(self, store, settings):
+        cohort = read_cohort(store, settings)
+        data = designs.cox_intervals(
+            cohort.persons, cohort.infections, exposure=settings.exposure,
+            windows=settings.windows,
+        )  # fmt: skip
+        return cohort, designs.window_counts(data)
 
-    class RateDesign:
-        name = "rate"
-        settings = RateSettings
+    def fit(self, prepared, settings):
+        cohort, counts = prepared
+        base = counts.iloc[0]
+        rows = counts.iloc[1:]
+        kept = rows[rows["events"] >= settings.min_events]
+        notes = [f"window {w}: fewer than {settings.min_events} events, left out"
+                 for w in rows.loc[rows["events"] < settings.min_events, "window"]]  # fmt: skip
+        coef = np.log(kept["events"] / kept["person_years"]) - np.log(
+            base["events"] / base["person_years"]
+        )
+        se = np.sqrt(1 / kept["events"] + 1 / base["events"])
+        est = estimates_table(list(kept["window"]), coef, se)
+        est = est.assign(kind="exposure", window=list(kept["window"]), event="outcome")
+        label_estimates(est, self.name, settings)
+        summary = base_summary(self.name, settings, cohort)
+        return DesignResult(self, est, counts, None, summary, cohort.notes + notes)
 
-        def prepare(self, store, settings):
-            cohort = read_cohort(store, settings)
-            data = designs.cox_intervals(
-                cohort.persons, cohort.infections, exposure=settings.exposure,
-                windows=settings.windows,
-            )  # fmt: skip
-            return cohort, designs.window_counts(data)
+    def figures(self, result):
+        return [forest_figure(result, xlabel="Rate ratio (95% CI)")]
 
-        def fit(self, prepared, settings):
-            cohort, counts = prepared
-            base = counts.iloc[0]
-            rows = counts.iloc[1:]
-            coef = np.log(rows["events"] / rows["person_years"]) - np.log(
-                base["events"] / base["person_years"]
-            )
-            se = np.sqrt(1 / rows["events"] + 1 / base["events"])
-            est = estimates_table(list(rows["window"]), coef, se)
-            est = est.assign(kind="exposure", window=list(rows["window"]), event="outcome")
-            label_estimates(est, self.name, settings)
-            summary = base_summary(self.name, settings, cohort)
-            return DesignResult(self, est, counts, None, summary, cohort.notes)
 
-        def figures(self, result):
-            return [forest_figure(result, xlabel="Rate ratio (95% CI)")]
-
-    db, _ = flatiron
+@pytest.fixture
+def rate_design():
+    """The rate design, registered through the public registry for one test."""
     register_design(RateDesign())
-    try:
-        result = run_design(CohortStore(db), "rate", outcome="distant_metastasis",
-                            exposure="any", windows="0-180,>180")  # fmt: skip
-        written = result.write(tmp_path / "rate", min_cell=0)
-    finally:
-        del DESIGNS["rate"]
+    yield
+    del DESIGNS["rate"]
+
+
+def test_a_design_registered_at_run_time_runs_and_writes(flatiron, tmp_path, rate_design):
+    db, _ = flatiron
+    result = run_design(CohortStore(db), "rate", outcome="distant_metastasis",
+                        exposure="any", windows="0-180,>180")  # fmt: skip
+    written = result.write(tmp_path / "rate", min_cell=0)
     counts = pd.read_csv(tmp_path / "rate" / "counts.csv").set_index("window")
     rates = counts["events"] / counts["person_years"]
     est = pd.read_csv(tmp_path / "rate" / "estimates.csv").set_index("term")
     assert est.loc["0-180", "ratio"] == pytest.approx(rates["0-180"] / rates["none"], rel=1e-12)
     assert [p.name for p in written] == ["estimates.csv", "counts.csv", "forest.png", "fit.json"]
+
+
+def test_a_design_registered_at_run_time_gets_its_options_on_the_command_line(
+    flatiron, tmp_path, capsys
+):
+    """The command line reads its options from the designs registered when it is built: the
+    rate design's own --min-events is there, checked by what the setting accepts, refused for
+    the other designs, and gone again when the design is."""
+    db, _ = flatiron
+    register_design(RateDesign())
+    try:
+        assert main(["estimate", "--help"]) == 0
+        assert "--min-events INT" in capsys.readouterr().out
+        args = ["--design", "rate", "--outcome", "distant_metastasis", "--exposure", "any",
+                "--windows", "0-90,91-365,>365", "--min-cell", "0"]  # fmt: skip
+        assert _run(db, tmp_path / "all", *args) == 0
+        every = pd.read_csv(tmp_path / "all" / "estimates.csv").set_index("window")
+        counts = pd.read_csv(tmp_path / "all" / "counts.csv").set_index("window")
+        events = counts["events"].drop("none")
+        least = int(events.min()) + 1  # leaves out the windows with the fewest events
+        assert 0 < (events < least).sum() < len(events)
+        capsys.readouterr()
+        assert _run(db, tmp_path / "some", *args, "--min-events", str(least)) == 0
+        assert "fewer than" in capsys.readouterr().out
+        some = pd.read_csv(tmp_path / "some" / "estimates.csv").set_index("window")
+        assert list(some.index) == list(events.index[events >= least])
+        np.testing.assert_allclose(some["ratio"], every.loc[some.index, "ratio"], rtol=1e-12)
+        fit = json.loads((tmp_path / "some" / "fit.json").read_text())
+        assert fit["design"] == "rate" and fit["settings"]["min_events"] == least
+
+        assert _run(db, tmp_path / "bad", *args, "--min-events", "-1") == 2
+        assert capsys.readouterr().err.strip() == (
+            "error: --min-events -1: out of range (accepted: a whole number from 0 to 1000000)"
+        )
+        assert _run(db, tmp_path / "bad", "--design", "cox", "--outcome", "distant_metastasis",
+                    "--exposure", "any", "--min-events", "3") == 2  # fmt: skip
+        assert capsys.readouterr().err.strip() == (
+            "error: --min-events does not apply to --design cox (it applies to rate)"
+        )
+    finally:
+        del DESIGNS["rate"]
+    assert main(["estimate", "--help"]) == 0
+    assert "--min-events" not in capsys.readouterr().out
+
+
+SETTINGS_RECORDED = {
+    "cox": {"outcome": "distant_metastasis", "exposure": "any", "source": None,
+            "windows": "0-30,31-90,91-180,181-365,>365", "time_scale": "diagnosis",
+            "calendar_years": False},
+    "sccs": {"outcome": "distant_metastasis", "exposure": "any", "source": None,
+             "windows": "0-30,31-90,91-180"},
+    "emulation": {"outcome": "distant_metastasis", "exposure": "any", "source": None,
+                  "controls": 5, "horizon": 365, "bootstrap": 5, "seed": 3},
+    "competing": {"outcome": "lung_metastasis", "exposure": "sars-cov-2", "source": None,
+                  "windows": "0-90,>90", "time_scale": "diagnosis", "calendar_years": False},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("design", list(DESIGN_RUNS))
+def test_fit_json_records_the_design_and_every_setting(flatiron, tmp_path, design):
+    db, _ = flatiron
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in DESIGN_RUNS[design].items()]
+    assert _run(db, tmp_path, "--design", design, *args) == 0
+    fit = json.loads((tmp_path / "fit.json").read_text())
+    assert fit["design"] == design
+    assert fit["settings"] == SETTINGS_RECORDED[design]
+    assert list(fit["settings"]) == [f.name for f in fields(DESIGNS[design].settings)]
 
 
 @pytest.mark.parametrize("design", ["cox", "sccs", "competing"])

@@ -120,7 +120,8 @@ def _estimate(ctx: typer.Context, **options: Any) -> None:
     for note in result.notes:
         typer.echo(f"note: {note}")
     main = result.estimates[result.estimates["kind"] == "exposure"]
-    cols = ["event", "term", "window", "ratio", "ci_lower", "ci_upper", "evalue", "evalue_ci"]
+    shown = ("event", "term", "window", "ratio", "ci_lower", "ci_upper", "evalue", "evalue_ci")
+    cols = [c for c in shown if c in main]  # a design of a user's may have no E-values
     typer.echo(main[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     typer.echo("wrote " + ", ".join(str(p) for p in written))
 
