@@ -15,7 +15,7 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, option
-from reawaken.cli.fit_output import convergence_warnings, print_fit
+from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.io import read_table, write_csv_atomic
 
 EVENT_HELP = "Column: 0 censored, 1 outcome, 2 competing."
@@ -74,13 +74,8 @@ def finegray(
         fit = fit_fine_gray(
             frame, time=time, event=event, covariates=terms, cause=cause, file=str(data)
         )
-    fit.write(out, level=level, data=data, warnings=caught)
-    print_fit(fit.estimates(level=level), caught)
-    typer.echo(
-        f"n={fit.n} events={fit.events} competing={fit.competing} loglik={fit.loglik:.6f} "
-        f"iterations={fit.iterations} converged={fit.converged}"
-    )
-    typer.echo(f"wrote {out / 'estimates.csv'} and {out / 'fit.json'}")
+    counts = f"n={fit.n} events={fit.events} competing={fit.competing}"
+    finish_fit(fit, out, data=data, caught=caught, counts=counts, level=level)
 
 
 def register(fit_app: typer.Typer) -> None:

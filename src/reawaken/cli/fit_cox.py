@@ -12,7 +12,7 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
-from reawaken.cli.fit_output import convergence_warnings, print_fit
+from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.io import read_table
 
 
@@ -60,15 +60,9 @@ def cox(
             level=level,
             file=data,
         )
-    result.write(out, data=data, warnings=caught)
-    print_fit(result.estimates(), caught)
-    summary = result.summary()
-    typer.echo(
-        f"n={result.n} events={result.events} loglik={result.loglik:.6f} "
-        f"iterations={result.iterations} converged={result.converged} "
-        f"variance={summary['variance']}"
-    )
-    typer.echo(f"wrote {out / 'estimates.csv'} and {out / 'fit.json'}")
+    counts = f"n={result.n} events={result.events}"
+    more = f" variance={result.summary()['variance']}"
+    finish_fit(result, out, data=data, caught=caught, counts=counts, more=more)
 
 
 def register(fit_app: typer.Typer) -> None:

@@ -9,11 +9,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import typer
 
 from reawaken.errors import ConvergenceWarning
+
+if TYPE_CHECKING:
+    from reawaken.epi.tables import RatioFit
 
 
 @contextmanager
@@ -37,3 +42,25 @@ def print_fit(estimates: pd.DataFrame, messages: Sequence[str], notes: Sequence[
     for message in [*messages, *(n for n in notes if n not in messages)]:
         typer.echo(f"warning: {message}", err=True)
     typer.echo(estimates.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+
+def finish_fit(
+    fit: RatioFit,
+    out: Path,
+    *,
+    data: Path,
+    caught: Sequence[str],
+    counts: str,
+    level: float | None = None,
+    notes: Sequence[str] = (),
+    more: str = "",
+) -> None:
+    """Write the fit into ``out``, print its warnings and estimates, then one line of its
+    ``counts``, log-likelihood, iterations and convergence (and ``more``) and the files written."""
+    fit.write(out, level=level, data=data, warnings=caught)
+    print_fit(fit.estimates(level=level), caught, notes)
+    typer.echo(
+        f"{counts} loglik={fit.loglik:.6f} iterations={fit.iterations} "
+        f"converged={fit.converged}{more}"
+    )
+    typer.echo(f"wrote {out / 'estimates.csv'} and {out / 'fit.json'}")

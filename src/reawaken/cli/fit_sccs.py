@@ -12,7 +12,7 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
-from reawaken.cli.fit_output import convergence_warnings, print_fit
+from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.epi.sccs import (
     check_post_windows,
     check_pre_windows,
@@ -118,13 +118,8 @@ def sccs(
     series = split_case_series(frame, file=data, **options)
     with convergence_warnings() as caught:
         fit = fit_case_series(series)
-    fit.write(out, level=level, data=data, warnings=caught)
-    print_fit(fit.estimates(level=level), caught, fit.notes)
-    typer.echo(
-        f"cases={fit.cases} events={fit.events} loglik={fit.loglik:.6f} "
-        f"iterations={fit.iterations} converged={fit.converged}"
-    )
-    typer.echo(f"wrote {out / 'estimates.csv'} and {out / 'fit.json'}")
+    counts = f"cases={fit.cases} events={fit.events}"
+    finish_fit(fit, out, data=data, caught=caught, counts=counts, level=level, notes=fit.notes)
 
 
 def register(fit_app: typer.Typer) -> None:

@@ -58,10 +58,12 @@ class EValue:
 
     Examples
     --------
+    A protective ratio is flipped to its inverse before the E-value is taken:
+
     >>> from reawaken.epi import evalue
-    >>> e = evalue(1.44, 1.12, 1.85, measure="HR")
+    >>> e = evalue(0.5, 0.3, 0.8)
     >>> round(e.point, 3), round(e.ci, 3)
-    (2.236, 1.487)
+    (3.414, 1.809)
     """
 
     point: float
