@@ -124,7 +124,13 @@ def test_refuses_second_import_and_replaces(tmp_path, ukb_small, capsys):
     assert "already in the store" in capsys.readouterr().err
     assert main([*args, "--replace"]) == 0
     assert len(CohortStore(db).person()) == 4
-    assert main([*args, "--name", "ukb-copy"]) == 0
+    capsys.readouterr()
+    # the same files under another name would count every person twice: refused
+    assert main([*args, "--name", "ukb-copy"]) == 2
+    assert "shares 4 person ids" in capsys.readouterr().err
+    assert main([*args, "--name", "ukb-copy", "--link", "same-person"]) == 0
+    assert len(CohortStore(db).person()) == 4
+    assert main([*args, "--name", "ukb-apart", "--link", "distinct"]) == 0
     assert len(CohortStore(db).person()) == 8
 
 

@@ -46,7 +46,10 @@ def test_every_field(tmp_path, flatiron_small):
     assert s["outcomes"]["lung_metastasis"] == 1
     assert s["outcomes"]["distant_metastasis"] == 2
     assert s["outcomes"]["death"] == 2
-    assert s["outcomes"]["cancer_death"] == 0
+    # Flatiron's tables hold no cause of death: unknown, not "nobody died of cancer"
+    assert s["outcomes"]["unknown_cause_death"] == 2
+    assert s["outcomes"]["cancer_death"] == "unknown"
+    assert s["outcomes"]["other_death"] == "unknown"
 
 
 def test_death_imputation_rule():

@@ -67,6 +67,7 @@ def test_every_field(tmp_path, ukb_small):
         "cancer_death": 1,
         "covid_death": 1,
         "other_death": 0,
+        "unknown_cause_death": 0,
         "death": 2,
     }
     assert s["infections"] == {"influenza": 0, "sars-cov-2": 4, "rsv": 0, "other-respiratory": 0}

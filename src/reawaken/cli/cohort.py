@@ -9,7 +9,7 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import flag, option
-from reawaken.cohort import sources
+from reawaken.cohort import linking, sources
 from reawaken.cohort.store import DEFAULT_MIN_CELL, DEFAULT_PATH, AlreadyStored, CohortStore
 from reawaken.errors import InputError
 
@@ -40,6 +40,13 @@ def import_command(
     concepts: Path = option(
         checks.EXISTING_FOLDER, None, "--concepts", help="Folder of extra concept-set files."
     ),
+    link: str = option(
+        checks.choice(linking.LINKS, "a link:"),
+        None,
+        "--link",
+        help="Person ids or files shared with a stored source: same-person (merged, counted "
+        "once) or distinct (separate id spaces, prefixed by the source name).",
+    ),
 ) -> None:
     """Import one extract, all or nothing.
 
@@ -56,7 +63,10 @@ def import_command(
             lenient=lenient,
             censor_date=censor_date,
             concepts=concepts,
+            link=link,
         )
+    except linking.Unlinked as exc:
+        raise InputError(exc.message(linking.how_to_link("--link {}")), file=exc.store) from exc
     except AlreadyStored as exc:
         raise InputError(
             f"source {exc.name!r} is already in the store (use --replace to replace it, "

@@ -17,13 +17,14 @@ Python API for analyses (each method returns a pandas DataFrame; pass ``source=`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from reawaken.cohort import sources
+from reawaken.cohort import linking, sources
 from reawaken.cohort.codes import check_concepts
 from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, finalize
 from reawaken.cohort.sources.common import Extract
@@ -36,6 +37,9 @@ DEFAULT_PATH = Path("reawaken.duckdb")
 _IMPORTS_DDL = """CREATE TABLE IF NOT EXISTS imports (
     source VARCHAR PRIMARY KEY, kind VARCHAR, path VARCHAR, imported_at TIMESTAMP,
     lenient BOOLEAN, censor_date DATE, n_after_censor INTEGER, n_quarantined INTEGER)"""
+_IMPORTS_LINK = "ALTER TABLE imports ADD COLUMN IF NOT EXISTS link VARCHAR"  # older stores
+_FILES_DDL = """CREATE TABLE IF NOT EXISTS import_files (
+    source VARCHAR, file VARCHAR, sha256 VARCHAR)"""
 _QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
     source VARCHAR, table_name VARCHAR, person_id VARCHAR, file VARCHAR, "row" INTEGER,
     "column" VARCHAR, reason VARCHAR)"""
@@ -184,6 +188,43 @@ def read_source(
     return raw, tables, issues
 
 
+def _overlaps(
+    con: duckdb.DuckDBPyConnection, person_ids: pd.Series, files: dict[str, str]
+) -> list[linking.Overlap]:
+    """What a new import shares with each stored source: person ids and identical files."""
+    con.register("_ids", pd.DataFrame({"person_id": person_ids.astype(str)}))
+    con.register("_files", pd.DataFrame({"file": list(files), "sha256": list(files.values())}))
+    shared_ids = con.execute(
+        "SELECT source, person_id FROM person WHERE person_id IN (SELECT person_id FROM _ids) "
+        "ORDER BY source, person_id"
+    ).df()
+    shared_files = con.execute(
+        "SELECT i.source, n.file AS new_file, i.file FROM import_files i "
+        "JOIN _files n USING (sha256) ORDER BY i.source, n.file"
+    ).df()
+    con.unregister("_ids")
+    con.unregister("_files")
+    out = []
+    for source in sorted(set(shared_ids["source"]) | set(shared_files["source"])):
+        ids = shared_ids.loc[shared_ids["source"] == source, "person_id"].tolist()
+        same = shared_files[shared_files["source"] == source]
+        pairs = list(zip(same["new_file"], same["file"], strict=True))
+        out.append(linking.Overlap(source, ids[:3], len(ids), pairs))
+    return out
+
+
+def _reader(name: str, note: str = "") -> Callable[..., pd.DataFrame]:
+    """The method reading table ``name`` (:meth:`CohortStore.table`), optionally of one source."""
+
+    def read(self: CohortStore, source: str | None = None) -> pd.DataFrame:
+        return self.table(name, source)
+
+    shown = QUARANTINE_COLUMNS if name == "quarantine" else ["source", *columns(name)]
+    read.__name__ = read.__qualname__ = name
+    read.__doc__ = f"``{', '.join(shown)}``" + (f" ({note})." if note else ".")
+    return read
+
+
 class CohortStore:
     """A DuckDB cohort store: the canonical tables of any number of imports, in one file.
 
@@ -237,11 +278,16 @@ class CohortStore:
         lenient: bool = False,
         censor_date: str | pd.Timestamp | None = None,
         concepts: str | Path | None = None,
+        link: str | None = None,
     ) -> ImportResult:
         """Read, validate and store one source extract, all or nothing.
 
         The files are read and validated in memory, then written in one transaction: a
         failure leaves the store as it was (a store file that did not exist is removed).
+        The SHA-256 of every file read is recorded (the ``import_files`` table). An import
+        whose person ids are already stored under another source, or whose files are
+        identical to a stored import's (under any name), is refused unless ``link`` says
+        how its persons relate to the stored ones (:mod:`reawaken.cohort.linking`).
 
         Parameters
         ----------
@@ -259,6 +305,10 @@ class CohortStore:
             End follow-up at this date (``YYYY-MM-DD``); later records are left out.
         concepts : str or pathlib.Path, optional
             A folder of concept files whose rows are added to the packaged concept sets.
+        link : {"same-person", "distinct"}, optional
+            How the import's persons relate to those already stored, when ids or files are
+            shared: ``same-person`` (merged, counted once) or ``distinct`` (separate id
+            spaces: the ids are stored prefixed by ``name``, ``site-b:123``).
 
         Returns
         -------
@@ -269,16 +319,23 @@ class CohortStore:
         ------
         AlreadyStored
             If ``name`` is stored and ``replace`` is false.
+        reawaken.cohort.linking.Unlinked
+            If person ids or identical files are shared with a stored source and ``link`` is
+            None (the message names the ids, the files and the source).
         InputError
             If the kind is unknown, the input is bad (see :func:`read_source`) or the store
             cannot be opened.
         """
         name = name or kind
+        linking.check_link(link)
         if self.path.exists() and not replace and name in self._stored_sources():
             raise AlreadyStored(name, self.path)
         raw, tables, issues = read_source(
             kind, path, lenient=lenient, censor_date=censor_date, concepts=concepts
         )
+        if link == linking.DISTINCT:
+            tables = linking.kept_apart(tables, name)
+        files = linking.checksums(Path(path))
         quarantine = issues.frame()
         existed = self.path.exists()
         try:
@@ -290,17 +347,26 @@ class CohortStore:
             for table in TABLES:
                 con.execute(_ddl(table))
             con.execute(_IMPORTS_DDL)
+            con.execute(_IMPORTS_LINK)
             con.execute(_QUARANTINE_DDL)
+            con.execute(_FILES_DDL)
             stored = {r[0] for r in con.execute("SELECT source FROM imports").fetchall()}
             if name in stored and not replace:
                 raise AlreadyStored(name, self.path)
-            for table in [*TABLES, "quarantine", "imports"]:
+            for table in [*TABLES, "quarantine", "imports", "import_files"]:
                 con.execute(f"DELETE FROM {table} WHERE source = ?", [name])
+            overlaps = _overlaps(con, tables["person"]["person_id"], files)
+            if overlaps and link is None:
+                raise linking.Unlinked(name, overlaps, self.path)
             for table, frame in tables.items():
                 self._insert(con, table, frame, name, columns(table))
             self._insert(con, "quarantine", quarantine, name, QUARANTINE_COLUMNS)
+            checked = pd.DataFrame({"file": list(files), "sha256": list(files.values())})
+            self._insert(con, "import_files", checked, name, ["file", "sha256"])
             con.execute(
-                "INSERT INTO imports VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+                "INSERT INTO imports (source, kind, path, imported_at, lenient, censor_date, "
+                "n_after_censor, n_quarantined, link) "
+                "VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
                 [
                     name,
                     kind,
@@ -309,6 +375,7 @@ class CohortStore:
                     None if raw.censor_date is None else raw.censor_date.date(),
                     raw.n_after_censor,
                     len(quarantine),
+                    link,
                 ],
             )
             con.execute("COMMIT")
@@ -448,8 +515,15 @@ class CohortStore:
         """
         if name not in (*TABLES, "quarantine", "imports"):
             raise InputError(f"no table {name!r} in a cohort store")
-        order = "source" if name == "imports" else "source, person_id"
         self.check_source(source)
+        frame = self._read(name, source)
+        if source is None and name in TABLES and self._linked_as_same_person():
+            return self._merged({name: frame})[name]
+        return frame
+
+    def _read(self, name: str, source: str | None = None) -> pd.DataFrame:
+        """Table ``name`` as stored (dates as ``datetime64``), of one source or all."""
+        order = "source" if name == "imports" else "source, person_id"
         where, params = ("WHERE source = ?", [source]) if source is not None else ("", [])
         frame = self.query(f"SELECT * FROM {name} {where} ORDER BY {order}", params)
         for col, kind in TABLES.get(name, {}).items():
@@ -457,33 +531,23 @@ class CohortStore:
                 frame[col] = pd.to_datetime(frame[col])
         return frame
 
-    def person(self, source: str | None = None) -> pd.DataFrame:
-        """``source, person_id, birth_year, sex``."""
-        return self.table("person", source)
+    def _linked_as_same_person(self) -> bool:
+        imports = self._read("imports")
+        return "link" in imports and bool((imports["link"] == linking.SAME_PERSON).any())
 
-    def cancer_diagnosis(self, source: str | None = None) -> pd.DataFrame:
-        """``source, person_id, diagnosis_date, site, code, stage, er, pr, her2``."""
-        return self.table("cancer_diagnosis", source)
+    def _merged(self, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """``tables`` (of the whole store) with each person linked as the same person once."""
+        person = self.query("SELECT source, person_id FROM person")
+        return linking.merge_linked(tables, person, self._read("imports"))
 
-    def follow_up(self, source: str | None = None) -> pd.DataFrame:
-        """``source, person_id, start_date, end_date, end_reason`` (one row per person)."""
-        return self.table("follow_up", source)
-
-    def infection(self, source: str | None = None) -> pd.DataFrame:
-        """``source, person_id, infection_date, pathogen, evidence, hospitalised`` (episodes)."""
-        return self.table("infection", source)
-
-    def vaccination(self, source: str | None = None) -> pd.DataFrame:
-        """``source, person_id, vaccination_date, vaccine``."""
-        return self.table("vaccination", source)
-
-    def outcome(self, source: str | None = None) -> pd.DataFrame:
-        """``source, person_id, outcome_date, outcome_type, site, cause``."""
-        return self.table("outcome", source)
-
-    def quarantine(self, source: str | None = None) -> pd.DataFrame:
-        """Rows a lenient import left out: ``table_name, person_id, file, row, column, reason``."""
-        return self.table("quarantine", source)
+    # one reader per table, its docstring listing the table's columns (schema.TABLES)
+    person = _reader("person")
+    cancer_diagnosis = _reader("cancer_diagnosis")
+    follow_up = _reader("follow_up", "one row per person")
+    infection = _reader("infection", "episodes")
+    vaccination = _reader("vaccination")
+    outcome = _reader("outcome")
+    quarantine = _reader("quarantine", "rows a lenient import left out")
 
     def imports(self) -> pd.DataFrame:
         """One row per stored source: kind, path, time, lenient, censor date, counts."""
@@ -513,8 +577,20 @@ class CohortStore:
             If the source is not stored or there is no store at :attr:`path`.
         """
         self.check_source(source)
+        merged = {}
+        if self._linked_as_same_person():  # each linked person once
+            merged = self._merged({t: self._read(t) for t in TABLES})
         con = self._connect()  # one read-only connection for all the queries
         try:
-            return summarise(con, min_cell=min_cell, source=source)
+            for table, frame in merged.items():
+                dates = [c for c, kind in TABLES[table].items() if kind == "DATE"]
+                con.register(f"linked_{table}", _as_dates(frame, dates))
+            relations = {t: f"linked_{t}" for t in merged}
+            return summarise(con, min_cell=min_cell, source=source, relations=relations)
         finally:
             con.close()
+
+
+def _as_dates(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with its ``columns`` as calendar dates (DuckDB reads them as DATE)."""
+    return frame.assign(**{c: frame[c].dt.date for c in columns})

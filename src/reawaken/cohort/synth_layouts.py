@@ -21,6 +21,7 @@ import pandas as pd
 from reawaken import pathogens
 from reawaken.cohort import sources
 from reawaken.cohort.sources.synthetic import Cohort, SyntheticFiles
+from reawaken.cohort.summary import CAUSES, death_counts
 from reawaken.cohort.synth import load_params, simulate
 from reawaken.io import write_text_atomic
 
@@ -108,9 +109,10 @@ def _counts(people: pd.DataFrame, files: SyntheticFiles) -> dict:
         "outcomes": {
             "lung_metastasis": int((people["site"] == "lung").sum()),
             "distant_metastasis": int(relapsed.sum()),
-            "cancer_death": int((causes == "cancer").sum()),
-            "covid_death": int((causes == "covid").sum()),
-            "other_death": int((causes == "other").sum()),
+            **death_counts(
+                {c: int((causes == c).sum()) for c in CAUSES},
+                int((died & causes.isna()).sum()),
+            ),
             "death": int(died.sum()),
         },
     }
