@@ -354,15 +354,40 @@ def fit_event_dependent(
 
     Examples
     --------
+    Cases observed for a year, half of them dying within two months of the event:
+
+    >>> import numpy as np
     >>> import pandas as pd
     >>> from reawaken.epi.sccs_eventdep import fit_event_dependent
-    >>> midat = pd.read_csv("tests/data/sccs/midat.txt.gz", sep="\\t")  # doctest: +SKIP
-    >>> fit = fit_event_dependent(
-    ...     midat, case="case", start="sta", end="end", event="mi", exposures=["rti"],
-    ...     windows=[(0, 7), (8, 14)], censored="cen", initial=(1.1, 1.1, 1.1, 1.1),
-    ... )  # doctest: +SKIP
-    >>> fit.chosen  # doctest: +SKIP
-    'EWA'
+    >>> rng = np.random.default_rng(1)
+    >>> n = 400
+    >>> start = rng.integers(20000, 21000, n)
+    >>> exposure = start + rng.integers(0, 365, n)
+    >>> in_window = rng.random(n) < 0.3
+    >>> event = np.where(in_window, exposure + rng.integers(0, 31, n),
+    ...                  start + rng.integers(0, 365, n))
+    >>> event = np.minimum(event, start + 364)
+    >>> died = rng.random(n) < 0.5
+    >>> end = np.where(died, np.minimum(event + rng.integers(0, 60, n), start + 364),
+    ...                start + 364)
+    >>> frame = pd.DataFrame({
+    ...     "case": np.arange(n), "sta": start, "end": end, "ev": event,
+    ...     "x": np.where(exposure <= end, exposure, np.nan),
+    ...     "dead": (died & (end < start + 364)).astype(int),
+    ... })
+    >>> fit = fit_event_dependent(frame, case="case", start="sta", end="end", event="ev",
+    ...                           exposures=["x"], windows=[(0, 30)], censored="dead")
+    >>> fit.chosen
+    'EGI'
+    >>> fit.censoring_table()[["model", "converged", "chosen"]]
+      model  converged  chosen
+    0   EWA       True   False
+    1   EWI       True   False
+    2   EGA       True   False
+    3   EGI       True    True
+    >>> fit.estimates()[["term", "ratio", "ci_lower", "ci_upper"]].round(2)
+          term  ratio  ci_lower  ci_upper
+    0  x[0,30]   5.87      4.57      7.53
     """
     flags = _censoring_indicator(frame, censored, file)
     split_options = dict(
