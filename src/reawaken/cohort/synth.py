@@ -163,13 +163,23 @@ def _protected(doses: tuple[np.ndarray, np.ndarray], n: int, lo: int, hi: int) -
 def _infections(
     people: pd.DataFrame, vac: pd.DataFrame, p: dict, rng: np.random.Generator
 ) -> pd.DataFrame:
-    n = len(people)
-    vp = p["vaccination"]
+    """Every infection (persons, days, pathogens), then whether it was hospitalised and
+    recorded (:func:`_ascertain`)."""
+    return _ascertain(_draw_infections(people, vac, p, rng), p, rng)
+
+
+def _draw_infections(
+    people: pd.DataFrame, vac: pd.DataFrame, p: dict, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Infections in each wave, less likely for the vaccinated, none within the immunity gap
+    of a previous one with the same pathogen."""
     kind = np.asarray(pd.Categorical(vac["vaccine"], categories=["influenza", "sars-cov-2"]).codes)
     doses = {
         v: (vac["pid"].to_numpy()[kind == k], vac["day"].to_numpy()[kind == k])
         for k, v in enumerate(("influenza", "sars-cov-2"))
     }
+    n = len(people)
+    vp = p["vaccination"]
     ids = pathogens.ids()
     pids, days, codes = [], [], []
     everyone = np.arange(n)
@@ -212,6 +222,12 @@ def _infections(
             "birth": people["birth"].to_numpy()[pid],
         }
     )
+    return inf
+
+
+def _ascertain(inf: pd.DataFrame, p: dict, rng: np.random.Generator) -> pd.DataFrame:
+    """Hospitalised (by age; severe pathogens at the full rate), recorded (always when
+    hospitalised, else by the pathogen's ascertainment), and the draws of a COVID-19 death."""
     h = p["hospitalisation"]
     age = (inf["day"].to_numpy() - inf["birth"].to_numpy()) / 365.25
     ph = np.minimum(0.5, h["p_at_60"] * np.exp(h["per_year_of_age"] * (age - 60)))
@@ -220,7 +236,7 @@ def _infections(
     inf["hospitalised"] = rng.random(len(inf)) < ph
     asc = p["ascertainment"]
     prob = np.zeros(len(inf))
-    for pathogen in ids:
+    for pathogen in pathogens.ids():
         sel = (inf["pathogen"] == pathogen).to_numpy()
         spec = asc[pathogen]
         if isinstance(spec, list):
