@@ -128,17 +128,9 @@ def simulate_protocol(
         The arms to solve besides the reference arm (default: all).
     overrides : mapping of str to float, optional
         Parameter values to use instead of each arm's parameter set's.
-    n : int, default 0
-        0 solves each arm once; ``n >= 1`` an ensemble of ``n`` individuals (see
-        :func:`run_protocol`).
-    cv : float, default 0.3
-        Coefficient of variation of the individuals' parameter draws.
-    seed : int, default 0
-        Seed of the draws.
-    settings : SolverSettings, optional
-        Method and tolerances.
-    progress : callable, optional
-        Called as ``progress(k)`` after each block with the number of trajectories done.
+    n, cv, seed, settings, progress
+        The ensemble (0 solves each arm once), the solver and its progress report, as for
+        :func:`run_protocol`.
 
     Returns
     -------

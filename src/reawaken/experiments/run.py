@@ -181,19 +181,14 @@ def run_clones(
         The experiment.
     arm : str
         One of its arms.
-    days : sequence of float
-        Days to report (finite, >= 0).
-    replicates : int, default 500
-        Number of animals (>= 1).
-    seed : int, default 0
-        Seed of the random draws.
-    dt : float, default 0.02
-        Tau-leaping step (days), in (0, 0.5].
+    days, replicates, seed, dt
+        Days to report, animals, seed and tau-leaping step, as for
+        :func:`reawaken.simulate.simulate_clones`.
 
     Returns
     -------
     CloneResult
-        Each animal's clone sizes at each reported day, and the largest clone so far.
+        What :func:`reawaken.simulate.simulate_clones` gives for the arm.
 
     Raises
     ------

@@ -59,10 +59,7 @@ class CalibrationSource:
     Examples
     --------
     >>> from reawaken.model import calibration_source
-    >>> source = calibration_source()
-    >>> source.path.name, len(source.sha256)
-    ('calibration.json', 64)
-    >>> sorted(source.record())
+    >>> sorted(calibration_source().record())  # what run.json records
     ['path', 'sha256', 'shipped']
     """
 

@@ -347,16 +347,10 @@ def array_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any:
 
     Parameters
     ----------
-    t : float
-        Time (days after the first infection).
+    t, p, f, xp
+        As for :func:`vector_field`.
     y : array
         The states in the order of ``STATE_IDS`` along the first axis.
-    p : array
-        Parameter vector in the order of ``PARAMETER_NAMES``.
-    f : Forcing
-        The arm's inputs.
-    xp : module, default numpy
-        The array module.
 
     Returns
     -------
@@ -372,18 +366,16 @@ def array_field(t: Any, y: Any, p: Any, f: Forcing, xp: ModuleType = np) -> Any:
 
     Examples
     --------
-    >>> from reawaken.model import array_field, initial_array, no_forcing, parameter_set
-    >>> p = parameter_set("mouse-influenza").vector()
-    >>> f = no_forcing()
-    >>> dy = array_field(0.0, initial_array(p, f), p, f)
-    >>> dy.shape
-    (12,)
+    With scipy (``rhs`` is what ``solve_ivp`` calls):
 
-    With scipy (``rhs`` is what ``solve_ivp`` calls)::
-
-        from scipy.integrate import solve_ivp
-        rhs = lambda t, y: array_field(t, y, p, f)
-        sol = solve_ivp(rhs, (0, 15), initial_array(p, f), method="LSODA")
+    >>> from scipy.integrate import solve_ivp
+    >>> from reawaken.model import STATE_IDS, array_field, initial_array, no_forcing
+    >>> from reawaken.model import parameter_set
+    >>> p, f = parameter_set("mouse-influenza").vector(), no_forcing()
+    >>> rhs = lambda t, y: array_field(t, y, p, f)
+    >>> sol = solve_ivp(rhs, (0, 3), initial_array(p, f), method="LSODA", rtol=1e-8)
+    >>> sol.y.shape[0] == len(STATE_IDS), bool(sol.y[STATE_IDS.index("il6"), -1] > 5.0)
+    (True, True)
     """
     return as_array(vector_field(t, as_state(y), p, f, xp), xp)
 
@@ -393,18 +385,14 @@ def initial_array(p: Any, f: Forcing, xp: ModuleType = np) -> Any:
 
     Parameters
     ----------
-    p : array
-        Parameter vector in the order of ``PARAMETER_NAMES`` (or with the parameter along the
-        first axis, for many individuals).
-    f : Forcing
-        The arm's inputs.
-    xp : module, default numpy
-        The array module.
+    p, f, xp
+        As for :func:`initial_state` (``p`` may hold many individuals, the parameter along
+        the first axis).
 
     Returns
     -------
     array
-        Shape ``(len(STATE_IDS), ...)``: the state along the first axis.
+        Shape ``(len(STATE_IDS), ...)``: :func:`as_state` names its rows.
 
     Raises
     ------
@@ -413,9 +401,12 @@ def initial_array(p: Any, f: Forcing, xp: ModuleType = np) -> Any:
 
     Examples
     --------
-    >>> from reawaken.model import STATE_IDS, initial_array, no_forcing, parameter_set
-    >>> y0 = initial_array(parameter_set("mouse-influenza").vector(), no_forcing())
-    >>> float(y0[STATE_IDS.index("virus")])
-    100.0
+    >>> import numpy as np
+    >>> from reawaken.model import as_state, initial_array, initial_state, no_forcing
+    >>> from reawaken.model import parameter_set
+    >>> p = np.stack([parameter_set("mouse-influenza").vector()] * 3, axis=1)  # 3 individuals
+    >>> y0 = initial_array(p, no_forcing())
+    >>> y0.shape, as_state(y0).virus.tolist() == initial_state(p, no_forcing()).virus.tolist()
+    ((12, 3), True)
     """
     return as_array(initial_state(p, f, xp), xp)

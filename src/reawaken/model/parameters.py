@@ -319,21 +319,28 @@ def _build(
     return ParameterSet(name, description, tuple(params))
 
 
+_SARS_COV_2_VIRUS: dict[str, tuple[float, str, bool]] = {
+    "eclipse_rate": (3.0, "SARS-CoV-2 eclipse ~8 h; assumed", _A),
+    "virus_clearance": (5.0, "assumed, of the influenza order", _A),
+}
+"""What the mouse and the human SARS-CoV-2 sets assume alike of the virus."""
+
 _MOUSE_SARS_COV_2: dict[str, tuple[float, str, bool]] = {
+    **_SARS_COV_2_VIRUS,
     "virus_inoculum": (100.0, "MA10 intranasal inoculum scale; assumed", _A),
     "infectivity": (
         4e-6,
         "assumed: MA10 peaks in the lung by day 2 (Leist et al. 2020, Cell 183:1070)",
         _A,
     ),
-    "eclipse_rate": (3.0, "SARS-CoV-2 eclipse ~8 h; assumed", _A),
     "infected_death": (2.0, "assumed", _A),
     "virus_production": (20.0, "assumed", _A),
-    "virus_clearance": (5.0, "assumed, of the influenza order", _A),
     "il6_per_infected": (3e-3, "assumed (MA10 lung IL-6 production per infected cell)", _A),
 }
 
 _HUMAN_COMMON: dict[str, tuple[float, str, bool]] = {
+    "virus_inoculum": (0.1, "natural infection, small inoculum; assumed", _A),
+    "infection_threshold": (0.01, "assumed; well below the inoculum", _A),
     "target_0": (4e8, BACCAM + " (upper respiratory tract target cells)", _S),
     "il6_baseline": (2.0, "healthy adult serum IL-6 of a few pg/mL; assumed", _A),
     "dcc_dormant_0": (1000.0, "dormant DCCs in a survivor's lungs; assumed", _A),
@@ -362,21 +369,16 @@ _HUMAN_COMMON: dict[str, tuple[float, str, bool]] = {
 
 _HUMAN_INFLUENZA: dict[str, tuple[float, str, bool]] = {
     **_HUMAN_COMMON,
-    "virus_inoculum": (0.1, "natural infection, small inoculum; assumed", _A),
-    "infection_threshold": (0.01, "assumed; well below the inoculum", _A),
     "infectivity": (2.7e-5, BACCAM + " (fitted order of magnitude)", _A),
     "virus_production": (0.054, "chosen so R0 = 22 as estimated by " + BACCAM, _A),
 }
 
 _HUMAN_SARS_COV_2: dict[str, tuple[float, str, bool]] = {
     **_HUMAN_COMMON,
-    "virus_inoculum": (0.1, "natural infection, small inoculum; assumed", _A),
-    "infection_threshold": (0.01, "assumed; well below the inoculum", _A),
+    **_SARS_COV_2_VIRUS,
     "infectivity": (2.7e-5, "assumed, of the influenza order", _A),
-    "eclipse_rate": (3.0, "SARS-CoV-2 eclipse ~8 h; assumed", _A),
     "infected_death": (1.0, "assumed: longer-lived infected cells than influenza", _A),
     "virus_production": (0.02, "assumed (R0 of order 10 in the airway)", _A),
-    "virus_clearance": (5.0, "assumed, of the influenza order", _A),
     "il6_per_infected": (1e-4, "assumed (more IL-6 than influenza; severe COVID-19 >50 pg/mL)", _A),
 }
 

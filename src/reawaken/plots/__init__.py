@@ -57,3 +57,13 @@ def file_axes(width: float, height: float, dpi: int = 150) -> Axes:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=dpi).subplots()
+
+
+def axes_or_new(ax: Axes | None, width: float, height: float) -> Axes:
+    """``ax`` if given, else the axes of a new pyplot figure of this size (inches, 150 dpi):
+    where each plot function draws when called without ``ax``, as a notebook user expects."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height), dpi=150)[1]

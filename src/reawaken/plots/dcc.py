@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from reawaken.plots import axes_or_new
+
 
 def plot_fold_change(
     curves: pd.DataFrame,
@@ -79,10 +81,7 @@ def plot_fold_change(
     days=...))``, with ``colours=protocol.colours``, ``days=protocol.days``,
     ``reference_arm=protocol.reference_arm`` and ``band=protocol.fold_band``.
     """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(8, 5), dpi=150)
+    ax = axes_or_new(ax, 8, 5)
     colours = colours or {}
     for arm, frame in curves.groupby("arm", sort=False):
         colour = colours.get(str(arm))

@@ -7,6 +7,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from reawaken.plots import axes_or_new
+
 
 def plot_forest(
     estimates: pd.DataFrame,
@@ -66,10 +68,7 @@ def plot_forest(
     >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xscale()
     (['0-30', '31-90', '>90'], 'log')
     """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 1.0 + 0.45 * max(len(estimates), 1)), dpi=150)
+    ax = axes_or_new(ax, 6, 1.0 + 0.45 * max(len(estimates), 1))
     y = np.arange(len(estimates))[::-1]
     r = estimates[ratio].to_numpy(dtype=float)
     lo = estimates[lower].to_numpy(dtype=float)

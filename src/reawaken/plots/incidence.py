@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.axes import Axes
 
+from reawaken.plots import axes_or_new
+
 COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#7f7f7f", "#9467bd")
 
 
@@ -67,10 +69,7 @@ def plot_cumulative_incidence(
     >>> [line.get_label() for line in ax.get_lines()]
     ['infected', 'not infected']
     """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 4), dpi=150)
+    ax = axes_or_new(ax, 6, 4)
     for k, (name, frame) in enumerate(curves.groupby(group, sort=False)):
         frame = frame.sort_values(time)
         colour = COLOURS[k % len(COLOURS)]
