@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from reawaken.cli import main
+from reawaken.cli import NOT_CONVERGED, main
 from reawaken.errors import InputError
 from reawaken.experiments.calibration import (
     MAX_SELF_RENEWAL,
     PRIORS,
     CalibrationResult,
+    calibrate,
     objective_terms,
     write_calibration,
 )
@@ -93,11 +94,17 @@ def test_default_runs_record_the_shipped_calibration(tmp_path):
 def test_calibrate_command_writes_the_user_file_or_out(tmp_path, capsys):
     shipped_before = shipped_calibration_path().read_bytes()
     target = tmp_path / "mine" / "cal.json"
-    assert main(["calibrate", "--max-evaluations", "1", "--out", str(target)]) == 0
-    assert f"wrote {target}" in capsys.readouterr().out
-    assert set(json.loads(target.read_text())["values"]) == set(PRIORS)
+    # one evaluation cannot converge: written (marked) but the exit status says so
+    assert main(["calibrate", "--max-evaluations", "1", "--out", str(target)]) == NOT_CONVERGED
+    out, err = capsys.readouterr()
+    assert f"wrote {target}" in out
+    assert "not converged: the search stopped on its budget after 1 evaluations" in err
+    written = json.loads(target.read_text())
+    assert set(written["values"]) == set(PRIORS)
+    assert written["converged"] is False
+    assert written["command"] == "reawaken calibrate --max-evaluations 1"
     assert not user_calibration_path().exists()  # --out given: the user file is left alone
-    assert main(["calibrate", "--max-evaluations", "1", "--write"]) == 0
+    assert main(["calibrate", "--max-evaluations", "1", "--write"]) == NOT_CONVERGED
     assert user_calibration_path().is_file()
     assert calibration_path() == user_calibration_path()
     assert shipped_calibration_path().read_bytes() == shipped_before
@@ -109,3 +116,28 @@ def test_a_broken_user_file_is_an_input_error_naming_it():
     path.write_text('{"values": ')
     with pytest.raises(InputError, match=f"file {path}: not a calibration file"):
         parameter_set("mouse-influenza")
+
+
+def test_calibrated_parameters_say_calibrated_and_by_which_command(capsys):
+    """Fitted values are not measurements: labelled calibrated, with the command that made
+    them; carried over to people they are assumptions."""
+    mouse = parameter_set("mouse-influenza")
+    fitted = mouse.get("awakening_max")
+    assert fitted.basis == "calibrated" and fitted.calibrated and not fitted.assumed
+    assert "`reawaken calibrate --max-evaluations 700`" in fitted.source
+    assert mouse.get("eclipse_rate").basis == "sourced"
+    assert parameter_set("human-influenza").get("awakening_max").basis == "assumed"
+    table = mouse.table()
+    assert set(table.loc[table["basis"] == "calibrated", "name"]) == set(PRIORS)
+    assert main(["params", "show", "mouse-influenza"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "awakening_max" in x)
+    assert line.split()[3] == "calibrated"
+    write_calibration(_result(1.5))
+    refitted = parameter_set("mouse-influenza").get("infectivity")
+    assert str(user_calibration_path()) in refitted.source
+
+
+def test_a_search_stopped_by_its_budget_is_not_converged():
+    result = calibrate(max_evaluations=1)
+    assert not result.converged and result.budget == 1
+    assert result.stopped.startswith("stopped on its budget")

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from reawaken.cli import checks
+from reawaken.cli import NOT_CONVERGED, checks
 from reawaken.cli.checks import Check, Refused, option
 from reawaken.errors import InputError
 from reawaken.experiments.protocols import PROTOCOLS, Protocol
@@ -162,8 +162,8 @@ def params_show(
         return
     typer.echo(f"{pset.name}: {pset.description}")
     for row in table.itertuples(index=False):
-        flag = "assumed" if row.assumed else "sourced"
-        typer.echo(f"  {row.name:<24} {row.value:<12.6g} {row.unit:<22} {flag:<8} {row.source}")
+        line = f"  {row.name:<24} {row.value:<12.6g} {row.unit:<22} {row.basis:<10} {row.source}"
+        typer.echo(line)
 
 
 @params_app.command("list")
@@ -237,6 +237,14 @@ def calibrate(
         typer.echo(f"  {claim_id:<18} slack {slack:+.3f} log10 {'ok' if slack >= 0 else 'FAILS'}")
     if write or out is not None:
         typer.echo(f"wrote {write_calibration(result, out)}")
+    if not result.converged:
+        failing = sum(slack < 0 for slack in result.slacks.values())
+        typer.echo(
+            f"not converged: the search {result.stopped}; {failing} of {len(result.slacks)} "
+            "claims fail; raise --max-evaluations",
+            err=True,
+        )
+        raise typer.Exit(NOT_CONVERGED)
 
 
 def lesions(

@@ -65,6 +65,11 @@ class CalibrationResult:
         How many times the objective was evaluated.
     slacks : dict of str to float
         Each claim's slack (log10 units; >= 0 when it holds) at ``values``.
+    converged : bool, default True
+        False when the search stopped on its evaluation budget (or iteration limit) before
+        meeting its tolerances: the values are where it stopped, not a minimum.
+    budget : int, optional
+        The evaluation budget the search was given.
 
     Examples
     --------
@@ -79,6 +84,22 @@ class CalibrationResult:
     objective: float
     evaluations: int
     slacks: dict[str, float]
+    converged: bool = True
+    budget: int | None = None
+
+    @property
+    def command(self) -> str:
+        """The command line that makes this calibration."""
+        if self.budget is None:
+            return "reawaken calibrate"
+        return f"reawaken calibrate --max-evaluations {self.budget}"
+
+    @property
+    def stopped(self) -> str:
+        """Why the search stopped, in words."""
+        if self.converged:
+            return "converged (tolerances met)"
+        return f"stopped on its budget after {self.evaluations} evaluations, before converging"
 
 
 def objective_terms(values: dict[str, float]) -> tuple[float, dict[str, float]]:
@@ -143,7 +164,8 @@ def calibrate(max_evaluations: int = 800) -> CalibrationResult:
     -------
     CalibrationResult
         The values (rounded to six significant digits), the objective and the claims' slacks
-        at them, and the number of evaluations.
+        at them, the number of evaluations and whether the search converged (``converged`` is
+        False when it stopped on ``max_evaluations``).
 
     Raises
     ------
@@ -154,8 +176,8 @@ def calibrate(max_evaluations: int = 800) -> CalibrationResult:
     --------
     >>> from reawaken.experiments import calibrate
     >>> result = calibrate(max_evaluations=2)  # a full fit takes minutes
-    >>> result.evaluations, len(result.values), len(result.slacks)
-    (2, 10, 13)
+    >>> result.evaluations, len(result.values), len(result.slacks), result.converged
+    (2, 10, 13, False)
     """
     from scipy.optimize import minimize  # here: importing reawaken.experiments stays light
 
@@ -173,7 +195,8 @@ def calibrate(max_evaluations: int = 800) -> CalibrationResult:
     )
     values = {k: float(f"{v:.6g}") for k, v in zip(names, 10.0**fit.x, strict=True)}
     objective, slacks = objective_terms(values)
-    return CalibrationResult(values, objective, int(fit.nfev), slacks)
+    converged = bool(fit.success)
+    return CalibrationResult(values, objective, int(fit.nfev), slacks, converged, max_evaluations)
 
 
 def write_calibration(result: CalibrationResult, path: str | Path | None = None) -> Path:
@@ -210,6 +233,9 @@ def write_calibration(result: CalibrationResult, path: str | Path | None = None)
     """
     payload = {
         "method": "Nelder-Mead on log10 parameters; see reawaken.experiments.calibration",
+        "command": result.command,
+        "converged": result.converged,
+        "stopped": result.stopped,
         "objective": result.objective,
         "evaluations": result.evaluations,
         "values": result.values,

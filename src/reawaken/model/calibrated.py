@@ -114,3 +114,13 @@ def read_calibration(path: str | Path) -> dict[str, float]:
         return {str(k): float(v) for k, v in payload["values"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"not a calibration file ({exc})", file=path) from None
+
+
+def calibration_command(path: str | Path) -> str:
+    """The command that wrote a calibration file (its ``command``), else ``reawaken calibrate``
+    for files written before calibrations recorded it."""
+    try:
+        command = json.loads(Path(path).read_text()).get("command")
+    except (OSError, ValueError, AttributeError):
+        command = None
+    return command if isinstance(command, str) and command else "reawaken calibrate"

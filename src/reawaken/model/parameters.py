@@ -21,11 +21,13 @@ import pandas as pd
 from reawaken.errors import InputError
 from reawaken.model.calibrated import (
     calibrated_values,
+    calibration_command,
     calibration_path,
     shipped_calibration_path,
 )
 
-CHIA = "Chia et al. 2025, Nature 645 (calibrated by `reawaken calibrate`)"
+CHIA = "calibrated to the claims of Chia et al. 2025, Nature 645"
+"""Source of the calibrated parameters (the command and file that produced them follow)."""
 BACCAM = "Baccam et al. 2006, J Virol 80:7590"
 JENNER = "Jenner et al. 2021, PLoS Pathog 17:e1009753 (IL-6 half-life of the order of an hour)"
 
@@ -48,6 +50,9 @@ class Parameter:
         True when the value is an assumption rather than taken from a source.
     description : str
         What the parameter is, in a few words.
+    calibrated : bool, default False
+        True when the value was fitted to the study's claims (``reawaken calibrate``), not
+        measured; a calibrated value carried over to another species is also ``assumed``.
 
     Examples
     --------
@@ -57,6 +62,8 @@ class Parameter:
     (4.0, '1/day', False)
     >>> p.source
     'Baccam et al. 2006, J Virol 80:7590 (eclipse ~6 h)'
+    >>> p.basis, parameter_set("mouse-influenza").get("awakening_max").basis
+    ('sourced', 'calibrated')
     """
 
     name: str
@@ -65,6 +72,14 @@ class Parameter:
     source: str
     assumed: bool
     description: str
+    calibrated: bool = False
+
+    @property
+    def basis(self) -> str:
+        """``"calibrated"`` (fitted to the claims), ``"assumed"`` or ``"sourced"``."""
+        if self.assumed:
+            return "assumed"
+        return "calibrated" if self.calibrated else "sourced"
 
 
 # name -> (unit, description); the order here is the order of the parameter vector.
@@ -235,7 +250,7 @@ class ParameterSet:
         for name in checked:
             self.get(name)
         params = tuple(
-            replace(p, value=checked[p.name], source=source, assumed=True)
+            replace(p, value=checked[p.name], source=source, assumed=True, calibrated=False)
             if p.name in checked
             else p
             for p in self.parameters
@@ -243,7 +258,7 @@ class ParameterSet:
         return replace(self, parameters=params)
 
     def table(self) -> pd.DataFrame:
-        """The parameter table: name, value, unit, source, assumed, description."""
+        """The parameter table: name, value, unit, source, assumed, basis, description."""
         return pd.DataFrame(
             [
                 {
@@ -252,6 +267,7 @@ class ParameterSet:
                     "unit": p.unit,
                     "source": p.source,
                     "assumed": p.assumed,
+                    "basis": p.basis,
                     "description": p.description,
                 }
                 for p in self.parameters
@@ -299,23 +315,25 @@ def _build(
 ) -> ParameterSet:
     table = dict(base)
     table.update(overrides or {})
-    origin = ""
+    origin = " (values given by the caller)"
     if calibrated is None:
         path = calibration_path()
         calibrated = calibrated_values()
+        origin = f" by `{calibration_command(path)}`"
         if path != shipped_calibration_path():
-            origin = f"; values from {path}"
+            origin += f"; values from {path}"
     params = []
     for pname in PARAMETER_NAMES:
         unit, desc = _DEFINITIONS[pname]
         value, source, assumed = table[pname]
-        if source == CHIA:
+        is_fitted = source == CHIA
+        if is_fitted:
             value = calibrated[pname]
             assumed = name.startswith("human")
             source = CHIA + origin
             if assumed:
                 source += "; transferred from the mouse, assumed"
-        params.append(Parameter(pname, float(value), unit, source, assumed, desc))
+        params.append(Parameter(pname, float(value), unit, source, assumed, desc, is_fitted))
     return ParameterSet(name, description, tuple(params))
 
 
