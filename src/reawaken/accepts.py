@@ -113,6 +113,36 @@ class Accepts:
             raise InputError(f"{name}: {exc}") from None
 
 
+def accepting(
+    accepted: str,
+    bad: Sequence[str] = (),
+    example: str | None = None,
+    metavar: str = "TEXT",
+    **more: Any,
+) -> Callable[[Callable[[Any], Any]], Accepts]:
+    """Decorator: the :class:`Accepts` whose ``convert`` is the decorated function (which
+    raises :class:`Refused`), with these words; ``more`` are further fields of it.
+
+    Examples
+    --------
+    >>> from reawaken.accepts import Refused, accepting
+    >>> @accepting("a word in capitals", ("word",), "WORD")
+    ... def CAPITALS(value):
+    ...     if not str(value).isupper():
+    ...         raise Refused("not in capitals")
+    ...     return str(value)
+    >>> CAPITALS.check("word", "word")
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: word word: not in capitals (accepted: a word in capitals)
+    """
+
+    def make(convert: Callable[[Any], Any]) -> Accepts:
+        return Accepts(accepted, convert, tuple(bad), example, metavar, **more)
+
+    return make
+
+
 def parsed(
     accepted: str,
     parse: Callable[[str], Any],
@@ -276,26 +306,22 @@ def choice(
     )
 
 
-def _name(value: Any) -> str:
+@accepting(
+    "letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64",
+    ("", "two words", "../x"),
+    "site-a",
+    "NAME",
+)
+def NAME(value: Any) -> str:
+    """A plain name (:data:`NAME_PATTERN`), at most 64 characters."""
     if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value) or len(value) > 64:
         raise Refused("not a name")
     return value
 
 
-NAME = Accepts(
-    "letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64",
-    _name,
-    ("", "two words", "../x"),
-    "site-a",
-    "NAME",
-)
-
-
-def _flag(value: Any) -> bool:
+@accepting("true or false", metavar="", kind="bool", is_flag=True, in_help=False)
+def FLAG(value: Any) -> bool:
+    """On or off (on the command line, a flag that takes no value)."""
     if not isinstance(value, bool):
         raise Refused("not true or false")
     return value
-
-
-FLAG = Accepts("true or false", _flag, metavar="", kind="bool", is_flag=True, in_help=False)
-"""On or off (on the command line, a flag that takes no value)."""

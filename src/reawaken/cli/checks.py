@@ -44,6 +44,7 @@ from reawaken.accepts import (
 from reawaken.accepts import (
     Accepts,
     Refused,
+    accepting,
     comma_parts,
 )
 from reawaken.accepts import (
@@ -137,40 +138,34 @@ MIN_CELL = whole(0, 1_000_000, "counts below it are suppressed; 0 shows all")
 # --- words and formats ----------------------------------------------------------------------
 
 
-def _column(value: Any) -> str:
+@accepting("a column name of the data file", ("", "no_such_column"), "x", "COLUMN", in_help=False)
+def COLUMN(value: Any) -> str:
+    """A column of the data file (the command finds whether it is there)."""
     if not str(value).strip():
         raise Refused("empty")
     return str(value)
 
 
-COLUMN = Check(
-    "a column name of the data file",
-    _column,
-    bad=("", "no_such_column"),
-    example="x",
-    metavar="COLUMN",
+@accepting(
+    "column names of the data file, comma-separated",
+    ("", " , ", "no_such_column", "a,a"),
+    "x",
+    "COLUMNS",
     in_help=False,
 )
-
-
-def _columns(value: Any) -> list[str]:
+def COLUMNS(value: Any) -> list[str]:
+    """Columns of the data file, each named once."""
     parts = comma_parts(value, "no column named")
     if len(set(parts)) != len(parts):
         raise Refused("a column is named twice")
     return parts
 
 
-COLUMNS = Check(
-    "column names of the data file, comma-separated",
-    _columns,
-    bad=("", " , ", "no_such_column", "a,a"),
-    example="x",
-    metavar="COLUMNS",
-    in_help=False,
+@accepting(
+    "a date YYYY-MM-DD, e.g. 2022-12-31", ("2020-13-01", "31/12/2022"), "2022-12-31", "YYYY-MM-DD"
 )
-
-
-def _date(value: Any) -> str:
+def DATE(value: Any) -> str:
+    """A calendar date written YYYY-MM-DD."""
     text = str(value).strip()
     try:
         dt.date.fromisoformat(text)
@@ -181,16 +176,11 @@ def _date(value: Any) -> str:
     return text
 
 
-DATE = Check(
-    "a date YYYY-MM-DD, e.g. 2022-12-31",
-    _date,
-    bad=("2020-13-01", "31/12/2022"),
-    example="2022-12-31",
-    metavar="YYYY-MM-DD",
+@accepting(
+    "a strftime format with day, month and year, e.g. %d%m%Y", ("dmy", "%Y"), "%d%m%Y", "FORMAT"
 )
-
-
-def _strftime(value: Any) -> str:
+def STRFTIME(value: Any) -> str:
+    """A strftime format that writes a date it reads back (day, month and year)."""
     text = str(value)
     if "%" not in text:
         raise Refused("has no % directive")
@@ -202,15 +192,6 @@ def _strftime(value: Any) -> str:
     if back.date() != sample.date():
         raise Refused("does not give day, month and year")
     return text
-
-
-STRFTIME = Check(
-    "a strftime format with day, month and year, e.g. %d%m%Y",
-    _strftime,
-    bad=("dmy", "%Y"),
-    example="%d%m%Y",
-    metavar="FORMAT",
-)
 
 
 # --- files and folders ----------------------------------------------------------------------
@@ -234,7 +215,35 @@ def _writable_folder(folder: Path) -> None:
         raise Refused(f"cannot write in {folder} ({exc.strerror or exc})") from None
 
 
-def _out_folder(value: Any) -> Path:
+def _existing(value: Any, what: str, *, folder: bool | None, not_it: str = "") -> Path:
+    """``value`` as a path that exists (``what`` when it does not): a folder, a file or
+    either (``folder`` True, False or None); ``not_it`` says what the other kind is."""
+    path = Path(value)
+    if not path.exists():
+        raise Refused(f"no such {what}")
+    if folder is not None and path.is_dir() != folder:
+        raise Refused(not_it)
+    return path
+
+
+def _to_write(value: Any, folder_is: str) -> Path:
+    """``value`` as a file to write: not a folder (``folder_is`` says so), in a folder (made
+    if missing) where a file can be written."""
+    path = Path(value)
+    if path.is_dir():
+        raise Refused(folder_is)
+    _writable_folder(_nearest_existing(path.parent))
+    return path
+
+
+@accepting(
+    "a folder to write into (made if missing)",
+    (A_FILE, f"{A_FILE}/inside", "/proc/reawaken-out"),
+    "out",
+    "DIR",
+)
+def OUT_FOLDER(value: Any) -> Path:
+    """A folder to write into: an existing one where a file can be written, or a new one."""
     path = Path(value)
     if str(value).strip() == "":
         raise Refused("empty")
@@ -247,116 +256,70 @@ def _out_folder(value: Any) -> Path:
     return path
 
 
-OUT_FOLDER = Check(
-    "a folder to write into (made if missing)",
-    _out_folder,
-    bad=(A_FILE, f"{A_FILE}/inside", "/proc/reawaken-out"),
-    example="out",
-    metavar="DIR",
-)
-
-
-def out_file(suffixes: Sequence[str]) -> Check:
+def out_file(suffixes: Sequence[str]) -> Accepts:
     """A file to write (replaced if it exists) with one of ``suffixes``."""
 
     def convert(value: Any) -> Path:
-        path = Path(value)
-        if path.suffix.lower() not in suffixes:
+        if Path(value).suffix.lower() not in suffixes:
             raise Refused(f"does not end in {' or '.join(suffixes)}")
-        if path.is_dir():
-            raise Refused("is a folder")
-        _writable_folder(_nearest_existing(path.parent))
-        return path
+        return _to_write(value, "is a folder")
 
     accepted = f"a file to write, {' or '.join(suffixes)}"
     bad = (A_FOLDER, f"{A_FILE}/inside{suffixes[0]}", "model.txt", f"/proc/model{suffixes[0]}")
-    return Check(accepted, convert, bad=bad, example=f"out{suffixes[0]}", metavar="FILE")
+    return Accepts(accepted, convert, bad, f"out{suffixes[0]}", "FILE")
 
 
-def _store_to_write(value: Any) -> Path:
-    path = Path(value)
-    if path.is_dir():
-        raise Refused("is a folder, not a DuckDB file")
-    _writable_folder(_nearest_existing(path.parent))
-    return path
-
-
-STORE_TO_WRITE = Check(
+@accepting(
     "a DuckDB file (made if missing)",
-    _store_to_write,
-    bad=(A_FOLDER, f"{A_FILE}/inside.duckdb"),
-    example="cohort.duckdb",
-    metavar="FILE",
+    (A_FOLDER, f"{A_FILE}/inside.duckdb"),
+    "cohort.duckdb",
+    "FILE",
 )
+def STORE_TO_WRITE(value: Any) -> Path:
+    """A cohort store to write: an existing one or a new one."""
+    return _to_write(value, "is a folder, not a DuckDB file")
 
 
-def _store_to_read(value: Any) -> Path:
-    path = Path(value)
-    if not path.exists():
-        raise Refused("no such file")
-    if path.is_dir():
-        raise Refused("is a folder, not a DuckDB file")
-    return path
-
-
-STORE_TO_READ = Check(
+@accepting(
     "an existing cohort store (DuckDB file)",
-    _store_to_read,
-    bad=("/nonexistent/cohort.duckdb", A_FOLDER, A_FILE),
-    example="cohort.duckdb",
-    metavar="FILE",
+    ("/nonexistent/cohort.duckdb", A_FOLDER, A_FILE),
+    "cohort.duckdb",
+    "FILE",
 )
+def STORE_TO_READ(value: Any) -> Path:
+    """An existing cohort store (the store itself says whether the file is one)."""
+    return _existing(value, "file", folder=False, not_it="is a folder, not a DuckDB file")
 
 
-def existing_file(suffixes: Sequence[str] = ()) -> Check:
+def existing_file(suffixes: Sequence[str] = ()) -> Accepts:
     """An existing file (with one of ``suffixes`` when given)."""
 
     def convert(value: Any) -> Path:
-        path = Path(value)
-        if not path.exists():
-            raise Refused("no such file")
-        if path.is_dir():
-            raise Refused("is a folder")
+        path = _existing(value, "file", folder=False, not_it="is a folder")
         if suffixes and path.suffix.lower() not in suffixes:
             raise Refused(f"does not end in {', '.join(suffixes)}")
         return path
 
     accepted = "an existing file" + (f" ({', '.join(suffixes)})" if suffixes else "")
-    bad = ("/nonexistent/data.csv", A_FOLDER, A_FILE)
-    return Check(accepted, convert, bad=bad, metavar="FILE")
+    return Accepts(accepted, convert, ("/nonexistent/data.csv", A_FOLDER, A_FILE), None, "FILE")
 
 
 DATA_FILE = existing_file((".csv", ".tsv", ".parquet"))
 JSON_FILE = existing_file((".json",))
 
 
-def _existing_folder(value: Any) -> Path:
-    path = Path(value)
-    if not path.exists():
-        raise Refused("no such folder")
-    if not path.is_dir():
-        raise Refused("is a file, not a folder")
-    return path
+@accepting("an existing folder", ("/nonexistent", A_FILE), metavar="DIR")
+def EXISTING_FOLDER(value: Any) -> Path:
+    """An existing folder."""
+    return _existing(value, "folder", folder=True, not_it="is a file, not a folder")
 
 
-EXISTING_FOLDER = Check(
-    "an existing folder", _existing_folder, bad=("/nonexistent", A_FILE), metavar="DIR"
+@accepting(
+    "an existing folder of extract files, or a DuckDB file", ("/nonexistent",), metavar="PATH"
 )
-
-
-def _file_or_folder(value: Any) -> Path:
-    path = Path(value)
-    if not path.exists():
-        raise Refused("no such file or folder")
-    return path
-
-
-FILE_OR_FOLDER = Check(
-    "an existing folder of extract files, or a DuckDB file",
-    _file_or_folder,
-    bad=("/nonexistent",),
-    metavar="PATH",
-)
+def FILE_OR_FOLDER(value: Any) -> Path:
+    """An existing file or folder."""
+    return _existing(value, "file or folder", folder=None)
 
 
 # --- options that only some choices use -----------------------------------------------------

@@ -13,14 +13,16 @@ incidence figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from reawaken.epi import cohort_designs
+from reawaken.epi.evalue import add_evalues
 from reawaken.epi.outputs import DEFAULT_MIN_CELL, write_design
 from reawaken.epi.settings import StudySettings
 from reawaken.epi.tables import RatioResult
@@ -60,8 +62,9 @@ class DesignResult:
     curves : pandas.DataFrame or None
         Cumulative incidence where the design has it.
     summary : dict
-        What ``fit.json`` holds: the design, outcome, exposure, persons, event counts, the
-        fits' summaries and the warnings raised while fitting.
+        What ``fit.json`` holds: the design, its settings (every field, from
+        :func:`~reawaken.epi.estimate.run_design`), outcome, exposure, persons, event counts,
+        the fits' summaries and the warnings raised while fitting.
     notes : list of str
         What was left out and why.
     fits : dict of str to RatioResult
@@ -69,25 +72,31 @@ class DesignResult:
 
     Examples
     --------
-    >>> from reawaken.cohort.store import CohortStore
-    >>> from reawaken.cohort.synth_layouts import generate
-    >>> from reawaken.epi import run_design
-    >>> truth = generate("flatiron", 2000, 1, "synthetic")  # a synthetic Flatiron extract
-    >>> store = CohortStore("cohort.duckdb")
-    >>> store.import_source("flatiron", "synthetic").rows["person"]
-    2000
-    >>> result = run_design(store, "cox", outcome="distant_metastasis", exposure="any",
-    ...                     windows="0-180,>180")
-    >>> result.counts["window"].tolist()
-    ['none', '0-180', '>180']
-    >>> sorted(path.name for path in result.write("estimates", min_cell=10))
-    ['counts.csv', 'estimates.csv', 'fit.json', 'forest.png']
+    A result made by hand (a design's ``fit`` makes one the same way) and written; the design
+    here draws no figures. :func:`~reawaken.epi.estimate.run_design` runs a design on a store.
+
+    >>> import pandas as pd
+    >>> from reawaken.epi import DesignResult
+    >>> from reawaken.epi.tables import estimates_table
+    >>> class Tally:
+    ...     name = "tally"
+    ...     def figures(self, result):
+    ...         return []
+    >>> estimates = estimates_table(["any_0_30"], [0.9], [0.5]).assign(
+    ...     design="tally", outcome="lung_metastasis", exposure="any", event="outcome",
+    ...     kind="exposure", window="0-30", events=4)
+    >>> counts = pd.DataFrame({"window": ["none", "0-30"], "events": [120, 4],
+    ...                        "person_years": [900.0, 12.5]})
+    >>> summary = {"design": "tally", "outcome_events": 124, "competing_events": 0}
+    >>> result = DesignResult(Tally(), estimates, counts, None, summary)
+    >>> [path.name for path in result.write("tally", min_cell=10)]
+    ['estimates.csv', 'counts.csv', 'fit.json']
     >>> from pathlib import Path
-    >>> print(Path("estimates/counts.csv").read_text())
+    >>> print(Path("tally/counts.csv").read_text())
     window,events,person_years
-    none,184,8993.2...
-    0-180,,181.5...
-    >180,11,480.8...
+    none,120,900.0
+    0-30,,12.5
+    <BLANKLINE>
     """
 
     design: Design
@@ -191,6 +200,69 @@ def label_estimates(estimates: pd.DataFrame, design: str, settings: StudySetting
     estimates.insert(0, "design", design)
     estimates.insert(1, "outcome", settings.outcome)
     estimates.insert(2, "exposure", settings.exposure)
+
+
+def window_columns(
+    estimates: pd.DataFrame, labels: Mapping[str, str], counts: pd.DataFrame, event: str
+) -> pd.DataFrame:
+    """Add ``kind, window, events, person_years, event`` to a design's estimates (in place).
+
+    Terms in ``labels`` are exposures, in the window it names; other terms are adjustments.
+    Events and person-years come from ``counts`` (``window, events, person_years``) by window;
+    ``event`` is the event fitted (``outcome`` or ``competing``). Returns ``estimates``."""
+    estimates["kind"] = np.where(estimates["term"].isin(list(labels)), "exposure", "adjustment")
+    estimates["window"] = estimates["term"].map(labels).fillna("")
+    by_window = counts.set_index("window")
+    estimates["events"] = estimates["window"].map(by_window["events"]).astype("Int64")
+    estimates["person_years"] = estimates["window"].map(by_window["person_years"])
+    estimates["event"] = event
+    return estimates
+
+
+class CohortDesign:
+    """What the built-in designs share: the cohort read from the store, E-values and labels on
+    the estimates, and a forest plot.
+
+    A subclass sets ``name``, ``settings`` and ``xlabel`` (the forest plot's ratio), and writes
+    ``from_cohort(cohort, settings)`` (the design's input) and ``fit`` (which ends with
+    :meth:`result`); it is then a :class:`Design`.
+    """
+
+    name: str
+    settings: type[StudySettings]
+    xlabel = "Ratio (95% CI)"
+    forest_label = "window"  # the forest plot's rows: windows, or the estimates' terms
+
+    def prepare(self, store: Any, settings: Any) -> Any:
+        """The design's input: :meth:`from_cohort` of the cohort read from the store."""
+        return self.from_cohort(read_cohort(store, settings), settings)
+
+    def from_cohort(self, cohort: Cohort, settings: Any) -> Any:
+        """The design's input from its cohort (refuses what cannot be estimated)."""
+        raise NotImplementedError
+
+    def result(
+        self,
+        settings: StudySettings,
+        estimates: pd.DataFrame,
+        counts: pd.DataFrame,
+        summary: dict,
+        notes: list[str],
+        fits: dict[str, RatioResult],
+        *,
+        curves: pd.DataFrame | None = None,
+        **evalues: Any,
+    ) -> DesignResult:
+        """The :class:`DesignResult` of ``estimates`` with their E-values (``evalues`` are the
+        options of :func:`~reawaken.epi.evalue.add_evalues`), labelled with the design,
+        outcome and exposure."""
+        estimates = add_evalues(estimates, **evalues)
+        label_estimates(estimates, self.name, settings)
+        return DesignResult(self, estimates, counts, curves, summary, notes, fits)
+
+    def figures(self, result: DesignResult) -> list[Figure]:
+        """The forest plot of the exposure terms."""
+        return [forest_figure(result, xlabel=self.xlabel, label=self.forest_label)]
 
 
 def forest_figure(result: DesignResult, *, xlabel: str, label: str = "window") -> Figure:

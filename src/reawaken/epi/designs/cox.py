@@ -11,23 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from reawaken.accepts import FLAG, choice
 from reawaken.epi import cohort_designs
 from reawaken.epi.cohort_designs import TIME_SCALES, CoxData
 from reawaken.epi.cox import CoxResult, fit_cox
-from reawaken.epi.design import (
-    Cohort,
-    DesignResult,
-    Figure,
-    base_summary,
-    forest_figure,
-    label_estimates,
-    read_cohort,
-)
-from reawaken.epi.evalue import add_evalues
+from reawaken.epi.design import Cohort, CohortDesign, DesignResult, base_summary, window_columns
 from reawaken.epi.settings import (
     SettingError,
     StudySettings,
@@ -89,15 +79,8 @@ class CoxPrepared:
 
 
 def _rows(fit: CoxResult, data: CoxData, event: str) -> pd.DataFrame:
-    est = fit.estimates()
-    counts = cohort_designs.window_counts(data).set_index("window")
     labels = dict(zip(data.window_terms, data.window_labels, strict=True))
-    est["kind"] = np.where(est["term"].isin(data.window_terms), "exposure", "adjustment")
-    est["window"] = est["term"].map(labels).fillna("")
-    est["events"] = est["window"].map(counts["events"]).astype("Int64")
-    est["person_years"] = est["window"].map(counts["person_years"])
-    est["event"] = event
-    return est
+    return window_columns(fit.estimates(), labels, cohort_designs.window_counts(data), event)
 
 
 def _fit(data: CoxData) -> CoxResult:
@@ -111,7 +94,7 @@ def _fit(data: CoxData) -> CoxResult:
     )
 
 
-class CoxDesign:
+class CoxDesign(CohortDesign):
     """Cox models of the outcome (``events``: status 1) with time-since-infection windows."""
 
     name = "cox"
@@ -119,8 +102,7 @@ class CoxDesign:
     events: tuple[tuple[int, str], ...] = ((1, "outcome"),)
     xlabel = "Hazard ratio (95% CI)"
 
-    def prepare(self, store, settings: CoxSettings) -> CoxPrepared:
-        cohort = read_cohort(store, settings)
+    def from_cohort(self, cohort: Cohort, settings: CoxSettings) -> CoxPrepared:
         intervals = {
             event: cohort_designs.cox_intervals(
                 cohort.persons,
@@ -149,17 +131,20 @@ class CoxDesign:
             parts.append(_rows(fits[event], data, event))
             summary[f"{event}_fit"] = fits[event].summary()
         estimates = pd.concat(parts, ignore_index=True)
-        risk = summary["outcome_events"] / len(cohort.persons)
-        estimates = add_evalues(
-            estimates, measure="HR", rare=risk < RARE_OUTCOME, rows=estimates["kind"] == "exposure"
-        )
-        label_estimates(estimates, self.name, settings)
         counts = cohort_designs.window_counts(prepared.intervals["outcome"])
-        curves = self.curves(cohort, settings)
-        return DesignResult(self, estimates, counts, curves, summary, notes, fits)
-
-    def figures(self, result: DesignResult) -> list[Figure]:
-        return [forest_figure(result, xlabel=self.xlabel)]
+        risk = summary["outcome_events"] / len(cohort.persons)
+        return self.result(
+            settings,
+            estimates,
+            counts,
+            summary,
+            notes,
+            fits,
+            curves=self.curves(cohort, settings),
+            measure="HR",
+            rare=risk < RARE_OUTCOME,
+            rows=estimates["kind"] == "exposure",
+        )
 
 
 COX = CoxDesign()

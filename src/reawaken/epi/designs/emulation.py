@@ -14,16 +14,13 @@ from reawaken.accepts import SEED, whole
 from reawaken.epi import cohort_designs
 from reawaken.epi.design import (
     Cohort,
+    CohortDesign,
     DesignResult,
     Figure,
     base_summary,
-    forest_figure,
     incidence_figure,
-    label_estimates,
-    read_cohort,
 )
 from reawaken.epi.emulation import RISK_DAYS, emulate
-from reawaken.epi.evalue import add_evalues
 from reawaken.epi.settings import StudySettings, documented, setting
 
 MATCH_ON = ("stage", "age_band")
@@ -73,16 +70,19 @@ class EmulationPrepared:
     persons: pd.DataFrame
 
 
-class EmulationDesign:
+class EmulationDesign(CohortDesign):
     """Sequential matched trials of infection, with censoring weights."""
 
     name = "emulation"
     settings: type[EmulationSettings] = EmulationSettings
+    xlabel = "Risk ratio (95% CI)"
+    forest_label = "term"
 
-    def prepare(self, store, settings: EmulationSettings) -> EmulationPrepared:
-        cohort = read_cohort(store, settings)
-        data = cohort_designs.emulation_data(cohort.persons, cohort.infections)
-        return EmulationPrepared(cohort, data)
+    def from_cohort(self, cohort: Cohort, settings: EmulationSettings) -> EmulationPrepared:
+        """One row per person with the first infection."""
+        return EmulationPrepared(
+            cohort, cohort_designs.emulation_data(cohort.persons, cohort.infections)
+        )
 
     def fit(self, prepared: EmulationPrepared, settings: EmulationSettings) -> DesignResult:
         summary = base_summary(self.name, settings, prepared.cohort)
@@ -119,13 +119,14 @@ class EmulationDesign:
             }
         )
         summary.update(res.summary())
-        estimates = add_evalues(est, measure="RR")
-        label_estimates(estimates, self.name, settings)
-        return DesignResult(self, estimates, counts, res.curves, summary, notes, {"outcome": res})
+        fits = {"outcome": res}
+        return self.result(
+            settings, est, counts, summary, notes, fits, curves=res.curves, measure="RR"
+        )
 
     def figures(self, result: DesignResult) -> list[Figure]:
         return [
-            forest_figure(result, xlabel="Risk ratio (95% CI)", label="term"),
+            *super().figures(result),
             incidence_figure(result, xlabel="Days since infection (time zero)"),
         ]
 

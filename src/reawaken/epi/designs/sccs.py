@@ -13,20 +13,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from reawaken.epi import cohort_designs
-from reawaken.epi.design import (
-    Cohort,
-    DesignResult,
-    Figure,
-    base_summary,
-    forest_figure,
-    label_estimates,
-    read_cohort,
-)
-from reawaken.epi.evalue import add_evalues
+from reawaken.epi.design import Cohort, CohortDesign, DesignResult, base_summary, window_columns
 from reawaken.epi.intervals import window_label
 from reawaken.epi.sccs import CaseSeries, fit_case_series, split_case_series
 from reawaken.epi.settings import SettingError, StudySettings, documented, windows_setting
@@ -96,14 +86,14 @@ def _window_table(series: CaseSeries, post: list[tuple[int, int]]) -> pd.DataFra
     )
 
 
-class SCCSDesign:
+class SCCSDesign(CohortDesign):
     """The self-controlled case series on the cohort store."""
 
     name = "sccs"
     settings: type[SCCSSettings] = SCCSSettings
+    xlabel = "Relative incidence (95% CI)"
 
-    def prepare(self, store, settings: SCCSSettings) -> SCCSPrepared:
-        cohort = read_cohort(store, settings)
+    def from_cohort(self, cohort: Cohort, settings: SCCSSettings) -> SCCSPrepared:
         frame = cohort_designs.sccs_data(cohort.persons, cohort.infections)
         post = sccs_windows(settings.windows)
         notes = list(cohort.notes)
@@ -152,25 +142,21 @@ class SCCSDesign:
         series, post = prepared.series, prepared.windows
         summary = base_summary(self.name, settings, prepared.cohort)
         fit = fit_case_series(series)
-        est = fit.estimates()
         labels = {f"exposure[{a},{b}]": window_label((a, b)) for a, b in post}
-        est["kind"] = np.where(est["term"].isin(labels), "exposure", "adjustment")
-        est["window"] = est["term"].map(labels).fillna("")
-        est["term"] = est["term"].str.replace("exposure[", "window[", regex=False)
         counts = _window_table(series, post)
-        c = counts.set_index("window")
-        est["events"] = est["window"].map(c["events"]).astype("Int64")
-        est["person_years"] = est["window"].map(c["person_years"])
-        est["event"] = "outcome"
+        est = window_columns(fit.estimates(), labels, counts, "outcome")
+        est["term"] = est["term"].str.replace("exposure[", "window[", regex=False)
         summary["fit"] = fit.summary()
-        estimates = add_evalues(est, measure="RR", rows=est["kind"] == "exposure")
-        label_estimates(estimates, self.name, settings)
-        return DesignResult(
-            self, estimates, counts, None, summary, prepared.notes, {"outcome": fit}
+        return self.result(
+            settings,
+            est,
+            counts,
+            summary,
+            prepared.notes,
+            {"outcome": fit},
+            measure="RR",
+            rows=est["kind"] == "exposure",
         )
-
-    def figures(self, result: DesignResult) -> list[Figure]:
-        return [forest_figure(result, xlabel="Relative incidence (95% CI)")]
 
 
 SCCS = SCCSDesign()
