@@ -18,7 +18,8 @@ What derives from the table:
   (:mod:`reawaken.cohort.synth`);
 * the exposures of the designs (:func:`exposure_groups`).
 
-Adding a pathogen is one row: :func:`register` at run time, or a row in :data:`BUILT_IN`.
+Adding a pathogen is one row: :func:`register` at run time, or an entry in the packaged
+``data/pathogens.json`` (read into :data:`BUILT_IN`).
 
 The names in ``__all__`` are the public ones. Example::
 
@@ -29,8 +30,13 @@ The names in ``__all__`` are the public ones. Example::
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
+import types
+import typing
 from dataclasses import dataclass
+from importlib import resources
 
 from reawaken.errors import InputError
 
@@ -151,6 +157,10 @@ class Seasonal:
     source : str
         Where the numbers come from.
 
+    See Also
+    --------
+    Waves : dated waves instead.
+
     Examples
     --------
     >>> from reawaken import pathogens
@@ -211,6 +221,10 @@ class Waves:
         The waves, in calendar order.
     source : str
         Where the numbers come from.
+
+    See Also
+    --------
+    Seasonal : one wave each winter instead.
 
     Examples
     --------
@@ -354,217 +368,6 @@ class Pathogen:
     cvx: tuple[Code, ...] = ()
     parameter_sets: tuple[str, ...] = ()
     exposure: bool = False
-
-
-_COVID_CVX = (
-    ("207", "COVID-19 mRNA-1273 (Moderna)"),
-    ("208", "COVID-19 BNT162b2 (Pfizer-BioNTech)"),
-    ("210", "COVID-19 ChAdOx1 (AstraZeneca)"),
-    ("211", "COVID-19 NVX-CoV2373 (Novavax)"),
-    ("212", "COVID-19 Ad26.COV2.S (Janssen)"),
-    ("213", "COVID-19 vaccine unspecified"),
-    ("217", "COVID-19 BNT162b2 tris-sucrose"),
-    ("218", "COVID-19 BNT162b2 tris-sucrose 5-11 years"),
-    ("219", "COVID-19 BNT162b2 tris-sucrose 2-4 years"),
-    ("221", "COVID-19 mRNA-1273 booster"),
-    ("228", "COVID-19 mRNA-1273 6 months-5 years"),
-    ("229", "COVID-19 mRNA-1273 bivalent"),
-    ("300", "COVID-19 BNT162b2 bivalent"),
-)
-_FLU_CVX = (
-    ("88", "influenza virus vaccine unspecified formulation"),
-    ("135", "influenza high dose seasonal"),
-    ("140", "influenza seasonal injectable preservative free"),
-    ("141", "influenza seasonal injectable"),
-    ("150", "influenza injectable quadrivalent preservative free"),
-    ("153", "influenza injectable MDCK preservative free"),
-    ("155", "influenza recombinant injectable preservative free"),
-    ("158", "influenza injectable quadrivalent"),
-    ("161", "influenza injectable quadrivalent preservative free pediatric"),
-    ("166", "influenza intradermal quadrivalent preservative free"),
-    ("168", "influenza trivalent adjuvanted"),
-    ("171", "influenza injectable MDCK preservative free quadrivalent"),
-    ("185", "influenza recombinant quadrivalent injectable preservative free"),
-    ("186", "influenza injectable MDCK quadrivalent preservative"),
-    ("197", "influenza high-dose quadrivalent"),
-    ("205", "influenza vaccine quadrivalent adjuvanted"),
-)
-
-
-def _codes(*pairs: tuple[str, str]) -> tuple[Code, ...]:
-    return tuple(Code(code, label) for code, label in pairs)
-
-
-#: The built-in rows (:class:`Pathogen`), in the order the summary lists pathogens.
-BUILT_IN: tuple[Pathogen, ...] = (
-    Pathogen(
-        id="influenza",
-        name="Influenza",
-        icd10=_codes(
-            ("J09", "Influenza due to identified zoonotic or pandemic influenza virus"),
-            ("J10", "Influenza due to other identified influenza virus"),
-            ("J11", "Influenza due to unidentified influenza virus"),
-        ),
-        icd9=_codes(
-            ("487", "Influenza"),
-            ("488", "Influenza due to certain identified influenza viruses"),
-        ),
-        omop_conditions=(Concept(4266367, "Influenza (SNOMED 6142004)"),),
-        omop_tests=(
-            Concept(
-                21492988,
-                "Influenza virus A Ag [Presence] in Upper respiratory specimen by Rapid "
-                "immunoassay (LOINC 80382-5)",
-            ),
-            Concept(
-                21492989,
-                "Influenza virus B Ag [Presence] in Upper respiratory specimen by Rapid "
-                "immunoassay (LOINC 80383-3)",
-            ),
-            Concept(
-                37020635,
-                "Influenza virus A RNA [Presence] in Respiratory specimen by NAA with probe "
-                "detection (LOINC 92142-9)",
-            ),
-            Concept(
-                37021252,
-                "Influenza virus B RNA [Presence] in Respiratory specimen by NAA with probe "
-                "detection (LOINC 92141-1)",
-            ),
-        ),
-        cvx=_codes(*_FLU_CVX),
-        synthetic=Synthetic(
-            incidence=Seasonal(
-                0.08,
-                "01-15",
-                21,
-                (2021,),
-                "Somes et al., Vaccine 2018: about 8% a season; no 2020/21 season",
-            ),
-            ascertainment=0.15,
-            severe=True,
-            icd10="J11.1",
-            omop_condition=4266367,
-            omop_test=37020635,
-            cvx="140",
-        ),
-        parameter_sets=("mouse-influenza", "human-influenza"),
-        exposure=True,
-    ),
-    Pathogen(
-        id="sars-cov-2",
-        name="SARS-CoV-2",
-        icd10=_codes(
-            ("U07.1", "COVID-19 virus identified"),
-            ("U07.2", "COVID-19 virus not identified (clinical diagnosis)"),
-        ),
-        omop_conditions=(Concept(37311061, "COVID-19 (SNOMED 840539006)"),),
-        omop_tests=(
-            Concept(
-                706158,
-                "SARS-CoV-2 (COVID-19) RNA panel - Respiratory specimen by NAA with probe "
-                "detection (LOINC 94531-1)",
-            ),
-        ),
-        cvx=_codes(*_COVID_CVX),
-        synthetic=Synthetic(
-            incidence=Waves(
-                (
-                    Wave("2020-04-10", 18, 0.05),
-                    Wave("2021-01-10", 20, 0.08),
-                    Wave("2021-07-20", 25, 0.06),
-                    Wave("2022-01-05", 20, 0.25),
-                    Wave("2022-07-10", 25, 0.15),
-                ),
-                "assumption, shaped after the English waves (ONS infection survey)",
-            ),
-            ascertainment=(
-                Period("2020-01-01", "2020-06-30", 0.10),
-                Period("2020-07-01", "2022-03-31", 0.60),
-                Period("2022-04-01", "2100-01-01", 0.20),
-            ),
-            severe=True,
-            icd10="U07.1",
-            omop_condition=37311061,
-            omop_test=706158,
-            cvx="208",
-        ),
-        parameter_sets=("mouse-sars-cov-2", "human-sars-cov-2"),
-        exposure=True,
-    ),
-    Pathogen(
-        id="rsv",
-        name="Respiratory syncytial virus",
-        icd10=_codes(
-            ("J12.1", "Respiratory syncytial virus pneumonia"),
-            ("J20.5", "Acute bronchitis due to respiratory syncytial virus"),
-            ("J21.0", "Acute bronchiolitis due to respiratory syncytial virus"),
-            ("B97.4", "Respiratory syncytial virus as the cause of diseases classified elsewhere"),
-        ),
-        icd9=_codes(
-            ("079.6", "Respiratory syncytial virus"),
-            ("466.11", "Acute bronchiolitis due to respiratory syncytial virus"),
-            ("480.1", "Pneumonia due to respiratory syncytial virus"),
-        ),
-        omop_tests=(
-            Concept(
-                37021152,
-                "Respiratory syncytial virus RNA [Presence] in Respiratory specimen by NAA with "
-                "probe detection (LOINC 92131-2)",
-            ),
-        ),
-        cvx=_codes(
-            ("303", "RSV vaccine adjuvanted (Arexvy)"),
-            ("305", "RSV vaccine unspecified"),
-            ("306", "RSV preF vaccine (Abrysvo)"),
-            ("307", "RSV mRNA vaccine (mResvia)"),
-        ),
-        synthetic=Synthetic(
-            incidence=Seasonal(0.03, "12-15", 21, (2021,), "assumption"),
-            ascertainment=0.05,
-            severe=False,
-            icd10="J21.0",
-            omop_test=37021152,
-        ),
-    ),
-    Pathogen(
-        id="other-respiratory",
-        name="Other acute respiratory infection",
-        icd10=_codes(
-            ("J00", "Acute nasopharyngitis"),
-            ("J01", "Acute sinusitis"),
-            ("J02", "Acute pharyngitis"),
-            ("J03", "Acute tonsillitis"),
-            ("J04", "Acute laryngitis and tracheitis"),
-            ("J05", "Acute obstructive laryngitis and epiglottitis"),
-            ("J06", "Acute upper respiratory infections of multiple and unspecified sites"),
-            ("J12", "Viral pneumonia not elsewhere classified"),
-            ("J18", "Pneumonia organism unspecified"),
-            ("J20", "Acute bronchitis"),
-            ("J21", "Acute bronchiolitis"),
-            ("J22", "Unspecified acute lower respiratory infection"),
-        ),
-        icd9=_codes(
-            ("460", "Acute nasopharyngitis"),
-            ("461", "Acute sinusitis"),
-            ("462", "Acute pharyngitis"),
-            ("463", "Acute tonsillitis"),
-            ("464", "Acute laryngitis and tracheitis"),
-            ("465", "Acute upper respiratory infections of multiple or unspecified sites"),
-            ("466", "Acute bronchitis and bronchiolitis"),
-            ("480", "Viral pneumonia"),
-            ("486", "Pneumonia organism unspecified"),
-        ),
-        synthetic=Synthetic(
-            incidence=Seasonal(0.20, "11-15", 45, (), "assumption"),
-            ascertainment=0.05,
-            severe=False,
-            icd10="J06.9",
-        ),
-    ),
-)
-
-_TABLE: dict[str, Pathogen] = {}
 
 
 def table() -> tuple[Pathogen, ...]:
@@ -778,7 +581,7 @@ def register(pathogen: Pathogen) -> Pathogen:
     reawaken.errors.InputError: pathogen 'example-virus' is already in the table
     >>> pathogens.unregister("example-virus")
     """
-    _check(pathogen)
+    _check(pathogen, _TABLE)
     _TABLE[pathogen.id] = pathogen
     return pathogen
 
@@ -814,20 +617,21 @@ def unregister(pathogen_id: str) -> None:
     del _TABLE[pathogen_id]
 
 
-def _check(row: Pathogen) -> None:
+def _check(row: Pathogen, table: dict[str, Pathogen]) -> None:
+    """Refuse ``row`` unless it fits beside the rows of ``table`` (see :func:`register`)."""
     where = f"pathogen {row.id!r}"
     if not _ID.fullmatch(row.id) or row.id in _RESERVED:
         raise InputError(
             f"{where}: an id is lower-case letters, digits and dashes, and not "
             f"{' or '.join(sorted(_RESERVED))}"
         )
-    if row.id in _TABLE:
+    if row.id in table:
         raise InputError(f"{where} is already in the table")
     for system, own in (("ICD-10", row.icd10), ("ICD-9", row.icd9)):
         for c in own:
             if not _ICD.fullmatch(icd_prefix(c.code)):
                 raise InputError(f"{where}: {system} code {c.code!r} is not 3-7 letters or digits")
-    for other in _TABLE.values():
+    for other in table.values():
         for kind, mine, theirs in _code_sets(row, other):
             shared = sorted(mine & theirs)
             if shared:
@@ -860,5 +664,80 @@ def _code_sets(row: Pathogen, other: Pathogen) -> list[tuple[str, set, set]]:
     ]
 
 
-for _row in BUILT_IN:
-    register(_row)
+def _read(text: str, name: str) -> tuple[Pathogen, ...]:
+    """The rows of a pathogen file (``data/pathogens.json``'s form), each checked as
+    :func:`register` checks it, against the rows before it; errors name the file, the row and
+    the field."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{name}: not valid JSON ({e})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("pathogens"), list):
+        raise InputError(f"{name}: expected an object with a list of rows, 'pathogens'")
+    rows: dict[str, Pathogen] = {}
+    for number, entry in enumerate(data["pathogens"], start=1):
+        where = f"{name}, row {number}"
+        row = _build(Pathogen, entry, where, "")
+        try:
+            _check(row, rows)
+        except InputError as e:
+            raise InputError(f"{where}: {e}") from None
+        rows[row.id] = row
+    return tuple(rows.values())
+
+
+def _build(cls: type, data: object, where: str, path: str) -> typing.Any:
+    """A row or a part of one (a dataclass of this module) from a JSON object, each field
+    converted as its annotation says."""
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: {path or 'the row'} is not an object ({cls.__name__})")
+    hints = typing.get_type_hints(cls)
+    required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
+    for key in data:
+        if key not in hints:
+            raise InputError(f"{where}: {cls.__name__} has no field {path}{key}")
+    for key in required:
+        if key not in data:
+            raise InputError(f"{where}: field {path}{key} is missing")
+    return cls(**{k: _value(hints[k], v, where, f"{path}{k}") for k, v in data.items()})
+
+
+def _value(hint: typing.Any, value: object, where: str, path: str) -> typing.Any:
+    """A field's JSON value as its annotation says: a number, text, a flag, None, a tuple or
+    a dataclass; of a union, the first that fits (of dataclasses, the one whose fields the
+    object's keys match best)."""
+    options = typing.get_args(hint) if typing.get_origin(hint) is types.UnionType else (hint,)
+    parts = [o for o in options if dataclasses.is_dataclass(o)]
+    if parts and isinstance(value, dict):
+        names = [{f.name for f in dataclasses.fields(o)} for o in parts]
+        best = max(range(len(parts)), key=lambda i: 2 * len(names[i] & set(value)) - len(value))
+        return _build(parts[best], value, where, f"{path}.")
+    for option in options:
+        if typing.get_origin(option) is tuple and isinstance(value, list):
+            item = typing.get_args(option)[0]
+            return tuple(_value(item, v, where, f"{path}[{i}]") for i, v in enumerate(value))
+        if _fits(option, value):
+            return value
+    expected = " or ".join(getattr(o, "__name__", str(o)) for o in options)
+    raise InputError(f"{where}: field {path} is {json.dumps(value)}, expected {expected}")
+
+
+def _fits(option: typing.Any, value: object) -> bool:
+    """Whether a JSON scalar is of the annotated type (a flag is no number; an integer is a
+    float, kept as written)."""
+    if option is type(None):
+        return value is None
+    if isinstance(value, bool) or option is bool:
+        return option is bool and isinstance(value, bool)
+    if option is float:
+        return isinstance(value, int | float)
+    return option in (int, str) and isinstance(value, option)
+
+
+#: The built-in rows (:class:`Pathogen`), in the order the summary lists pathogens: read from
+#: the packaged ``data/pathogens.json`` (adding a pathogen is one entry there).
+BUILT_IN: tuple[Pathogen, ...] = _read(
+    resources.files("reawaken").joinpath("data", "pathogens.json").read_text(encoding="utf-8"),
+    "reawaken/data/pathogens.json",
+)
+_TABLE: dict[str, Pathogen] = {row.id: row for row in BUILT_IN}

@@ -4,7 +4,9 @@ flowing through the generator, the import and the summary."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+from importlib import resources
 
 import pandas as pd
 import pytest
@@ -60,6 +62,100 @@ def test_built_in_rows_and_what_derives_from_them():
     for row in pathogens.table():
         assert set(row.parameter_sets) <= set(PARAMETER_SET_NAMES)
     assert pathogens.get("sars-cov-2").parameter_sets == ("mouse-sars-cov-2", "human-sars-cov-2")
+
+
+# sha256 of each built-in row's repr when the rows were Python literals: the packaged file
+# reads back to the same values, types included (sd_days 21 stays an integer)
+FROZEN_ROWS = {
+    "influenza": "3fd9d4f5de20b1a4",
+    "sars-cov-2": "7f02985724bdc3fd",
+    "rsv": "fbb0b80406a680d0",
+    "other-respiratory": "7abc8fbf339079aa",
+}
+FILE = resources.files("reawaken").joinpath("data", "pathogens.json").read_text(encoding="utf-8")
+
+
+def test_the_packaged_file_gives_the_rows_the_literals_gave():
+    digests = {
+        row.id: hashlib.sha256(repr(row).encode()).hexdigest()[:16] for row in pathogens.BUILT_IN
+    }
+    assert digests == FROZEN_ROWS
+    assert pathogens._read(FILE, "f.json") == pathogens.BUILT_IN
+    covid = pathogens.get("sars-cov-2").synthetic
+    assert covid.incidence.waves[0] == pathogens.Wave("2020-04-10", 18, 0.05)
+    assert covid.ascertainment[2] == pathogens.Period("2022-04-01", "2100-01-01", 0.2)
+
+
+def test_a_pathogen_is_one_entry_in_the_file():
+    data = json.loads(FILE)
+    data["pathogens"].append(
+        {
+            "id": "hmpv",
+            "name": HMPV.name,
+            "icd10": [{"code": TEST_ICD10, "label": HMPV.icd10[0].label}],
+            "omop_tests": [{"concept_id": TEST_OMOP_TEST, "label": HMPV.omop_tests[0].label}],
+            "exposure": True,
+            "synthetic": {
+                "incidence": {
+                    "attack_rate": 0.3,
+                    "peak": "02-15",
+                    "sd_days": 20,
+                    "skip_seasons": [],
+                    "source": "test value",
+                },
+                "ascertainment": 1.0,
+                "severe": False,
+                "icd10": TEST_ICD10,
+                "omop_test": TEST_OMOP_TEST,
+            },
+        }
+    )
+    rows = pathogens._read(json.dumps(data), "f.json")
+    assert rows == (*pathogens.BUILT_IN, HMPV)
+
+
+def _edited(edit) -> str:
+    data = json.loads(FILE)
+    edit(data["pathogens"])
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "f.json: not valid JSON"),
+        ('{"rows": []}', "f.json: expected an object with a list of rows, 'pathogens'"),
+        (_edited(lambda rows: rows[1].pop("name")), "f.json, row 2: field name is missing"),
+        (
+            _edited(lambda rows: rows[2]["synthetic"]["incidence"].update(atack_rate=0.1)),
+            "f.json, row 3: Seasonal has no field synthetic.incidence.atack_rate",
+        ),
+        (
+            _edited(lambda rows: rows[1]["synthetic"]["incidence"]["waves"][1].update(peak=5)),
+            "f.json, row 2: field synthetic.incidence.waves[1].peak is 5, expected str",
+        ),
+        (
+            _edited(lambda rows: rows[0]["synthetic"].update(ascertainment="high")),
+            'f.json, row 1: field synthetic.ascertainment is "high", expected float or tuple',
+        ),
+        (
+            _edited(lambda rows: rows[0].update(exposure=1)),
+            "f.json, row 1: field exposure is 1, expected bool",
+        ),
+        (
+            _edited(lambda rows: rows[3]["icd10"].append({"code": "J10", "label": "again"})),
+            "f.json, row 4: pathogen 'other-respiratory': ICD-10 code J10 belongs to 'influenza'",
+        ),
+        (
+            _edited(lambda rows: rows.append(rows[0])),
+            "f.json, row 5: pathogen 'influenza' is already in the table",
+        ),
+    ],
+)
+def test_the_file_reader_names_the_row_and_field_it_refuses(text, message):
+    with pytest.raises(InputError) as info:
+        pathogens._read(text, "f.json")
+    assert str(info.value).startswith(message)
 
 
 def test_concept_sets_take_the_pathogen_codes():
@@ -127,26 +223,11 @@ def _row(**changes) -> pathogens.Pathogen:
             "pathogen 'hmpv': ICD-10 code 'U9' is not 3-7 letters or digits",
         ),
         (
-            _row(
-                synthetic=pathogens.Synthetic(
-                    incidence=HMPV.synthetic.incidence,
-                    ascertainment=1.0,
-                    severe=False,
-                    icd10="J06.9",
-                )
-            ),
+            _row(synthetic=dataclasses.replace(HMPV.synthetic, icd10="J06.9")),
             "pathogen 'hmpv': synthetic ICD-10 code 'J06.9' is not one of its codes",
         ),
         (
-            _row(
-                synthetic=pathogens.Synthetic(
-                    incidence=HMPV.synthetic.incidence,
-                    ascertainment=1.0,
-                    severe=False,
-                    icd10=TEST_ICD10,
-                    cvx="140",
-                )
-            ),
+            _row(synthetic=dataclasses.replace(HMPV.synthetic, cvx="140")),
             "pathogen 'hmpv': synthetic CVX code '140' is not one of its vaccines",
         ),
     ],
