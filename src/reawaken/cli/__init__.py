@@ -4,7 +4,7 @@ Every command's options are checked at the door (:mod:`reawaken.cli.checks`), th
 command calls the library and prints. A :class:`ReawakenError`, a usage error or a file that
 cannot be written is printed as one line on stderr with exit status 2. A computation that ran
 but did not converge (a fit, a calibration that stopped on its budget) writes its results marked
-as such, says so on stderr and exits with status 3 (:data:`NOT_CONVERGED`).
+as such, says so on stderr and exits with status 3 (:mod:`reawaken.cli.exit_status`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import typer
 
 from reawaken import __version__
+from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.errors import ReawakenError
 
-NOT_CONVERGED = 3
-"""Exit status of a command whose computation ran but did not converge (results are marked)."""
+__all__ = ["NOT_CONVERGED", "app", "main"]
 
 app = typer.Typer(
     name="reawaken",

@@ -9,8 +9,9 @@ from typing import Any
 
 import typer
 
-from reawaken.cli import NOT_CONVERGED, checks
+from reawaken.cli import checks
 from reawaken.cli.checks import Check, Refused, option
+from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.errors import InputError
 from reawaken.experiments.protocols import PROTOCOLS, Protocol
 from reawaken.model.parameters import PARAMETER_NAMES, PARAMETER_SET_NAMES
