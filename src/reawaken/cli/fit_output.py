@@ -1,13 +1,16 @@
-"""Shared plumbing of the ``reawaken fit ...`` commands: warnings collected and printed.
+"""Shared plumbing of the ``reawaken fit ...`` commands: warnings collected and printed, the
+output folder written as a whole.
 
 The files are written by the fits themselves (``fit.write``, :mod:`reawaken.epi.outputs`), as
-a Python user writes them.
+a Python user writes them, into a new folder that then takes the place of ``--out``
+(:func:`reawaken.run_folder.write_run`): a folder holding an earlier run's files is refused
+unless ``--overwrite`` is given.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +18,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import typer
 
-from reawaken.errors import ConvergenceWarning
+from reawaken.errors import ConvergenceWarning, InputError
+from reawaken.run_folder import check_out_folder, write_run
 
 if TYPE_CHECKING:
     from reawaken.epi.tables import RatioFit
@@ -44,6 +48,26 @@ def print_fit(estimates: pd.DataFrame, messages: Sequence[str], notes: Sequence[
     typer.echo(estimates.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
+OVERWRITE_HELP = "Replace the files of an earlier run in the output folder."
+
+
+def out_folder(out: Path, overwrite: bool) -> Path:
+    """``out`` when a run may write into it (checked before the work starts): an earlier run's
+    files there are refused unless ``overwrite``; the refusal names ``--out`` and
+    ``--overwrite``."""
+    try:
+        check_out_folder(out, overwrite=overwrite)
+    except InputError as exc:
+        raise InputError(f"--out {out}: {exc.reason} (--overwrite replaces them)") from None
+    return out
+
+
+def write_out(out: Path, write: Callable[[Path], Iterable[Path]], overwrite: bool) -> list[Path]:
+    """:func:`reawaken.run_folder.write_run` with the refusal naming the options."""
+    out_folder(out, overwrite)
+    return write_run(out, write, overwrite=overwrite)
+
+
 def finish_fit(
     fit: RatioFit,
     out: Path,
@@ -54,10 +78,16 @@ def finish_fit(
     level: float | None = None,
     notes: Sequence[str] = (),
     more: str = "",
+    overwrite: bool = False,
 ) -> None:
-    """Write the fit into ``out``, print its warnings and estimates, then one line of its
-    ``counts``, log-likelihood, iterations and convergence (and ``more``) and the files written."""
-    fit.write(out, level=level, data=data, warnings=caught)
+    """Write the fit into ``out`` as a whole (an earlier run's files there refused unless
+    ``overwrite``), print its warnings and estimates, then one line of its ``counts``,
+    log-likelihood, iterations and convergence (and ``more``) and the files written."""
+
+    def write(folder: Path) -> list[Path]:
+        return fit.write(folder, level=level, data=data, warnings=caught)
+
+    write_out(out, write, overwrite)
     print_fit(fit.estimates(level=level), caught, notes)
     typer.echo(
         f"{counts} loglik={fit.loglik:.6f} iterations={fit.iterations} "

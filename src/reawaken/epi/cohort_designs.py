@@ -46,6 +46,20 @@ from reawaken.pathogens import exposure_groups
 
 OUTCOMES = ("lung_metastasis", "distant_metastasis", "cancer_death")
 
+COMPETING_EVENTS = {
+    "lung_metastasis": "metastasis elsewhere or death",
+    "distant_metastasis": "death",
+    "cancer_death": "death from other causes",
+}
+"""What the competing event (status 2) of each outcome is, as files and figures name it: for
+``lung_metastasis`` a first metastasis at another site competes as well as death."""
+
+
+def competing_event_name(outcome: str) -> str:
+    """The name of the competing event of ``outcome`` (:data:`COMPETING_EVENTS`; ``competing
+    event`` for an outcome not listed there)."""
+    return COMPETING_EVENTS.get(outcome, "competing event")
+
 
 def exposures() -> dict[str, tuple[str, ...]]:
     """Exposure name -> the pathogens it counts, from the pathogen table at the time of the call
@@ -373,6 +387,20 @@ def emulation_data(persons: pd.DataFrame, infections: pd.DataFrame) -> pd.DataFr
     """Person table plus ``infection``: the day of each person's first recorded infection."""
     first = infections.groupby("id")["day"].min()
     return persons.assign(infection=persons["id"].map(first).to_numpy(dtype=float))
+
+
+def events_by_time(
+    time: Sequence[float], event: Sequence[int], at: Sequence[float], cause: Sequence[int]
+) -> np.ndarray:
+    """Events of ``cause[k]`` at times up to ``at[k]``, for each k (the counts behind a
+    cumulative incidence table such as :func:`reawaken.epi.competing.cumulative_incidence`'s,
+    which the writers need to keep its steps from revealing small counts)."""
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event)
+    return np.array(
+        [int(((event == c) & (time <= t)).sum()) for t, c in zip(at, cause, strict=True)],
+        dtype=np.int64,
+    )
 
 
 def competing_data(persons: pd.DataFrame) -> pd.DataFrame:

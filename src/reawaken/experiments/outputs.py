@@ -22,6 +22,7 @@ from reawaken.experiments.protocols import Protocol
 from reawaken.experiments.run import run_clones, run_protocol
 from reawaken.io import write_atomic, write_csv_atomic, write_text_atomic
 from reawaken.model.calibrated import calibration_source
+from reawaken.run_folder import check_out_folder, write_run
 from reawaken.simulate.ensemble import ArmResult, check_cv, check_ensemble_size
 from reawaken.simulate.ode import Solution, SolverSettings
 from reawaken.simulate.stochastic import DEFAULT_THRESHOLD, lesion_summary
@@ -109,6 +110,7 @@ def simulate_protocol(
     seed: int = 0,
     settings: SolverSettings = SolverSettings(),
     progress: Callable[[int], None] | None = None,
+    overwrite: bool = False,
 ) -> ProtocolOutputs:
     """Solve a protocol and write its tables, its figure and a record of the run.
 
@@ -123,7 +125,8 @@ def simulate_protocol(
     protocol : Protocol
         The experiment.
     out_dir : str or pathlib.Path
-        Folder for the files (created if needed; files of the same names are replaced).
+        Folder for the files (created if needed), written as a whole
+        (:func:`reawaken.run_folder.write_run`).
     arms : sequence of str, optional
         The arms to solve besides the reference arm (default: all).
     overrides : mapping of str to float, optional
@@ -131,6 +134,8 @@ def simulate_protocol(
     n, cv, seed, settings, progress
         The ensemble (0 solves each arm once), the solver and its progress report, as for
         :func:`run_protocol`.
+    overwrite : bool, default False
+        Replace the files of an earlier run in ``out_dir`` instead of refusing the folder.
 
     Returns
     -------
@@ -140,8 +145,9 @@ def simulate_protocol(
     Raises
     ------
     InputError
-        If ``n`` or ``cv`` is not accepted (checked before anything is solved or written), or
-        an arm, override or intervention is not accepted (see :func:`arm_inputs`).
+        If ``n`` or ``cv`` is not accepted (checked before anything is solved or written), an
+        arm, override or intervention is not accepted (see :func:`arm_inputs`), or
+        ``out_dir`` holds an earlier run's files and ``overwrite`` is False (checked first).
     OSError
         If a file cannot be written.
 
@@ -159,6 +165,7 @@ def simulate_protocol(
 
     n = check_ensemble_size(n)
     cv = check_cv(cv)  # before anything is solved or written
+    check_out_folder(out_dir, overwrite=overwrite)
 
     grid = trajectory_grid(protocol.days)
     reference = protocol.reference_arm
@@ -191,24 +198,27 @@ def simulate_protocol(
         solver=asdict(settings),
     )
 
-    out = Path(out_dir)
-    files = [
-        write_csv_atomic(summary, out / "summary.csv"),
-        write_csv_atomic(traj, out / "trajectories.csv"),
-    ]
-    if reference in {r.arm for r in results}:
-        ax = plot_fold_change(
-            curves,
-            summary,
-            ax=file_axes(8, 5),
-            title=f"{protocol.name}: DCC fold change vs {reference}",
-            colours=protocol.colours,
-            days=protocol.days,
-            reference_arm=reference,
-            band=protocol.fold_band,
-        )
-        files.append(write_atomic(out / FIGURE_NAME, lambda tmp: save_figure(ax, str(tmp))))
-    files.append(write_run_record(record, out))
+    def write(out: Path) -> list[Path]:
+        files = [
+            write_csv_atomic(summary, out / "summary.csv"),
+            write_csv_atomic(traj, out / "trajectories.csv"),
+        ]
+        if reference in {r.arm for r in results}:
+            ax = plot_fold_change(
+                curves,
+                summary,
+                ax=file_axes(8, 5),
+                title=f"{protocol.name}: DCC fold change vs {reference}",
+                colours=protocol.colours,
+                days=protocol.days,
+                reference_arm=reference,
+                band=protocol.fold_band,
+            )
+            files.append(write_atomic(out / FIGURE_NAME, lambda tmp: save_figure(ax, str(tmp))))
+        files.append(write_run_record(record, out))
+        return files
+
+    files = write_run(out_dir, write, overwrite=overwrite)
     return ProtocolOutputs(summary, traj, tuple(files))
 
 
@@ -227,10 +237,13 @@ def write_lesions(
     replicates: int = 500,
     seed: int = 0,
     threshold: int = DEFAULT_THRESHOLD,
+    overwrite: bool = False,
 ) -> LesionOutputs:
     """Stochastic DCC clones of one arm (:func:`~reawaken.experiments.run.run_clones`):
     writes ``lesions.csv`` (:func:`~reawaken.simulate.stochastic.lesion_summary`) and
-    ``run.json`` in ``out_dir``."""
+    ``run.json`` in ``out_dir`` as a whole (:func:`reawaken.run_folder.write_run`; a folder
+    holding an earlier run's files is refused unless ``overwrite``)."""
+    check_out_folder(out_dir, overwrite=overwrite)
     result = run_clones(protocol, arm, days, replicates=replicates, seed=seed)
     table = lesion_summary(result, threshold=threshold)
     record = run_record(
@@ -242,6 +255,8 @@ def write_lesions(
         dt=result.dt,
         threshold=threshold,
     )
-    out = Path(out_dir)
-    files = (write_csv_atomic(table, out / "lesions.csv"), write_run_record(record, out))
-    return LesionOutputs(table, files)
+
+    def write(out: Path) -> list[Path]:
+        return [write_csv_atomic(table, out / "lesions.csv"), write_run_record(record, out)]
+
+    return LesionOutputs(table, tuple(write_run(out_dir, write, overwrite=overwrite)))

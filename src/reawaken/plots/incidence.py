@@ -25,6 +25,9 @@ def plot_cumulative_incidence(
 ) -> Axes:
     """Cumulative incidence curves: one right-continuous step curve per group, with its band.
 
+    Rows without a value (NA ``cif``: a step hidden to keep small counts from being read
+    back) are left out, so the curve steps from the last value shown to the next one.
+
     Parameters
     ----------
     curves : pandas.DataFrame
@@ -71,7 +74,7 @@ def plot_cumulative_incidence(
     """
     ax = axes_or_new(ax, 6, 4)
     for k, (name, frame) in enumerate(curves.groupby(group, sort=False)):
-        frame = frame.sort_values(time)
+        frame = frame[frame[cif].notna()].sort_values(time)
         colour = COLOURS[k % len(COLOURS)]
         ax.step(frame[time], frame[cif], where="post", color=colour, label=str(name))
         if lower and upper and lower in frame and upper in frame:
