@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import warnings
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import reawaken
 from reawaken.accepts import whole
 from reawaken.cli import main
 from reawaken.cohort.store import CohortStore
@@ -459,6 +461,26 @@ def test_fit_json_records_the_design_and_every_setting(flatiron, tmp_path, desig
     assert fit["design"] == design
     assert fit["settings"] == SETTINGS_RECORDED[design]
     assert list(fit["settings"]) == [f.name for f in fields(DESIGNS[design].settings)]
+    # traceable: the version and what the store held (same files, same checksum)
+    assert fit["reawaken_version"] == reawaken.__version__
+    (stored,) = fit["store"]["imports"]
+    assert fit["store"]["path"] == str(db.resolve())
+    assert stored["source"] == "flatiron" and stored["files"] == 6
+    files = CohortStore(db).query("SELECT file FROM import_files")["file"]
+    folder = db.parent / "flatiron_files"
+    digests = sorted(hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in files)
+    assert stored["files_sha256"] == hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
+def test_two_analyses_differ_in_their_records(flatiron, tmp_path):
+    """Different windows or time scales must not leave identical metadata."""
+    db, _ = flatiron
+    base = ["--design", "cox", "--outcome", "lung_metastasis", "--exposure", "any"]
+    assert _run(db, tmp_path / "a", *base, "--windows", "0-90,>90") == 0
+    assert _run(db, tmp_path / "b", *base, "--windows", "0-180,>180") == 0
+    a, b = (json.loads((tmp_path / x / "fit.json").read_text()) for x in "ab")
+    assert a["settings"]["windows"] == "0-90,>90" and b["settings"]["windows"] == "0-180,>180"
+    assert a["store"] == b["store"]
 
 
 @pytest.mark.parametrize("design", ["cox", "sccs", "competing"])

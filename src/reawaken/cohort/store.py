@@ -17,6 +17,7 @@ Python API for analyses (each method returns a pandas DataFrame; pass ``source=`
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -552,6 +553,48 @@ class CohortStore:
     def imports(self) -> pd.DataFrame:
         """One row per stored source: kind, path, time, lenient, censor date, counts."""
         return self.table("imports")
+
+    def record(self) -> dict:
+        """What an analysis read, for its records: the store's path and, per stored source,
+        its kind, the path and time of its import, how it was linked, and one SHA-256 over
+        the checksums of the files imported (equal for the same files, whatever their names).
+
+        Returns
+        -------
+        dict
+            ``path`` and ``imports`` (a list of dicts, one per source).
+
+        Raises
+        ------
+        OSError
+            If the store cannot be opened.
+
+        Examples
+        --------
+        >>> from reawaken.cohort import CohortStore
+        >>> record = CohortStore("empty.duckdb").record()
+        >>> record["imports"]
+        []
+        """
+        if not self._stored_sources():
+            return {"path": str(Path(self.path).resolve()), "imports": []}
+        files = self.query("SELECT source, sha256 FROM import_files")
+        out = []
+        for row in self.imports().itertuples(index=False):
+            digests = sorted(files.loc[files["source"] == row.source, "sha256"])
+            link = getattr(row, "link", None)
+            out.append(
+                {
+                    "source": row.source,
+                    "kind": row.kind,
+                    "path": row.path,
+                    "imported_at": str(row.imported_at),
+                    "link": None if pd.isna(link) else link,
+                    "files": len(digests),
+                    "files_sha256": hashlib.sha256("".join(digests).encode()).hexdigest(),
+                }
+            )
+        return {"path": str(Path(self.path).resolve()), "imports": out}
 
     def summary(self, *, min_cell: int = DEFAULT_MIN_CELL, source: str | None = None) -> dict:
         """Aggregate counts of the store, with small counts suppressed.

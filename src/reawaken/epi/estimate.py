@@ -23,6 +23,7 @@ import warnings
 from dataclasses import MISSING, fields
 from typing import Any
 
+from reawaken import __version__
 from reawaken.epi.design import Design, DesignResult
 from reawaken.epi.designs.competing import COMPETING
 from reawaken.epi.designs.cox import COX
@@ -175,7 +176,13 @@ def run_design(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         result = chosen.fit(chosen.prepare(store, settings), settings)
-    result.summary = {"design": chosen.name, "settings": settings.record(), **result.summary}
+    result.summary = {
+        "design": chosen.name,
+        "settings": settings.record(),
+        "reawaken_version": __version__,
+        "store": store.record(),
+        **result.summary,
+    }
     result.summary["warnings"] = [str(w.message) for w in caught]
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
