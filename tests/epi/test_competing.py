@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from reawaken.cli import main
+from reawaken.cli import NOT_CONVERGED, main
+from reawaken.epi._estimable import INFINITE
 from reawaken.epi.competing import cause_specific_cox, cif_curve, cumulative_incidence
 from reawaken.epi.finegray import fine_gray, fit_fine_gray
 from reawaken.errors import ConvergenceWarning, InputError
@@ -145,19 +147,60 @@ def test_fine_gray_errors_name_rows_and_columns(tmp_path: Path) -> None:
         fit_fine_gray(bad, time="time", event="event", covariates=COVARIATES)
     with pytest.raises(InputError, match=r"column 'x9'"):
         fit_fine_gray(d, time="time", event="event", covariates=["x1", "x9"])
-    with pytest.raises(InputError, match=r"column 'k'.*constant"):
-        fit_fine_gray(d.assign(k=1.0), time="time", event="event", covariates=["x1", "k"])
-    with pytest.raises(InputError, match="collinear"):
-        fit_fine_gray(
-            d.assign(x4=d.x1 - 2 * d.x2),
-            time="time",
-            event="event",
-            covariates=["x1", "x2", "x4"],
-        )
-    with pytest.raises(InputError, match="no failures of cause 3"):
+    with pytest.raises(InputError, match="no failures of cause 3: the failure codes present"):
         fit_fine_gray(d, time="time", event="event", covariates=COVARIATES, cause=3)
     with pytest.raises(InputError, match="no failures"):
         fine_gray(np.array([1.0, 2.0]), np.array([0, 2]), np.array([0.0, 1.0]))
+
+
+def test_cause_must_be_a_failure_code_not_censoring() -> None:
+    """cause=0 modelled censoring as the failure of interest."""
+    d = load("ties")
+    with pytest.raises(InputError, match="cause 0 is the censoring code.*present: 1, 2"):
+        fit_fine_gray(d, time="time", event="event", covariates=COVARIATES, cause=0)
+    with pytest.raises(InputError, match="cause 0 is the censoring code"):
+        fine_gray(d.time.to_numpy(), d.event.to_numpy(), d[COVARIATES].to_numpy(), cause=0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "covariates", "term", "reason"),
+    [
+        ({"k": 1.0}, ["x1", "k"], "k", "constant"),
+        (
+            {"x4": lambda f: f.x1 - 2 * f.x2},
+            ["x1", "x2", "x4"],
+            "x4",
+            "aliased: a linear combination of 'x1', 'x2'",
+        ),
+    ],
+)
+def test_fine_gray_term_that_cannot_be_estimated_is_na(extra, covariates, term, reason) -> None:
+    """As R reports an aliased coefficient: NA, and the others equal the fit without it."""
+    d = load("ties").assign(**extra)
+    fit = fit_fine_gray(d, time="time", event="event", covariates=covariates)
+    alone = fit_fine_gray(
+        d, time="time", event="event", covariates=[c for c in covariates if c != term]
+    )
+    assert fit.not_estimable == {term: reason} and fit.converged
+    table = fit.estimates()
+    assert table.set_index("term").loc[term, "status"] == "not estimable"
+    assert np.isnan(table.set_index("term").loc[term, "ratio"])
+    kept = table[table.term != term].reset_index(drop=True)
+    np.testing.assert_allclose(kept.coef, alone.coef, rtol=1e-12)
+    np.testing.assert_allclose(kept.se, alone.se, rtol=1e-12)
+
+
+def test_fine_gray_leaves_out_rows_with_missing_covariates() -> None:
+    d = load("ties")
+    holes = d.assign(x2=d.x2.where(d.index % 50 != 3))  # 8 missing values
+    fit = fit_fine_gray(holes, time="time", event="event", covariates=COVARIATES)
+    complete = fit_fine_gray(
+        d[d.index % 50 != 3], time="time", event="event", covariates=COVARIATES
+    )
+    assert fit.missing == {"rows_deleted": 8, "by_variable": {"x2": 8}} and fit.n == 392
+    np.testing.assert_allclose(fit.coef, complete.coef, rtol=1e-12)
+    with pytest.raises(InputError, match="row 4, column 'x2': missing covariate value"):
+        fit_fine_gray(holes, time="time", event="event", covariates=COVARIATES, missing="error")
 
 
 def test_cli_cif_and_finegray(tmp_path: Path) -> None:
@@ -203,11 +246,12 @@ def test_cli_cif_and_finegray(tmp_path: Path) -> None:
                 "--covariates",
                 "x1,x2,x3",
                 "--out",
-                str(out),
+                str(out / "fg"),
             ]
         )
         == 0
     )
+    out = out / "fg"
     est = pd.read_csv(out / "estimates.csv")
     assert list(est.columns) == ["term", "coef", "se", "ratio", "ci_lower", "ci_upper", "p_value"]
     ref = pd.read_csv(DATA / "crr_reference.csv")
@@ -334,7 +378,26 @@ def test_fine_gray_non_convergence_is_reported(tmp_path: Path) -> None:
             str(out),
         ]
     )
-    assert code == 0
+    assert code == 0  # the likelihood converged; sep is reported as NA, x1 estimated
     summary = json.loads((out / "fit.json").read_text())
-    assert summary["converged"] is False
-    assert any("did not converge" in w for w in summary["warnings"])
+    assert summary["converged"] is True and summary["not_estimable"] == {"sep": INFINITE}
+    assert any("sep infinite" in w for w in summary["warnings"])
+    table = pd.read_csv(out / "estimates.csv")
+    assert list(table.status) == ["not estimable", "estimated"] and table.coef.isna()[0]
+
+
+def test_cli_fit_stopped_by_its_iteration_limit_exits_3(tmp_path, monkeypatch, capsys):
+    """Written, marked in fit.json and estimates.csv, exit status 3 (it was 0)."""
+    import reawaken.epi.finegray as finegray
+
+    monkeypatch.setattr(finegray, "fit_fine_gray", partial(fit_fine_gray, max_iter=1))
+    out = tmp_path / "out"
+    args = ["--time", "time", "--event", "event", "--covariates", "x1,x2", "--out", str(out)]
+    code = main(["fit", "finegray", "--data", str(DATA / "cr_ties.csv"), *args])
+    assert code == NOT_CONVERGED
+    summary = json.loads((out / "fit.json").read_text())
+    assert (
+        summary["converged"] is False and "did not converge in 1 iterations" in summary["notes"][0]
+    )
+    assert list(pd.read_csv(out / "estimates.csv").status) == ["not converged"] * 2
+    assert "did not converge" in capsys.readouterr().err

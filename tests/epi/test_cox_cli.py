@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pandas as pd
-from test_cox_reference import COEF, FITS, rel
+from test_cox_reference import COEF, FITS, ZPH, rel
 
-from reawaken.cli import main
+from reawaken.cli import NOT_CONVERGED, main
+from reawaken.epi._estimable import INFINITE
 from reawaken.epi.tables import ESTIMATE_COLUMNS
 from reference_data import SURVIVAL
 
@@ -101,6 +103,57 @@ def test_cli_non_convergence_is_reported_not_silent(tmp_path, capsys):
     assert err.startswith("warning:") and "g" in err
     fit = json.loads((tmp_path / "o" / "fit.json").read_text())
     assert fit["infinite_terms"] == ["g"] and fit["warnings"]
+    assert fit["not_estimable"] == {"g": INFINITE}
+    table = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    assert list(table.status) == ["estimated", "not estimable"] and table.ratio.isna()[1]
+
+
+def test_cli_fit_that_did_not_converge_exits_3(tmp_path, monkeypatch, capsys):
+    """Written, marked in fit.json and estimates.csv, exit status 3 (it was 0)."""
+    import reawaken.epi.cox as cox
+
+    monkeypatch.setattr(cox, "fit_cox", partial(cox.fit_cox, max_iter=1))
+    out = tmp_path / "o"
+    assert main([*ARGS, "--data", HEART, "--out", str(out)]) == NOT_CONVERGED
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["converged"] is False and "did not converge in 1 iterations" in fit["notes"][0]
+    assert fit["proportional_hazards"] is None
+    assert list(pd.read_csv(out / "estimates.csv").status) == ["not converged"] * 4
+    assert "did not converge" in capsys.readouterr().err
+
+
+def test_cli_lung_leaves_out_the_row_with_missing_ph_ecog_as_r(tmp_path, capsys):
+    """R: "(1 observation deleted due to missingness)"; the strict mode refuses row 14."""
+    lung = pd.read_csv(SURVIVAL / "lung.csv")
+    path = tmp_path / "lung.csv"
+    lung.assign(start=0, dead=(lung.status == 2).astype(int)).to_csv(path, index=False)
+    args = [
+        "fit",
+        "cox",
+        "--data",
+        str(path),
+        "--start",
+        "start",
+        "--stop",
+        "time",
+        "--event",
+        "dead",
+        "--covariates",
+        "age,sex,ph.ecog",
+    ]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0
+    assert "(1 observation deleted due to missingness; ph.ecog: 1)" in capsys.readouterr().out
+    fit = json.loads((tmp_path / "o" / "fit.json").read_text())
+    assert fit["n"] == FITS.loc["lung"].n == 227
+    assert fit["missing"] == {"rows_deleted": 1, "by_variable": {"ph.ecog": 1}}
+    table = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    ref = COEF[COEF.model == "lung"]
+    assert rel(table.coef, ref.coef) < 1e-6 and rel(table.p_value, ref.p) < 1e-6
+    zph = pd.DataFrame(fit["proportional_hazards"]["table"])
+    ref = ZPH[(ZPH["model"] == "lung") & (ZPH["transform"] == "km")]
+    assert rel(zph.chisq, ref.chisq) < 1e-6 and rel(zph.p, ref.p) < 1e-6
+    assert main([*args, "--missing", "error", "--out", str(tmp_path / "e")]) == 2
+    assert "row 14, column 'ph.ecog': missing value" in capsys.readouterr().err
 
 
 def test_cli_weights_option(tmp_path):

@@ -8,6 +8,7 @@ import pytest
 
 from reawaken.cli import main
 from reawaken.epi.cox import fit_cox
+from reawaken.epi.tables import ESTIMATE_COLUMNS
 from reawaken.errors import InputError
 
 COLS = dict(start="start", stop="stop", event="event")
@@ -46,13 +47,69 @@ def _frame() -> pd.DataFrame:
             lambda f: f.assign(x=f["x"].where(f.index != 4, np.nan)),
             r"row 5, column 'x': missing value \(expected a numeric covariate value\)",
         ),
-        (lambda f: f.assign(x=3.0), r"'x' is constant"),
-        (lambda f: f.assign(z=2 * f["x"] + 1), r"'z' is collinear with 'x'"),
+        (lambda f: f.assign(x=3.0, z=1.0), r"no covariate can be estimated \('x': constant"),
     ],
 )
 def test_bad_input_names_rows_or_terms(change, match):
     with pytest.raises(InputError, match=match):
-        fit_cox(change(_frame()), covariates=["x", "z"], **COLS)
+        fit_cox(change(_frame()), covariates=["x", "z"], missing="error", **COLS)
+
+
+def _cohort(n: int = 40) -> pd.DataFrame:
+    """A cohort large enough to converge: x raises the hazard, z a binary covariate."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=n)
+    return pd.DataFrame(
+        {
+            "start": 0.0,
+            "stop": np.round(rng.exponential(10 * np.exp(-0.5 * x)), 2) + 0.01,
+            "event": rng.binomial(1, 0.7, n),
+            "x": x,
+            "z": rng.binomial(1, 0.5, n).astype(float),
+        }
+    )
+
+
+def _without(frame: pd.DataFrame, terms: list[str], **options):
+    """The fit of the terms alone, to compare with a fit where others were reported as NA."""
+    return fit_cox(frame, covariates=terms, **COLS, **options)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda f: f.assign(z=3.0), "constant"),
+        (lambda f: f.assign(z=2 * f["x"] + 1), "aliased: a linear combination of 'x'"),
+    ],
+)
+def test_a_covariate_that_cannot_be_estimated_is_reported_as_na(change, reason):
+    """As R's coxph: the term's numbers are NA, the others equal the fit without it."""
+    frame = change(_cohort())
+    fit = fit_cox(frame, covariates=["x", "z"], **COLS)
+    alone = _without(frame, ["x"])
+    assert fit.not_estimable == {"z": reason} and fit.df == 1
+    assert fit.notes == [f"'z' cannot be estimated ({reason}): reported as NA"]
+    table = fit.estimates()
+    assert list(table.status) == ["estimated", "not estimable"]
+    assert table.loc[1, ESTIMATE_COLUMNS[1:]].isna().all()
+    np.testing.assert_allclose(
+        table.loc[0, ESTIMATE_COLUMNS[1:]].astype(float),
+        alone.estimates().loc[0, ESTIMATE_COLUMNS[1:]].astype(float),
+        rtol=1e-12,
+    )
+    assert fit.loglik == pytest.approx(alone.loglik, rel=1e-12)
+    assert fit.summary()["likelihood_ratio_test"]["df"] == 1
+
+
+def test_missing_covariate_rows_are_left_out_unless_strict():
+    frame = _frame().assign(x=_frame()["x"].where(lambda v: v.index != 4, np.nan))
+    fit = fit_cox(frame, covariates=["x"], **COLS)
+    complete = _without(frame.drop(index=4), ["x"])
+    assert fit.n == 5 and fit.missing == {"rows_deleted": 1, "by_variable": {"x": 1}}
+    np.testing.assert_allclose(fit.coef, complete.coef, rtol=1e-12)
+    # the outcome is never dropped: a missing stop is an error naming its row
+    with pytest.raises(InputError, match=r"row 3, column 'stop': missing value"):
+        fit_cox(frame.assign(stop=frame["stop"].where(frame.index != 2)), covariates=["x"], **COLS)
 
 
 def test_overlapping_intervals_within_one_id_name_both_rows():
@@ -63,10 +120,10 @@ def test_overlapping_intervals_within_one_id_name_both_rows():
     fit_cox(_frame(), covariates=["x"], id="id", **COLS)  # touching intervals are fine
 
 
-def test_constant_within_every_stratum_is_an_error():
-    frame = _frame().assign(s=lambda f: (f["z"] > 0).astype(int))
-    with pytest.raises(InputError, match=r"'z' is constant \(within every stratum\)"):
-        fit_cox(frame, covariates=["x", "z"], strata="s", **COLS)
+def test_constant_within_every_stratum_is_reported_as_na():
+    frame = _cohort().assign(s=lambda f: (f["z"] > 0).astype(int))
+    fit = fit_cox(frame, covariates=["x", "z"], strata="s", **COLS)
+    assert fit.not_estimable == {"z": "constant within every stratum"}
 
 
 def test_missing_column_and_negative_weights():
@@ -110,9 +167,9 @@ def test_cli_bad_input_exits_2_naming_file_and_rows(tmp_path, capsys):
     assert pd.read_csv(path).equals(frame)  # input untouched
 
 
-def test_cli_collinear_exits_2(tmp_path, capsys):
+def test_cli_collinear_is_reported_as_na(tmp_path, capsys):
     path = tmp_path / "d.csv"
-    _frame().assign(z=lambda f: -f["x"]).to_csv(path, index=False)
+    _cohort().assign(z=lambda f: -f["x"]).to_csv(path, index=False)
     code = main(
         [
             "fit",
@@ -131,5 +188,9 @@ def test_cli_collinear_exits_2(tmp_path, capsys):
             str(tmp_path / "o"),
         ]
     )
-    assert code == 2
-    assert "'z' is collinear with 'x'" in capsys.readouterr().err
+    assert code == 0
+    assert "'z' cannot be estimated (aliased: a linear combination of 'x')" in (
+        capsys.readouterr().err
+    )
+    table = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    assert list(table.status) == ["estimated", "not estimable"] and table.coef.isna()[1]

@@ -10,6 +10,7 @@ import pytest
 from test_cox_reference import heart, rel
 
 from reawaken.epi._cox_core import RiskSets
+from reawaken.epi._estimable import INFINITE
 from reawaken.epi.cox import fit_cox
 from reawaken.errors import ConvergenceWarning
 
@@ -128,7 +129,24 @@ def test_non_convergence_is_reported():
     with pytest.warns(ConvergenceWarning, match="did not converge in 1 iterations"):
         result = fit_cox(heart(), covariates=HEART, max_iter=1, **COLS)
     assert not result.converged and result.iterations == 1
-    assert result.summary()["converged"] is False
+    summary = result.summary()
+    assert summary["converged"] is False and "did not converge" in summary["notes"][0]
+    assert summary["proportional_hazards"] is None
+    table = result.estimates()
+    assert (table.status == "not converged").all()
+
+
+def test_no_events_in_a_group_is_reported_as_na_not_as_ratio_zero():
+    """A window with no events gave ratio ~0 with an interval 0 to inf as ordinary numbers."""
+    frame = _random_cohort(60, 4, ties=False)
+    frame["window"] = ((frame["event"] == 0) & (frame["x1"] > 0)).astype(float)
+    with pytest.warns(ConvergenceWarning, match="window"):
+        result = fit_cox(frame, covariates=["x1", "window"], **COLS)
+    assert result.converged and result.not_estimable == {"window": INFINITE}
+    table = result.estimates()
+    assert list(table.status) == ["estimated", "not estimable"]
+    assert table.loc[1, ["ratio", "ci_lower", "ci_upper", "p_value"]].isna().all()
+    assert np.isfinite(table.loc[0, "ratio"])
 
 
 def test_monotone_likelihood_names_the_infinite_term():
@@ -138,3 +156,5 @@ def test_monotone_likelihood_names_the_infinite_term():
         result = fit_cox(frame, covariates=["x1", "x2"], **COLS)
     assert result.infinite_terms == ["x2"]
     assert result.summary()["infinite_terms"] == ["x2"]
+    assert result.summary()["not_estimable"] == {"x2": INFINITE}
+    assert np.isnan(result.estimates().loc[1, "ratio"])

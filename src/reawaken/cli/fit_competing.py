@@ -3,7 +3,9 @@
 ``cif`` writes ``DIR/cif.csv`` (time, cause, cif, ci_lower, ci_upper): Aalen-Johansen cumulative
 incidence as ``cmprsk::cuminc`` with a log(-log) interval. ``finegray`` writes
 ``DIR/estimates.csv`` (term, coef, se, ratio, ci_lower, ci_upper, p_value; ratio is the
-subdistribution hazard ratio) and ``DIR/fit.json``, as ``cmprsk::crr``.
+subdistribution hazard ratio; ``status`` when an estimate is not an ordinary one) and
+``DIR/fit.json``, as ``cmprsk::crr``; a fit that did not converge is written marked and exits
+with status 3.
 Events are coded 0 censored, 1 outcome, 2 competing (any other positive code is one more cause).
 """
 
@@ -15,6 +17,7 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, option
+from reawaken.cli.fit_cox import MISSING, MISSING_HELP, echo_deleted, exit_if_not_converged
 from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.io import read_table, write_csv_atomic
 
@@ -55,9 +58,13 @@ def finegray(
     covariates: str = option(checks.COLUMNS, ..., "--covariates", help="Numeric columns."),
     out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
     cause: int = option(
-        checks.whole(1, 1000), 1, "--cause", help="Event code of the failure of interest."
+        checks.whole(1, 1000),
+        1,
+        "--cause",
+        help="Event code of the failure of interest (present in the data; 0 is censoring).",
     ),
     level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
+    missing: str = option(MISSING, "drop", "--missing", help=MISSING_HELP),
 ) -> None:
     """Fine-Gray subdistribution hazards regression (cmprsk::crr).
 
@@ -72,10 +79,18 @@ def finegray(
     frame = read_table(data)
     with convergence_warnings() as caught:
         fit = fit_fine_gray(
-            frame, time=time, event=event, covariates=terms, cause=cause, file=str(data)
+            frame,
+            time=time,
+            event=event,
+            covariates=terms,
+            cause=cause,
+            file=str(data),
+            missing=missing,
         )
     counts = f"n={fit.n} events={fit.events} competing={fit.competing}"
-    finish_fit(fit, out, data=data, caught=caught, counts=counts, level=level)
+    finish_fit(fit, out, data=data, caught=caught, counts=counts, level=level, notes=fit.notes)
+    echo_deleted(fit.missing)
+    exit_if_not_converged(fit.converged)
 
 
 def register(fit_app: typer.Typer) -> None:

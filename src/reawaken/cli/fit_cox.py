@@ -1,7 +1,9 @@
 """``reawaken fit cox``: a counting-process Cox model on one data file.
 
-Writes ``DIR/estimates.csv`` (term, coef, se, ratio, ci_lower, ci_upper, p_value) and
-``DIR/fit.json`` (loglik_null, loglik, n, events, iterations, converged, tests).
+Writes ``DIR/estimates.csv`` (term, coef, se, ratio, ci_lower, ci_upper, p_value, and ``status``
+when an estimate is not an ordinary one) and ``DIR/fit.json`` (loglik_null, loglik, n, events,
+iterations, converged, tests, the proportional-hazards test, rows left out for missing values).
+A fit that did not converge is written marked and exits with status 3 (``NOT_CONVERGED``).
 """
 
 from __future__ import annotations
@@ -10,10 +12,28 @@ from pathlib import Path
 
 import typer
 
-from reawaken.cli import checks
+from reawaken.cli import NOT_CONVERGED, checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
 from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.io import read_table
+
+MISSING = checks.choice(("drop", "error"))
+MISSING_HELP = "Rows with a missing model value: drop (as R's na.omit) or error."
+
+
+def echo_deleted(missing: dict) -> None:
+    """Say, as R does, how many rows were left out for missing values, and in which columns."""
+    deleted = missing["rows_deleted"]
+    if deleted:
+        where = ", ".join(f"{col}: {k}" for col, k in missing["by_variable"].items())
+        plural = "observation" if deleted == 1 else "observations"
+        typer.echo(f"({deleted} {plural} deleted due to missingness; {where})")
+
+
+def exit_if_not_converged(converged: bool) -> None:
+    """Exit with status 3 after a fit that did not converge (its files are written, marked)."""
+    if not converged:
+        raise typer.Exit(NOT_CONVERGED)
 
 
 def cox(
@@ -33,6 +53,7 @@ def cox(
         checks.choice(("efron", "breslow")), "efron", "--ties", help="Handling of tied times."
     ),
     level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
+    missing: str = option(MISSING, "drop", "--missing", help=MISSING_HELP),
 ) -> None:
     """Fit coxph(Surv(start, stop, event) ~ covariates); write estimates.csv and fit.json.
 
@@ -58,11 +79,14 @@ def cox(
             id=id,
             ties=ties,
             level=level,
+            missing=missing,
             file=data,
         )
     counts = f"n={result.n} events={result.events}"
     more = f" variance={result.summary()['variance']}"
-    finish_fit(result, out, data=data, caught=caught, counts=counts, more=more)
+    finish_fit(result, out, data=data, caught=caught, counts=counts, more=more, notes=result.notes)
+    echo_deleted(result.missing)
+    exit_if_not_converged(result.converged)
 
 
 def register(fit_app: typer.Typer) -> None:

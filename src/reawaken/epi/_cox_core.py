@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from reawaken.epi._estimable import flat_in_risk_sets
 from reawaken.epi._newton import Derivatives
 
 
@@ -162,6 +163,34 @@ class RiskSets:
             info -= (mean * mw[:, None]).T @ mean
         return Derivatives(loglik, score, info)
 
+    def time_weighted(
+        self, beta: np.ndarray, group_weight: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Score and information sums with each event group's terms weighted by a function of
+        its time, for the proportional-hazards test (R's zph2.c, survival >= 3).
+
+        ``group_weight`` (one value per event group) is ``g(t_k)``. Returns the information
+        ``I`` (unweighted), the score ``sum g (x - xbar)``, and the information sums weighted by
+        ``g`` and by ``g**2``; Efron's pseudo-events of a tied group share its ``g``.
+        """
+        p = self.p
+        _, _, _, moments = self._expanded(beta)
+        den = moments[:, 0]
+        mean = moments[:, 1 : 1 + p] / den[:, None]
+        c = moments[:, 1 + p :] / den[:, None]
+        mw = self.mean_weight
+        g = group_weight[self.group_of_death]
+
+        def information(weight: np.ndarray) -> np.ndarray:
+            info = np.zeros((p, p))
+            second = weight @ c
+            info[self._iu, self._ju] = second
+            info[self._ju, self._iu] = second
+            return info - (mean * weight[:, None]).T @ mean
+
+        score = (self.w_event * g) @ self.x[self.ev_rows] - (mw * g) @ mean
+        return information(mw), score, information(mw * g), information(mw * g * g)
+
     def score_residuals(self, beta: np.ndarray) -> np.ndarray:
         """Unweighted score residuals per row, (n, p), as R's agscore3 (Breslow or Efron)."""
         p = self.p
@@ -192,45 +221,22 @@ class RiskSets:
         return resid
 
 
-def not_estimable(risk_sets: RiskSets, terms, *, tol: float = 1e-10) -> str | None:
-    """Why some coefficients cannot be estimated from these risk sets, or None when all can.
+def not_estimable(risk_sets: RiskSets, terms, *, tol: float = 1e-10) -> dict[str, str]:
+    """Terms that cannot be estimated from these risk sets, with the reason (empty when all
+    can; see :mod:`reawaken.epi._estimable`).
 
     The information at beta = 0 sums, over the event times, the (weighted) variance of the
     covariates among those at risk. A term whose variance vanishes in every risk set (a function
     of the time scale alone, or one that differs only in rows never at risk at an event) carries
-    no information; terms whose information matrix, scaled to unit diagonal, is singular are
-    collinear within the risk sets. R's ``coxph`` reports such coefficients as NA.
+    no information; a term whose information is a combination of the earlier terms' is collinear
+    with them within the risk sets. R's ``coxph`` reports such coefficients as NA.
     """
     p = risk_sets.p
     if p == 0 or risk_sets.n_groups == 0:
-        return None
+        return {}
     info = risk_sets.derivatives(np.zeros(p)).information
     if not np.all(np.isfinite(info)):
-        return None  # left to the Newton iteration, which reports non-convergence
-    w = risk_sets.weights
-    spread = (w[:, None] * risk_sets.x**2).sum(axis=0) / max(float(w.sum()), 1e-300)
-    scale = np.maximum(spread * float(risk_sets.w_event.sum()), 1e-300)
-    diag = np.diag(info)
-    flat = diag <= tol * scale
-    if flat.any():
-        names = ", ".join(repr(str(terms[j])) for j in np.flatnonzero(flat))
-        return (
-            f"covariate {names} does not vary within any risk set (everyone at risk at each "
-            "event time has the same value, e.g. a function of the time scale alone), so its "
-            "hazard ratio cannot be estimated: drop it"
-        )
-    root = np.sqrt(diag)
-    corr = info / np.outer(root, root)
-    try:
-        values, vectors = np.linalg.eigh(corr)
-    except np.linalg.LinAlgError:
-        return None
-    if values[0] < tol:
-        weight = np.abs(vectors[:, 0])
-        names = ", ".join(repr(str(terms[j])) for j in np.flatnonzero(weight > 1e-3))
-        return (
-            f"covariates {names} are collinear within the risk sets (at every event time one "
-            "is a combination of the others among those at risk), so their hazard ratios "
-            "cannot be estimated: drop one of them"
-        )
-    return None
+        return {}  # left to the Newton iteration, which reports non-convergence
+    return flat_in_risk_sets(
+        info, risk_sets.x, risk_sets.weights, float(risk_sets.w_event.sum()), terms, tol=tol
+    )

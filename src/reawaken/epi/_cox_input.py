@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from reawaken.epi._estimable import aliased_terms
 from reawaken.epi._values import MAX_LISTED as _MAX_LISTED
 from reawaken.epi._values import also, first_row, is_missing, reject_rows, rows_text, show
 from reawaken.errors import InputError
@@ -30,10 +31,16 @@ def _rows(mask: np.ndarray) -> str:
 
 
 def numeric_column(
-    frame: pd.DataFrame, name: str, *, file=None, expected: str = "a number"
+    frame: pd.DataFrame,
+    name: str,
+    *,
+    file=None,
+    expected: str = "a number",
+    missing_ok: bool = False,
 ) -> np.ndarray:
     """A column as float64; a missing column, or a missing, non-numeric or infinite value, is an
-    InputError naming the value, its row and column, and what was ``expected``."""
+    InputError naming the value, its row and column, and what was ``expected``. With
+    ``missing_ok`` a missing value (a blank cell) is NaN instead."""
     if name not in frame.columns:
         raise InputError(
             f"no column {name!r} (columns: {', '.join(map(str, frame.columns))})",
@@ -48,6 +55,11 @@ def numeric_column(
     if bad.any():
         raw = column.to_numpy(dtype=object)
         missing = np.array([is_missing(v) for v in raw]) & bad
+        if missing_ok:
+            bad &= ~missing
+            if not bad.any():
+                return values
+            missing[:] = False
         which = missing if missing.any() else bad
         row = first_row(which)
         if missing.any():
@@ -71,8 +83,11 @@ def term_columns(covariates: Sequence[str]) -> list[list[str]]:
     return terms
 
 
-def design_matrix(frame: pd.DataFrame, covariates: Sequence[str], *, file=None) -> np.ndarray:
-    """The (n, p) covariate matrix; ``a:b`` terms are products of columns."""
+def design_matrix(
+    frame: pd.DataFrame, covariates: Sequence[str], *, file=None, missing_ok: bool = False
+) -> np.ndarray:
+    """The (n, p) covariate matrix; ``a:b`` terms are products of columns. With ``missing_ok`` a
+    missing value is NaN (see :func:`numeric_column`)."""
     n = len(frame)
     x = np.empty((n, len(covariates)))
     cache: dict[str, np.ndarray] = {}
@@ -81,7 +96,11 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str], *, file=None) 
         for part in parts:
             if part not in cache:
                 cache[part] = numeric_column(
-                    frame, part, file=file, expected="a numeric covariate value"
+                    frame,
+                    part,
+                    file=file,
+                    expected="a numeric covariate value",
+                    missing_ok=missing_ok,
                 )
             value = value * cache[part]
         x[:, j] = value
@@ -135,15 +154,23 @@ def check_weights(weights: np.ndarray, *, name: str, file=None) -> None:
 
 
 def check_overlap(
-    ids: np.ndarray, start: np.ndarray, stop: np.ndarray, *, name: str, file=None
+    ids: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    *,
+    name: str,
+    file=None,
+    rows: np.ndarray | None = None,
 ) -> None:
-    """Intervals of one id must not overlap (touching, stop == next start, is fine)."""
+    """Intervals of one id must not overlap (touching, stop == next start, is fine). ``rows``
+    are the positions of these rows in the data, when some were left out."""
     order = np.lexsort((start, ids))
     sid, sst, ssp = ids[order], start[order], stop[order]
     clash = (sid[1:] == sid[:-1]) & (sst[1:] < ssp[:-1])
     if clash.any():
         first = np.flatnonzero(clash)
-        pairs = [f"{order[i] + 1} and {order[i + 1] + 1}" for i in first[:_MAX_LISTED]]
+        row = (lambda i: i) if rows is None else (lambda i: int(rows[i]))
+        pairs = [f"{row(order[i]) + 1} and {row(order[i + 1]) + 1}" for i in first[:_MAX_LISTED]]
         more = f" and {len(first) - _MAX_LISTED} more" if len(first) > _MAX_LISTED else ""
         raise InputError(
             f"overlapping intervals within one id: rows {'; '.join(pairs)}{more}",
@@ -152,25 +179,61 @@ def check_overlap(
         )
 
 
+def incomplete_rows(
+    frame: pd.DataFrame, roles: dict[str, str], *, missing: str, file=None
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Rows with a missing value in any column of ``roles`` (column: what it holds), and the
+    count of missing values per column that has any.
+
+    ``missing="error"`` refuses the first missing value instead, naming its row and column;
+    ``"drop"`` returns the rows for the caller to leave out (R's ``na.omit``).
+    """
+    if missing not in ("drop", "error"):
+        raise InputError(f"missing must be 'drop' or 'error', got {show(missing)}")
+    incomplete = np.zeros(len(frame), dtype=bool)
+    counts: dict[str, int] = {}
+    for column, role in roles.items():
+        if column not in frame.columns:
+            raise InputError(
+                f"no column {column!r} (columns: {', '.join(map(str, frame.columns))})",
+                file=file,
+                column=column,
+            )
+        values = frame[column]
+        gaps = np.array(values.isna(), dtype=bool)
+        if values.dtype == object:
+            gaps |= np.array([isinstance(v, str) and not v.strip() for v in values])
+        if not gaps.any():
+            continue
+        if missing == "error":
+            raise InputError(
+                f"missing value (expected {role}){also(gaps)}",
+                file=file,
+                row=first_row(gaps),
+                column=column,
+            )
+        counts[column] = int(gaps.sum())
+        incomplete |= gaps
+    return incomplete, counts
+
+
 def codes(values: pd.Series) -> np.ndarray:
     """Integer codes 0..k-1 of a column (strata, clusters, ids); missing values not allowed."""
     codes_, _ = pd.factorize(values, sort=True)
     return codes_.astype(np.int64)
 
 
-def check_design(
+def unestimable_in_data(
     x: np.ndarray,
     weights: np.ndarray,
     strata: np.ndarray,
     terms: Sequence[str],
-    *,
-    tol: float = 1e-10,
-) -> None:
-    """Constant (within every stratum) or collinear covariates are errors naming the terms.
+) -> dict[str, str]:
+    """Terms constant (within every stratum) or aliased with earlier terms, with the reason
+    (see :mod:`reawaken.epi._estimable`).
 
-    Uses the weighted within-stratum cross-product matrix scaled to unit diagonal and a
-    sequential Cholesky: a term whose pivot falls under ``tol`` lies in the span of the terms
-    before it.
+    Uses the weighted within-stratum cross-product matrix: a term without spread is constant;
+    one whose residual on the kept terms before it vanishes is aliased.
     """
     p = x.shape[1]
     n_strata = int(strata.max()) + 1
@@ -181,22 +244,12 @@ def check_design(
         mean = np.bincount(strata, weights=weights * x[:, j], minlength=n_strata) / wsum
         xc[:, j] = x[:, j] - mean[strata]
     cross = (xc * weights[:, None]).T @ xc
-    diag = np.diag(cross).copy()
     scale_ = np.maximum(np.abs(x).max(axis=0), 1e-300) ** 2 * max(weights.sum(), 1e-300)
-    constant = diag <= 1e-24 * scale_
-    if constant.any():
-        names = ", ".join(repr(str(terms[j])) for j in np.flatnonzero(constant))
-        raise InputError(
-            f"covariate {names} is constant (within every stratum) and cannot be estimated"
-        )
-    corr = cross / np.sqrt(np.outer(diag, diag))
-    for j in range(1, p):
-        sub = corr[:j, :j]
-        coef = np.linalg.lstsq(sub, corr[:j, j], rcond=None)[0]
-        residual = corr[j, j] - corr[:j, j] @ coef
-        if residual < tol:
-            involved = [repr(str(terms[i])) for i in range(j) if abs(coef[i]) > 1e-8]
-            raise InputError(
-                f"covariate {str(terms[j])!r} is collinear with "
-                f"{', '.join(involved) or 'earlier terms'}; drop one of them"
-            )
+    several = n_strata > 1
+    return aliased_terms(
+        cross,
+        terms,
+        flat=np.diag(cross) <= 1e-24 * scale_,
+        flat_reason="constant within every stratum" if several else "constant",
+        aliased_reason="aliased: a linear combination of {terms}",
+    )

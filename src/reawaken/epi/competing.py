@@ -251,16 +251,26 @@ def cumulative_incidence(
 
 
 def covariate_matrix(
-    frame: pd.DataFrame, covariates: Sequence[str], *, file: str | Path | None = None
-) -> np.ndarray:
-    """Numeric (n, p) matrix of ``covariates``; a missing, non-numeric or constant column is an
-    InputError naming the column (and the first bad row)."""
+    frame: pd.DataFrame,
+    covariates: Sequence[str],
+    *,
+    file: str | Path | None = None,
+    missing: str = "error",
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Numeric (n, p) matrix of ``covariates`` and the count of missing values per column that
+    has any. A non-numeric value is an InputError naming the column and the first bad row; so is
+    a missing value with ``missing="error"``, while with ``"drop"`` it is NaN in the matrix (the
+    caller leaves its row out)."""
     if not covariates:
         raise InputError("at least one covariate is needed", file=file)
+    if missing not in ("drop", "error"):
+        raise InputError(f"missing must be 'drop' or 'error', got {show(missing)}")
     columns = []
+    counts: dict[str, int] = {}
     for name in covariates:
         require_columns(frame, [name], file)
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        gaps = np.array([is_missing(v) for v in frame[name]], dtype=bool)
 
         def bad_value(i: int, name: str = name) -> str:
             value = frame[name].iloc[i]
@@ -268,20 +278,12 @@ def covariate_matrix(
                 return "missing covariate value (expected a number)"
             return f"covariate value {show(value)} is not a finite number"
 
-        reject_rows(~np.isfinite(values), bad_value, file=file, column=name)
-        if np.ptp(values) == 0:
-            raise InputError(
-                "covariate is constant: its effect cannot be estimated", file=file, column=name
-            )
+        allowed = gaps if missing == "drop" else np.zeros_like(gaps)
+        reject_rows(~np.isfinite(values) & ~allowed, bad_value, file=file, column=name)
+        if gaps.any():
+            counts[name] = int(gaps.sum())
         columns.append(values)
-    x = np.column_stack(columns)
-    if x.shape[1] > 1:
-        centred = x - x.mean(axis=0)
-        if np.linalg.matrix_rank(centred) < x.shape[1]:
-            raise InputError(
-                f"covariates are collinear ({', '.join(covariates)}): drop one of them", file=file
-            )
-    return x
+    return np.column_stack(columns), counts
 
 
 def cause_specific_cox(
@@ -294,6 +296,7 @@ def cause_specific_cox(
     ties: str = "efron",
     level: float = 0.95,
     file: str | Path | None = None,
+    missing: str = "drop",
 ):
     """Cause-specific Cox model of one cause: failures from other causes count as censored.
 
@@ -317,6 +320,9 @@ def cause_specific_cox(
         Confidence level of ``estimates()``.
     file : str or path, optional
         Only names the source file in error messages.
+    missing : {"drop", "error"}, default "drop"
+        Rows with a missing covariate value: left out (R's ``na.omit``) or refused, as
+        :func:`fit_cox`.
 
     Returns
     -------
@@ -370,4 +376,5 @@ def cause_specific_cox(
         ties=ties,
         level=level,
         file=file,
+        missing=missing,
     )

@@ -28,16 +28,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import linalg, stats
 
 from reawaken.epi import _cox_input as checks
 from reawaken.epi._cox_core import RiskSets, not_estimable
+from reawaken.epi._cox_zph import TRANSFORMS, ZphInput, zph_table
+from reawaken.epi._estimable import INFINITE, na_notes
 from reawaken.epi._newton import coxph_newton
-from reawaken.epi._values import also, first_row
+from reawaken.epi._values import show
 from reawaken.epi.tables import RatioFit, check_level
 from reawaken.errors import ConvergenceWarning, InputError
 
 TIES = ("efron", "breslow")
+MISSING = ("drop", "error")
 
 
 @dataclass(frozen=True)
@@ -81,14 +85,25 @@ class CoxResult(RatioFit):
     level : float, default 0.95
         Confidence level of ``estimates()``.
     infinite_terms : list of str
-        Terms whose coefficient may be infinite (the log-likelihood converged before them).
+        Terms whose coefficient may be infinite (the log-likelihood converged before them, R's
+        check); they are reported as NA.
+    not_estimable : dict of str to str
+        Terms reported as NA, with the reason (:mod:`reawaken.epi._estimable`): constant or
+        aliased ones are left out of the fit (their ``coef`` and ``var`` entries are NaN),
+        infinite ones keep the values where the fit stopped.
+    notes : list of str
+        What the fit found worth saying: terms reported as NA, why it did not converge.
+    missing : dict
+        Rows left out for missing values: ``rows_deleted`` and ``by_variable`` (the count of
+        missing values in each variable of the model that has any).
 
     Attributes
     ----------
     se, naive_se : numpy.ndarray
         Standard errors from ``var`` and from ``naive_var``.
     df : int
-        Degrees of freedom of the global tests (the number of terms).
+        Degrees of freedom of the global tests (the number of terms fitted: not the constant
+        or aliased ones).
     wald_test, lr_test : float
         Wald (with ``var``) and likelihood-ratio chi-square of all coefficients.
 
@@ -127,20 +142,30 @@ class CoxResult(RatioFit):
     robust_score_test: float | None
     level: float = 0.95
     infinite_terms: list[str] = field(default_factory=list)
+    not_estimable: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    missing: dict = field(default_factory=lambda: {"rows_deleted": 0, "by_variable": {}})
+    zph_input: ZphInput | None = field(default=None, repr=False, compare=False)
 
     @property
     def naive_se(self) -> np.ndarray:
         return np.sqrt(np.diag(self.naive_var))
 
     @property
+    def fitted(self) -> np.ndarray:
+        """Which terms were fitted (not left out as constant or aliased)."""
+        return ~np.isnan(self.coef)
+
+    @property
     def df(self) -> int:
-        return len(self.terms)
+        return int(self.fitted.sum())
 
     @property
     def wald_test(self) -> float:
         """Wald chi-square of all coefficients, with the variance reported in ``se``."""
+        b, k = self.coef[self.fitted], self.fitted
         try:
-            return float(self.coef @ linalg.solve(self.var, self.coef, assume_a="pos"))
+            return float(b @ linalg.solve(self.var[np.ix_(k, k)], b, assume_a="pos"))
         except (linalg.LinAlgError, ValueError):
             return float("nan")  # a singular variance: no Wald test (reported as null)
 
@@ -174,7 +199,81 @@ class CoxResult(RatioFit):
             "score_test": test(self.score_test),
             "robust_score_test": test(self.robust_score_test),
             "infinite_terms": self.infinite_terms,
+            "not_estimable": self.not_estimable,
+            "missing": self.missing,
+            "proportional_hazards": self._zph_summary(),
+            "notes": self.notes,
         }
+
+    def _zph_summary(self) -> dict | None:
+        """cox.zph's table (transform km) for fit.json; None when the fit did not converge or
+        holds no data."""
+        if not self.converged or self.zph_input is None:
+            return None
+        try:
+            table = cox_zph(self)
+        except (linalg.LinAlgError, ValueError):
+            return None
+        return {
+            "test": "score test of beta(t) = beta + theta g(t), as R's cox.zph (survival >= 3)",
+            "transform": "km",
+            "table": table.to_dict(orient="records"),
+        }
+
+
+def cox_zph(fit: CoxResult, *, transform: str = "km") -> pd.DataFrame:
+    """Test proportional hazards per term and globally, as R's ``cox.zph(fit, transform)``.
+
+    The score test of survival >= 3 (see :mod:`reawaken.epi._cox_zph`): for each fitted term
+    the chi-square of adding ``theta * g(t)`` to its coefficient, and GLOBAL for all terms at
+    once; a small p says the hazard ratio changes over time. Terms left out of the fit
+    (constant or aliased) are left out here too, as R leaves out NA coefficients.
+
+    Parameters
+    ----------
+    fit : CoxResult
+        A fit made by :func:`fit_cox`.
+    transform : {"km", "rank", "identity", "log"}, default "km"
+        The function of time ``g`` (R's ``transform``): ``km`` is one minus the Kaplan-Meier
+        estimate just before the time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``term, chisq, df, p``: one row per fitted term, then ``GLOBAL``.
+
+    Raises
+    ------
+    InputError
+        If ``transform`` is not one of those accepted, or ``fit`` was not made by
+        :func:`fit_cox` (it holds no data).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi import fit_cox
+    >>> from reawaken.epi.cox import cox_zph
+    >>> df = pd.DataFrame({
+    ...     "start": [0, 0, 0, 0, 0, 0, 0, 0],
+    ...     "stop": [5, 8, 12, 3, 9, 15, 7, 11],
+    ...     "event": [1, 0, 1, 1, 1, 0, 1, 0],
+    ...     "infected": [1, 0, 0, 1, 0, 1, 1, 0],
+    ...     "age": [62, 55, 70, 75, 58, 64, 52, 68],
+    ... })
+    >>> fit = fit_cox(df, start="start", stop="stop", event="event",
+    ...               covariates=["infected", "age"])
+    >>> cox_zph(fit).round(3)  # R: cox.zph(coxph(Surv(stop, event) ~ infected + age, df))
+           term  chisq  df      p
+    0  infected  3.681   1  0.055
+    1       age  2.010   1  0.156
+    2    GLOBAL  9.584   2  0.008
+    """
+    if transform not in TRANSFORMS:
+        raise InputError(f"transform must be one of {', '.join(TRANSFORMS)}, got {show(transform)}")
+    if fit.zph_input is None:
+        raise InputError("this Cox fit holds no data to test: fit it with fit_cox")
+    terms = [t for t, ok in zip(fit.terms, fit.fitted, strict=True) if ok]
+    return zph_table(fit.zph_input, fit.coef[fit.fitted], terms, transform)
 
 
 def _cluster_sums(resid: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
@@ -202,6 +301,7 @@ def fit_cox(
     level: float = 0.95,
     max_iter: int = 20,
     eps: float = 1e-9,
+    missing: str = "drop",
     file=None,
 ) -> CoxResult:
     """Fit a counting-process Cox model, as R's ``coxph(Surv(start, stop, event) ~ ...)``.
@@ -209,7 +309,10 @@ def fit_cox(
     The model is ``coxph(Surv(start, stop, event) ~ covariates + strata(..) + cluster(..))``:
     estimates, standard errors, tests and iteration counts equal R's survival package.
     Non-convergence is never silent: it gives a :class:`~reawaken.errors.ConvergenceWarning`
-    and ``converged=False``.
+    and ``converged=False``, and ``estimates()`` marks every row ``not converged``. A covariate
+    the data cannot inform (constant, aliased with others, flat within the risk sets, or with
+    an infinite estimate) is reported as NA (:mod:`reawaken.epi._estimable`): empty numbers,
+    status ``not estimable``, a note naming it, the other terms estimated without it.
 
     Parameters
     ----------
@@ -243,6 +346,10 @@ def fit_cox(
         Most Newton-Raphson iterations (R's ``iter.max``).
     eps : float, default 1e-9
         Convergence tolerance on the relative change of the log-likelihood (R's ``eps``).
+    missing : {"drop", "error"}, default "drop"
+        Rows with a missing value in a covariate, stratum, weight, cluster or id column:
+        ``drop`` leaves them out (R's ``na.omit``; ``missing`` of the result counts them per
+        variable), ``error`` refuses them. A missing start, stop or event is always an error.
     file : str or path, optional
         Only names the source file in error messages.
 
@@ -257,16 +364,17 @@ def fit_cox(
         If ``data`` is not a DataFrame or has no rows; a column is missing; a time, event,
         covariate or weight is missing, not a number or out of range (negative times,
         ``stop <= start``, events other than 0 and 1, negative weights), or there is no
-        event; one ``id``'s intervals overlap; ``ties`` or ``level`` is not accepted; no
-        covariate is given, or a term is listed twice; a covariate is constant or collinear
-        (within the strata or within the risk sets); or the information matrix is singular at
-        the estimate. The message names the file, row and column where known.
+        event; one ``id``'s intervals overlap; ``ties``, ``level`` or ``missing`` is not
+        accepted; no covariate is given, or a term is listed twice; a covariate value is
+        missing and ``missing="error"``; no covariate can be estimated; or the information
+        matrix is singular at the estimate. The message names the file, row and column where
+        known.
 
     Warns
     -----
     ConvergenceWarning
         If the iteration did not converge in ``max_iter`` iterations, or the log-likelihood
-        converged before a coefficient did (a coefficient that may be infinite).
+        converged before a coefficient did (an infinite coefficient, reported as NA).
 
     Examples
     --------
@@ -303,28 +411,41 @@ def fit_cox(
         name=event,
         file=file,
     )
-    x = checks.design_matrix(frame, covariates, file=file)
+    strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
+    roles = {
+        part: "a numeric covariate value"
+        for term in checks.term_columns(covariates)
+        for part in term
+    }
+    roles.update({col: "a stratum" for col in strata_cols})
+    roles.update(
+        {
+            c: r
+            for c, r in (
+                (weights, "a case weight >= 0"),
+                (cluster, "a cluster"),
+                (id, "a person id"),
+            )
+            if c is not None
+        }
+    )
+    incomplete, missing_counts = checks.incomplete_rows(frame, roles, missing=missing, file=file)
+    x = checks.design_matrix(frame, covariates, file=file, missing_ok=True)
     w = (
         np.ones(len(frame))
         if weights is None
-        else checks.numeric_column(frame, weights, file=file, expected="a case weight >= 0")
+        else checks.numeric_column(
+            frame, weights, file=file, expected="a case weight >= 0", missing_ok=True
+        )
     )
     if weights is not None:
         checks.check_weights(w, name=weights, file=file)
-    strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
-    roles = {col: "stratum" for col in strata_cols}
-    roles.update({c: r for c, r in ((cluster, "cluster"), (id, "person id")) if c is not None})
-    for col, role in roles.items():
-        if col not in frame.columns:
-            raise InputError(f"no column {col!r}", file=file, column=col)
-        missing = frame[col].isna().to_numpy()
-        if missing.any():
-            raise InputError(
-                f"missing value (expected a {role}){also(missing)}",
-                file=file,
-                row=first_row(missing),
-                column=col,
-            )
+    rows = np.flatnonzero(~incomplete)  # the rows fitted, as positions in the data
+    if incomplete.any():
+        frame = frame.iloc[rows]
+        t0, t1, status, x, w = t0[rows], t1[rows], status[rows], x[rows], w[rows]
+        if not status.any():
+            raise InputError(f"no events in the {len(rows)} rows without missing values", file=file)
     if strata_cols:
         keys = (
             frame[strata_cols].astype(str).agg("\x1f".join, axis=1)
@@ -335,14 +456,21 @@ def fit_cox(
     else:
         strata_codes = np.zeros(len(frame), dtype=np.int64)
     if id is not None:
-        checks.check_overlap(checks.codes(frame[id]), t0, t1, name=id, file=file)
-    checks.check_design(x, w, strata_codes, covariates)
+        checks.check_overlap(checks.codes(frame[id]), t0, t1, name=id, file=file, rows=rows)
 
-    risk_sets = RiskSets(t0, t1, status, x, w, strata_codes, efron=(ties == "efron"))
-    problem = not_estimable(risk_sets, covariates)
-    if problem is not None:
-        raise InputError(problem, file=file)
-    fit = coxph_newton(risk_sets.derivatives, len(covariates), max_iter=max_iter, eps=eps)
+    dropped = checks.unestimable_in_data(x, w, strata_codes, covariates)
+    keep = [j for j, term in enumerate(covariates) if term not in dropped]
+    risk_sets = RiskSets(t0, t1, status, x[:, keep], w, strata_codes, efron=(ties == "efron"))
+    flat = not_estimable(risk_sets, [covariates[j] for j in keep])
+    if flat:
+        dropped.update(flat)
+        keep = [j for j in keep if covariates[j] not in flat]
+        risk_sets = RiskSets(t0, t1, status, x[:, keep], w, strata_codes, efron=(ties == "efron"))
+    if not keep:
+        reasons = "; ".join(f"{t!r}: {r}" for t, r in dropped.items())
+        raise InputError(f"no covariate can be estimated ({reasons})", file=file)
+    terms = [covariates[j] for j in keep]
+    fit = coxph_newton(risk_sets.derivatives, len(keep), max_iter=max_iter, eps=eps)
     try:
         naive_var = linalg.inv(fit.information)
         if not np.all(np.isfinite(naive_var)):
@@ -350,7 +478,7 @@ def fit_cox(
     except (linalg.LinAlgError, ValueError) as exc:
         raise InputError(
             "the information matrix is singular at the estimate, so no standard errors: "
-            f"check covariates {', '.join(covariates)} for separation (no events in a group) "
+            f"check covariates {', '.join(terms)} for separation (no events in a group) "
             "or collinearity within the risk sets",
             file=file,
         ) from exc
@@ -364,42 +492,40 @@ def fit_cox(
         resid = risk_sets.score_residuals(fit.beta) * w[:, None]
         dfbeta = _cluster_sums(resid @ naive_var, clusters)
         var = dfbeta.T @ dfbeta
-        resid0 = _cluster_sums(
-            risk_sets.score_residuals(np.zeros(len(covariates))) * w[:, None], clusters
-        )
+        resid0 = risk_sets.score_residuals(np.zeros(len(keep))) * w[:, None]
+        resid0 = _cluster_sums(resid0, clusters)
         u0 = resid0.sum(axis=0)
         try:
             robust_score = float(u0 @ linalg.solve(resid0.T @ resid0, u0, assume_a="pos"))
         except (linalg.LinAlgError, ValueError):
             robust_score = float("nan")
 
-    # R's check for a log-likelihood that converged before a coefficient did (monotone
-    # likelihood): |u' V| large relative to the coefficient (toler.inf = sqrt(eps)).
-    infs = np.abs(fit.score @ naive_var)
-    tol_inf = np.sqrt(eps)
-    infinite = [
-        covariates[j]
-        for j in np.flatnonzero((infs > tol_inf * np.abs(fit.beta)) & (infs > tol_inf))
-    ]
+    # R's check (agreg.fit) for a log-likelihood that converged before a coefficient did
+    # (monotone likelihood): the remaining step |u' V| large against 1 + |beta|.
+    step = np.abs(fit.score @ naive_var)
+    infinite = [terms[j] for j in np.flatnonzero(step > np.sqrt(eps) * (1.0 + np.abs(fit.beta)))]
+    notes = []
     if not fit.converged:
+        why = f"did not converge in {max_iter} iterations (loglik {fit.loglik:.6g})"
+        notes.append(f"Cox model {why}: its numbers are where the iteration stopped")
         warnings.warn(
-            f"Cox model did not converge in {max_iter} iterations "
-            f"(loglik {fit.loglik:.6g}); estimates are unreliable",
-            ConvergenceWarning,
-            stacklevel=2,
+            f"Cox model {why}; estimates are unreliable", ConvergenceWarning, stacklevel=2
         )
+        infinite = []
     elif infinite:
+        dropped.update({term: INFINITE for term in infinite})
         warnings.warn(
             f"log-likelihood converged before coefficient(s) {', '.join(infinite)}; "
-            "they may be infinite (no events in one group?)",
+            "they are infinite (no events in one group?) and reported as NA",
             ConvergenceWarning,
             stacklevel=2,
         )
+    notes = na_notes({t: dropped[t] for t in covariates if t in dropped}) + notes
     return CoxResult(
         terms=covariates,
-        coef=fit.beta,
-        var=var,
-        naive_var=naive_var,
+        coef=_full(fit.beta, keep, len(covariates)),
+        var=_full(var, keep, len(covariates)),
+        naive_var=_full(naive_var, keep, len(covariates)),
         robust=bool(robust),
         loglik_null=fit.loglik_start,
         loglik=fit.loglik,
@@ -411,5 +537,20 @@ def fit_cox(
         score_test=fit.score_test,
         robust_score_test=robust_score,
         level=level,
-        infinite_terms=infinite if fit.converged else [],
+        infinite_terms=infinite,
+        not_estimable={t: dropped[t] for t in covariates if t in dropped},
+        notes=notes,
+        missing={"rows_deleted": int(incomplete.sum()), "by_variable": missing_counts},
+        zph_input=ZphInput(risk_sets, t0, t1, status),
     )
+
+
+def _full(values: np.ndarray, keep: list[int], p: int) -> np.ndarray:
+    """A vector or matrix over the fitted terms, widened to all ``p`` terms with NaN."""
+    if values.ndim == 1:
+        out = np.full(p, np.nan)
+        out[keep] = values
+    else:
+        out = np.full((p, p), np.nan)
+        out[np.ix_(keep, keep)] = values
+    return out

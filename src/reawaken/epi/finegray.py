@@ -19,15 +19,18 @@ Times are in any unit (days in reawaken); ``G`` is evaluated just before each ti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from reawaken.epi._newton import Derivatives, inverse_or_nan, maximise, report_convergence
+from reawaken.epi._cox_input import unestimable_in_data
+from reawaken.epi._estimable import INFINITE, flat_in_risk_sets, na_notes
+from reawaken.epi._newton import Derivatives, diverging_terms, inverse_or_nan, maximise
 from reawaken.epi.tables import NewtonRatioFit
-from reawaken.errors import InputError
+from reawaken.errors import ConvergenceWarning, InputError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,12 +49,15 @@ class FineGrayFit(NewtonRatioFit):
         Numbers of persons, failures of ``cause``, competing failures and censored persons.
     cause : int
         The cause modelled.
+    missing : dict
+        Rows left out for missing covariate values: ``rows_deleted`` and ``by_variable``.
     **fit
         The fields of every Newton-Raphson fit (:class:`reawaken.epi.tables.NewtonRatioFit`):
         ``terms``, ``coef`` (log subdistribution hazard ratios), ``var`` (the sandwich
         variance of Fine & Gray (1999), as ``cmprsk::crr`` reports it), ``loglik`` and
-        ``loglik_null`` (the weighted partial log-likelihood), ``iterations``, ``converged``
-        and ``notes``.
+        ``loglik_null`` (the weighted partial log-likelihood), ``iterations``, ``converged``,
+        ``notes`` and ``not_estimable`` (terms reported as NA: constant, aliased, flat within
+        the risk sets or infinite; their ``coef`` is NaN when they were left out).
 
     Examples
     --------
@@ -74,6 +80,16 @@ class FineGrayFit(NewtonRatioFit):
     competing: int
     censored: int
     cause: int
+    missing: dict = field(default_factory=lambda: {"rows_deleted": 0, "by_variable": {}})
+
+    def summary(self) -> dict[str, object]:
+        """Fit statistics, the terms reported as NA, rows left out and the notes."""
+        return {
+            **super().summary(),
+            "not_estimable": self.not_estimable,
+            "missing": self.missing,
+            "notes": self.notes,
+        }
 
     def counts(self) -> dict[str, int]:
         """The cause modelled, and the persons, failures, competing failures and censored."""
@@ -236,12 +252,25 @@ def fine_gray(
     if z.ndim == 1:
         z = z[:, None]
     n, p = z.shape
-    if terms is None:
-        terms = [f"x{j + 1}" for j in range(p)]
+    terms = [f"x{j + 1}" for j in range(p)] if terms is None else list(terms)
+    check_cause(event, cause)
     status = np.where(event == cause, 1, np.where(event == 0, 0, 2))
-    if not np.any(status == 1):
-        raise InputError(f"no failures of cause {cause}: the model cannot be fitted")
-    design = _Design(time, status, z)
+    ones, zeros = np.ones(n), np.zeros(n, dtype=np.int64)
+    dropped = unestimable_in_data(z, ones, zeros, terms)
+    keep = [j for j, term in enumerate(terms) if term not in dropped]
+    if keep:
+        design = _Design(time, status, _columns(z, keep))
+        info0 = _score_information(design, np.zeros(len(keep)))[2]
+        flat = flat_in_risk_sets(
+            info0, design.z, ones, float(np.sum(status == 1)), [terms[j] for j in keep]
+        )
+        dropped.update(flat)
+        keep = [j for j in keep if terms[j] not in flat]
+    if not keep:
+        reasons = "; ".join(f"{t!r}: {r}" for t, r in dropped.items())
+        raise InputError(f"no covariate can be estimated ({reasons})")
+    fitted = [terms[j] for j in keep]
+    design = _Design(time, status, _columns(z, keep))
 
     def derivatives(beta: np.ndarray) -> Derivatives:
         loglik, score, info, parts = _score_information(design, beta)
@@ -252,28 +281,46 @@ def fine_gray(
 
     fit = maximise(
         derivatives,
-        np.zeros(p),
+        np.zeros(len(keep)),
         loglik=loglik_at,
         tol=tol,
         max_iter=max_iter,
         model="Fine-Gray",
-        terms=list(terms),
+        terms=fitted,
     )
     if fit.singular and fit.iterations == 1:
         raise InputError(
             "the information matrix is singular at the start: the covariates "
-            f"{', '.join(terms)} are constant or collinear within the risk sets, so "
-            "their subdistribution hazard ratios cannot be estimated: drop one of them"
+            f"{', '.join(fitted)} are collinear within the risk sets, so their "
+            "subdistribution hazard ratios cannot be estimated: drop one of them"
         )
     notes = list(fit.notes)
-    converged = report_convergence(fit, loglik_at, model="Fine-Gray", terms=terms, notes=notes)
+    infinite = diverging_terms(loglik_at, fit.beta, fit.loglik, fitted)
+    dropped.update({term: INFINITE for term in infinite})
+    if not fit.converged:
+        message = f"Fine-Gray fit did not converge in {fit.iterations} iterations"
+        notes.append(message + (f": {notes[-1]}" if notes else ""))
+        warnings.warn(notes[-1], ConvergenceWarning, stacklevel=2)
+    elif infinite:
+        warnings.warn(
+            f"coefficient(s) {', '.join(infinite)} infinite (monotone likelihood): reported as NA",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    not_estimable = {t: dropped[t] for t in terms if t in dropped}
     hinv = inverse_or_nan(fit.information)
     var = hinv @ _sandwich_middle(design, fit.extra) @ hinv.T
+    coef = np.full(p, np.nan)
+    coef[keep] = fit.beta
+    full_var = np.full((p, p), np.nan)
+    full_var[np.ix_(keep, keep)] = var
+    full_info = np.full((p, p), np.nan)
+    full_info[np.ix_(keep, keep)] = fit.information
     return FineGrayFit(
-        terms=list(terms),
-        coef=fit.beta,
-        var=var,
-        information=fit.information,
+        terms=terms,
+        coef=coef,
+        var=full_var,
+        information=full_info,
         loglik=fit.loglik,
         loglik_null=fit.loglik_start,
         n=n,
@@ -282,9 +329,36 @@ def fine_gray(
         censored=int(np.sum(status == 0)),
         cause=cause,
         iterations=fit.iterations,
-        converged=converged,
-        notes=notes,
+        converged=fit.converged,
+        notes=na_notes(not_estimable) + notes,
+        not_estimable=not_estimable,
     )
+
+
+def _columns(z: np.ndarray, keep: list[int]) -> np.ndarray:
+    """The kept columns of ``z`` (``z`` itself when all are kept, so that the sums run in the
+    same order as before any were left out)."""
+    return z if len(keep) == z.shape[1] else np.ascontiguousarray(z[:, keep])
+
+
+def check_cause(event: np.ndarray, cause: int, *, file=None, column: str | None = None) -> None:
+    """The cause modelled must be an event code present in the data other than the censoring
+    code 0; else an InputError listing the codes present."""
+    present = sorted({int(c) for c in np.unique(event) if c != 0})
+    codes = ", ".join(map(str, present)) or "none"
+    if cause == 0:
+        raise InputError(
+            "cause 0 is the censoring code: the cause modelled must be a failure code "
+            f"(present: {codes})",
+            file=file,
+            column=column,
+        )
+    if cause not in present:
+        raise InputError(
+            f"no failures of cause {cause}: the failure codes present are {codes}",
+            file=file,
+            column=column,
+        )
 
 
 def fit_fine_gray(
@@ -297,6 +371,7 @@ def fit_fine_gray(
     file: str | None = None,
     tol: float = 1e-10,
     max_iter: int = 50,
+    missing: str = "drop",
 ) -> FineGrayFit:
     """Fit a Fine-Gray subdistribution hazards model of one cause from a table.
 
@@ -313,15 +388,21 @@ def fit_fine_gray(
         Column of the event code: 0 censored, ``cause`` the failure modelled, any other
         positive integer a competing failure.
     covariates : list of str
-        Covariate columns (numeric, not constant, not collinear).
+        Covariate columns (numeric). One that cannot be estimated (constant, aliased with
+        others, flat within the risk sets, infinite) is reported as NA, the others fitted
+        without it.
     cause : int, default 1
-        The cause modelled.
+        The cause modelled: an event code present in the data, not the censoring code 0.
     file : str, optional
         Only names the source file in error messages.
     tol : float, default 1e-10
         Convergence when the largest Newton step (log scale) is below ``tol``.
     max_iter : int, default 50
         Most Newton-Raphson iterations.
+    missing : {"drop", "error"}, default "drop"
+        Rows with a missing covariate value: ``drop`` leaves them out (R's ``na.omit``;
+        ``missing`` of the fit counts them per column), ``error`` refuses them. A missing time
+        or event code is always an error.
 
     Returns
     -------
@@ -333,10 +414,10 @@ def fit_fine_gray(
     ------
     InputError
         If a column is missing or there are no rows; a time is missing, not a number or
-        negative; an event code is not 0 or a positive integer; a covariate is missing, not a
-        number, constant or collinear with the others; there is no failure of ``cause``; or
-        the information matrix is singular at the start. The message names the file, row and
-        column where known.
+        negative; an event code is not 0 or a positive integer; a covariate is not a number,
+        or missing with ``missing="error"``; ``cause`` is 0 or has no failures; no covariate
+        can be estimated; or the information matrix is singular at the start. The message
+        names the file, row and column where known.
 
     Warns
     -----
@@ -361,7 +442,16 @@ def fit_fine_gray(
     from reawaken.epi.competing import check_competing_data, covariate_matrix
 
     t, e = check_competing_data(frame, time, event, file=file)
-    x = covariate_matrix(frame, covariates, file=file)
-    if not np.any(e == cause):
-        raise InputError(f"no failures of cause {cause}", file=file, column=event)
-    return fine_gray(t, e, x, terms=list(covariates), cause=cause, tol=tol, max_iter=max_iter)
+    x, counts = covariate_matrix(frame, covariates, file=file, missing=missing)
+    complete = ~np.isnan(x).any(axis=1)
+    check_cause(e[complete], cause, file=file, column=event)
+    fit = fine_gray(
+        t[complete],
+        e[complete],
+        x[complete],
+        terms=list(covariates),
+        cause=cause,
+        tol=tol,
+        max_iter=max_iter,
+    )
+    return replace(fit, missing={"rows_deleted": int((~complete).sum()), "by_variable": counts})

@@ -8,12 +8,18 @@ reports the same columns::
 ``ratio = exp(coef)`` (hazard ratio, relative incidence or subdistribution hazard ratio) and the
 confidence interval is the ratio's, ``exp(coef +/- z * se)``; ``p_value`` is the two-sided Wald p.
 Small counts are suppressed where results are written (:mod:`reawaken.epi.outputs`).
+
+A table holding an estimate that is not an ordinary one has one more column, ``status``
+(:func:`mark_estimates`): ``not estimable`` for a term reported as NA (empty numbers; see
+:mod:`reawaken.epi._estimable`), ``not converged`` for every other term of a fit that did not
+converge (its numbers are where the iteration stopped, not estimates), ``estimated`` for the
+rest. A table without the column holds ordinary estimates only.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -69,6 +75,30 @@ def estimates_table(
             },
             columns=ESTIMATE_COLUMNS,
         )
+
+
+STATUS_COLUMN = "status"
+"""The column that marks estimates that are not ordinary ones (:func:`mark_estimates`)."""
+ESTIMATED, NOT_ESTIMABLE, NOT_CONVERGED = "estimated", "not estimable", "not converged"
+
+
+def mark_estimates(
+    table: pd.DataFrame, *, converged: bool = True, not_estimable: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Mark a standard estimates table whose fit did not converge or has terms reported as NA.
+
+    The numbers of the terms in ``not_estimable`` are emptied (NA) and a ``status`` column is
+    added: ``not estimable`` for them, ``not converged`` for the others when the fit did not
+    converge, else ``estimated``. A converged fit with every term estimable is returned
+    unchanged (no ``status`` column). ``table`` is changed in place and returned.
+    """
+    not_estimable = list(not_estimable)
+    if converged and not not_estimable:
+        return table
+    na = table["term"].isin(not_estimable).to_numpy()
+    table.loc[na, ESTIMATE_COLUMNS[1:]] = np.nan
+    table[STATUS_COLUMN] = np.where(na, NOT_ESTIMABLE, ESTIMATED if converged else NOT_CONVERGED)
+    return table
 
 
 class RatioResult(ABC):
@@ -143,9 +173,15 @@ class RatioFit(RatioResult):
 
     def estimates(self, *, level: float | None = None) -> pd.DataFrame:
         """The standard estimates table (:data:`ESTIMATE_COLUMNS`) at ``level`` (default: the
-        fit's own level)."""
+        fit's own level), marked (:func:`mark_estimates`) when the fit did not converge
+        (``converged``) or has terms reported as NA (``not_estimable``)."""
         level = self.level if level is None else level
-        return estimates_table(self.terms, self.coef, self.se, level=level)
+        table = estimates_table(self.terms, self.coef, self.se, level=level)
+        return mark_estimates(
+            table,
+            converged=bool(getattr(self, "converged", True)),
+            not_estimable=getattr(self, "not_estimable", {}),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,6 +207,8 @@ class NewtonRatioFit(RatioFit):
         Whether the fit converged to a finite maximum.
     notes : list of str
         What the fit found worth saying (non-convergence, a singular information matrix).
+    not_estimable : dict of str to str
+        Terms reported as NA, with the reason (see :mod:`reawaken.epi._estimable`).
 
     Attributes
     ----------
@@ -187,6 +225,7 @@ class NewtonRatioFit(RatioFit):
     iterations: int
     converged: bool
     notes: list[str] = field(default_factory=list)
+    not_estimable: dict[str, str] = field(default_factory=dict)
 
     @abstractmethod
     def counts(self) -> dict[str, int]:
