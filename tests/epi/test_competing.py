@@ -2,7 +2,8 @@
 
 Fixtures: tests/data/competing/*.csv, made by tests/data/competing/make_competing_reference.R
 (``cuminc(time, event)``, ``timepoints(ci, at)``, ``crr(time, event, cbind(x1, x2, x3),
-failcode = c, gtol = 1e-9)``, ``coxph(Surv(time, event == c) ~ x1 + x2 + x3)``).
+failcode = c, gtol = 1e-9)`` with ``summary()``'s p-values and limits,
+``coxph(Surv(time, event == c) ~ x1 + x2 + x3)``); the live check reruns the script.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ def test_fine_gray_equals_crr(name: str, cause: int) -> None:
     assert fit.loglik_null == pytest.approx(ref.loglik_null.iloc[0], rel=1e-9)
     # crr's own default stopping point is within 1e-4 of the maximiser
     np.testing.assert_allclose(fit.coef, ref.coef_default, atol=1e-4)
+    # p-values and 95% limits as summary(crr) prints them
+    table = fit.estimates()
+    # (R computes p as 1 - pnorm(|z|): 0 below 1e-16, hence the absolute tolerance)
+    np.testing.assert_allclose(table.p_value, ref.p, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(table.ci_lower, ref.lower, rtol=1e-6)
+    np.testing.assert_allclose(table.ci_upper, ref.upper, rtol=1e-6)
 
 
 def test_fine_gray_without_competing_events_is_breslow_cox() -> None:
@@ -324,6 +331,33 @@ def test_cli_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not (tmp_path / "o").exists()
 
 
+FIXTURES = [
+    "cr_ties",
+    "cr_fine",
+    "cuminc_timepoints",
+    "cuminc_curve",
+    "crr_reference",
+    "cause_specific_cox",
+]
+
+
+@pytest.mark.needs_r
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R not installed")
+def test_frozen_fixtures_match_live_r(tmp_path: Path) -> None:
+    """R (cmprsk's cuminc, timepoints and crr; survival's coxph) rewrites every frozen fixture:
+    the data sets, the cumulative incidence, crr's estimates, p-values and limits."""
+    subprocess.run(
+        ["Rscript", str(DATA / "make_competing_reference.R"), str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    for name in FIXTURES:
+        live = pd.read_csv(tmp_path / f"{name}.csv")
+        pd.testing.assert_frame_equal(live, pd.read_csv(DATA / f"{name}.csv"), rtol=1e-12)
+
+
+@pytest.mark.needs_r
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="R not installed")
 def test_live_crr_cross_check(tmp_path: Path) -> None:
     rng = np.random.default_rng(11)

@@ -4,8 +4,11 @@
 #
 # Run:  Rscript tests/data/competing/make_competing_reference.R [OUTDIR]   (from any directory)
 # Writes the data sets (cr_ties.csv, cr_fine.csv) and the reference values (cuminc_timepoints.csv,
-# cuminc_curve.csv, crr_reference.csv, cause_specific_cox.csv) into OUTDIR if given, else into
-# the script's own folder (tests/data/competing), found from its location, not a fixed path.
+# cuminc_curve.csv, crr_reference.csv with summary(crr)'s p-values and 95% limits,
+# cause_specific_cox.csv) into OUTDIR if given, else into the script's own folder
+# (tests/data/competing), found from its location, not a fixed path.
+# tests/epi/test_competing.py::test_frozen_fixtures_match_live_r runs it into a temporary folder
+# and compares every file with the frozen one.
 #
 # This script's own folder: Rscript passes the script as --file=; when the script is source()d
 # instead, the folder is taken relative to the working directory (the repository root).
@@ -62,10 +65,14 @@ for (nm in names(sets)) {
     f <- crr(d$time, d$event, X, failcode = fc, cencode = 0, gtol = 1e-9, maxiter = 100)
     f0 <- crr(d$time, d$event, X, failcode = fc, cencode = 0)
     stopifnot(f$converged)
+    s <- summary(f, digits = 15)  # p-values (unrounded) and 95% limits of the ratio
     crrs[[length(crrs) + 1]] <- data.frame(data = nm, failcode = fc, term = names(f$coef),
                                            coef = unname(f$coef), se = sqrt(diag(f$var)),
                                            coef_default = unname(f0$coef),
-                                           loglik = f$loglik, loglik_null = f$loglik.null)
+                                           loglik = f$loglik, loglik_null = f$loglik.null,
+                                           p = unname(s$coef[, "p-value"]),
+                                           lower = unname(s$conf.int[, "2.5%"]),
+                                           upper = unname(s$conf.int[, "97.5%"]))
   }
 }
 write.csv(do.call(rbind, cif), file.path(out, "cuminc_timepoints.csv"), row.names = FALSE)
