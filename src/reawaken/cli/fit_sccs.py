@@ -1,7 +1,9 @@
 """``reawaken fit sccs``: a self-controlled case series on one data file.
 
 Writes ``DIR/estimates.csv`` (term, coef, se, ratio, ci_lower, ci_upper, p_value; ratio is the
-relative incidence against time outside every risk window) and ``DIR/fit.json``.
+relative incidence against time outside every risk window) and ``DIR/fit.json``. Observation
+that looks event-dependent is refused (exit 2) unless ``--event-dependent`` fits the extension;
+a fit that did not converge is written marked as such and exits with :data:`NOT_CONVERGED`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from reawaken.cli import checks
+from reawaken.cli import NOT_CONVERGED, checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
 from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.epi.sccs import (
@@ -88,6 +90,16 @@ def sccs(
     ),
     seasons: str = option(SEASONS, None, "--seasons", help="Season start days."),
     level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
+    censored: str = option(
+        COLUMN,
+        None,
+        "--censored",
+        help="Column: 1 if observation ended early (e.g. by death), else 0.",
+    ),
+    event_dependent: bool = checks.flag(
+        "--event-dependent",
+        help="Fit the extension for event-dependent observation periods (needs --censored).",
+    ),
 ) -> None:
     """Fit a self-controlled case series (conditional Poisson) model.
 
@@ -100,6 +112,11 @@ def sccs(
 
     if seasons and dob is None:
         raise InputError("--seasons needs --dob, the column of the dates of birth")
+    if event_dependent and censored is None:
+        raise InputError(
+            "--event-dependent needs --censored, the column saying whose observation ended "
+            "early (1, e.g. by death) or not (0)"
+        )
     # the checks give lists: columns, windows, age-group days, seasons
     options = dict(
         case=case,
@@ -115,11 +132,30 @@ def sccs(
         seasons=seasons or [],
     )
     frame = read_table(data)
-    series = split_case_series(frame, file=data, **options)
     with convergence_warnings() as caught:
-        fit = fit_case_series(series)
+        if event_dependent:
+            from reawaken.epi.sccs_eventdep import fit_event_dependent
+
+            fit = fit_event_dependent(frame, file=data, censored=censored, **options)
+        else:
+            series = split_case_series(frame, file=data, censored=censored, **options)
+            series.observation.refuse(
+                "fit the extension for event-dependent observation periods instead: "
+                "--event-dependent --censored COLUMN (1 = observation ended early)"
+            )
+            fit = fit_case_series(series)
     counts = f"cases={fit.cases} events={fit.events}"
-    finish_fit(fit, out, data=data, caught=caught, counts=counts, level=level, notes=fit.notes)
+    more = f" censoring_model={fit.chosen}" if event_dependent else ""
+    finish_fit(
+        fit, out, data=data, caught=caught, counts=counts, level=level, notes=fit.notes, more=more
+    )
+    if not fit.converged:
+        typer.echo(
+            "not converged: the estimates are written marked (converged false in fit.json, status "
+            '"not converged" in estimates.csv): they are where the iteration stopped',
+            err=True,
+        )
+        raise typer.Exit(NOT_CONVERGED)
 
 
 def register(fit_app: typer.Typer) -> None:

@@ -19,20 +19,31 @@ windows of several exposures of one case overlap, post-exposure windows take pre
 pre-exposure windows; among post-exposure windows the most recent exposure decides, among
 pre-exposure windows the nearest coming one. The input has one row per event and exposure:
 a case's rows list each event once with each of its exposures (the stacked layout of ``midat``);
-several exposure columns (e.g. dose 1 and dose 2) may be given instead.
+several exposure columns (e.g. dose 1 and dose 2) may be given instead. Every event of a case
+lists the same exposures: rows of one case that disagree (one row per event, each with another
+exposure day, as in ``febdat``) are refused rather than read as further doses.
+
+Two assumptions are checked rather than trusted. The end of observation must not depend on the
+event (:class:`ObservationCheck`): an outcome that ends or shortens observation (a death, or an
+event that death soon follows) is refused by :func:`fit_case_series`, which points to the
+extension for event-dependent observation periods (:mod:`reawaken.epi.sccs_eventdep`). A term
+the data cannot inform (no person-time, no events, or aliased with other terms within the
+cases) is not estimated: it is reported as NA with a note, as R reports an aliased coefficient,
+and the other terms are fitted without it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from reawaken.epi._estimable import na_notes
 from reawaken.epi._newton import Derivatives, inverse_or_nan, maximise, report_convergence
 from reawaken.epi._values import is_missing, reject_rows, require_columns, show
 from reawaken.epi.tables import NewtonRatioFit
@@ -91,6 +102,266 @@ def parse_seasons(text: str) -> list[tuple[int, int]]:
     return seasons
 
 
+OBSERVATION_DAYS = 30
+"""Days after a case's last event within which an end of observation counts as soon after it."""
+OBSERVATION_SHARE = 0.10
+"""Largest share of cases, beyond chance, whose observation may end soon after the event (or
+end early by the censoring indicator) before the standard case series is refused."""
+EVENT_DEPENDENT_REMEDY = (
+    "fit the case series with event-dependent observation periods (Farrington et al., JASA "
+    "2011), which needs a censoring indicator (1 = observation ended early, e.g. by death)"
+)
+"""What to use instead when :class:`ObservationCheck` finds event-dependent observation."""
+
+
+@dataclass(frozen=True)
+class ObservationCheck:
+    """Whether the event may end or shorten observation: the assumption diagnostic of the SCCS.
+
+    The standard case series needs the end of observation to be independent of the event
+    (Farrington, Whitaker & Ghebremichael 2018, ch. 5 and 6). Two signs that it is not:
+
+    - observation ends within ``days`` (30) days after a case's last event for a share of cases
+      exceeding, by more than ``share_limit`` (0.10), the share expected if the end did not
+      depend on the event (for each case ``min(days + 1, n) / n``, the chance that one event
+      placed uniformly in its ``n`` observed days falls that close to the end). A fatal
+      outcome ends observation on the event's day in nearly every case; an event followed by
+      death within weeks (a metastasis) shows the same pattern more weakly;
+    - the censoring indicator, where given, says that observation ended early (death,
+      emigration) for more than ``share_limit`` of the cases.
+
+    Thirty days is the scale of the short-term mortality the SCCS book asks to investigate and
+    of the risk windows usually studied; ten per cent is the size of departure beyond which
+    Farrington et al. (JASA 2011) and Whitaker, Steer & Farrington (Biometrical Journal 2018)
+    find biases that are no longer small. Both are judgements, recorded in every fit so that a
+    reviewer can see how close a data set came.
+
+    Parameters
+    ----------
+    cases : int
+        Number of cases.
+    days : int
+        The interval after the last event, in days.
+    ended_soon : float
+        Share of cases whose observation ends within ``days`` days after their last event.
+    expected : float
+        The share expected if the end did not depend on the event.
+    censored : float or None
+        Share of cases whose observation ended early by the censoring indicator; None without one.
+    share_limit : float
+        The largest excess (and censored share) accepted.
+    reason : str
+        Why observation looks event-dependent; empty when it does not.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reawaken.epi.sccs import observation_check
+    >>> start = np.zeros(200)
+    >>> event = np.arange(200) + 100.0
+    >>> observation_check(start, np.full(200, 730.0), event).event_dependent
+    False
+    >>> dying = observation_check(start, event + 3, event)  # each case dies 3 days after it
+    >>> dying.event_dependent, round(dying.ended_soon, 2), round(dying.expected, 3)
+    (True, 1.0, 0.167)
+    """
+
+    cases: int
+    days: int
+    ended_soon: float
+    expected: float
+    censored: float | None
+    share_limit: float
+    reason: str
+
+    @property
+    def event_dependent(self) -> bool:
+        """Whether the event may end or shorten observation."""
+        return bool(self.reason)
+
+    def as_dict(self) -> dict[str, object]:
+        """The diagnostic as plain JSON-ready values."""
+        return {
+            "check": "end of observation independent of the event",
+            "cases": self.cases,
+            "interval_days": self.days,
+            "share_ending_within_interval": self.ended_soon,
+            "share_expected_if_independent": self.expected,
+            "share_censored": self.censored,
+            "share_limit": self.share_limit,
+            "event_dependent": self.event_dependent,
+            "reason": self.reason,
+        }
+
+    def refuse(self, remedy: str = EVENT_DEPENDENT_REMEDY) -> None:
+        """Raise an InputError (one line: why, and ``remedy``) if observation looks
+        event-dependent."""
+        if self.event_dependent:
+            raise InputError(f"{self.reason}; {remedy}")
+
+
+def observation_check(
+    start: np.ndarray,
+    end: np.ndarray,
+    last_event: np.ndarray,
+    censored: np.ndarray | None = None,
+    *,
+    days: int = OBSERVATION_DAYS,
+    share_limit: float = OBSERVATION_SHARE,
+) -> ObservationCheck:
+    """Check whether observation ends soon after the event (:class:`ObservationCheck`).
+
+    Parameters
+    ----------
+    start, end, last_event : numpy.ndarray
+        Each case's first and last day of observation and the day of its last event.
+    censored : numpy.ndarray, optional
+        Each case's indicator that observation ended early (1) or not (0).
+    days : int, default 30
+        The interval after the last event.
+    share_limit : float, default 0.10
+        The largest excess share (and censored share) accepted.
+
+    Returns
+    -------
+    ObservationCheck
+        The shares and, when observation looks event-dependent, why.
+    """
+    start, end, last_event = (np.asarray(a, dtype=float) for a in (start, end, last_event))
+    cases = int(end.size)
+    length = end - start + 1.0
+    ended_soon = float(np.mean(end - last_event <= days)) if cases else 0.0
+    expected = float(np.mean(np.minimum(days + 1.0, length) / length)) if cases else 0.0
+    share = None if censored is None else float(np.mean(np.asarray(censored, dtype=float)))
+    reasons = []
+    if ended_soon - expected > share_limit:
+        reasons.append(
+            f"observation ends within {days} days after the event for {ended_soon:.0%} of the "
+            f"{cases} cases ({expected:.0%} expected if the end did not depend on the event)"
+        )
+    if share is not None and share > share_limit:
+        reasons.append(f"observation ended early for {share:.0%} of the {cases} cases")
+    reason = ""
+    if reasons:
+        reason = (
+            " and ".join(reasons) + ": the event may end or shorten observation (a death, or "
+            "an event that death soon follows), which biases the standard case series"
+        )
+    return ObservationCheck(
+        cases=cases,
+        days=days,
+        ended_soon=ended_soon,
+        expected=expected,
+        censored=share,
+        share_limit=share_limit,
+        reason=reason,
+    )
+
+
+def check_observation(
+    frame: pd.DataFrame,
+    *,
+    case: str,
+    start: str,
+    end: str,
+    event: str,
+    censored: str | None = None,
+    file: str | Path | None = None,
+) -> ObservationCheck:
+    """Check a case series file for event-dependent observation (:class:`ObservationCheck`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The case series, laid out as for :func:`split_case_series`.
+    case, start, end, event : str
+        Columns of the case identifier, the first and last day of observation and the event.
+    censored : str, optional
+        Column of the indicator that observation ended early (1, e.g. by death) or not (0).
+    file : str or path, optional
+        Only names the source file in error messages.
+
+    Returns
+    -------
+    ObservationCheck
+        The diagnostic; ``refuse()`` raises when observation looks event-dependent.
+
+    Raises
+    ------
+    InputError
+        If a column is missing, a day is not a whole number, or the censoring indicator is
+        not 0 or 1 or differs between the rows of a case.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reawaken.epi.sccs import check_observation
+    >>> df = pd.DataFrame({"case": [1, 2, 3, 4], "sta": 0, "end": [40, 90, 130, 200],
+    ...                    "ev": [38, 88, 127, 199], "died": 1})
+    >>> check = check_observation(df, case="case", start="sta", end="end", event="ev")
+    >>> check.ended_soon, check.event_dependent
+    (1.0, True)
+    >>> print(check.reason)  # doctest: +NORMALIZE_WHITESPACE
+    observation ends within 30 days after the event for 100% of the 4 cases (37% expected if
+    the end did not depend on the event): the event may end or shorten observation (a death,
+    or an event that death soon follows), which biases the standard case series
+    """
+    require_columns(frame, [case, start, end, event] + ([censored] if censored else []), file)
+    codes, uniques = pd.factorize(frame[case], sort=True)
+    n = len(uniques)
+    sta = _case_values(frame, case, start, codes, _whole_days(frame, start, file), file)
+    fin = _case_values(frame, case, end, codes, _whole_days(frame, end, file), file)
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, codes, _whole_days(frame, event, file))
+    flags = None
+    if censored:
+        flags = _case_values(
+            frame, case, censored, codes, censoring_indicator(frame, censored, file), file
+        )
+    return observation_check(sta, fin, last, flags)
+
+
+def censoring_indicator(frame: pd.DataFrame, column: str, file: str | Path | None) -> np.ndarray:
+    """The 0/1 column ``column`` (1 = observation ended early), refusing any other value."""
+    require_columns(frame, [column], file)
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+
+    def reason(i: int) -> str:
+        value = frame[column].iloc[i]
+        expected = "1 if observation ended early, else 0"
+        if is_missing(value):
+            return f"missing censoring indicator (expected {expected})"
+        return f"{show(value)} is not a censoring indicator (expected {expected})"
+
+    reject_rows(~np.isin(values, (0.0, 1.0)), reason, file=file, column=column)
+    return values
+
+
+def _case_values(
+    frame: pd.DataFrame,
+    case: str,
+    column: str,
+    codes: np.ndarray,
+    values: np.ndarray,
+    file: str | Path | None,
+) -> np.ndarray:
+    """Each case's value of ``column``, refusing a case whose rows disagree (naming both rows)."""
+    first_index = np.full(codes.max() + 1, -1)
+    first_index[codes[::-1]] = np.arange(codes.size)[::-1]
+    first = values[first_index]
+    same = (values == first[codes]) | (np.isnan(values) & np.isnan(first[codes]))
+
+    def reason(i: int) -> str:
+        j = int(first_index[codes[i]])
+        return (
+            f"{column} differs between rows of case {show(frame[case].iloc[i])}: "
+            f"{show(frame[column].iloc[i])} here, {show(frame[column].iloc[j])} on row {j + 1}"
+        )
+
+    reject_rows(~same, reason, file=file, column=column, count=False)
+    return first
+
+
 @dataclass(frozen=True)
 class CaseSeries:
     """A case series split into intervals of constant exposure, age and season.
@@ -111,6 +382,9 @@ class CaseSeries:
         the first, ``season[MM-DD]`` per season after the first.
     cases : int
         Number of cases.
+    observation : ObservationCheck, optional
+        Whether the event may end or shorten observation (:func:`split_case_series` fills it);
+        :func:`fit_case_series` refuses a series for which it says so.
 
     Examples
     --------
@@ -138,6 +412,7 @@ class CaseSeries:
     design: np.ndarray  # (intervals, terms) 0/1 indicators
     terms: list[str]
     cases: int
+    observation: ObservationCheck | None = None
 
 
 def _whole_days(
@@ -181,6 +456,43 @@ def _birth_dates(frame: pd.DataFrame, column: str, fmt: str | None, file) -> np.
     return dates.to_numpy().astype("datetime64[D]")
 
 
+def _same_exposures(
+    frame: pd.DataFrame,
+    case: str,
+    column: str,
+    codes: np.ndarray,
+    event: np.ndarray,
+    values: np.ndarray,
+    file: str | Path | None,
+) -> None:
+    """Refuse a case whose events are not all listed with the same values of ``column``.
+
+    The stacked layout lists each event once with each exposure, so every value of a case
+    appears with every one of its event days; one row per event with a different exposure on
+    each row (R's ``febdat``) would otherwise be read as several doses.
+    """
+    keyed = np.nan_to_num(values, nan=-(2.0**62))
+    rows = pd.DataFrame({"c": codes, "e": event, "x": keyed})
+    pairs = rows.drop_duplicates(["c", "e", "x"])
+    events = rows.groupby("c")["e"].nunique().to_numpy()
+    with_value = pairs.groupby(["c", "x"])["e"].transform("size").to_numpy()
+    bad = with_value < events[pairs["c"].to_numpy()]
+    if not bad.any():
+        return
+    position = int(pairs.index[np.flatnonzero(bad)[0]])  # rows has a 0..n-1 index
+    other = np.flatnonzero((codes == codes[position]) & (keyed != keyed[position]))
+    a, b = sorted((position, int(other[0])))
+    raise InputError(
+        f"case {show(frame[case].iloc[a])} has {column} {show(frame[column].iloc[a])} here "
+        f"and {show(frame[column].iloc[b])} on row {b + 1}, for different events: every event "
+        "of a case must be listed with the same exposures (one row per event and exposure); "
+        "give each dose its own exposure column",
+        file=file,
+        row=a + 1,
+        column=column,
+    )
+
+
 def split_case_series(
     frame: pd.DataFrame,
     *,
@@ -195,6 +507,7 @@ def split_case_series(
     dob: str | None = None,
     dob_format: str | None = None,
     seasons: Sequence[tuple[int, int]] = (),
+    censored: str | None = None,
     file: str | Path | None = None,
 ) -> CaseSeries:
     """Split each case's observation period into intervals of constant exposure, age and season.
@@ -231,13 +544,17 @@ def split_case_series(
         Format of the dates of birth (e.g. ``"%d%m%Y"``); pandas guesses without it.
     seasons : sequence of (int, int), optional
         Season starts as (month, day); the first listed is the reference.
+    censored : str, optional
+        Column of the indicator that observation ended early (1, e.g. by death) or not (0),
+        the same on every row of a case; it enters the check of the series' ``observation``.
     file : str or path, optional
         Only names the source file in error messages.
 
     Returns
     -------
     CaseSeries
-        The intervals, their design matrix and terms.
+        The intervals, their design matrix and terms, and the check whether observation looks
+        event-dependent (:class:`ObservationCheck`).
 
     Raises
     ------
@@ -246,9 +563,11 @@ def split_case_series(
         out of range (post-exposure starting before day 0, pre-exposure ending on or after
         day 0) or windows overlap; the age groups do not increase; ``seasons`` are given
         without ``dob``; a case identifier, day or date of birth is missing or not a whole
-        number of days (a date); observation ends before it starts, an event lies outside it,
-        or ``start``/``end`` differ between the rows of one case. The message names the file,
-        row and column where known.
+        number of days (a date); observation ends before it starts, an event lies outside it;
+        ``start``, ``end``, ``censored`` or an exposure column differ between the rows of one
+        case (an exposure may take several values in a case only when every event of the case
+        is listed with each of them, the stacked layout); the censoring indicator is not 0 or
+        1. The message names the file, the case, the rows and the column.
 
     Examples
     --------
@@ -321,22 +640,17 @@ def split_case_series(
     )
     codes, uniques = pd.factorize(frame[case], sort=True)
     ncases = len(uniques)
-    for values, column in ((sta, start), (fin, end)):
-        first = np.full(ncases, np.nan)
-        first[codes[::-1]] = values[::-1]
-        reject_rows(
-            values != first[codes],
-            lambda i, column=column: (
-                f"{column} differs between rows of case {show(frame[case].iloc[i])}"
-            ),
-            file=file,
-            column=column,
-            count=False,
-        )
-    case_sta = np.zeros(ncases, dtype=np.int64)
-    case_end = np.zeros(ncases, dtype=np.int64)
-    case_sta[codes] = sta.astype(np.int64)
-    case_end[codes] = fin.astype(np.int64)
+    case_sta = _case_values(frame, case, start, codes, sta, file).astype(np.int64)
+    case_end = _case_values(frame, case, end, codes, fin, file).astype(np.int64)
+    for j, column in enumerate(exposures):
+        _same_exposures(frame, case, column, codes, ev, xs[:, j], file)
+    last_event = np.full(ncases, -np.inf)
+    np.maximum.at(last_event, codes, ev)
+    flags = None
+    if censored is not None:
+        flags = censoring_indicator(frame, censored, file)
+        flags = _case_values(frame, case, censored, codes, flags, file)
+    observation = observation_check(case_sta, case_end, last_event, flags)
 
     # events with multiplicity: the most times an event day appears with any one exposure key
     keyed = pd.DataFrame({"c": codes, "e": ev.astype(np.int64)})
@@ -469,7 +783,9 @@ def split_case_series(
             "season": season,
         }
     )
-    return CaseSeries(intervals=intervals, design=design, terms=terms, cases=ncases)
+    return CaseSeries(
+        intervals=intervals, design=design, terms=terms, cases=ncases, observation=observation
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -488,7 +804,11 @@ class SCCSFit(NewtonRatioFit):
         The fields of every Newton-Raphson fit (:class:`reawaken.epi.tables.NewtonRatioFit`):
         ``terms``, ``coef`` (log relative incidences), ``var``, ``loglik`` and
         ``loglik_null`` (the conditional log-likelihood), ``iterations``, ``converged`` and
-        ``notes`` (terms without events, non-convergence).
+        ``notes`` (terms not estimated, non-convergence) and ``not_estimable`` (the terms
+        reported as NA, with why; ``coef`` and ``var`` are NaN for them).
+    assumptions : dict, optional
+        The assumption diagnostics, as ``fit.json`` records them: ``observation``, the
+        :class:`ObservationCheck` of the series.
 
     Examples
     --------
@@ -514,14 +834,19 @@ class SCCSFit(NewtonRatioFit):
     cases: int
     events: int
     intervals: int
+    assumptions: dict[str, object] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """The cases, events and intervals."""
         return {"cases": self.cases, "events": self.events, "intervals": self.intervals}
 
     def summary(self) -> dict[str, object]:
-        """Fit statistics as plain JSON-ready values, and the notes."""
-        return {**super().summary(), "notes": self.notes}
+        """Fit statistics as plain JSON-ready values, the assumption diagnostics and the notes."""
+        return {
+            **super().summary(),
+            "assumption_diagnostics": self.assumptions,
+            "notes": self.notes,
+        }
 
 
 def _segment_sums(values: np.ndarray, seg: np.ndarray, nseg: int) -> np.ndarray:
@@ -561,12 +886,114 @@ def _rank(info: np.ndarray) -> int:
         return 0
 
 
-def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 50) -> SCCSFit:
+def _family(term: str) -> str:
+    """``age`` or ``season`` for the terms of those classes, else ``window``."""
+    for name in ("age", "season"):
+        if term.startswith(f"{name}["):
+            return name
+    return "window"
+
+
+def _uninformed_terms(series: CaseSeries, y: np.ndarray) -> tuple[dict[int, str], np.ndarray]:
+    """The terms the data cannot inform, each with why, and the intervals kept for the fit.
+
+    In this order, until nothing changes: a term without person-time; the first age group or
+    season with person-time when the reference one has none (it becomes the reference, as R
+    takes the first level present); a term with person-time but no events (its relative
+    incidence is 0 and its time says nothing about the others: left out, which is where the
+    full likelihood's maximum lies). Then, in term order, a term aliased with the earlier ones
+    within the cases (R's NA), found from the conditional information at zero.
+    """
+    x = series.design
+    terms = series.terms
+    keep = np.ones(y.size, dtype=bool)
+    why: dict[int, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for j in range(len(terms)):
+            if j in why:
+                continue
+            inside = keep & (x[:, j] > 0)
+            if not inside.any():
+                why[j] = "no person-time among the cases"
+                changed = True
+            elif y[inside].sum() == 0:
+                why[j] = (
+                    "no events among the cases (relative incidence 0, no finite estimate): "
+                    "its time is left out"
+                )
+                keep &= ~inside
+                changed = True
+        for family in ("age", "season"):
+            members = [j for j, t in enumerate(terms) if _family(t) == family and j not in why]
+            if not members:
+                continue
+            reference = keep & (x[:, members].sum(axis=1) == 0)
+            if not reference.any():
+                why[members[0]] = (
+                    f"the reference {family} group instead of the first, which has no "
+                    "person-time among the cases"
+                )
+                changed = True
+    kept = [j for j in range(len(terms)) if j not in why]
+    if kept:
+        idx = np.flatnonzero(keep)
+        sub_starts = _starts(pd.factorize(series.intervals["case"].to_numpy()[idx])[0])
+        info = _conditional_fit(
+            x[np.ix_(idx, kept)],
+            y[idx],
+            np.log(series.intervals["length"].to_numpy(dtype=float)[idx]),
+            sub_starts,
+            np.zeros(len(kept)),
+        )[2]
+        scale = max(1.0, float(np.max(np.abs(np.diag(info)))))
+        chosen: list[int] = []
+        for k, j in enumerate(kept):
+            trial = chosen + [k]
+            if info[k, k] <= 1e-10 * scale:
+                why[j] = "no case has person-time both in and outside it (aliased with the cases)"
+            elif _rank(info[np.ix_(trial, trial)]) <= len(chosen):
+                why[j] = "aliased: a combination of the other terms within the cases"
+            else:
+                chosen.append(k)
+    return why, keep
+
+
+def _starts(case_codes: np.ndarray) -> np.ndarray:
+    """Where each case's run of intervals begins."""
+    return np.flatnonzero(np.insert(case_codes[1:] != case_codes[:-1], 0, True))
+
+
+def _refuse_unestimable(series: CaseSeries, why: dict[int, str]) -> None:
+    """Refuse when nothing, or no risk window of the exposure, can be estimated."""
+    terms = series.terms
+    listed = "; ".join(f"{terms[j]}: {reason}" for j, reason in sorted(why.items()))
+    if len(why) == len(terms):
+        raise InputError(f"no term can be estimated ({listed})")
+    windows = [j for j, t in enumerate(terms) if _family(t) == "window"]
+    if windows and all(j in why for j in windows):
+        exposure = terms[windows[0]].rsplit("[", 1)[0]
+        shown = "; ".join(f"{terms[j]}: {why[j]}" for j in windows)
+        raise InputError(f"exposure {exposure} cannot be estimated: no risk window can ({shown})")
+
+
+def fit_case_series(
+    series: CaseSeries,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 50,
+    check_observation: bool = True,
+) -> SCCSFit:
     """Fit a self-controlled case series: relative incidence in each risk window.
 
     Maximises the conditional (multinomial) likelihood by Newton-Raphson with step halving;
     the estimates and standard errors equal those of R's ``clogit(events ~ ... +
-    strata(case) + offset(log(length)))``.
+    strata(case) + offset(log(length)))``. A term the data cannot inform (no person-time, no
+    events, aliased with other terms within the cases) is not estimated: its row of the
+    estimates is empty (NA, as R reports an aliased coefficient) with ``status`` ``not
+    estimable`` (:func:`reawaken.epi.tables.mark_estimates`) and a note says why; the other
+    terms are fitted without it.
 
     Parameters
     ----------
@@ -576,24 +1003,29 @@ def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 5
         Convergence when the largest Newton step (log scale) is below ``tol``.
     max_iter : int, default 50
         Most Newton-Raphson iterations.
+    check_observation : bool, default True
+        Refuse a series whose observation looks event-dependent (``series.observation``,
+        :class:`ObservationCheck`). False fits it anyway (the extension does so with weights).
 
     Returns
     -------
     SCCSFit
-        The fit: ``estimates()`` (ratio = relative incidence), ``summary()``, ``write(out)``.
+        The fit: ``estimates()`` (ratio = relative incidence), ``summary()`` (with the
+        assumption diagnostics), ``write(out)``.
 
     Raises
     ------
     InputError
-        If there is no term to estimate; a term has no person-time in any case; a term is
-        not estimable (no case has person-time both in and outside it); or the terms are
-        collinear within the cases.
+        If observation looks event-dependent (with ``check_observation``); there is no term
+        to estimate, or none that the data can inform; or no risk window of the exposure can
+        be estimated.
 
     Warns
     -----
     ConvergenceWarning
         If the fit did not converge in ``max_iter`` iterations, or a coefficient runs off to
-        infinity (a monotone likelihood); the fit's ``notes`` say which.
+        infinity (a monotone likelihood); the fit's ``notes`` say which, ``converged`` is False
+        and ``estimates()`` marks every term ``not converged`` in its ``status`` column.
 
     Examples
     --------
@@ -613,62 +1045,50 @@ def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 5
                   term  ratio  ci_lower  ci_upper
     0  infection[0,30]  16.16       2.7     96.72
     """
+    if check_observation and series.observation is not None:
+        series.observation.refuse()
     iv = series.intervals
-    x = series.design
     y = iv["events"].to_numpy(dtype=float)
-    offset = np.log(iv["length"].to_numpy(dtype=float))
-    case_codes = pd.factorize(iv["case"])[0]
-    starts = np.flatnonzero(np.insert(case_codes[1:] != case_codes[:-1], 0, True))
-    p = x.shape[1]
+    p = series.design.shape[1]
     if p == 0:
         raise InputError("no terms to estimate")
-    notes: list[str] = []
-    for j, term in enumerate(series.terms):
-        inside = x[:, j] > 0
-        if not inside.any():
-            raise InputError(f"term {term} has no person-time in any case: drop it")
-        if y[inside].sum() == 0:
-            notes.append(f"term {term} has no events: its relative incidence is 0 (log -inf)")
-    beta = np.zeros(p)
-    start = Derivatives(*_conditional_fit(x, y, offset, starts, beta))
-    info = start.information
-    diag = np.diag(info)
-    for j, term in enumerate(series.terms):
-        if diag[j] <= 1e-12 * max(1.0, diag.max()):
-            raise InputError(
-                f"term {term} is not estimable: no case has person-time both in and outside it"
-            )
-    if _rank(info) < p:
-        raise InputError(
-            f"terms are collinear: {', '.join(series.terms)} (within the cases, one is a "
-            "combination of the others), so their relative incidences cannot be estimated: "
-            "drop one of them"
-        )
+    why, keep = _uninformed_terms(series, y)
+    _refuse_unestimable(series, why)
+    kept = [j for j in range(p) if j not in why]
+    not_estimable = {series.terms[j]: reason for j, reason in sorted(why.items())}
+    notes = na_notes(not_estimable)
+    x = series.design[np.ix_(keep, kept)]
+    yk = y[keep]
+    offset = np.log(iv["length"].to_numpy(dtype=float)[keep])
+    starts = _starts(pd.factorize(iv["case"].to_numpy()[keep])[0])
+    terms = [series.terms[j] for j in kept]
 
     def derivatives(beta: np.ndarray) -> Derivatives:
-        return Derivatives(*_conditional_fit(x, y, offset, starts, beta))
+        return Derivatives(*_conditional_fit(x, yk, offset, starts, beta))
 
     fit = maximise(
-        derivatives,
-        beta,
-        tol=tol,
-        max_iter=max_iter,
-        model="SCCS",
-        terms=series.terms,
-        at_start=start,
+        derivatives, np.zeros(len(kept)), tol=tol, max_iter=max_iter, model="SCCS", terms=terms
     )
     notes += fit.notes
     converged = report_convergence(
         fit,
-        lambda b: _conditional_fit(x, y, offset, starts, b)[0],
+        lambda b: _conditional_fit(x, yk, offset, starts, b)[0],
         model="SCCS",
-        terms=series.terms,
+        terms=terms,
         notes=notes,
     )
+    coef = np.full(p, np.nan)
+    coef[kept] = fit.beta
+    var = np.full((p, p), np.nan)
+    inverse = inverse_or_nan(fit.information)
+    if np.any(np.diag(inverse) < 0):  # not a maximum: no standard errors, not sqrt warnings
+        inverse = np.full(inverse.shape, np.nan)
+    var[np.ix_(kept, kept)] = inverse
+    observation = series.observation
     return SCCSFit(
         terms=series.terms,
-        coef=fit.beta,
-        var=inverse_or_nan(fit.information),
+        coef=coef,
+        var=var,
         loglik=fit.loglik,
         loglik_null=fit.loglik_start,
         cases=series.cases,
@@ -677,10 +1097,15 @@ def fit_case_series(series: CaseSeries, *, tol: float = 1e-10, max_iter: int = 5
         iterations=fit.iterations,
         converged=converged,
         notes=notes,
+        not_estimable=not_estimable,
+        assumptions={} if observation is None else {"observation": observation.as_dict()},
     )
 
 
 def fit_sccs(frame: pd.DataFrame, **options) -> SCCSFit:
-    """Split with :func:`split_case_series` (same keyword options) and fit."""
-    fit_options = {k: options.pop(k) for k in ("tol", "max_iter") if k in options}
+    """Split with :func:`split_case_series` (same keyword options) and fit with
+    :func:`fit_case_series` (``tol``, ``max_iter``, ``check_observation``)."""
+    fit_options = {
+        k: options.pop(k) for k in ("tol", "max_iter", "check_observation") if k in options
+    }
     return fit_case_series(split_case_series(frame, **options), **fit_options)

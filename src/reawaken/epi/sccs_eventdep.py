@@ -42,8 +42,8 @@ from reawaken.epi._censoring import (
     neg2_loglik,
 )
 from reawaken.epi._nlm import nlm
-from reawaken.epi._values import also, is_missing, show
-from reawaken.epi.sccs import fit_case_series, split_case_series
+from reawaken.epi._values import show
+from reawaken.epi.sccs import censoring_indicator, fit_case_series, split_case_series
 from reawaken.epi.tables import RatioFit
 from reawaken.errors import InputError
 
@@ -139,6 +139,11 @@ class EventDependentFit(RatioFit):
         The censoring model whose weights were used: the converged one with the lowest AIC.
     notes : list of str
         What the fit found worth saying.
+    not_estimable : dict of str to str, optional
+        Terms reported as NA, with why (as for :class:`~reawaken.epi.sccs.SCCSFit`).
+    assumptions : dict, optional
+        The assumption diagnostics: ``observation``, the
+        :class:`~reawaken.epi.sccs.ObservationCheck` that led to this fit.
     """
 
     terms: list[str]
@@ -155,6 +160,8 @@ class EventDependentFit(RatioFit):
     censoring: list[CensoringModelFit]
     chosen: str
     notes: list[str] = field(default_factory=list)
+    not_estimable: dict[str, str] = field(default_factory=dict)
+    assumptions: dict[str, object] = field(default_factory=dict)
 
     def censoring_table(self) -> pd.DataFrame:
         """One row per censoring model: ``model, description, loglik, aic, converged, chosen``
@@ -173,6 +180,8 @@ class EventDependentFit(RatioFit):
         return pd.DataFrame(rows)
 
     def summary(self) -> dict[str, object]:
+        """Fit statistics, each censoring model and the one chosen, the assumption diagnostics
+        and the notes, as plain JSON-ready values."""
         return {
             "model": "sccs_event_dependent",
             "cases": self.cases,
@@ -185,6 +194,7 @@ class EventDependentFit(RatioFit):
             "converged": self.converged,
             "censoring_models": [fit.as_dict() for fit in self.censoring],
             "censoring_model_chosen": self.chosen,
+            "assumption_diagnostics": self.assumptions,
             "notes": self.notes,
         }
 
@@ -206,29 +216,6 @@ def _case_values(
             column=column,
         )
     return first
-
-
-def _censoring_indicator(frame: pd.DataFrame, column: str, file) -> np.ndarray:
-    if column not in frame.columns:
-        raise InputError(
-            f"column not found (columns are {', '.join(map(str, frame.columns))})",
-            file=file,
-            column=column,
-        )
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isin(values, (0.0, 1.0))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        value = raw.iloc[row]
-        reason = (
-            "missing censoring indicator (expected 1 if observation ended early, else 0)"
-            if is_missing(value)
-            else f"{show(value)} is not a censoring indicator (expected 1 if observation "
-            "ended early, else 0)"
-        )
-        raise InputError(reason + also(bad), file=file, row=row + 1, column=column)
-    return values
 
 
 def fit_censoring_models(
@@ -389,7 +376,7 @@ def fit_event_dependent(
           term  ratio  ci_lower  ci_upper
     0  x[0,30]   5.87      4.57      7.53
     """
-    flags = _censoring_indicator(frame, censored, file)
+    flags = censoring_indicator(frame, censored, file)
     split_options = dict(
         case=case,
         start=start,
@@ -404,7 +391,8 @@ def fit_event_dependent(
         seasons=seasons,
         file=file,
     )
-    split_case_series(frame, **split_options)  # the standard checks of layout, days, windows
+    # the standard checks of layout, days and windows, and the diagnostic of observation
+    observation = split_case_series(frame, **split_options, censored=censored).observation
     codes, uniques = pd.factorize(frame[case], sort=True)
     ev = pd.to_numeric(frame[event]).to_numpy(dtype=float)
     fin = pd.to_numeric(frame[end]).to_numpy(dtype=float)
@@ -442,7 +430,7 @@ def fit_event_dependent(
         case_censored[position] == 1,
     )
     weighted = replace(series, intervals=iv.assign(length=weights))
-    sccs = fit_case_series(weighted, tol=tol, max_iter=max_iter)
+    sccs = fit_case_series(weighted, tol=tol, max_iter=max_iter, check_observation=False)
     return EventDependentFit(
         terms=sccs.terms,
         coef=sccs.coef,
@@ -458,4 +446,6 @@ def fit_event_dependent(
         censoring=fits,
         chosen=chosen.model,
         notes=notes + sccs.notes,
+        not_estimable=sccs.not_estimable,
+        assumptions={"observation": observation.as_dict()} if observation else {},
     )

@@ -114,6 +114,21 @@ itp_age <- c(427, 488, 549, 610, 671)
 mi_age <- c(24472, 25568, 26664, 27759)
 int_age <- c(61, 91, 121, 151, 181, 211, 241, 271, 301, 331)
 
+# febdat (one row per convulsion, the case's MMR age repeated on each row, but differing
+# between the rows of 65 cases): each case's first-row MMR age on all its rows, as one exposure
+# per case; case 484, whose only convulsion (day 655) falls after its observation ends (day
+# 649), is left out.
+feb <- read_sccs("febdat")
+feb <- feb[feb$case != 484, ]
+feb$mmr <- ave(feb$mmr, feb$case, FUN = function(v) v[1])
+# itpdat with a window without events (1-3 days): glm's coefficient for it runs off towards
+# -Inf (its time then carries no weight); reawaken reports it NA and fits the rest without that
+# time, so only the other terms are compared.
+no_events <- function(res, term) {
+  res[res$term == term, c("coef", "se")] <- NA
+  res
+}
+
 res <- rbind(
   fit_model("itp_mmr_15_35", itp, "itp", "mmr", list(c(15, 35)), list(), itp_age),
   fit_model("itp_mmr_3win", itp, "itp", "mmr", list(c(0, 14), c(15, 28), c(29, 42)), list(),
@@ -123,7 +138,15 @@ res <- rbind(
   fit_model("mi_rti_pre", mi, "mi", "rti", list(c(1, 7), c(8, 28)), list(c(-7, -1)), mi_age,
             clogit_check = TRUE),
   fit_model("int_opv_season", int, "intus", c("opv", "opvd2"), list(c(1, 14), c(15, 28)), list(),
-            int_age, seasons = c("01-01", "04-01", "07-01", "10-01"))
+            int_age, seasons = c("01-01", "04-01", "07-01", "10-01")),
+  fit_model("feb_mmr_first", feb, "conv", "mmr", list(c(0, 5), c(6, 11), c(12, 15)), list(),
+            c(457, 548, 639)),
+  # every observation starts on day 366 or later: the first age group (before 366) is empty,
+  # so R's first level present (366-548) is the reference and age2 is 549 onwards
+  fit_model("feb_mmr_empty_age", feb, "conv", "mmr", list(c(0, 5), c(6, 11), c(12, 15)),
+            list(), c(366, 549)),
+  no_events(fit_model("itp_mmr_no_events", itp, "itp", "mmr", list(c(1, 3), c(15, 35)), list(),
+                      itp_age), "cls1")
 )
 write.csv(res, file.path(out, "sccs_reference.csv"), row.names = FALSE)
 print(res, digits = 10)
