@@ -435,3 +435,18 @@ def test_cli_fit_stopped_by_its_iteration_limit_exits_3(tmp_path, monkeypatch, c
     )
     assert list(pd.read_csv(out / "estimates.csv").status) == ["not converged"] * 2
     assert "did not converge" in capsys.readouterr().err
+
+
+def test_cli_finegray_missing_drop_and_error(tmp_path, capsys):
+    """Incomplete rows are left out and counted (--missing drop, the default) or refused."""
+    d = load("ties")
+    src = tmp_path / "holes.csv"
+    d.assign(x2=d.x2.where(d.index % 50 != 3)).to_csv(src, index=False)
+    args = ["fit", "finegray", "--data", str(src), "--time", "time", "--event", "event"]
+    args += ["--covariates", "x1,x2,x3"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 0
+    assert "(8 observations deleted due to missingness; x2: 8)" in capsys.readouterr().out
+    fit = json.loads((tmp_path / "o" / "fit.json").read_text())
+    assert fit["missing"] == {"rows_deleted": 8, "by_variable": {"x2": 8}} and fit["n"] == 392
+    assert main([*args, "--missing", "error", "--out", str(tmp_path / "e")]) == 2
+    assert "row 4, column 'x2': missing covariate value" in capsys.readouterr().err

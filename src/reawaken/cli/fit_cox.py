@@ -12,28 +12,11 @@ from pathlib import Path
 
 import typer
 
-from reawaken.cli import NOT_CONVERGED, checks
+from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
+from reawaken.cli.fit import MISSING, MISSING_HELP, echo_deleted, exit_if_not_converged
 from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.io import read_table
-
-MISSING = checks.choice(("drop", "error"))
-MISSING_HELP = "Rows with a missing model value: drop (as R's na.omit) or error."
-
-
-def echo_deleted(missing: dict) -> None:
-    """Say, as R does, how many rows were left out for missing values, and in which columns."""
-    deleted = missing["rows_deleted"]
-    if deleted:
-        where = ", ".join(f"{col}: {k}" for col, k in missing["by_variable"].items())
-        plural = "observation" if deleted == 1 else "observations"
-        typer.echo(f"({deleted} {plural} deleted due to missingness; {where})")
-
-
-def exit_if_not_converged(converged: bool) -> None:
-    """Exit with status 3 after a fit that did not converge (its files are written, marked)."""
-    if not converged:
-        raise typer.Exit(NOT_CONVERGED)
 
 
 def cox(
