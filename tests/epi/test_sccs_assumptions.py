@@ -177,10 +177,11 @@ def test_window_without_events_equals_the_fit_without_its_time() -> None:
 def test_exposure_that_cannot_be_estimated_is_refused_naming_it() -> None:
     itp = pd.read_csv(DATA / "sccs" / "itpdat.txt.gz", sep="\t")
     options = dict(case="case", start="sta", end="end", event="itp", exposures=["mmr"])
-    with pytest.raises(InputError) as err:
-        fit_sccs(itp, **options, windows=[(1, 3)], age_groups=[427, 488])
-    assert str(err.value).startswith("exposure mmr cannot be estimated: no risk window can")
-    assert "mmr[1,3]: no events" in str(err.value)
+    for age_groups in ([427, 488], []):  # with other terms, and as the only term
+        with pytest.raises(InputError) as err:
+            fit_sccs(itp, **options, windows=[(1, 3)], age_groups=age_groups)
+        assert str(err.value).startswith("exposure mmr cannot be estimated: no risk window can")
+        assert "mmr[1,3]: no events" in str(err.value)
 
 
 def test_fit_that_does_not_converge_is_marked_and_exits_3(

@@ -968,14 +968,14 @@ def _starts(case_codes: np.ndarray) -> np.ndarray:
 def _refuse_unestimable(series: CaseSeries, why: dict[int, str]) -> None:
     """Refuse when nothing, or no risk window of the exposure, can be estimated."""
     terms = series.terms
-    listed = "; ".join(f"{terms[j]}: {reason}" for j, reason in sorted(why.items()))
-    if len(why) == len(terms):
-        raise InputError(f"no term can be estimated ({listed})")
     windows = [j for j, t in enumerate(terms) if _family(t) == "window"]
     if windows and all(j in why for j in windows):
         exposure = terms[windows[0]].rsplit("[", 1)[0]
         shown = "; ".join(f"{terms[j]}: {why[j]}" for j in windows)
         raise InputError(f"exposure {exposure} cannot be estimated: no risk window can ({shown})")
+    if len(why) == len(terms):
+        listed = "; ".join(f"{terms[j]}: {reason}" for j, reason in sorted(why.items()))
+        raise InputError(f"no term can be estimated ({listed})")
 
 
 def fit_case_series(
