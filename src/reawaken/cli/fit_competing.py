@@ -17,7 +17,7 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, option
-from reawaken.cli.fit import MISSING, MISSING_HELP, echo_deleted, exit_if_not_converged
+from reawaken.cli.fit_cox import MISSING, MISSING_HELP, echo_deleted, exit_if_not_converged
 from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.io import read_table, write_csv_atomic
 

@@ -4,6 +4,8 @@ Writes ``DIR/estimates.csv`` (term, coef, se, ratio, ci_lower, ci_upper, p_value
 when an estimate is not an ordinary one) and ``DIR/fit.json`` (loglik_null, loglik, n, events,
 iterations, converged, tests, the proportional-hazards test, rows left out for missing values).
 A fit that did not converge is written marked and exits with status 3 (``NOT_CONVERGED``).
+What the regression commands share is here too: ``--missing``, the line that counts the rows
+left out, the exit after non-convergence.
 """
 
 from __future__ import annotations
@@ -14,9 +16,27 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
-from reawaken.cli.fit import MISSING, MISSING_HELP, echo_deleted, exit_if_not_converged
+from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.io import read_table
+
+MISSING = checks.choice(("drop", "error"))
+MISSING_HELP = "Rows with a missing model value: drop (as R's na.omit) or error."
+
+
+def echo_deleted(missing: dict) -> None:
+    """Say, as R does, how many rows were left out for missing values, and in which columns."""
+    deleted = missing["rows_deleted"]
+    if deleted:
+        where = ", ".join(f"{col}: {k}" for col, k in missing["by_variable"].items())
+        plural = "observation" if deleted == 1 else "observations"
+        typer.echo(f"({deleted} {plural} deleted due to missingness; {where})")
+
+
+def exit_if_not_converged(converged: bool) -> None:
+    """Exit with status 3 after a fit that did not converge (its files are written, marked)."""
+    if not converged:
+        raise typer.Exit(NOT_CONVERGED)
 
 
 def cox(
