@@ -317,3 +317,25 @@ def test_unweighted_curves_equal_aalen_johansen_of_cmprsk(cohort):
                     for s, p in share.items()
                 )
                 np.testing.assert_allclose(curve[column], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_stratum_followed_short_of_the_last_day_is_noted():
+    """A stratum whose members are all infected 100 days before the data end cannot give its
+    risk at 183 or 365 days: the standardised risks keep its 100-day risk there, and say so."""
+    late = pd.DataFrame(
+        {
+            "id": np.arange(10_000, 10_030),
+            "entry": 18000.0,
+            "exit": 19099.0,
+            "event": 0,
+            "infection": np.where(np.arange(30) < 6, 19000.0, np.nan),
+            "x": 2,
+        }
+    )
+    res = emulate(pd.concat([simulate(3000, seed=4), late]), match_on=["x"], bootstrap=0, seed=1)
+    notes = [n for n in res.notes if n.startswith("nobody of stratum")]
+    share = 6 / (res.matched["arm"] == 1).sum()
+    assert len(notes) == 2 and "infected arm" in notes[0] and "not infected arm" in notes[1]
+    for note in notes:
+        assert "stratum x=2 is followed beyond day 100" in note and f"share {share:.3f}" in note
+    assert not any("x=0" in n or "x=1" in n for n in res.notes)

@@ -549,7 +549,7 @@ def _unfollowed_strata(
     empty = (fitted.at_risk[..., idx] <= 0) & (fitted.surv[..., idx] > 0) & (fitted.share > 0)
     notes = []
     arm = matched["arm"].to_numpy()
-    for a, s in zip(*np.nonzero(empty), strict=True):
+    for a, s in sorted(zip(*np.nonzero(empty), strict=True), key=lambda cell: -cell[0]):
         row = np.flatnonzero((arm == a) & (stratum == s))[0]
         label = ", ".join(f"{c}={show(matched[c].iloc[row])}" for c in match_on) or "all"
         last = int(np.flatnonzero(fitted.at_risk[a, s] > 0).max(initial=-1)) + 1
