@@ -273,13 +273,20 @@ def _cause_curves(curves: pd.DataFrame, shown_totals: dict, min_cell: int) -> pd
     return out[keep].drop(columns="events").reset_index(drop=True)
 
 
-def _blank_hidden_rows(estimates: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose count is hidden keep their labels, person-time and words (a status) only:
-    every other number of the row is computed from the count."""
+def _blank_hidden_rows(
+    estimates: pd.DataFrame, original: pd.DataFrame, counts: pd.DataFrame
+) -> pd.DataFrame:
+    """Rows whose count is hidden (in the row, or the outcome's window in ``counts``) keep
+    their labels, person-time and words (a status) only: every other number of the row is
+    computed from the count."""
     hidden = np.zeros(len(estimates), dtype=bool)
     for column in COUNT_COLUMNS:
         if column in estimates:
             hidden |= (estimates[column].isna() & original[column].notna()).to_numpy()
+    if "window" in estimates and {"window", "events"} <= set(counts):
+        gone = set(counts.loc[counts["events"].isna(), "window"])
+        outcome = estimates["event"] == "outcome" if "event" in estimates else True
+        hidden |= (estimates["window"].isin(gone) & outcome).to_numpy()
     if not hidden.any():
         return estimates
     out = estimates.copy()
@@ -342,7 +349,7 @@ def publish_design(result: DesignResult, *, min_cell: int = DEFAULT_MIN_CELL) ->
         if column in estimates:
             values = estimates[column].astype("Int64")
             estimates[column] = values.mask(is_small(values, min_cell))
-    estimates = _blank_hidden_rows(estimates, result.estimates)
+    estimates = _blank_hidden_rows(estimates, result.estimates, counts)
     if curves is not None and "cause" in curves:
         if "arm" in curves:
             outcome = summary["outcome"]
