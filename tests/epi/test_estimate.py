@@ -104,24 +104,63 @@ def test_small_cells_are_suppressed(flatiron, tmp_path):
     assert counts["events"].isna().any()  # lung metastases within 30 days of COVID-19 are few
 
 
-def test_sccs_design(flatiron, tmp_path):
+def test_sccs_design(flatiron, tmp_path, capsys):
+    """Metastasis is followed by death (observation ends early for most cases): the standard
+    case series is refused with the remedy; the extension is fitted and recorded."""
     db, _ = flatiron
     out = tmp_path / "sccs"
-    assert _run(db, out, "--design", "sccs", "--outcome", "distant_metastasis",
-                "--exposure", "any") == 0  # fmt: skip
+    base = ["--design", "sccs", "--outcome", "distant_metastasis", "--exposure", "any"]
+    assert _run(db, out, *base) == 2
+    err = capsys.readouterr().err
+    assert "observation ended early for" in err and err.strip().endswith("(--event-dependent)")
+    assert not out.exists()
+    assert _run(db, out, *base, "--event-dependent") == 0
     est = pd.read_csv(out / "estimates.csv")
     main_rows = est[est["kind"] == "exposure"]
     assert list(main_rows["term"]) == ["window[0,30]", "window[31,90]", "window[91,180]",
                                        "window[181,365]"]  # fmt: skip
-    assert (main_rows["ratio"] > 0).all() and main_rows["evalue"].notna().all()
-    assert set(est.loc[est["kind"] == "adjustment", "term"]) == {"age[731,1826]", "age[1827,)"}
+    assert set(est.loc[est["kind"] == "adjustment", "term"]) == {"age[732,1827]", "age[1828,)"}
+    fit = json.loads((out / "fit.json").read_text())["fit"]
+    models = {m["model"]: m for m in fit["censoring_models"]}
+    assert sorted(models) == ["EGA", "EGI", "EWA", "EWI"]
+    chosen = fit["censoring_model_chosen"]
+    converged = {k: m["aic"] for k, m in models.items() if m["converged"]}
+    assert chosen == min(converged, key=converged.get)
+    assert fit["assumption_diagnostics"]["observation"]["event_dependent"] is True
+    # a death as the outcome: neither the case series nor the extension applies
+    assert _run(db, tmp_path / "death", *base[:3], "cancer_death", "--exposure", "any") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --outcome cancer_death: cancer_death is a death")
+    assert "cox or competing design" in err
+
+
+def test_sccs_design_equals_the_case_series_fit_of_its_data(flatiron):
+    """The design's windows equal the extension fitted directly on the stacked case rows that
+    the store gives (ages counted from the day before diagnosis)."""
+    from reawaken.epi.estimate import run_design
+    from reawaken.epi.sccs_eventdep import fit_event_dependent
+
+    db, _ = flatiron
+    store = CohortStore(db)
+    result = run_design(store, "sccs", outcome="distant_metastasis", exposure="any",
+                        windows="0-90,91-180", event_dependent=True)  # fmt: skip
+    people = designs.person_table(store, "distant_metastasis").frame
+    frame = designs.sccs_data(people, designs.infection_table(store, "any"))
+    frame[["start", "end", "event", "exposure"]] += 1
+    direct = fit_event_dependent(frame, case="case", start="start", end="end", event="event",
+                                 exposures=["exposure"], windows=[(0, 90), (91, 180)],
+                                 age_groups=[732, 1828], censored="died")  # fmt: skip
+    got = result.estimates.set_index("term").loc[["window[0,90]", "window[91,180]"], "coef"]
+    want = direct.estimates().set_index("term").loc[["exposure[0,90]", "exposure[91,180]"]]
+    np.testing.assert_allclose(got.to_numpy(), want["coef"].to_numpy(), rtol=1e-10)
 
 
 def test_emulation_design(flatiron, tmp_path):
     db, _ = flatiron
     out = tmp_path / "emulation"
     assert _run(db, out, "--design", "emulation", "--outcome", "distant_metastasis",
-                "--exposure", "any", "--bootstrap", "10", "--seed", "3") == 0  # fmt: skip
+                "--exposure", "any", "--bootstrap", "10", "--seed", "3",
+                "--min-cell", "0") == 0  # fmt: skip
     est = pd.read_csv(out / "estimates.csv")
     assert list(est["term"]) == ["risk_ratio_91d", "risk_ratio_183d", "risk_ratio_365d"]
     np.testing.assert_allclose(est["ratio"], est["risk_exposed"] / est["risk_unexposed"])
@@ -137,7 +176,7 @@ def test_emulation_design(flatiron, tmp_path):
     assert (out / "cif.png").exists()
     again = tmp_path / "again"
     _run(db, again, "--design", "emulation", "--outcome", "distant_metastasis",
-         "--exposure", "any", "--bootstrap", "10", "--seed", "3")  # fmt: skip
+         "--exposure", "any", "--bootstrap", "10", "--seed", "3", "--min-cell", "0")  # fmt: skip
     pd.testing.assert_frame_equal(est, pd.read_csv(again / "estimates.csv"))
 
 
@@ -145,13 +184,14 @@ def test_competing_design(ukb, tmp_path):
     db, _ = ukb
     out = tmp_path / "competing"
     assert _run(db, out, "--design", "competing", "--outcome", "cancer_death",
-                "--exposure", "sars-cov-2", "--windows", "0-90,>90") == 0  # fmt: skip
+                "--exposure", "sars-cov-2", "--windows", "0-90,>90",
+                "--min-cell", "0") == 0  # fmt: skip
     est = pd.read_csv(out / "estimates.csv")
     main_rows = est[est["kind"] == "exposure"]
     assert list(main_rows["event"]) == ["outcome", "outcome", "competing", "competing"]
     assert list(main_rows["window"]) == ["0-90", ">90"] * 2
     curves = pd.read_csv(out / "cif.csv")
-    assert set(curves["arm"]) == {"cancer_death", "competing death"}
+    assert set(curves["arm"]) == {"cancer_death", "death from other causes"}
     last = curves.groupby("arm")["cif"].last()
     assert 0 < last.sum() <= 1 and (out / "cif.png").exists()
 
@@ -247,10 +287,11 @@ def test_python_api_matches_the_command(flatiron, tmp_path):
 
     db, _ = flatiron
     store = CohortStore(db)
-    result = run_design(store, design="sccs", outcome="distant_metastasis", exposure="any")
+    result = run_design(store, design="sccs", outcome="distant_metastasis", exposure="any",
+                        event_dependent=True)  # fmt: skip
     out = tmp_path / "sccs"
     assert _run(db, out, "--design", "sccs", "--outcome", "distant_metastasis",
-                "--exposure", "any", "--min-cell", "0") == 0  # fmt: skip
+                "--exposure", "any", "--event-dependent", "--min-cell", "0") == 0  # fmt: skip
     written = pd.read_csv(out / "estimates.csv")
     np.testing.assert_allclose(written["coef"], result.estimates["coef"], rtol=1e-12)
     assert result.summary["design"] == "sccs" and result.summary["persons"] > 0
@@ -260,10 +301,17 @@ def test_python_api_matches_the_command(flatiron, tmp_path):
 
 DESIGN_RUNS = {
     "cox": {"outcome": "distant_metastasis", "exposure": "any"},
-    "sccs": {"outcome": "distant_metastasis", "exposure": "any", "windows": "0-30,31-90,91-180"},
+    "sccs": {"outcome": "distant_metastasis", "exposure": "any", "windows": "0-30,31-90,91-180",
+             "event_dependent": True},
     "emulation": {"outcome": "distant_metastasis", "exposure": "any", "bootstrap": 5, "seed": 3},
     "competing": {"outcome": "lung_metastasis", "exposure": "sars-cov-2", "windows": "0-90,>90"},
 }
+
+
+def _args(options: dict) -> list[str]:
+    """Command-line options of settings given as keywords (a True flag as the bare flag)."""
+    flag = {k: "--" + k.replace("_", "-") for k in options}
+    return [flag[k] if v is True else f"{flag[k]}={v}" for k, v in options.items()]
 
 
 @pytest.mark.parametrize("design", list(DESIGN_RUNS))
@@ -276,7 +324,7 @@ def test_python_api_writes_the_files_of_the_command(flatiron, tmp_path, design):
         warnings.simplefilter("ignore", ConvergenceWarning)
         result = run_design(CohortStore(db), design, **options)
     api = result.write(tmp_path / "api", min_cell=10)
-    args = [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
+    args = _args(options)
     assert _run(db, tmp_path / "cli", "--design", design, *args) == 0
     assert sorted(p.name for p in api) == sorted(p.name for p in (tmp_path / "cli").iterdir())
     for path in api:
@@ -290,10 +338,11 @@ def test_settings_objects_and_keyword_options_give_the_same_result(flatiron):
 
     db, _ = flatiron
     store = CohortStore(db)
-    settings = SCCSSettings(outcome="distant_metastasis", exposure="any", windows=((0, 90),))
+    settings = SCCSSettings(outcome="distant_metastasis", exposure="any", windows=((0, 90),),
+                            event_dependent=True)  # fmt: skip
     by_object = run_design(store, "sccs", settings)
     by_keywords = run_design(store, design="sccs", outcome="distant_metastasis", exposure="any",
-                             windows="0-90")  # fmt: skip
+                             windows="0-90", event_dependent=True)  # fmt: skip
     pd.testing.assert_frame_equal(by_object.estimates, by_keywords.estimates)
     assert by_object.summary["warnings"] == [] and by_object.fits["outcome"].converged
     ratio = by_object.fits["outcome"].estimates().loc[0, "ratio"]
@@ -444,7 +493,7 @@ SETTINGS_RECORDED = {
             "windows": "0-30,31-90,91-180,181-365,>365", "time_scale": "diagnosis",
             "calendar_years": False},
     "sccs": {"outcome": "distant_metastasis", "exposure": "any", "source": None,
-             "windows": "0-30,31-90,91-180"},
+             "windows": "0-30,31-90,91-180", "event_dependent": True},
     "emulation": {"outcome": "distant_metastasis", "exposure": "any", "source": None,
                   "controls": 5, "horizon": 365, "bootstrap": 5, "seed": 3},
     "competing": {"outcome": "lung_metastasis", "exposure": "sars-cov-2", "source": None,
@@ -455,7 +504,7 @@ SETTINGS_RECORDED = {
 @pytest.mark.parametrize("design", list(DESIGN_RUNS))
 def test_fit_json_records_the_design_and_every_setting(flatiron, tmp_path, design):
     db, _ = flatiron
-    args = [f"--{k.replace('_', '-')}={v}" for k, v in DESIGN_RUNS[design].items()]
+    args = _args(DESIGN_RUNS[design])
     assert _run(db, tmp_path, "--design", design, *args) == 0
     fit = json.loads((tmp_path / "fit.json").read_text())
     assert fit["design"] == design
@@ -487,7 +536,7 @@ def test_two_analyses_differ_in_their_records(flatiron, tmp_path):
 def test_fit_json_hides_small_counts_of_the_fits_too(flatiron, tmp_path, design):
     """A count blanked at the top of fit.json must not be readable in a fit's own summary."""
     db, _ = flatiron
-    windows = ["--windows", "0-90,91-365"] if design == "sccs" else []
+    windows = ["--windows", "0-90,91-365", "--event-dependent"] if design == "sccs" else []
     args = ["--design", design, "--outcome", "lung_metastasis", "--exposure", "any"]
     assert _run(db, tmp_path / "shown", *args, *windows, "--min-cell", "0") == 0
     assert _run(db, tmp_path / "hidden", *args, *windows, "--min-cell", "100000") == 0
@@ -500,3 +549,23 @@ def test_fit_json_hides_small_counts_of_the_fits_too(flatiron, tmp_path, design)
             if isinstance(shown[key].get(count), int) and shown[key][count] > 0:
                 assert hidden[key][count] is None, (key, count)
         assert hidden[key]["iterations"] == shown[key]["iterations"]  # not a count of persons
+
+
+def test_an_earlier_run_is_refused_or_replaced_as_a_whole(flatiron, tmp_path, capsys):
+    """A cox run into the folder of an emulation run must not leave the emulation's curves
+    beside its own files."""
+    db, _ = flatiron
+    out = tmp_path / "out"
+    assert _run(db, out, "--design", "emulation", "--outcome", "distant_metastasis",
+                "--exposure", "any", "--bootstrap", "2", "--seed", "1") == 0  # fmt: skip
+    assert (out / "cif.csv").exists()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    cox = ["--design", "cox", "--outcome", "distant_metastasis", "--exposure", "any"]
+    capsys.readouterr()
+    assert _run(db, out, *cox) == 2
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "--out" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert _run(db, out, *cox, "--overwrite") == 0
+    assert not (out / "cif.csv").exists() and not (out / "cif.png").exists()
+    assert json.loads((out / "fit.json").read_text())["design"] == "cox"

@@ -46,7 +46,10 @@ def stores(tmp_path_factory) -> dict[str, Path]:
 
 RUNS = {
     "cox": ("flatiron", {"outcome": "lung_metastasis", "exposure": "sars-cov-2"}),
-    "sccs": ("flatiron", {"outcome": "distant_metastasis", "exposure": "any"}),
+    "sccs": (
+        "flatiron",
+        {"outcome": "distant_metastasis", "exposure": "any", "event_dependent": True},
+    ),
     "emulation": (
         "flatiron",
         {"outcome": "lung_metastasis", "exposure": "any", "bootstrap": 10, "seed": 1},
@@ -167,7 +170,8 @@ def _true_events(truth, arm: str, days: np.ndarray) -> np.ndarray:
 
 
 def _estimate(db: Path, out: Path, design: str, options: dict, *extra: str) -> None:
-    args = [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
+    flag = {k: "--" + k.replace("_", "-") for k in options}
+    args = [flag[k] if v is True else f"{flag[k]}={v}" for k, v in options.items()]
     assert main(["estimate", "--db", str(db), "--out", str(out), "--design", design,
                  *args, *extra]) == 0  # fmt: skip
 
@@ -238,15 +242,24 @@ def test_curves_with_event_counts_are_coarsened_and_name_the_competing_event(sto
     assert (tmp_path / "cr" / "cif.png").exists()
 
 
-def test_curves_without_event_counts_are_not_written(stores, tmp_path):
+def test_the_competing_design_writes_its_curves_coarsened(stores, tmp_path):
+    """The design's curves carry their event counts: cif.csv and cif.png are written, only at
+    times where at least 10 events (or none) accrued since the last time shown."""
     like, options = RUNS["competing"]
     _estimate(stores[like], tmp_path / "cr", "competing", options)
-    assert not (tmp_path / "cr" / "cif.csv").exists() and not (tmp_path / "cr" / "cif.png").exists()
-    notes = json.loads((tmp_path / "cr" / "fit.json").read_text())["notes"]
-    assert any(n.startswith("cumulative incidence not written") for n in notes)
+    written = pd.read_csv(tmp_path / "cr" / "cif.csv")
+    assert (tmp_path / "cr" / "cif.png").exists() and "events" not in written
+    assert set(written["arm"]) == {"lung_metastasis", "metastasis elsewhere or death"}
+    store = CohortStore(stores[like])
+    cr = cohort_designs.competing_data(read_cohort(store, CompetingSettings(**options)).persons)
+    for cause, rows in written[written["cif"].notna()].groupby("cause"):
+        events = np.sort(cr.loc[cr["event"] == cause, "time"].to_numpy())
+        cum = np.searchsorted(events, rows["day"].to_numpy(), side="right")
+        gaps = np.diff(np.concatenate([[0], cum, [events.size]]))
+        assert not is_small(gaps, MIN_CELL).any(), (cause, gaps)
+    assert attacks(tmp_path / "cr") == []
     _estimate(stores[like], tmp_path / "all", "competing", options, "--min-cell", "0")
-    curves = pd.read_csv(tmp_path / "all" / "cif.csv")
-    assert set(curves["arm"]) == {"lung_metastasis", "metastasis elsewhere or death"}
+    assert len(pd.read_csv(tmp_path / "all" / "cif.csv")) > len(written)
 
 
 def test_fit_commands_files_give_no_small_count(tmp_path):

@@ -27,11 +27,12 @@ from typing import Any
 
 import typer
 
-from reawaken.cli import checks
+from reawaken.cli import checks, fit_output
 from reawaken.cli.checks import option
+from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.epi.design import Design
 from reawaken.epi.estimate import DESIGNS, run_design
-from reawaken.epi.outputs import DEFAULT_MIN_CELL
+from reawaken.epi.outputs import DEFAULT_MIN_CELL, publish_design
 from reawaken.epi.settings import Setting, SettingError, setting_of
 from reawaken.errors import ConvergenceWarning, InputError
 
@@ -111,19 +112,34 @@ def _estimate(ctx: typer.Context, **options: Any) -> None:
         settings = design.settings(**{k: v for k, v in chosen.items() if v is not None})
     except SettingError as exc:
         raise InputError(f"{_given(design.settings, ctx, exc.names)}: {exc.reason}") from None
+    fit_output.out_folder(options["out"], options["overwrite"])  # refused before the work
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always", ConvergenceWarning)
-        result = run_design(CohortStore(options["db"]), design, settings)
-    written = result.write(options["out"], min_cell=options["min_cell"])
+        try:
+            result = run_design(CohortStore(options["db"]), design, settings)
+        except SettingError as exc:  # the data call for other settings: name their options
+            raise InputError(f"{exc.reason} ({_given(design.settings, ctx, exc.names)})") from None
+    written = result.write(
+        options["out"], min_cell=options["min_cell"], overwrite=options["overwrite"]
+    )
+    shown = publish_design(result, min_cell=options["min_cell"])  # what the files show
     for message in result.summary["warnings"]:
         typer.echo(f"warning: {message}", err=True)
-    for note in result.notes:
+    for note in shown.notes:
         typer.echo(f"note: {note}")
-    main = result.estimates[result.estimates["kind"] == "exposure"]
-    shown = ("event", "term", "window", "ratio", "ci_lower", "ci_upper", "evalue", "evalue_ci")
-    cols = [c for c in shown if c in main]  # a design of a user's may have no E-values
+    main = shown.estimates[shown.estimates["kind"] == "exposure"]
+    columns = ("event", "term", "window", "ratio", "ci_lower", "ci_upper", "evalue", "evalue_ci")
+    cols = [c for c in columns if c in main]  # a design of a user's may have no E-values
     typer.echo(main[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     typer.echo("wrote " + ", ".join(str(p) for p in written))
+    status = result.estimates.get("status")
+    if status is not None and (status == "not converged").any():
+        typer.echo(
+            "not converged: the estimates are written marked (status \"not converged\" in "
+            "estimates.csv, converged false in fit.json): they are where the iteration stopped",
+            err=True,
+        )
+        raise typer.Exit(NOT_CONVERGED)
 
 
 def _signature() -> inspect.Signature:
@@ -153,6 +169,7 @@ def _signature() -> inspect.Signature:
                     checks.MIN_CELL, DEFAULT_MIN_CELL, "--min-cell", help="Small-cell threshold."
                 ),
             ),
+            param("overwrite", bool, checks.flag("--overwrite", help=fit_output.OVERWRITE_HELP)),
         ]
     )
 

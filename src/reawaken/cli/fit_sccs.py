@@ -12,8 +12,9 @@ from pathlib import Path
 
 import typer
 
-from reawaken.cli import NOT_CONVERGED, checks
+from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
+from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.cli.fit_output import convergence_warnings, finish_fit
 from reawaken.epi.sccs import (
     check_post_windows,

@@ -46,6 +46,9 @@ from reawaken.pathogens import exposure_groups
 
 OUTCOMES = ("lung_metastasis", "distant_metastasis", "cancer_death")
 
+FATAL_OUTCOMES = frozenset({"cancer_death"})
+"""Outcomes that are deaths: they end observation on the event's day."""
+
 COMPETING_EVENTS = {
     "lung_metastasis": "metastasis elsewhere or death",
     "distant_metastasis": "death",
@@ -106,7 +109,8 @@ def person_table(store, outcome: str, *, source: str | None = None) -> PersonTab
 
     Columns: ``id`` (``source/person_id``), ``diagnosis``, ``start``, ``exit``, ``end`` (days;
     ``exit`` is the last day at risk, ``end`` the last day of follow-up), ``status`` (0, 1, 2),
-    ``stage`` (``unknown`` when missing), ``age`` (years at diagnosis), ``age_band``, ``sex``.
+    ``died`` (1 when a death ended follow-up), ``stage`` (``unknown`` when missing), ``age``
+    (years at diagnosis), ``age_band``, ``sex``.
     """
     if outcome not in OUTCOMES:
         raise InputError(f"unknown outcome {outcome!r} (expected one of {', '.join(OUTCOMES)})")
@@ -185,6 +189,7 @@ def person_table(store, outcome: str, *, source: str | None = None) -> PersonTab
             "exit": exit_,
             "end": end,
             "status": status.astype(np.int64),
+            "died": (d <= end).astype(np.int64),
             "stage": frame["stage"].fillna("unknown").to_numpy(),
             "age": age,
             "age_band": age_band(age),
@@ -363,7 +368,9 @@ def sccs_data(persons: pd.DataFrame, infections: pd.DataFrame) -> pd.DataFrame:
 
     Cases are persons with the outcome; the "age" scale is days since diagnosis (whole days);
     observation runs from the at-risk start to the end of follow-up (not to the event, as SCCS
-    requires). Columns ``case, start, end, event, exposure`` (exposure empty when none).
+    requires). Columns ``case, start, end, event, exposure`` (exposure empty when none) and
+    ``died`` (1 when a death ended observation: the censoring indicator of the extension for
+    event-dependent observation periods).
     """
     cases = persons[persons["status"] == 1]
     if cases.empty:
@@ -375,12 +382,13 @@ def sccs_data(persons: pd.DataFrame, infections: pd.DataFrame) -> pd.DataFrame:
             "end": (cases["end"] - cases["diagnosis"]).to_numpy(),
             "event": (cases["exit"] - cases["diagnosis"]).to_numpy(),
             "diagnosis": cases["diagnosis"].to_numpy(),
+            "died": cases["died"].to_numpy(),
         }
     )
     inf = infections[infections["id"].isin(set(base["case"]))][["id", "day"]]
     rows = base.merge(inf, left_on="case", right_on="id", how="left")
     rows["exposure"] = rows["day"] - rows["diagnosis"]
-    return rows[["case", "start", "end", "event", "exposure"]].reset_index(drop=True)
+    return rows[["case", "start", "end", "event", "exposure", "died"]].reset_index(drop=True)
 
 
 def emulation_data(persons: pd.DataFrame, infections: pd.DataFrame) -> pd.DataFrame:

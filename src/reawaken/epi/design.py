@@ -92,9 +92,9 @@ class DesignResult:
     >>> [path.name for path in result.write("tally", min_cell=10)]
     ['estimates.csv', 'counts.csv', 'fit.json']
     >>> from pathlib import Path
-    >>> print(Path("tally/counts.csv").read_text())
+    >>> print(Path("tally/counts.csv").read_text())  # 124 - 120 would give the 4 back
     window,events,person_years
-    none,120,900.0
+    none,,900.0
     0-30,,12.5
     <BLANKLINE>
     """
@@ -111,10 +111,14 @@ class DesignResult:
         """The figures of this result, as its design draws them."""
         return self.design.figures(self)
 
-    def write(self, out: str | Path, *, min_cell: int = DEFAULT_MIN_CELL) -> list[Path]:
-        """Suppress counts under ``min_cell`` and write the tables, figures and ``fit.json``
-        into the folder ``out`` (the files ``reawaken estimate`` writes); returns the paths."""
-        return write_design(self, out, min_cell=min_cell)
+    def write(
+        self, out: str | Path, *, min_cell: int = DEFAULT_MIN_CELL, overwrite: bool = False
+    ) -> list[Path]:
+        """Suppress counts under ``min_cell`` and every number they could be read back from,
+        and write the tables, figures and ``fit.json`` into the folder ``out`` as a whole (the
+        files ``reawaken estimate`` writes); an earlier run's files there are refused unless
+        ``overwrite``, which replaces them all. Returns the paths."""
+        return write_design(self, out, min_cell=min_cell, overwrite=overwrite)
 
 
 class Design(Protocol):

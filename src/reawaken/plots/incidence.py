@@ -92,7 +92,10 @@ def plot_cumulative_incidence(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    ax.legend(frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False)
+    else:  # every point hidden (small counts): say so instead of an empty frame
+        ax.text(0.5, 0.5, "no point to show", ha="center", va="center", transform=ax.transAxes)
     if title:
         ax.set_title(title)
     return ax

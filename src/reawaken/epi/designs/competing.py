@@ -40,13 +40,20 @@ class CompetingDesign(CoxDesign):
     events = ((1, "outcome"), (2, "competing"))
 
     def curves(self, cohort: Cohort, settings: CoxSettings) -> pd.DataFrame:
-        """Cumulative incidence of the outcome and of competing death every 30 days."""
+        """Cumulative incidence of the outcome and of the competing event (named for what it
+        is: :func:`reawaken.epi.cohort_designs.competing_event_name`) every 30 days, with the
+        events accrued by each day (the writer keeps steps of fewer than ``min_cell`` events
+        from being read)."""
         from reawaken.epi.competing import cumulative_incidence
 
         cr = cohort_designs.competing_data(cohort.persons)
         grid = np.arange(30, int(cr["time"].max()) + 1, 30)
         cif = cumulative_incidence(cr["time"], cr["event"], grid, causes=[1, 2])
-        cif["arm"] = np.where(cif["cause"] == 1, settings.outcome, "competing death")
+        cif["events"] = cohort_designs.events_by_time(
+            cr["time"], cr["event"], cif["time"], cif["cause"]
+        )
+        competing = cohort_designs.competing_event_name(settings.outcome)
+        cif["arm"] = np.where(cif["cause"] == 1, settings.outcome, competing)
         return cif.rename(columns={"time": "day"})
 
     def figures(self, result: DesignResult) -> list[Figure]:

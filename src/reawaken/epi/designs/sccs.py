@@ -5,6 +5,15 @@ infection, within the cases (:mod:`reawaken.epi.sccs`).
 (:data:`reawaken.epi.cohort_designs.SCCS_GROUPS_DAYS`). Open-ended windows (``>n``) cannot be
 risk windows: their time counts as baseline. A window without person-time among the cases is
 left out with a note; when no window holds both person-time and events, nothing is estimated.
+
+The case series assumes that the event does not end or shorten observation: the fit checks it
+(:func:`reawaken.epi.sccs.observation_check`, with deaths as the censoring indicator) and
+refuses a series that violates it, unless ``event_dependent`` asks for the extension for
+event-dependent observation periods (:func:`reawaken.epi.sccs_eventdep.fit_event_dependent`,
+Farrington et al., JASA 2011). The extension's censoring models on the age scale take the
+logarithm of ages, so it counts days from the day before diagnosis (day 1 = diagnosis day):
+the estimates of the exposure windows do not depend on that origin, the age-scale censoring
+models do.
 """
 
 from __future__ import annotations
@@ -15,11 +24,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from reawaken.accepts import FLAG
 from reawaken.epi import cohort_designs
 from reawaken.epi.design import Cohort, CohortDesign, DesignResult, base_summary, window_columns
 from reawaken.epi.intervals import window_label
 from reawaken.epi.sccs import CaseSeries, fit_case_series, split_case_series
-from reawaken.epi.settings import SettingError, StudySettings, documented, windows_setting
+from reawaken.epi.sccs_eventdep import fit_event_dependent
+from reawaken.epi.settings import (
+    SettingError,
+    StudySettings,
+    documented,
+    setting,
+    windows_setting,
+)
 from reawaken.errors import InputError
 
 
@@ -49,13 +66,30 @@ class SCCSSettings(StudySettings):
     Examples
     --------
     >>> from reawaken.epi import SCCSSettings
-    >>> SCCSSettings(outcome="cancer_death", exposure="influenza", windows="0-30,31-90").windows
+    >>> SCCSSettings(outcome="lung_metastasis", exposure="influenza", windows="0-30,31-90").windows
     ((0.0, 30.0), (31.0, 90.0))
     """
 
     windows: tuple[tuple[float, float], ...] = windows_setting()
+    event_dependent: bool = setting(
+        False,
+        "Fit the extension for event-dependent observation periods (deaths end observation).",
+        FLAG,
+        doc=(
+            "Fit the extension for observation that the outcome ends or shortens (Farrington "
+            "et al. 2011), with deaths as the censoring indicator; without it an outcome that "
+            "ends observation is refused."
+        ),
+    )
 
     def check(self) -> None:
+        if self.outcome in cohort_designs.FATAL_OUTCOMES:
+            raise SettingError(
+                f"{self.outcome} is a death: it ends observation on the event's day in "
+                "every case, so neither the case series nor its extension for event-dependent "
+                "observation periods applies; study it with the cox or competing design",
+                names=("outcome",),
+            )
         try:
             sccs_windows(self.windows)
         except InputError as exc:
@@ -64,12 +98,15 @@ class SCCSSettings(StudySettings):
 
 @dataclass
 class SCCSPrepared:
-    """The cohort, the case series split at the risk windows kept, and notes."""
+    """The cohort, the case series split at the risk windows kept, its stacked rows (for the
+    extension), the age groups and notes."""
 
     cohort: Cohort
     series: CaseSeries
     windows: list[tuple[int, int]]
     notes: list[str]
+    frame: pd.DataFrame
+    groups: list[int]
 
 
 def _window_table(series: CaseSeries, post: list[tuple[int, int]]) -> pd.DataFrame:
@@ -95,6 +132,8 @@ class SCCSDesign(CohortDesign):
 
     def from_cohort(self, cohort: Cohort, settings: SCCSSettings) -> SCCSPrepared:
         frame = cohort_designs.sccs_data(cohort.persons, cohort.infections)
+        if settings.event_dependent:
+            frame = frame.assign(**{c: frame[c] + 1 for c in ("start", "end", "event", "exposure")})
         post = sccs_windows(settings.windows)
         notes = list(cohort.notes)
         for w in settings.windows:
@@ -103,7 +142,10 @@ class SCCSDesign(CohortDesign):
                     f"window {window_label(w)} is open-ended: the case series counts its time "
                     "as baseline"
                 )
-        groups = [g for g in cohort_designs.SCCS_GROUPS_DAYS if g < frame["end"].max()]
+        shift = 1 if settings.event_dependent else 0
+        groups = [
+            g + shift for g in cohort_designs.SCCS_GROUPS_DAYS if g + shift < frame["end"].max()
+        ]
 
         def split(risk_windows: list[tuple[int, int]]) -> CaseSeries:
             return split_case_series(
@@ -115,6 +157,7 @@ class SCCSDesign(CohortDesign):
                 exposures=["exposure"],
                 windows=risk_windows,
                 age_groups=groups,
+                censored="died",
             )
 
         cases = int(frame["case"].nunique())
@@ -136,12 +179,32 @@ class SCCSDesign(CohortDesign):
                 notes.append(f"no person-time in window {label} days among the cases: left out")
             post = [w for w, e in zip(post, empty.to_numpy(), strict=True) if not e]
             series = split(post)
-        return SCCSPrepared(cohort, series, post, notes)
+        return SCCSPrepared(cohort, series, post, notes, frame, groups)
 
     def fit(self, prepared: SCCSPrepared, settings: SCCSSettings) -> DesignResult:
         series, post = prepared.series, prepared.windows
         summary = base_summary(self.name, settings, prepared.cohort)
-        fit = fit_case_series(series)
+        if settings.event_dependent:
+            fit = fit_event_dependent(
+                prepared.frame,
+                case="case",
+                start="start",
+                end="end",
+                event="event",
+                exposures=["exposure"],
+                windows=post,
+                age_groups=prepared.groups,
+                censored="died",
+            )
+        else:
+            try:
+                series.observation.refuse(
+                    "fit the extension for event-dependent observation periods instead "
+                    "(Farrington et al., JASA 2011), with deaths as the censoring indicator"
+                )
+            except InputError as exc:
+                raise SettingError(exc.reason, names=("event_dependent",)) from None
+            fit = fit_case_series(series)
         labels = {f"exposure[{a},{b}]": window_label((a, b)) for a, b in post}
         counts = _window_table(series, post)
         est = window_columns(fit.estimates(), labels, counts, "outcome")
@@ -152,7 +215,7 @@ class SCCSDesign(CohortDesign):
             est,
             counts,
             summary,
-            prepared.notes,
+            [*prepared.notes, *fit.notes],
             {"outcome": fit},
             measure="RR",
             rows=est["kind"] == "exposure",
