@@ -15,7 +15,7 @@ import typer
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
 from reawaken.cli.exit_status import NOT_CONVERGED
-from reawaken.cli.fit_output import convergence_warnings, finish_fit
+from reawaken.cli.fit_output import OVERWRITE_HELP, convergence_warnings, finish_fit, out_folder
 from reawaken.epi.sccs import (
     check_post_windows,
     check_pre_windows,
@@ -91,6 +91,7 @@ def sccs(
     ),
     seasons: str = option(SEASONS, None, "--seasons", help="Season start days."),
     level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
+    overwrite: bool = checks.flag("--overwrite", help=OVERWRITE_HELP),
     censored: str = option(
         COLUMN,
         None,
@@ -118,6 +119,7 @@ def sccs(
             "--event-dependent needs --censored, the column saying whose observation ended "
             "early (1, e.g. by death) or not (0)"
         )
+    out_folder(out, overwrite)  # an earlier run's files: refused before the work
     # the checks give lists: columns, windows, age-group days, seasons
     options = dict(
         case=case,
@@ -148,7 +150,15 @@ def sccs(
     counts = f"cases={fit.cases} events={fit.events}"
     more = f" censoring_model={fit.chosen}" if event_dependent else ""
     finish_fit(
-        fit, out, data=data, caught=caught, counts=counts, level=level, notes=fit.notes, more=more
+        fit,
+        out,
+        data=data,
+        caught=caught,
+        counts=counts,
+        level=level,
+        notes=fit.notes,
+        more=more,
+        overwrite=overwrite,
     )
     if not fit.converged:
         typer.echo(

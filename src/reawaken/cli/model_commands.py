@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from reawaken.cli import checks
+from reawaken.cli import checks, fit_output
 from reawaken.cli.checks import Check, Refused, option
 from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.errors import InputError
@@ -86,6 +86,7 @@ def simulate(
     set_: list[str] = option(
         ASSIGNMENT, None, "--set", help="Override a parameter, name=value (repeatable)."
     ),
+    overwrite: bool = checks.flag("--overwrite", help=fit_output.OVERWRITE_HELP),
 ) -> None:
     """Run a protocol: summary.csv, trajectories.csv and a fold-change figure in OUT.
 
@@ -101,6 +102,7 @@ def simulate(
     for name in arms or []:
         _refuse_foreign_arm(proto, name)
     overrides = dict(set_ or [])
+    fit_output.out_folder(out, overwrite)  # an earlier run's files: refused before the work
     n_arms = len({*(arms or proto.arm_names), proto.reference_arm})  # the reference always runs
     bar = None
     if n > 0:
@@ -117,6 +119,7 @@ def simulate(
             cv=cv,
             seed=seed,
             progress=None if bar is None else bar.update,
+            overwrite=overwrite,
         )
     finally:
         if bar is not None:
@@ -276,6 +279,7 @@ def lesions(
         "--days",
         help="Days to report.",
     ),
+    overwrite: bool = checks.flag("--overwrite", help=fit_output.OVERWRITE_HELP),
 ) -> None:
     """Stochastic DCC clones in a host: distribution of counts and P(at least one lesion).
 
@@ -289,8 +293,16 @@ def lesions(
     day_list = list(days)  # the check gives the list of days
     proto = get_protocol(protocol)
     _refuse_foreign_arm(proto, arm)
+    fit_output.out_folder(out, overwrite)
     result = write_lesions(
-        proto, arm, day_list, out, replicates=replicates, seed=seed, threshold=threshold
+        proto,
+        arm,
+        day_list,
+        out,
+        replicates=replicates,
+        seed=seed,
+        threshold=threshold,
+        overwrite=overwrite,
     )
     typer.echo(result.table.to_string(index=False))
     for path in result.files:
