@@ -229,6 +229,8 @@ def test_cli_cif_and_finegray(tmp_path: Path) -> None:
                 "1,5,10",
                 "--out",
                 str(out),
+                "--min-cell",
+                "0",
             ]
         )
         == 0
@@ -238,6 +240,7 @@ def test_cli_cif_and_finegray(tmp_path: Path) -> None:
     ref = pd.read_csv(DATA / "cuminc_timepoints.csv")
     ref = ref[(ref.data == "ties") & ref.time.isin([1, 5, 10])]
     merged = table.merge(ref, on=["time", "cause"])
+    assert len(merged) == len(table) == 6
     np.testing.assert_allclose(merged.cif, merged.est, rtol=1e-10)
     assert (
         main(
@@ -450,3 +453,24 @@ def test_cli_finegray_missing_drop_and_error(tmp_path, capsys):
     assert fit["missing"] == {"rows_deleted": 8, "by_variable": {"x2": 8}} and fit["n"] == 392
     assert main([*args, "--missing", "error", "--out", str(tmp_path / "e")]) == 2
     assert "row 4, column 'x2': missing covariate value" in capsys.readouterr().err
+
+
+def test_cli_cif_shows_no_step_of_a_few_events(tmp_path: Path) -> None:
+    """By default a time is shown only where each cause's events since the last time shown
+    are none or at least 10: the steps times n give no small count."""
+    src = DATA / "cr_fine.csv"
+    data = pd.read_csv(src)
+    at = "0.01,0.02,0.05,1,2,4,8,16,40"
+    argv = ["fit", "cif", "--data", str(src), "--time", "time", "--event", "event", "--at", at]
+    assert main([*argv, "--out", str(tmp_path / "all"), "--min-cell", "0"]) == 0
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    full = pd.read_csv(tmp_path / "all" / "cif.csv")
+    shown = pd.read_csv(tmp_path / "out" / "cif.csv")
+    assert 0 < len(shown) < len(full)
+    for cause, rows in shown.groupby("cause"):
+        times = np.sort(data.loc[data["event"] == cause, "time"].to_numpy())
+        cum = np.searchsorted(times, rows["time"].to_numpy(), side="right")
+        gaps = np.diff(np.concatenate([[0], cum]))  # cif.csv holds no total to end on
+        assert ((gaps == 0) | (gaps >= 10)).all(), (cause, gaps)
+        kept = full[full["cause"] == cause].merge(rows, on=["time", "cause"])
+        np.testing.assert_allclose(kept["cif_x"], kept["cif_y"], rtol=1e-12)

@@ -18,8 +18,15 @@ import typer
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, option
 from reawaken.cli.fit_cox import MISSING, MISSING_HELP, echo_deleted, exit_if_not_converged
-from reawaken.cli.fit_output import convergence_warnings, finish_fit
+from reawaken.cli.fit_output import (
+    OVERWRITE_HELP,
+    convergence_warnings,
+    finish_fit,
+    out_folder,
+    write_out,
+)
 from reawaken.io import read_table, write_csv_atomic
+from reawaken.suppression import DEFAULT_MIN_CELL
 
 EVENT_HELP = "Column: 0 censored, 1 outcome, 2 competing."
 
@@ -33,21 +40,40 @@ def cif(
     ),
     out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
     level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
+    min_cell: int = option(
+        checks.MIN_CELL,
+        DEFAULT_MIN_CELL,
+        "--min-cell",
+        help="Show a time only where each cause's events since the last time shown are 0 or "
+        "at least this many.",
+    ),
+    overwrite: bool = checks.flag("--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Cumulative incidence of each cause at the given times (cmprsk::cuminc).
+
+    Times at which a cause's curve would step by fewer than --min-cell events since the last
+    time shown are left out, so that no small count can be read from the steps.
 
     \b
     Example:
       reawaken fit cif --data cr.csv --time time --event status --at 365,730 --out cif/
     """
+    from reawaken.epi.cohort_designs import events_by_time
     from reawaken.epi.competing import CIF_COLUMNS, check_competing_data, cumulative_incidence
+    from reawaken.epi.outputs import publish_curves
 
     times = at  # the check gives the list of times
+    out_folder(out, overwrite)
     frame = read_table(data)
     t, e = check_competing_data(frame, time, event, file=data)
     table = cumulative_incidence(t, e, times, level=level)
-    write_csv_atomic(table[CIF_COLUMNS], out / "cif.csv")
-    typer.echo(table[CIF_COLUMNS].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    table["events"] = events_by_time(t, e, table["time"], table["cause"])
+    shown = publish_curves(table[[*CIF_COLUMNS, "events"]], min_cell=min_cell)
+    write_out(out, lambda folder: [write_csv_atomic(shown, folder / "cif.csv")], overwrite)
+    typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    hidden = len(table) - len(shown)
+    if hidden:
+        typer.echo(f"note: {hidden} rows left out: steps of fewer than {min_cell} events")
     typer.echo(f"wrote {out / 'cif.csv'}")
 
 
@@ -65,6 +91,7 @@ def finegray(
     ),
     level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
     missing: str = option(MISSING, "drop", "--missing", help=MISSING_HELP),
+    overwrite: bool = checks.flag("--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Fine-Gray subdistribution hazards regression (cmprsk::crr).
 
@@ -76,6 +103,7 @@ def finegray(
     from reawaken.epi.finegray import fit_fine_gray
 
     terms = covariates  # the check gives the list of columns
+    out_folder(out, overwrite)
     frame = read_table(data)
     with convergence_warnings() as caught:
         fit = fit_fine_gray(
@@ -88,7 +116,16 @@ def finegray(
             missing=missing,
         )
     counts = f"n={fit.n} events={fit.events} competing={fit.competing}"
-    finish_fit(fit, out, data=data, caught=caught, counts=counts, level=level, notes=fit.notes)
+    finish_fit(
+        fit,
+        out,
+        data=data,
+        caught=caught,
+        counts=counts,
+        level=level,
+        notes=fit.notes,
+        overwrite=overwrite,
+    )
     echo_deleted(fit.missing)
     exit_if_not_converged(fit.converged)
 

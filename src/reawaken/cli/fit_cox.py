@@ -17,7 +17,7 @@ import typer
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
 from reawaken.cli.exit_status import NOT_CONVERGED
-from reawaken.cli.fit_output import convergence_warnings, finish_fit
+from reawaken.cli.fit_output import OVERWRITE_HELP, convergence_warnings, finish_fit, out_folder
 from reawaken.io import read_table
 
 MISSING = checks.choice(("drop", "error"))
@@ -57,6 +57,7 @@ def cox(
     ),
     level: float = option(checks.LEVEL, 0.95, "--level", help="Confidence level of intervals."),
     missing: str = option(MISSING, "drop", "--missing", help=MISSING_HELP),
+    overwrite: bool = checks.flag("--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Fit coxph(Surv(start, stop, event) ~ covariates); write estimates.csv and fit.json.
 
@@ -68,6 +69,7 @@ def cox(
     from reawaken.epi.cox import fit_cox
 
     terms = covariates  # the check gives the list of columns
+    out_folder(out, overwrite)
     frame = read_table(data)
     with convergence_warnings() as caught:
         result = fit_cox(
@@ -87,7 +89,16 @@ def cox(
         )
     counts = f"n={result.n} events={result.events}"
     more = f" variance={result.summary()['variance']}"
-    finish_fit(result, out, data=data, caught=caught, counts=counts, more=more, notes=result.notes)
+    finish_fit(
+        result,
+        out,
+        data=data,
+        caught=caught,
+        counts=counts,
+        more=more,
+        notes=result.notes,
+        overwrite=overwrite,
+    )
     echo_deleted(result.missing)
     exit_if_not_converged(result.converged)
 

@@ -273,6 +273,21 @@ def _cause_curves(curves: pd.DataFrame, shown_totals: dict, min_cell: int) -> pd
     return out[keep].drop(columns="events").reset_index(drop=True)
 
 
+def publish_curves(curves: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """A cumulative incidence table by cause as it may leave the machine.
+
+    ``curves`` has ``cause``, ``time`` (or ``day``), the curve columns and ``events`` (events
+    of the row's cause up to its time, e.g. from
+    :func:`reawaken.epi.cohort_designs.events_by_time`). Kept are the rows where no step
+    from the previous row kept is made by 1 to ``min_cell - 1`` events (and none from the
+    last row kept to the end of the data): the steps of the table, times a denominator, give
+    no small count. ``events`` is dropped; ``min_cell=0`` keeps every row.
+    """
+    if min_cell <= 0:
+        return curves.drop(columns="events").reset_index(drop=True)
+    return _cause_curves(curves, {}, min_cell)
+
+
 def _blank_hidden_rows(
     estimates: pd.DataFrame, original: pd.DataFrame, counts: pd.DataFrame
 ) -> pd.DataFrame:
