@@ -569,3 +569,50 @@ def test_an_earlier_run_is_refused_or_replaced_as_a_whole(flatiron, tmp_path, ca
     assert _run(db, out, *cox, "--overwrite") == 0
     assert not (out / "cif.csv").exists() and not (out / "cif.png").exists()
     assert json.loads((out / "fit.json").read_text())["design"] == "cox"
+
+
+def test_cox_design_says_what_it_could_not_adjust_for_and_tests_proportional_hazards(
+    flatiron, ukb, tmp_path
+):
+    """UK Biobank stores hold no stage: the adjustment is dropped and the notes say so; each
+    window term whose proportional-hazards test (cox.zph) has p < 0.05 gets a note."""
+    from reawaken.epi.designs.cox import PH_LEVEL
+    from reawaken.epi.estimate import run_design
+
+    stage_note = "not adjusted for stage: the store records no stage"
+    for (db, _), has_stage in ((flatiron, True), (ukb, False)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = run_design(CohortStore(db), "cox", outcome="distant_metastasis",
+                                exposure="any", windows="0-180,>180")  # fmt: skip
+        assert any(n.startswith(stage_note) for n in result.notes) is not has_stage
+        terms = set(result.estimates["term"])
+        assert any(t.startswith("stage_") for t in terms) is has_stage
+        test = result.summary["outcome_fit"]["proportional_hazards"]
+        table = pd.DataFrame(test["table"])
+        assert test["transform"] == "km" and "GLOBAL" in set(table["term"])
+        windows = {"any_0_180", "any_gt180", "GLOBAL"}
+        flagged = set(table.loc[table["term"].isin(windows) & (table["p"] < PH_LEVEL), "term"])
+        noted = {t for t in windows if any(f"doubtful for {t} " in n for n in result.notes)}
+        assert noted == flagged
+
+
+def test_proportional_hazards_notes_name_the_window_terms_below_the_level():
+    from reawaken.epi.designs.cox import _proportional_hazards_notes
+
+    data = designs.CoxData.__new__(designs.CoxData)
+    object.__setattr__(data, "window_terms", ["any_0_90", "any_gt90"])
+    table = [
+        {"term": "any_0_90", "chisq": 7.1, "df": 1, "p": 0.0077},
+        {"term": "any_gt90", "chisq": 0.2, "df": 1, "p": 0.65},
+        {"term": "age10", "chisq": 9.0, "df": 1, "p": 0.003},  # an adjustment: not a window
+        {"term": "GLOBAL", "chisq": 16.3, "df": 3, "p": 0.001},
+    ]
+    notes = _proportional_hazards_notes({"proportional_hazards": {"table": table}}, data, "outcome")
+    assert notes == [
+        "outcome model: proportional hazards doubtful for any_0_90 (cox.zph chisq 7.10, "
+        "p = 0.0077): its hazard ratio may change over follow-up",
+        "outcome model: proportional hazards doubtful for GLOBAL (cox.zph chisq 16.30, "
+        "p = 0.001): its hazard ratio may change over follow-up",
+    ]
+    assert _proportional_hazards_notes({"proportional_hazards": None}, data, "outcome") == []

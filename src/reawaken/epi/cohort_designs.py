@@ -295,6 +295,13 @@ def cox_intervals(
     )
     notes: list[str] = []
     stages = _indicators(frame, "stage", "stage", reference="I")
+    if not stages:
+        known = sorted(set(frame["stage"].astype(str)) - {"unknown"})
+        held = f"only stage {known[0]}" if known else "no stage"
+        notes.append(
+            f"not adjusted for stage: the store records {held} for these persons "
+            "(the models adjust for age only)"
+        )
     changes = []
     if calendar_years:
         first = int(pd.to_datetime(persons["start"].min(), unit="D").year)

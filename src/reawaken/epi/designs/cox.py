@@ -83,6 +83,26 @@ def _rows(fit: CoxResult, data: CoxData, event: str) -> pd.DataFrame:
     return window_columns(fit.estimates(), labels, cohort_designs.window_counts(data), event)
 
 
+PH_LEVEL = 0.05
+"""Proportional-hazards p-value below which a window term or the global test gets a note."""
+
+
+def _proportional_hazards_notes(fit_summary: dict, data: CoxData, event: str) -> list[str]:
+    """Notes for the window terms (and the global test) whose proportional-hazards test
+    (:func:`reawaken.epi.cox.cox_zph`, km transform, as R's ``cox.zph``) has p < PH_LEVEL."""
+    test = fit_summary.get("proportional_hazards")
+    if not test:
+        return []
+    rows = pd.DataFrame(test["table"])
+    watched = set(data.window_terms) | {"GLOBAL"}
+    bad = rows[rows["term"].isin(watched) & (rows["p"] < PH_LEVEL)]
+    return [
+        f"{event} model: proportional hazards doubtful for {r.term} (cox.zph chisq "
+        f"{r.chisq:.2f}, p = {r.p:.3g}): its hazard ratio may change over follow-up"
+        for r in bad.itertuples(index=False)
+    ]
+
+
 def _fit(data: CoxData) -> CoxResult:
     return fit_cox(
         data.intervals,
@@ -130,6 +150,8 @@ class CoxDesign(CohortDesign):
             fits[event] = _fit(data)
             parts.append(_rows(fits[event], data, event))
             summary[f"{event}_fit"] = fits[event].summary()
+            notes += [f"{event} model: {note}" for note in fits[event].notes]
+            notes += _proportional_hazards_notes(summary[f"{event}_fit"], data, event)
         estimates = pd.concat(parts, ignore_index=True)
         counts = cohort_designs.window_counts(prepared.intervals["outcome"])
         risk = summary["outcome_events"] / len(cohort.persons)
