@@ -100,6 +100,7 @@ def finegray(
       reawaken fit finegray --data cr.csv --time time --event status --covariates x1,x2 \\
         --out fg/
     """
+    given = dict(locals())  # the options as given, recorded in fit.json
     from reawaken.epi.finegray import fit_fine_gray
 
     terms = covariates  # the check gives the list of columns
@@ -125,6 +126,8 @@ def finegray(
         level=level,
         notes=fit.notes,
         overwrite=overwrite,
+        command="fit finegray",
+        options=given,
     )
     echo_deleted(fit.missing)
     exit_if_not_converged(fit.converged)

@@ -66,6 +66,7 @@ def cox(
       reawaken fit cox --data jasa1.csv --start start --stop stop --event event \\
         --covariates age,transplant --cluster id --out cox/
     """
+    given = dict(locals())  # the options as given, recorded in fit.json
     from reawaken.epi.cox import fit_cox
 
     terms = covariates  # the check gives the list of columns
@@ -98,6 +99,8 @@ def cox(
         more=more,
         notes=result.notes,
         overwrite=overwrite,
+        command="fit cox",
+        options=given,
     )
     echo_deleted(result.missing)
     exit_if_not_converged(result.converged)

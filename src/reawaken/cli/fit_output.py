@@ -9,8 +9,9 @@ unless ``--overwrite`` is given.
 
 from __future__ import annotations
 
+import json
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ import pandas as pd
 import typer
 
 from reawaken.errors import ConvergenceWarning, InputError
+from reawaken.io import write_text_atomic
 from reawaken.run_folder import check_out_folder, write_run
 
 if TYPE_CHECKING:
@@ -68,6 +70,18 @@ def write_out(out: Path, write: Callable[[Path], Iterable[Path]], overwrite: boo
     return write_run(out, write, overwrite=overwrite)
 
 
+def _plain(options: Mapping[str, object]) -> dict[str, object]:
+    """Options as JSON values (paths and tuples as text and lists)."""
+    out: dict[str, object] = {}
+    for name, value in options.items():
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = [list(v) if isinstance(v, tuple) else v for v in value]
+        out[name] = value
+    return out
+
+
 def finish_fit(
     fit: RatioFit,
     out: Path,
@@ -79,13 +93,23 @@ def finish_fit(
     notes: Sequence[str] = (),
     more: str = "",
     overwrite: bool = False,
+    command: str = "",
+    options: Mapping[str, object] | None = None,
 ) -> None:
     """Write the fit into ``out`` as a whole (an earlier run's files there refused unless
     ``overwrite``), print its warnings and estimates, then one line of its ``counts``,
-    log-likelihood, iterations and convergence (and ``more``) and the files written."""
+    log-likelihood, iterations and convergence (and ``more``) and the files written.
+
+    ``command`` (e.g. ``fit cox``) and its ``options`` as given are recorded in ``fit.json``
+    (``command``), so that two analyses of one file can be told apart."""
 
     def write(folder: Path) -> list[Path]:
-        return fit.write(folder, level=level, data=data, warnings=caught)
+        written = fit.write(folder, level=level, data=data, warnings=caught)
+        if command:
+            record = json.loads((folder / "fit.json").read_text())
+            record["command"] = {"name": command, "options": _plain(options or {})}
+            write_text_atomic(json.dumps(record, indent=2) + "\n", folder / "fit.json")
+        return written
 
     write_out(out, write, overwrite)
     print_fit(fit.estimates(level=level), caught, notes)

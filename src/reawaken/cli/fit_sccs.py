@@ -110,6 +110,7 @@ def sccs(
       reawaken fit sccs --data itpdat.csv --case case --start sta --end end \\
         --event itp --exposure mmr --windows 15-28,29-42 --age-groups 427,488 --out sccs/
     """
+    given = dict(locals())  # the options as given, recorded in fit.json
     from reawaken.epi.sccs import fit_case_series, split_case_series
 
     if seasons and dob is None:
@@ -159,6 +160,8 @@ def sccs(
         notes=fit.notes,
         more=more,
         overwrite=overwrite,
+        command="fit sccs",
+        options=given,
     )
     if not fit.converged:
         typer.echo(

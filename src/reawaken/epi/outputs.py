@@ -28,6 +28,7 @@ suppression holds across the files of a run (:mod:`reawaken.suppression` gives t
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from reawaken import __version__
 from reawaken.epi.cohort_designs import competing_event_name
 from reawaken.io import write_atomic, write_csv_atomic, write_text_atomic
 from reawaken.run_folder import write_run
@@ -103,6 +105,15 @@ def _shares(value: Any, cases: int, min_cell: int) -> Any:
     return out
 
 
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (hexadecimal), read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_fit(
     out: str | Path,
     estimates: pd.DataFrame,
@@ -114,12 +125,15 @@ def write_fit(
     min_cell: int = DEFAULT_MIN_CELL,
 ) -> list[Path]:
     """Write ``out/estimates.csv`` and ``out/fit.json`` (the fit summary plus its warnings, the
-    data file and the terms) atomically; returns the paths written. The summary's counts are
-    suppressed (:func:`suppress_fit_counts`; ``min_cell=0`` shows them all)."""
+    data file with its SHA-256, the terms and the reawaken version) atomically; returns the
+    paths written. The summary's counts are suppressed (:func:`suppress_fit_counts`;
+    ``min_cell=0`` shows them all)."""
     out = Path(out)
     summary = {**suppress_fit_counts(summary, min_cell=min_cell), "warnings": list(warnings)}
     summary["data"] = None if data is None else str(data)
+    summary["data_sha256"] = None if data is None else file_sha256(data)
     summary["terms"] = list(terms)
+    summary["reawaken_version"] = __version__
     return [
         write_csv_atomic(estimates, out / "estimates.csv"),
         write_text_atomic(json.dumps(summary, indent=2) + "\n", out / "fit.json"),
