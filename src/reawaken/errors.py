@@ -113,14 +113,9 @@ class ConvergenceWarning(UserWarning):
     Examples
     --------
     >>> import warnings
-    >>> import pandas as pd
     >>> from reawaken import ConvergenceWarning
-    >>> from reawaken.epi import fit_fine_gray
-    >>> df = pd.DataFrame({
-    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
-    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
-    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
-    ... })
+    >>> from reawaken.epi import example_data, fit_fine_gray
+    >>> df = example_data("competing")
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always", ConvergenceWarning)
     ...     fit = fit_fine_gray(df, time="time", event="event", covariates=["infected"],

@@ -9,9 +9,9 @@ write its files with small counts suppressed. Every ratio fit reports the same c
 
 The names below are the public ones; the modules hold the rest (importable, not promised)::
 
-    import pandas as pd
-    from reawaken.epi import fit_cox
+    from reawaken.epi import example_data, fit_cox
 
+    df = example_data("cox")  # or your own DataFrame
     fit = fit_cox(df, start="start", stop="stop", event="event", covariates=["age"])
     fit.estimates()
 
@@ -39,6 +39,7 @@ from reawaken.epi.estimate import run_design as run_design
 from reawaken.epi.evalue import EValue as EValue
 from reawaken.epi.evalue import add_evalues as add_evalues
 from reawaken.epi.evalue import evalue as evalue
+from reawaken.epi.examples import example_data as example_data
 from reawaken.epi.finegray import FineGrayFit as FineGrayFit
 from reawaken.epi.finegray import fit_fine_gray as fit_fine_gray
 from reawaken.epi.intervals import DEFAULT_WINDOWS as DEFAULT_WINDOWS
@@ -92,4 +93,6 @@ __all__ = [
     "EmulationSettings",
     # small-count suppression
     "suppress_small_counts",
+    # made-up data to try the estimators on
+    "example_data",
 ]

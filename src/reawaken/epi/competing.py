@@ -201,13 +201,8 @@ def cumulative_incidence(
 
     Examples
     --------
-    >>> from reawaken.epi import cumulative_incidence
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({
-    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
-    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
-    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
-    ... })
+    >>> from reawaken.epi import cumulative_incidence, example_data
+    >>> df = example_data("competing")
     >>> cif = cumulative_incidence(df["time"], df["event"], [90, 180, 365])
     >>> cif[["time", "cause", "cif", "ci_lower", "ci_upper"]].round(3)
         time  cause    cif  ci_lower  ci_upper
@@ -344,13 +339,8 @@ def cause_specific_cox(
 
     Examples
     --------
-    >>> from reawaken.epi import cause_specific_cox
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({
-    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
-    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
-    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
-    ... })
+    >>> from reawaken.epi import cause_specific_cox, example_data
+    >>> df = example_data("competing")
     >>> fit = cause_specific_cox(df, time="time", event="event", covariates=["infected"])
     >>> fit.estimates()[["term", "ratio", "ci_lower", "ci_upper"]].round(3)
            term  ratio  ci_lower  ci_upper

@@ -109,15 +109,8 @@ class CoxResult(RatioFit):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_cox
-    >>> df = pd.DataFrame({
-    ...     "start": [0, 0, 0, 0, 0, 0, 0, 0],
-    ...     "stop": [5, 8, 12, 3, 9, 15, 7, 11],
-    ...     "event": [1, 0, 1, 1, 1, 0, 1, 0],
-    ...     "infected": [1, 0, 0, 1, 0, 1, 1, 0],
-    ...     "age": [62, 55, 70, 75, 58, 64, 52, 68],
-    ... })
+    >>> from reawaken.epi import example_data, fit_cox
+    >>> df = example_data("cox")
     >>> fit = fit_cox(df, start="start", stop="stop", event="event",
     ...               covariates=["infected", "age"])
     >>> fit.events, fit.converged, fit.iterations
@@ -250,16 +243,9 @@ def cox_zph(fit: CoxResult, *, transform: str = "km") -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_cox
+    >>> from reawaken.epi import example_data, fit_cox
     >>> from reawaken.epi.cox import cox_zph
-    >>> df = pd.DataFrame({
-    ...     "start": [0, 0, 0, 0, 0, 0, 0, 0],
-    ...     "stop": [5, 8, 12, 3, 9, 15, 7, 11],
-    ...     "event": [1, 0, 1, 1, 1, 0, 1, 0],
-    ...     "infected": [1, 0, 0, 1, 0, 1, 1, 0],
-    ...     "age": [62, 55, 70, 75, 58, 64, 52, 68],
-    ... })
+    >>> df = example_data("cox")
     >>> fit = fit_cox(df, start="start", stop="stop", event="event",
     ...               covariates=["infected", "age"])
     >>> cox_zph(fit).round(3)  # R: cox.zph(coxph(Surv(stop, event) ~ infected + age, df))
@@ -378,15 +364,8 @@ def fit_cox(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_cox
-    >>> df = pd.DataFrame({
-    ...     "start": [0, 0, 0, 0, 0, 0, 0, 0],
-    ...     "stop": [5, 8, 12, 3, 9, 15, 7, 11],
-    ...     "event": [1, 0, 1, 1, 1, 0, 1, 0],
-    ...     "infected": [1, 0, 0, 1, 0, 1, 1, 0],
-    ...     "age": [62, 55, 70, 75, 58, 64, 52, 68],
-    ... })
+    >>> from reawaken.epi import example_data, fit_cox
+    >>> df = example_data("cox")
     >>> fit = fit_cox(df, start="start", stop="stop", event="event",
     ...               covariates=["infected", "age"])
     >>> fit.estimates()[["term", "ratio", "ci_lower", "ci_upper"]].round(3)

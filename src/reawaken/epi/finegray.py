@@ -61,13 +61,8 @@ class FineGrayFit(NewtonRatioFit):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_fine_gray
-    >>> df = pd.DataFrame({
-    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
-    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
-    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
-    ... })
+    >>> from reawaken.epi import example_data, fit_fine_gray
+    >>> df = example_data("competing")
     >>> fit = fit_fine_gray(df, time="time", event="event", covariates=["infected"])
     >>> fit.events, fit.competing, fit.censored, fit.converged
     (4, 2, 4, True)
@@ -427,13 +422,8 @@ def fit_fine_gray(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_fine_gray
-    >>> df = pd.DataFrame({
-    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
-    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
-    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
-    ... })
+    >>> from reawaken.epi import example_data, fit_fine_gray
+    >>> df = example_data("competing")
     >>> fit = fit_fine_gray(df, time="time", event="event", covariates=["infected"])
     >>> fit.estimates()[["term", "ratio", "ci_lower", "ci_upper"]].round(3)
            term  ratio  ci_lower  ci_upper

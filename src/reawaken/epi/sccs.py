@@ -388,15 +388,8 @@ class CaseSeries:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_case_series, split_case_series
-    >>> df = pd.DataFrame({
-    ...     "case": [1, 2, 3, 4, 5, 6],
-    ...     "start": 0,
-    ...     "end": 364,
-    ...     "event": [20, 200, 100, 300, 35, 150],
-    ...     "infection": [10, 50, 90, 120, None, 140],
-    ... })
+    >>> from reawaken.epi import example_data, fit_case_series, split_case_series
+    >>> df = example_data("case_series")
     >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
     ...                            exposures=["infection"], windows=[(0, 30)])
     >>> series.terms, series.cases
@@ -571,15 +564,8 @@ def split_case_series(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_case_series, split_case_series
-    >>> df = pd.DataFrame({
-    ...     "case": [1, 2, 3, 4, 5, 6],
-    ...     "start": 0,
-    ...     "end": 364,
-    ...     "event": [20, 200, 100, 300, 35, 150],
-    ...     "infection": [10, 50, 90, 120, None, 140],
-    ... })
+    >>> from reawaken.epi import example_data, fit_case_series, split_case_series
+    >>> df = example_data("case_series")
     >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
     ...                            exposures=["infection"], windows=[(0, 30)])
     >>> series.terms
@@ -812,15 +798,8 @@ class SCCSFit(NewtonRatioFit):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_case_series, split_case_series
-    >>> df = pd.DataFrame({
-    ...     "case": [1, 2, 3, 4, 5, 6],
-    ...     "start": 0,
-    ...     "end": 364,
-    ...     "event": [20, 200, 100, 300, 35, 150],
-    ...     "infection": [10, 50, 90, 120, None, 140],
-    ... })
+    >>> from reawaken.epi import example_data, fit_case_series, split_case_series
+    >>> df = example_data("case_series")
     >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
     ...                            exposures=["infection"], windows=[(0, 30)])
     >>> fit = fit_case_series(series)
@@ -1029,15 +1008,8 @@ def fit_case_series(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import fit_case_series, split_case_series
-    >>> df = pd.DataFrame({
-    ...     "case": [1, 2, 3, 4, 5, 6],
-    ...     "start": 0,
-    ...     "end": 364,
-    ...     "event": [20, 200, 100, 300, 35, 150],
-    ...     "infection": [10, 50, 90, 120, None, 140],
-    ... })
+    >>> from reawaken.epi import example_data, fit_case_series, split_case_series
+    >>> df = example_data("case_series")
     >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
     ...                            exposures=["infection"], windows=[(0, 30)])
     >>> fit = fit_case_series(series)

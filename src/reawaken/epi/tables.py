@@ -118,13 +118,8 @@ class RatioResult(ABC):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from reawaken.epi import RatioResult, fit_fine_gray
-    >>> df = pd.DataFrame({
-    ...     "time": [30, 45, 60, 90, 120, 150, 200, 250, 300, 365],
-    ...     "event": [1, 2, 0, 1, 1, 0, 2, 1, 0, 0],
-    ...     "infected": [1, 0, 1, 1, 0, 0, 1, 1, 0, 0],
-    ... })
+    >>> from reawaken.epi import RatioResult, example_data, fit_fine_gray
+    >>> df = example_data("competing")
     >>> fit = fit_fine_gray(df, time="time", event="event", covariates=["infected"])
     >>> isinstance(fit, RatioResult)
     True
