@@ -35,6 +35,7 @@ RUN_FILES = (
     "dcc_fold_change.png",
     "lesions.csv",
     "run.json",
+    "truth.json",
 )
 """The files a reawaken run writes into its output folder (besides a design's own figures)."""
 
@@ -49,13 +50,16 @@ def earlier_run_files(out: str | Path, names: Iterable[str] = ()) -> list[str]:
     return sorted(p.name for p in out.iterdir() if p.name in known and p.is_file())
 
 
-def check_out_folder(out: str | Path, *, overwrite: bool = False) -> None:
-    """Refuse ``out`` when it is a file, or holds an earlier run's files and ``overwrite`` is
-    False (an InputError naming the files); checked before a run starts its work."""
+def check_out_folder(
+    out: str | Path, *, overwrite: bool = False, names: Iterable[str] = ()
+) -> None:
+    """Refuse ``out`` when it is a file, or holds an earlier run's files (:data:`RUN_FILES`
+    and ``names``) and ``overwrite`` is False (an InputError naming the files); checked before
+    a run starts its work."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("the output folder is a file", file=out)
-    earlier = earlier_run_files(out)
+    earlier = earlier_run_files(out, names)
     if earlier and not overwrite:
         shown = ", ".join(earlier[:4]) + (", ..." if len(earlier) > 4 else "")
         raise InputError(
@@ -70,6 +74,7 @@ def write_run(
     write: Callable[[Path], Iterable[Path]],
     *,
     overwrite: bool = False,
+    names: Iterable[str] = (),
 ) -> list[Path]:
     """Write a run's files into the folder ``out`` as a whole.
 
@@ -85,6 +90,9 @@ def write_run(
         Writes the run's files into the folder it is given; returns their paths.
     overwrite : bool, default False
         Replace an earlier run's files in ``out`` instead of refusing the folder.
+    names : iterable of str, optional
+        Further names of an earlier run's files (besides :data:`RUN_FILES`), e.g. every file
+        of an earlier synthetic extract.
 
     Returns
     -------
@@ -116,20 +124,22 @@ def write_run(
     """
     given = Path(out)
     out = given.resolve()
-    check_out_folder(out, overwrite=overwrite)
+    names = tuple(names)
+    check_out_folder(out, overwrite=overwrite, names=names)
     out.parent.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
-        names = [Path(p).name for p in write(new)]
-        check_out_folder(out, overwrite=overwrite)  # another run may have written meanwhile
-        _put_in_place(new, out)
+        written = [Path(p).name for p in write(new)]
+        # another run may have written meanwhile
+        check_out_folder(out, overwrite=overwrite, names=names)
+        _put_in_place(new, out, names)
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
-    return [given / name for name in names]
+    return [given / name for name in written]
 
 
-def _put_in_place(new: Path, out: Path) -> None:
+def _put_in_place(new: Path, out: Path, names: Iterable[str] = ()) -> None:
     """Make the folder ``new`` the folder ``out``: a swap when ``out`` holds an earlier run's
     files and nothing else; otherwise the earlier run's files (if any) removed and the new ones
     moved in."""
@@ -140,7 +150,7 @@ def _put_in_place(new: Path, out: Path) -> None:
         os.replace(new, out)
         return
     written = [p.name for p in new.iterdir()]
-    earlier = earlier_run_files(out, written)
+    earlier = earlier_run_files(out, [*written, *names])
     others = [p for p in out.iterdir() if p.name not in earlier]
     if earlier and not others:
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))

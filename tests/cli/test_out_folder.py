@@ -129,3 +129,22 @@ def test_fit_commands_refuse_an_earlier_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"--out {out}" in err and "--overwrite" in err
     assert _snapshot(out) == before
+
+
+def test_a_synthetic_extract_replaces_an_earlier_one_whole(tmp_path, capsys):
+    """An OMOP extract overwritten by a Flatiron one leaves no OMOP file behind."""
+    from reawaken.cli import main
+
+    out = tmp_path / "synth"
+    base = ["cohort", "synth", "--n", "100", "--seed", "1", "--out", str(out)]
+    assert main([*base, "--like", "omop"]) == 0
+    omop = {p.name for p in out.iterdir()}
+    assert "death.csv" in omop
+    capsys.readouterr()
+    assert main([*base, "--like", "flatiron"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert {p.name for p in out.iterdir()} == omop
+    assert main([*base, "--like", "flatiron", "--overwrite"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"truth.json", "Demographics.csv"} <= names
+    assert not names & (omop - {"truth.json"})

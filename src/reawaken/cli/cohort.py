@@ -9,9 +9,11 @@ import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import flag, option
+from reawaken.cli.fit_output import OVERWRITE_HELP, out_folder
 from reawaken.cohort import linking, sources
 from reawaken.cohort.store import DEFAULT_MIN_CELL, DEFAULT_PATH, AlreadyStored, CohortStore
 from reawaken.errors import InputError
+from reawaken.run_folder import write_run
 
 cohort_app = typer.Typer(
     help="Cohort store: import, summarise, synthesise.", no_args_is_help=True, rich_markup_mode=None
@@ -119,8 +121,12 @@ def synth_command(
     params: Path = option(
         checks.JSON_FILE, None, "--params", help="JSON file overriding parameters."
     ),
+    overwrite: bool = checks.flag("--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Write a synthetic cohort in a source layout with truth.json.
+
+    The extract is written as a whole: a folder holding an earlier extract (its truth.json)
+    is refused unless --overwrite, which replaces every file of it.
 
     \b
     Example:
@@ -128,7 +134,19 @@ def synth_command(
     """
     from reawaken.cohort.synth_layouts import generate
 
-    truth = generate(like, n, seed, out, params)
+    out_folder(out, overwrite)  # refused before the work
+    # every file of an earlier extract (it has truth.json) belongs to that run
+    earlier = (
+        [f.name for f in out.iterdir() if f.is_file()] if (out / "truth.json").is_file() else []
+    )
+    found: dict = {}
+
+    def write(folder: Path) -> list[Path]:
+        found.update(generate(like, n, seed, folder, params))
+        return [p for p in folder.iterdir() if p.is_file()]
+
+    write_run(out, write, overwrite=overwrite, names=earlier)
+    truth = found
     c = truth["counts"]
     typer.echo(
         f"wrote {n} persons ({like} layout) to {out}: "
