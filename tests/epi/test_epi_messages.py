@@ -445,6 +445,7 @@ def test_run_design_sccs_windows_without_person_time_or_events(store):
             outcome="distant_metastasis",
             exposure="any",
             windows=[(0, 365), (20000, 20010), (20011, math.inf)],
+            event_dependent=True,
         )
     assert "no person-time in window 20000-20010 days among the cases: left out" in result.notes
     assert "window >20010 is open-ended: the case series counts its time as baseline" in (
