@@ -162,8 +162,12 @@ def dcc_rates(y: ModelState, p: Any, xp: ModuleType = np) -> DCCRates:
 
     Raises
     ------
+    AttributeError
+        If ``y`` is an array rather than a ModelState (:func:`as_state` names its rows).
     IndexError
-        If ``p`` is shorter than ``PARAMETER_NAMES``.
+        If ``p`` lacks a parameter the rates read (``il6_baseline``, the ``awakening_*`` ones,
+        ``return_to_dormancy``, ``cd8_kill_dcc``, ``cd4_shield_half``, ``dcc_proliferation``) at
+        its place in ``PARAMETER_NAMES``.
 
     Examples
     --------
@@ -216,8 +220,10 @@ def vector_field(t: Any, y: ModelState, p: Any, f: Forcing, xp: ModuleType = np)
 
     Raises
     ------
+    AttributeError
+        If ``y`` is an array rather than a ModelState: array solvers call :func:`array_field`.
     IndexError
-        If ``p`` is shorter than ``PARAMETER_NAMES``.
+        If ``p`` is shorter than ``PARAMETER_NAMES`` (the field reads every rate of the model).
 
     Examples
     --------
@@ -311,7 +317,9 @@ def initial_state(p: Any, f: Forcing, xp: ModuleType = np) -> ModelState:
     Raises
     ------
     IndexError
-        If ``p`` is shorter than ``PARAMETER_NAMES``.
+        If ``p`` lacks a parameter of the day-0 values (``target_0``, ``virus_inoculum``,
+        ``il6_baseline``, ``dcc_dormant_0``, ``cd8_0``, ``cd4_0``) at its place in
+        ``PARAMETER_NAMES``.
 
     Examples
     --------
@@ -397,7 +405,7 @@ def initial_array(p: Any, f: Forcing, xp: ModuleType = np) -> Any:
     Raises
     ------
     IndexError
-        If ``p`` is shorter than ``PARAMETER_NAMES``.
+        As for :func:`initial_state`: ``p`` lacks a parameter of the day-0 values.
 
     Examples
     --------
