@@ -13,18 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, option
-from reawaken.cli.fit_cox import MISSING, MISSING_HELP, echo_deleted, exit_if_not_converged
-from reawaken.cli.fit_output import (
-    OVERWRITE_HELP,
-    convergence_warnings,
-    finish_fit,
-    out_folder,
-    write_out,
-)
+from reawaken.cli.fit_cox import MISSING, MISSING_HELP
+from reawaken.cli.fit_output import OVERWRITE_HELP, out_folder, run_fit, write_out
 from reawaken.io import read_table, write_csv_atomic
 from reawaken.suppression import DEFAULT_MIN_CELL
 
@@ -101,13 +96,12 @@ def finegray(
         --out fg/
     """
     given = dict(locals())  # the options as given, recorded in fit.json
-    from reawaken.epi.finegray import fit_fine_gray
+    from reawaken.epi.finegray import FineGrayFit, fit_fine_gray
 
     terms = covariates  # the check gives the list of columns
-    out_folder(out, overwrite)
-    frame = read_table(data)
-    with convergence_warnings() as caught:
-        fit = fit_fine_gray(
+
+    def fit(frame: pd.DataFrame) -> FineGrayFit:
+        return fit_fine_gray(
             frame,
             time=time,
             event=event,
@@ -116,21 +110,9 @@ def finegray(
             file=str(data),
             missing=missing,
         )
-    counts = f"n={fit.n} events={fit.events} competing={fit.competing}"
-    finish_fit(
-        fit,
-        out,
-        data=data,
-        caught=caught,
-        counts=counts,
-        level=level,
-        notes=fit.notes,
-        overwrite=overwrite,
-        command="fit finegray",
-        options=given,
-    )
-    echo_deleted(fit.missing)
-    exit_if_not_converged(fit.converged)
+
+    counts = ("n", "events", "competing")
+    run_fit(fit, given, command="fit finegray", counts=counts, level=level)
 
 
 def register(fit_app: typer.Typer) -> None:

@@ -4,39 +4,22 @@ Writes ``DIR/estimates.csv`` (term, coef, se, ratio, ci_lower, ci_upper, p_value
 when an estimate is not an ordinary one) and ``DIR/fit.json`` (loglik_null, loglik, n, events,
 iterations, converged, tests, the proportional-hazards test, rows left out for missing values).
 A fit that did not converge is written marked and exits with status 3 (``NOT_CONVERGED``).
-What the regression commands share is here too: ``--missing``, the line that counts the rows
-left out, the exit after non-convergence.
+The ``--missing`` option of the regression commands is here too.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
-from reawaken.cli.exit_status import NOT_CONVERGED
-from reawaken.cli.fit_output import OVERWRITE_HELP, convergence_warnings, finish_fit, out_folder
-from reawaken.io import read_table
+from reawaken.cli.fit_output import OVERWRITE_HELP, run_fit
 
 MISSING = checks.choice(("drop", "error"))
 MISSING_HELP = "Rows with a missing model value: drop (as R's na.omit) or error."
-
-
-def echo_deleted(missing: dict) -> None:
-    """Say, as R does, how many rows were left out for missing values, and in which columns."""
-    deleted = missing["rows_deleted"]
-    if deleted:
-        where = ", ".join(f"{col}: {k}" for col, k in missing["by_variable"].items())
-        plural = "observation" if deleted == 1 else "observations"
-        typer.echo(f"({deleted} {plural} deleted due to missingness; {where})")
-
-
-def exit_if_not_converged(converged: bool) -> None:
-    """Exit with status 3 after a fit that did not converge (its files are written, marked)."""
-    if not converged:
-        raise typer.Exit(NOT_CONVERGED)
 
 
 def cox(
@@ -67,13 +50,12 @@ def cox(
         --covariates age,transplant --cluster id --out cox/
     """
     given = dict(locals())  # the options as given, recorded in fit.json
-    from reawaken.epi.cox import fit_cox
+    from reawaken.epi.cox import CoxResult, fit_cox
 
     terms = covariates  # the check gives the list of columns
-    out_folder(out, overwrite)
-    frame = read_table(data)
-    with convergence_warnings() as caught:
-        result = fit_cox(
+
+    def fit(frame: pd.DataFrame) -> CoxResult:
+        return fit_cox(
             frame,
             start=start,
             stop=stop,
@@ -88,22 +70,11 @@ def cox(
             missing=missing,
             file=data,
         )
-    counts = f"n={result.n} events={result.events}"
-    more = f" variance={result.summary()['variance']}"
-    finish_fit(
-        result,
-        out,
-        data=data,
-        caught=caught,
-        counts=counts,
-        more=more,
-        notes=result.notes,
-        overwrite=overwrite,
-        command="fit cox",
-        options=given,
-    )
-    echo_deleted(result.missing)
-    exit_if_not_converged(result.converged)
+
+    def variance(result: CoxResult) -> str:
+        return f" variance={result.summary()['variance']}"
+
+    run_fit(fit, given, command="fit cox", counts=("n", "events"), more=variance)
 
 
 def register(fit_app: typer.Typer) -> None:

@@ -1,5 +1,6 @@
-"""Shared plumbing of the ``reawaken fit ...`` commands: warnings collected and printed, the
-output folder written as a whole.
+"""Shared plumbing of the ``reawaken fit ...`` commands: the data read, the fit's warnings
+collected and printed, the output folder written as a whole, the rows left out for missing
+values counted, the exit after non-convergence (:func:`run_fit`).
 
 The files are written by the fits themselves (``fit.write``, :mod:`reawaken.epi.outputs`), as
 a Python user writes them, into a new folder that then takes the place of ``--out``
@@ -14,13 +15,14 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
 
+from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.errors import ConvergenceWarning, InputError
-from reawaken.io import write_text_atomic
+from reawaken.io import read_table, write_text_atomic
 from reawaken.run_folder import check_out_folder, write_run
 
 if TYPE_CHECKING:
@@ -64,10 +66,16 @@ def out_folder(out: Path, overwrite: bool) -> Path:
     return out
 
 
-def write_out(out: Path, write: Callable[[Path], Iterable[Path]], overwrite: bool) -> list[Path]:
-    """:func:`reawaken.run_folder.write_run` with the refusal naming the options."""
+def write_out(
+    out: Path,
+    write: Callable[[Path], Iterable[Path]],
+    overwrite: bool,
+    names: Iterable[str] = (),
+) -> list[Path]:
+    """:func:`reawaken.run_folder.write_run` with the refusal naming the options; ``names``
+    are further files of an earlier run (besides the usual run files)."""
     out_folder(out, overwrite)
-    return write_run(out, write, overwrite=overwrite)
+    return write_run(out, write, overwrite=overwrite, names=names)
 
 
 def _plain(options: Mapping[str, object]) -> dict[str, object]:
@@ -80,6 +88,60 @@ def _plain(options: Mapping[str, object]) -> dict[str, object]:
             value = [list(v) if isinstance(v, tuple) else v for v in value]
         out[name] = value
     return out
+
+
+def echo_deleted(missing: Mapping[str, Any]) -> None:
+    """Say, as R does, how many rows were left out for missing values, and in which columns."""
+    deleted = missing["rows_deleted"]
+    if deleted:
+        where = ", ".join(f"{col}: {k}" for col, k in missing["by_variable"].items())
+        plural = "observation" if deleted == 1 else "observations"
+        typer.echo(f"({deleted} {plural} deleted due to missingness; {where})")
+
+
+def run_fit(
+    fit_frame: Callable[[pd.DataFrame], RatioFit],
+    options: Mapping[str, Any],
+    *,
+    command: str,
+    counts: Sequence[str],
+    level: float | None = None,
+    more: Callable[[RatioFit], str] | None = None,
+    not_converged: str = "",
+) -> None:
+    """Run a ``reawaken fit ...`` command from its ``options`` as given (``data``, ``out`` and
+    ``overwrite`` among them, all recorded in ``fit.json``): refuse an earlier run's folder
+    before the work, read ``data``, fit it with ``fit_frame`` collecting the convergence
+    warnings, then :func:`finish_fit`, with ``counts`` the names of the fit's counts shown
+    (``n``, ``events``, ...) and ``more`` (the fit to text) what its line adds. The rows the fit
+    left out for missing values (its ``missing``, where it has one) are then counted, and a fit
+    that did not converge exits with status 3 (``NOT_CONVERGED``) after its ``not_converged``
+    message, if any, on stderr."""
+    out, data, overwrite = Path(options["out"]), Path(options["data"]), bool(options["overwrite"])
+    out_folder(out, overwrite)
+    frame = read_table(data)
+    with convergence_warnings() as caught:
+        fit = fit_frame(frame)
+    finish_fit(
+        fit,
+        out,
+        data=data,
+        caught=caught,
+        counts=" ".join(f"{name}={getattr(fit, name)}" for name in counts),
+        level=level,
+        notes=getattr(fit, "notes", ()),
+        more=more(fit) if more else "",
+        overwrite=overwrite,
+        command=command,
+        options=options,
+    )
+    missing = getattr(fit, "missing", None)
+    if missing is not None:
+        echo_deleted(missing)
+    if not getattr(fit, "converged", True):
+        if not_converged:
+            typer.echo(not_converged, err=True)
+        raise typer.Exit(NOT_CONVERGED)
 
 
 def finish_fit(

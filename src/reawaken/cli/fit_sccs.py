@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
-from reawaken.cli.exit_status import NOT_CONVERGED
-from reawaken.cli.fit_output import OVERWRITE_HELP, convergence_warnings, finish_fit, out_folder
+from reawaken.cli.fit_output import OVERWRITE_HELP, run_fit
 from reawaken.epi.sccs import (
     check_post_windows,
     check_pre_windows,
@@ -23,7 +23,6 @@ from reawaken.epi.sccs import (
     parse_windows,
 )
 from reawaken.errors import InputError
-from reawaken.io import read_table
 
 MAX_WINDOWS = 50  # each window is one term of the conditional Poisson fit
 _WIN = "whole days after exposure a-b, comma-separated"
@@ -111,7 +110,8 @@ def sccs(
         --event itp --exposure mmr --windows 15-28,29-42 --age-groups 427,488 --out sccs/
     """
     given = dict(locals())  # the options as given, recorded in fit.json
-    from reawaken.epi.sccs import fit_case_series, split_case_series
+    from reawaken.epi.sccs import SCCSFit, fit_case_series, split_case_series
+    from reawaken.epi.sccs_eventdep import EventDependentFit, fit_event_dependent
 
     if seasons and dob is None:
         raise InputError("--seasons needs --dob, the column of the dates of birth")
@@ -120,7 +120,6 @@ def sccs(
             "--event-dependent needs --censored, the column saying whose observation ended "
             "early (1, e.g. by death) or not (0)"
         )
-    out_folder(out, overwrite)  # an earlier run's files: refused before the work
     # the checks give lists: columns, windows, age-group days, seasons
     options = dict(
         case=case,
@@ -135,41 +134,31 @@ def sccs(
         dob_format=dob_format,
         seasons=seasons or [],
     )
-    frame = read_table(data)
-    with convergence_warnings() as caught:
-        if event_dependent:
-            from reawaken.epi.sccs_eventdep import fit_event_dependent
 
-            fit = fit_event_dependent(frame, file=data, censored=censored, **options)
-        else:
-            series = split_case_series(frame, file=data, censored=censored, **options)
-            series.observation.refuse(
-                "fit the extension for event-dependent observation periods instead: "
-                "--event-dependent --censored COLUMN (1 = observation ended early)"
-            )
-            fit = fit_case_series(series)
-    counts = f"cases={fit.cases} events={fit.events}"
-    more = f" censoring_model={fit.chosen}" if event_dependent else ""
-    finish_fit(
-        fit,
-        out,
-        data=data,
-        caught=caught,
-        counts=counts,
-        level=level,
-        notes=fit.notes,
-        more=more,
-        overwrite=overwrite,
-        command="fit sccs",
-        options=given,
-    )
-    if not fit.converged:
-        typer.echo(
-            "not converged: the estimates are written marked (converged false in fit.json, status "
-            '"not converged" in estimates.csv): they are where the iteration stopped',
-            err=True,
+    def fit(frame: pd.DataFrame) -> SCCSFit | EventDependentFit:
+        if event_dependent:
+            return fit_event_dependent(frame, file=data, censored=censored, **options)
+        series = split_case_series(frame, file=data, censored=censored, **options)
+        series.observation.refuse(
+            "fit the extension for event-dependent observation periods instead: "
+            "--event-dependent --censored COLUMN (1 = observation ended early)"
         )
-        raise typer.Exit(NOT_CONVERGED)
+        return fit_case_series(series)
+
+    def chosen(fit: EventDependentFit) -> str:
+        return f" censoring_model={fit.chosen}"
+
+    run_fit(
+        fit,
+        given,
+        command="fit sccs",
+        counts=("cases", "events"),
+        level=level,
+        more=chosen if event_dependent else None,
+        not_converged="not converged: the estimates are written marked (converged false in "
+        'fit.json, status "not converged" in estimates.csv): they are where the iteration '
+        "stopped",
+    )
 
 
 def register(fit_app: typer.Typer) -> None:
