@@ -24,6 +24,9 @@ from reawaken.epi.emulation import RISK_DAYS, emulate
 from reawaken.epi.settings import StudySettings, documented, setting
 
 MATCH_ON = ("stage", "age_band")
+BALANCE_ON = ("age",)
+"""Covariates whose balance is reported beside the matched ones: age in years (matched only by
+band, so some imbalance can remain within bands)."""
 
 
 @documented
@@ -93,6 +96,7 @@ class EmulationDesign(CohortDesign):
             exit="exit",
             event="status",
             match_on=list(MATCH_ON),
+            balance_on=list(BALANCE_ON),
             controls_per_case=settings.controls,
             horizon=horizon,
             at=[d for d in RISK_DAYS if d <= horizon] or [horizon],
