@@ -9,7 +9,8 @@ not manage, so that writing them needs no display and changes no pyplot state.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from reawaken._lazy import lazy_names
 
@@ -57,6 +58,17 @@ def file_axes(width: float, height: float, dpi: int = 150) -> Axes:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=dpi).subplots()
+
+
+def require_columns(frame: Any, columns: Iterable[str | None], name: str) -> None:
+    """Raise the KeyError of every plot function, before anything is drawn, when ``frame``
+    (called ``name`` in the message) lacks one of ``columns`` (None entries are skipped)."""
+    missing = [c for c in columns if c is not None and c not in frame.columns]
+    if missing:
+        raise KeyError(
+            f"{name} has no column {', '.join(map(repr, missing))} "
+            f"(its columns: {', '.join(map(str, frame.columns))})"
+        )
 
 
 def axes_or_new(ax: Axes | None, width: float, height: float) -> Axes:

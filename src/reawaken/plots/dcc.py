@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from reawaken.plots import axes_or_new
+from reawaken.plots import axes_or_new, require_columns
 
 
 def plot_fold_change(
@@ -55,12 +55,13 @@ def plot_fold_change(
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn on.
+        The axes drawn on: one line per arm, labelled by its name, the reference arm dashed.
 
     Raises
     ------
     KeyError
-        If ``curves`` (or ``points``) lacks ``arm``, ``day`` or ``fold_vs_mock``.
+        If ``curves`` or ``points`` lacks the ``arm``, ``day`` or ``fold_vs_mock`` column
+        (checked before anything is drawn).
 
     Examples
     --------
@@ -81,6 +82,9 @@ def plot_fold_change(
     days=...))``, with ``colours=protocol.colours``, ``days=protocol.days``,
     ``reference_arm=protocol.reference_arm`` and ``band=protocol.fold_band``.
     """
+    require_columns(curves, ["arm", "day", "fold_vs_mock"], "curves")
+    if points is not None:
+        require_columns(points, ["arm", "day", "fold_vs_mock"], "points")
     ax = axes_or_new(ax, 8, 5)
     colours = colours or {}
     for arm, frame in curves.groupby("arm", sort=False):
@@ -142,7 +146,8 @@ def save_figure(ax: Axes, path: str) -> None:
     Raises
     ------
     OSError
-        If the file cannot be written.
+        If ``path``'s folder does not exist or cannot be written (the file is written in
+        place: a caller wanting it whole writes to a temporary name and renames it).
 
     Examples
     --------

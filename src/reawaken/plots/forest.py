@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from reawaken.plots import axes_or_new
+from reawaken.plots import axes_or_new, require_columns
 
 
 def plot_forest(
@@ -51,12 +51,14 @@ def plot_forest(
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn on.
+        The axes drawn on: one y tick per row of ``estimates``, labelled by ``label``, top row
+        first.
 
     Raises
     ------
     KeyError
-        If a named column is missing.
+        If ``estimates`` lacks the ``label``, ``ratio``, ``lower`` or ``upper`` column (checked
+        before anything is drawn).
 
     Examples
     --------
@@ -68,6 +70,7 @@ def plot_forest(
     >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xscale()
     (['0-30', '31-90', '>90'], 'log')
     """
+    require_columns(estimates, [label, ratio, lower, upper], "estimates")
     ax = axes_or_new(ax, 6, 1.0 + 0.45 * max(len(estimates), 1))
     y = np.arange(len(estimates))[::-1]
     r = estimates[ratio].to_numpy(dtype=float)

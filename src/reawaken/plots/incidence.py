@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.axes import Axes
 
-from reawaken.plots import axes_or_new
+from reawaken.plots import axes_or_new, require_columns
 
 COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#7f7f7f", "#9467bd")
 
@@ -52,12 +52,14 @@ def plot_cumulative_incidence(
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn on.
+        The axes drawn on: one step line per group, labelled by its value (a note instead of
+        the legend when no point is left to show).
 
     Raises
     ------
     KeyError
-        If the ``group``, ``time`` or ``cif`` column is missing.
+        If ``curves`` lacks the ``group``, ``time`` or ``cif`` column (checked before anything
+        is drawn); the band's columns may be absent.
 
     Examples
     --------
@@ -72,6 +74,7 @@ def plot_cumulative_incidence(
     >>> [line.get_label() for line in ax.get_lines()]
     ['infected', 'not infected']
     """
+    require_columns(curves, [group, time, cif], "curves")
     ax = axes_or_new(ax, 6, 4)
     for k, (name, frame) in enumerate(curves.groupby(group, sort=False)):
         frame = frame[frame[cif].notna()].sort_values(time)
