@@ -69,6 +69,7 @@ class FineGrayFit(NewtonRatioFit):
     """
 
     model: ClassVar[str] = "fine-gray"
+    counted: ClassVar[tuple[str, ...]] = ("cause", "n", "events", "competing", "censored")
     information: np.ndarray
     n: int
     events: int
@@ -84,16 +85,6 @@ class FineGrayFit(NewtonRatioFit):
             "not_estimable": self.not_estimable,
             "missing": self.missing,
             "notes": self.notes,
-        }
-
-    def counts(self) -> dict[str, int]:
-        """The cause modelled, and the persons, failures, competing failures and censored."""
-        return {
-            "cause": self.cause,
-            "n": self.n,
-            "events": self.events,
-            "competing": self.competing,
-            "censored": self.censored,
         }
 
 

@@ -810,14 +810,11 @@ class SCCSFit(NewtonRatioFit):
     """
 
     model: ClassVar[str] = "sccs"
+    counted: ClassVar[tuple[str, ...]] = ("cases", "events", "intervals")
     cases: int
     events: int
     intervals: int
     assumptions: dict[str, object] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        """The cases, events and intervals."""
-        return {"cases": self.cases, "events": self.events, "intervals": self.intervals}
 
     def summary(self) -> dict[str, object]:
         """Fit statistics as plain JSON-ready values, the assumption diagnostics and the notes."""

@@ -27,8 +27,9 @@ Only the first event of each case is used: one event per case, as in the paper.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -43,8 +44,8 @@ from reawaken.epi._censoring import (
 )
 from reawaken.epi._nlm import nlm
 from reawaken.epi._values import show
-from reawaken.epi.sccs import censoring_indicator, fit_case_series, split_case_series
-from reawaken.epi.tables import RatioFit
+from reawaken.epi.sccs import SCCSFit, censoring_indicator, fit_case_series, split_case_series
+from reawaken.epi.tables import NewtonRatioFit
 from reawaken.errors import InputError
 
 DEFAULT_INITIAL = (0.1, 0.1, 0.1, 0.1)
@@ -64,104 +65,66 @@ class CensoringModelFit:
         gamma, on the age or the interval scale).
     description : str
         The model in words.
-    parameters : dict of str to float
-        R's parameters: ``log_rho`` (log mean of the exponential, years), ``log_mu`` (log scale
-        of the Weibull or log mean of the gamma), ``logit_pi`` (logit of the exponential's
-        share) and ``log_nu`` (log shape).
     loglik : float
         Log-likelihood of the ends of observation.
     aic : float
         ``2 * 4 - 2 * loglik``.
+    converged : bool
+        Whether the fit ended near a maximum (code 1 to 3 and a relative gradient below 1e-3).
     code : int
         The minimiser's termination code, as R's ``nlm`` reports it (1 gradient near zero,
         2 steps below tolerance, 3 no lower point found, 4 iteration limit, 5 step too long).
     iterations : int
         Minimiser iterations.
-    converged : bool
-        Whether the fit ended near a maximum (code 1 to 3 and a relative gradient below 1e-3).
+    parameters : dict of str to float
+        R's parameters: ``log_rho`` (log mean of the exponential, years), ``log_mu`` (log scale
+        of the Weibull or log mean of the gamma), ``logit_pi`` (logit of the exponential's
+        share) and ``log_nu`` (log shape).
     """
 
     model: str
     description: str
-    parameters: dict[str, float]
     loglik: float
     aic: float
+    converged: bool
     code: int
     iterations: int
-    converged: bool
+    parameters: dict[str, float]
 
     def as_dict(self) -> dict[str, object]:
-        """The fit as plain JSON-ready values."""
-        return {
-            "model": self.model,
-            "description": self.description,
-            "loglik": self.loglik,
-            "aic": self.aic,
-            "converged": self.converged,
-            "code": self.code,
-            "iterations": self.iterations,
-            "parameters": dict(self.parameters),
-        }
+        """The fit as plain JSON-ready values, in the order of its fields."""
+        return asdict(self)
 
 
-@dataclass(frozen=True)
-class EventDependentFit(RatioFit):
+@dataclass(frozen=True, kw_only=True)
+class EventDependentFit(SCCSFit):
     """A self-controlled case series fitted with event-dependent observation periods.
 
-    Made by :func:`fit_event_dependent`. ``estimates()`` gives the standard table (``term,
-    coef, se, ratio, ci_lower, ci_upper, p_value``; ratio = relative incidence), as the
-    standard SCCS fit does; ``summary()`` the fit statistics with each censoring model's
-    log-likelihood and AIC and the one chosen; ``censoring_table()`` the censoring models as a
-    table; ``write(out)`` the estimates and the summary as files.
+    Made by :func:`fit_event_dependent`: a :class:`~reawaken.epi.SCCSFit` (``estimates()``
+    gives the standard table, ratio = relative incidence) whose intervals were weighted by the
+    chosen model of the end of observation; ``summary()`` adds each censoring model's
+    log-likelihood and AIC and the one chosen; ``censoring_table()`` gives the censoring models
+    as a table.
 
     Parameters
     ----------
-    terms : list of str
-        The model terms, in the order of ``coef`` (as :func:`~reawaken.epi.split_case_series`
-        names them).
-    coef : numpy.ndarray
-        Log relative incidences.
-    var : numpy.ndarray
-        Their variance matrix.
-    loglik, loglik_null : float
-        Weighted conditional log-likelihood at the estimate and at zero.
-    cases, events, intervals : int
-        Numbers of cases (one event each) and intervals.
     censored_cases : int
         Cases whose observation ended early.
-    iterations : int
-        Newton-Raphson iterations of the weighted SCCS fit.
-    converged : bool
-        Whether the weighted SCCS fit converged.
     censoring : list of CensoringModelFit
         The four censoring models, in R's order (EWA, EWI, EGA, EGI).
     chosen : str
         The censoring model whose weights were used: the converged one with the lowest AIC.
-    notes : list of str
-        What the fit found worth saying.
-    not_estimable : dict of str to str, optional
-        Terms reported as NA, with why (as for :class:`~reawaken.epi.sccs.SCCSFit`).
-    assumptions : dict, optional
-        The assumption diagnostics: ``observation``, the
-        :class:`~reawaken.epi.sccs.ObservationCheck` that led to this fit.
+    **fit
+        The fields of the weighted case series fit (:class:`~reawaken.epi.SCCSFit`), its
+        ``loglik`` and ``loglik_null`` the weighted conditional log-likelihood, its
+        ``assumptions`` the :class:`~reawaken.epi.sccs.ObservationCheck` that led to this fit.
     """
 
-    terms: list[str]
-    coef: np.ndarray
-    var: np.ndarray
-    loglik: float
-    loglik_null: float
-    cases: int
-    events: int
-    intervals: int
+    model: ClassVar[str] = "sccs_event_dependent"
+    counted: ClassVar[tuple[str, ...]] = ("cases", "events", "censored_cases", "intervals")
     censored_cases: int
-    iterations: int
-    converged: bool
     censoring: list[CensoringModelFit]
     chosen: str
-    notes: list[str] = field(default_factory=list)
-    not_estimable: dict[str, str] = field(default_factory=dict)
-    assumptions: dict[str, object] = field(default_factory=dict)
 
     def censoring_table(self) -> pd.DataFrame:
         """One row per censoring model: ``model, description, loglik, aic, converged, chosen``
@@ -183,15 +146,7 @@ class EventDependentFit(RatioFit):
         """Fit statistics, each censoring model and the one chosen, the assumption diagnostics
         and the notes, as plain JSON-ready values."""
         return {
-            "model": "sccs_event_dependent",
-            "cases": self.cases,
-            "events": self.events,
-            "censored_cases": self.censored_cases,
-            "intervals": self.intervals,
-            "loglik_null": self.loglik_null,
-            "loglik": self.loglik,
-            "iterations": self.iterations,
-            "converged": self.converged,
+            **NewtonRatioFit.summary(self),
             "censoring_models": [fit.as_dict() for fit in self.censoring],
             "censoring_model_chosen": self.chosen,
             "assumption_diagnostics": self.assumptions,

@@ -183,8 +183,9 @@ class RatioFit(RatioResult):
 class NewtonRatioFit(RatioFit):
     """A ratio model fitted by Newton-Raphson on a log-likelihood (Fine-Gray, case series).
 
-    Its ``summary()`` is ``model``, the fit's own counts (:meth:`counts`), the log-likelihoods
-    at zero and at the estimate, the iterations and whether the fit converged.
+    Its ``summary()`` is ``model``, the fit's own counts (:meth:`counts`: the fields a fit names
+    in its ``counted``), the log-likelihoods at zero and at the estimate, the iterations and
+    whether the fit converged.
 
     Parameters
     ----------
@@ -212,6 +213,7 @@ class NewtonRatioFit(RatioFit):
     """
 
     model: ClassVar[str]
+    counted: ClassVar[tuple[str, ...]]
     terms: list[str]
     coef: np.ndarray
     var: np.ndarray
@@ -222,9 +224,10 @@ class NewtonRatioFit(RatioFit):
     notes: list[str] = field(default_factory=list)
     not_estimable: dict[str, str] = field(default_factory=dict)
 
-    @abstractmethod
     def counts(self) -> dict[str, int]:
-        """The numbers the fit was made on (persons, events, ...), in the order shown."""
+        """The numbers the fit was made on (persons, events, ...): its fields named in
+        ``counted``, in that order."""
+        return {name: getattr(self, name) for name in self.counted}
 
     def summary(self) -> dict[str, object]:
         """Fit statistics as plain JSON-ready values."""
