@@ -28,25 +28,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reawaken.epi._values import show
+from reawaken.accepts import real
 from reawaken.epi.outputs import ESTIMATE_COLUMNS, write_fit
-from reawaken.errors import InputError
+
+LEVEL = real(0.0, 1.0, lo_open=True, hi_open=True, why="e.g. 0.95 for 95% intervals")
+"""What a confidence level may be."""
 
 
 def check_level(level: object) -> float:
     """The confidence level as a float in (0, 1), else an InputError saying so."""
-    try:
-        value = float(level)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(
-            f"confidence level {show(level)} is not a number (expected e.g. 0.95)"
-        ) from None
-    if not (0.0 < value < 1.0):
-        raise InputError(
-            f"confidence level must be between 0 and 1 (exclusive), got {value:g}; "
-            "e.g. 0.95 for 95% intervals"
-        )
-    return value
+    return LEVEL.check("confidence level", level)
 
 
 def estimates_table(
