@@ -30,6 +30,17 @@ def _rows(mask: np.ndarray) -> str:
     return rows_text(mask)
 
 
+def column_of(frame: pd.DataFrame, name: str, *, file=None) -> pd.Series:
+    """The column ``name`` of ``frame``; an InputError naming the columns there are if none."""
+    if name not in frame.columns:
+        raise InputError(
+            f"no column {name!r} (columns: {', '.join(map(str, frame.columns))})",
+            file=file,
+            column=name,
+        )
+    return frame[name]
+
+
 def numeric_column(
     frame: pd.DataFrame,
     name: str,
@@ -41,13 +52,7 @@ def numeric_column(
     """A column as float64; a missing column, or a missing, non-numeric or infinite value, is an
     InputError naming the value, its row and column, and what was ``expected``. With
     ``missing_ok`` a missing value (a blank cell) is NaN instead."""
-    if name not in frame.columns:
-        raise InputError(
-            f"no column {name!r} (columns: {', '.join(map(str, frame.columns))})",
-            file=file,
-            column=name,
-        )
-    column = frame[name]
+    column = column_of(frame, name, file=file)
     if column.dtype == bool:
         column = column.astype(float)
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -193,13 +198,7 @@ def incomplete_rows(
     incomplete = np.zeros(len(frame), dtype=bool)
     counts: dict[str, int] = {}
     for column, role in roles.items():
-        if column not in frame.columns:
-            raise InputError(
-                f"no column {column!r} (columns: {', '.join(map(str, frame.columns))})",
-                file=file,
-                column=column,
-            )
-        values = frame[column]
+        values = column_of(frame, column, file=file)
         gaps = np.array(values.isna(), dtype=bool)
         if values.dtype == object:
             gaps |= np.array([isinstance(v, str) and not v.strip() for v in values])
