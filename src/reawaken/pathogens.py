@@ -589,21 +589,25 @@ def register(pathogen: Pathogen) -> Pathogen:
 
 
 def unregister(pathogen_id: str) -> None:
-    """Remove a pathogen registered at run time (built-in rows stay).
+    """Remove a row added with :func:`register`: the schema, the concept sets, the generator
+    and the designs' exposures no longer see it. The rows of the shipped table
+    (:data:`BUILT_IN`) stay.
 
     Parameters
     ----------
     pathogen_id : str
-        The id of a row added with :func:`register`.
+        ``Pathogen.id`` of a row given to :func:`register`.
 
     Returns
     -------
     None
+        :func:`ids`, :func:`table`, :func:`vaccines` and :func:`exposure_groups` no longer
+        list it.
 
     Raises
     ------
     InputError
-        If the pathogen is built in, or no pathogen has this id.
+        If ``pathogen_id`` is a built-in row's or no row's; the message says which.
 
     Examples
     --------
@@ -612,6 +616,10 @@ def unregister(pathogen_id: str) -> None:
     Traceback (most recent call last):
     ...
     reawaken.errors.InputError: pathogen 'rsv' is built in and cannot be removed
+    >>> pathogens.unregister("measles")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: unknown pathogen 'measles' (known: influenza, sars-cov-2, ...)
     """
     if any(p.id == pathogen_id for p in BUILT_IN):
         raise InputError(f"pathogen {pathogen_id!r} is built in and cannot be removed")

@@ -202,12 +202,13 @@ def get_protocol(name: str) -> Protocol:
     Returns
     -------
     Protocol
-        Its arms, sampling days and reference arm.
+        Its arms (each a parameter set and interventions), sampling days, reference arm and
+        the band of fold changes the study reports.
 
     Raises
     ------
     InputError
-        If there is no such protocol (the message lists the known ones).
+        If ``name`` is not a key of ``PROTOCOLS``; the message lists the keys.
 
     Examples
     --------

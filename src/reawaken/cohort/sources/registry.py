@@ -104,7 +104,7 @@ def kinds() -> tuple[str, ...]:
     Raises
     ------
     None
-        Reading the registry raises no error.
+        It loads no source module: the built-in kinds are listed by name.
 
     Examples
     --------
@@ -199,21 +199,25 @@ def register(source: Source) -> Source:
 
 
 def unregister(kind: str) -> None:
-    """Remove a source registered at run time (built-in sources stay).
+    """Remove a source kind added with :func:`register`: the store, the generator and the
+    command line no longer take it. The built-in ``ukb``, ``flatiron`` and ``omop`` stay.
 
     Parameters
     ----------
     kind : str
-        The kind of a source added with :func:`register`.
+        The kind to remove, ``source.kind`` of a source given to :func:`register` (stores
+        that imported it are not changed).
 
     Returns
     -------
     None
+        :func:`kinds` no longer lists it.
 
     Raises
     ------
     InputError
-        If no source of this kind was registered at run time (a built-in kind included).
+        If ``kind`` is built in, unknown or already removed: only kinds added at run time
+        are removed.
 
     Examples
     --------
