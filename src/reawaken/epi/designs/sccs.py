@@ -109,6 +109,18 @@ class SCCSPrepared:
     groups: list[int]
 
 
+LAYOUT = {
+    "case": "case",
+    "start": "start",
+    "end": "end",
+    "event": "event",
+    "exposures": ("exposure",),
+    "censored": "died",
+}
+"""The columns of the cases' rows (:func:`reawaken.epi.cohort_designs.sccs_data`), as
+:func:`~reawaken.epi.split_case_series` and the extension name them."""
+
+
 def _window_table(series: CaseSeries, post: list[tuple[int, int]]) -> pd.DataFrame:
     """Events and person-time per window among the cases (window 0 = no window, baseline)."""
     iv = series.intervals
@@ -148,17 +160,7 @@ class SCCSDesign(CohortDesign):
         ]
 
         def split(risk_windows: list[tuple[int, int]]) -> CaseSeries:
-            return split_case_series(
-                frame,
-                case="case",
-                start="start",
-                end="end",
-                event="event",
-                exposures=["exposure"],
-                windows=risk_windows,
-                age_groups=groups,
-                censored="died",
-            )
+            return split_case_series(frame, **LAYOUT, windows=risk_windows, age_groups=groups)
 
         cases = int(frame["case"].nunique())
         series = split(post)
@@ -186,15 +188,7 @@ class SCCSDesign(CohortDesign):
         summary = base_summary(self.name, settings, prepared.cohort)
         if settings.event_dependent:
             fit = fit_event_dependent(
-                prepared.frame,
-                case="case",
-                start="start",
-                end="end",
-                event="event",
-                exposures=["exposure"],
-                windows=post,
-                age_groups=prepared.groups,
-                censored="died",
+                prepared.frame, **LAYOUT, windows=post, age_groups=prepared.groups
             )
         else:
             try:
