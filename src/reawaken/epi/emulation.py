@@ -615,18 +615,8 @@ class EmulationResult(RatioResult):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> from reawaken.epi import emulate
-    >>> rng = np.random.default_rng(1)
-    >>> n = 200
-    >>> persons = pd.DataFrame({
-    ...     "id": range(n),
-    ...     "entry": 0,
-    ...     "exit": rng.integers(100, 730, n),
-    ...     "event": rng.choice([0, 1, 2], n, p=[0.7, 0.2, 0.1]),
-    ...     "infection": np.where(rng.random(n) < 0.3, rng.integers(0, 365, n), np.nan),
-    ... })
+    >>> from reawaken.epi import emulate, example_data
+    >>> persons = example_data("emulation")
     >>> result = emulate(persons, bootstrap=20, seed=1)
     >>> result.summary()["matched_cases"], result.summary()["matched_controls"]
     (56, 280)
@@ -786,18 +776,8 @@ def emulate(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> from reawaken.epi import emulate
-    >>> rng = np.random.default_rng(1)
-    >>> n = 200
-    >>> persons = pd.DataFrame({
-    ...     "id": range(n),
-    ...     "entry": 0,
-    ...     "exit": rng.integers(100, 730, n),
-    ...     "event": rng.choice([0, 1, 2], n, p=[0.7, 0.2, 0.1]),
-    ...     "infection": np.where(rng.random(n) < 0.3, rng.integers(0, 365, n), np.nan),
-    ... })
+    >>> from reawaken.epi import emulate, example_data
+    >>> persons = example_data("emulation")
     >>> result = emulate(persons, bootstrap=20, seed=1)
     >>> result.risks[["day", "risk_exposed", "risk_unexposed", "risk_ratio"]].round(3)
        day  risk_exposed  risk_unexposed  risk_ratio

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from reawaken.errors import InputError
@@ -32,19 +33,35 @@ _DATA: dict[str, dict[str, object]] = {
 }
 
 
+def _persons() -> dict[str, object]:
+    """200 persons followed from day 0 for 100 to 729 days, 30% infected in the first year."""
+    rng = np.random.default_rng(1)
+    n = 200
+    return {
+        "id": range(n),
+        "entry": 0,
+        "exit": rng.integers(100, 730, n),
+        "event": rng.choice([0, 1, 2], n, p=[0.7, 0.2, 0.1]),
+        "infection": np.where(rng.random(n) < 0.3, rng.integers(0, 365, n), np.nan),
+    }
+
+
 def example_data(kind: str) -> pd.DataFrame:
     """A small made-up data set of one ``kind``, to try an estimator on in a line.
 
     Parameters
     ----------
-    kind : {"cox", "competing", "case_series"}
+    kind : {"cox", "competing", "case_series", "emulation"}
         ``"cox"``: eight counting-process intervals (``start, stop, event, infected, age``) for
         :func:`~reawaken.epi.fit_cox`. ``"competing"``: ten persons (``time, event, infected``;
         event 0 censored, 1 the outcome, 2 the competing event) for
         :func:`~reawaken.epi.cumulative_incidence`, :func:`~reawaken.epi.cause_specific_cox`
         and :func:`~reawaken.epi.fit_fine_gray`. ``"case_series"``: six cases observed from day
         0 to 364 (``case, start, end, event, infection``; ages in days, a blank infection is
-        none) for :func:`~reawaken.epi.split_case_series`.
+        none) for :func:`~reawaken.epi.split_case_series`. ``"emulation"``: 200 persons
+        followed from day 0 (``id, entry, exit, event, infection``; event as for
+        ``"competing"``, the day of infection blank if none), drawn at random with seed 1, for
+        :func:`~reawaken.epi.emulate`.
 
     Returns
     -------
@@ -65,6 +82,9 @@ def example_data(kind: str) -> pd.DataFrame:
     1    45      2         0
     2    60      0         1
     """
+    if kind == "emulation":
+        return pd.DataFrame(_persons())
     if kind not in _DATA:
-        raise InputError(f"no example data {kind!r} (known: {', '.join(_DATA)})")
+        known = ", ".join([*_DATA, "emulation"])
+        raise InputError(f"no example data {kind!r} (known: {known})")
     return pd.DataFrame(_DATA[kind])
