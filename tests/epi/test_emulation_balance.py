@@ -101,3 +101,22 @@ def test_standardized_differences_of_levels_and_weights():
 def test_balance_column_must_exist(cohort):
     with pytest.raises(InputError, match="no column 'weight'"):
         emulate(cohort, balance_on=["weight"], bootstrap=0, seed=1)
+
+
+def test_a_level_everyone_has_gives_no_warning_and_zero_difference():
+    """UK Biobank stores: stage unknown for everyone; weights summing with rounding error must
+    not take the square root of a negative variance."""
+    import warnings
+
+    from reawaken.epi.balance import standardized_differences
+
+    n = 2000
+    frame = pd.DataFrame({"stage": ["unknown"] * n})
+    group = np.arange(n) < 333
+    weights = np.where(group, 1.0, 1.0 / 6.0)  # the controls' mean comes out 1 + 4e-16
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = standardized_differences(
+            frame, ["stage"], group=group, weights=weights, categorical=["stage"]
+        )
+    assert table["smd"].tolist() == [0.0]

@@ -34,7 +34,7 @@ def _weighted_mean_var(x: np.ndarray, w: np.ndarray, binary: bool) -> tuple[floa
         return np.nan, np.nan
     mean = float(w @ x / total)
     if binary:
-        return mean, mean * (1.0 - mean)
+        return mean, max(mean * (1.0 - mean), 0.0)  # a level everyone has: mean 1 +- rounding
     denominator = total**2 - (w * w).sum()
     if denominator <= 0:
         return mean, np.nan
@@ -45,7 +45,7 @@ def _smd(x: np.ndarray, group: np.ndarray, w: np.ndarray, binary: bool) -> tuple
     m1, v1 = _weighted_mean_var(x[group], w[group], binary)
     m0, v0 = _weighted_mean_var(x[~group], w[~group], binary)
     diff = m1 - m0
-    scale = np.sqrt((v1 + v0) / 2.0)
+    scale = np.sqrt(max((v1 + v0) / 2.0, 0.0)) if np.isfinite(v1 + v0) else np.nan
     if abs(diff) <= 1e-12 * max(1.0, abs(m1), abs(m0)):  # equal up to rounding of the weights
         return m1, m0, 0.0
     return m1, m0, float(diff / scale) if scale > 0 else np.nan
