@@ -616,3 +616,24 @@ def test_proportional_hazards_notes_name_the_window_terms_below_the_level():
         "p = 0.001): its hazard ratio may change over follow-up",
     ]
     assert _proportional_hazards_notes({"proportional_hazards": None}, data, "outcome") == []
+
+
+def test_sccs_design_says_when_a_first_event_is_not_rare(flatiron):
+    """The case series counts time after a first event as at risk: right only for rare
+    outcomes, so a common one (distant metastasis here) gets a note; a rare one none."""
+    from reawaken.epi.estimate import run_design
+
+    db, _ = flatiron
+    store = CohortStore(db)
+    share = {}
+    for outcome in ("distant_metastasis", "lung_metastasis"):
+        persons = designs.person_table(store, outcome).frame
+        share[outcome] = (persons["status"] == 1).mean()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = run_design(store, "sccs", outcome=outcome, exposure="any",
+                                windows="0-90,91-364", event_dependent=True)  # fmt: skip
+        rare = share[outcome] <= 0.10
+        assert result.summary["rare_outcome"] == {"limit": 0.10, "rare": rare}
+        assert any("not rare" in n for n in result.notes) is not rare
+    assert share["distant_metastasis"] > 0.10 >= share["lung_metastasis"]

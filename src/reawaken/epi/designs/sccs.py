@@ -135,6 +135,17 @@ def _window_table(series: CaseSeries, post: list[tuple[int, int]]) -> pd.DataFra
     )
 
 
+RARE_SHARE = 0.10
+"""The largest share of persons at risk with the outcome for which a non-recurrent outcome is
+taken as rare: the case series counts time after a first event as at risk."""
+
+
+def _rare(cohort: Cohort) -> bool:
+    """Whether at most RARE_SHARE of the persons at risk have the outcome."""
+    persons = cohort.persons
+    return bool((persons["status"] == 1).mean() <= RARE_SHARE) if len(persons) else True
+
+
 class SCCSDesign(CohortDesign):
     """The self-controlled case series on the cohort store."""
 
@@ -186,6 +197,16 @@ class SCCSDesign(CohortDesign):
     def fit(self, prepared: SCCSPrepared, settings: SCCSSettings) -> DesignResult:
         series, post = prepared.series, prepared.windows
         summary = base_summary(self.name, settings, prepared.cohort)
+        rare = _rare(prepared.cohort)
+        summary["rare_outcome"] = {"limit": RARE_SHARE, "rare": rare}
+        if not rare:
+            prepared.notes.append(
+                f"the outcome is a first event and not rare (more than {RARE_SHARE:.0%} of the "
+                "persons at risk have it): the case series counts the time after a case's "
+                "event as at risk, which is close to right only for rare events (Farrington, "
+                "Whitaker & Ghebremichael 2018, ch. 4), so the relative incidences may be "
+                "biased towards 1, the more so the more exposure falls after the events"
+            )
         if settings.event_dependent:
             fit = fit_event_dependent(
                 prepared.frame, **LAYOUT, windows=post, age_groups=prepared.groups
