@@ -366,13 +366,11 @@ def fit_fine_gray(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        One row per person.
-    time : str
-        Column of the follow-up time in days (>= 0).
-    event : str
-        Column of the event code: 0 censored, ``cause`` the failure modelled, any other
-        positive integer a competing failure.
+    frame, time, event : pandas.DataFrame, str, str
+        The data, one row per person, and its columns of follow-up time (days, >= 0) and event
+        code (0 censored, ``cause`` the failure modelled, any other positive integer a
+        competing failure), checked as :func:`reawaken.epi.competing.check_competing_data`
+        does.
     covariates : list of str
         Covariate columns (numeric). One that cannot be estimated (constant, aliased with
         others, flat within the risk sets, infinite) is reported as NA, the others fitted

@@ -388,17 +388,19 @@ class CaseSeries:
 
     Examples
     --------
-    >>> from reawaken.epi import example_data, fit_case_series, split_case_series
-    >>> df = example_data("case_series")
-    >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
-    ...                            exposures=["infection"], windows=[(0, 30)])
-    >>> series.terms, series.cases
+    The series' design (one indicator column per term, one row per interval) and its check of
+    the end of observation:
+
+    >>> from reawaken.epi import example_data, split_case_series
+    >>> cut = split_case_series(example_data("case_series"), case="case", start="start",
+    ...                         end="end", event="event", exposures=["infection"],
+    ...                         windows=[(0, 30)])
+    >>> cut.design.shape, int(cut.design.sum())
+    ((16, 1), 5)
+    >>> cut.observation.event_dependent, round(cut.observation.expected, 3)
+    (False, 0.085)
+    >>> cut.terms, cut.cases
     (['infection[0,30]'], 6)
-    >>> series.intervals.head(3)
-       case  lo   hi  length  events  window  age_group  season
-    0     1  -1    9      10     0.0       0          0       0
-    1     1   9   40      31     1.0       1          0       0
-    2     1  40  364     324     0.0       0          0       0
     """
 
     intervals: pd.DataFrame  # case, lo, hi, length, events, window, age_group, season
@@ -564,7 +566,7 @@ def split_case_series(
 
     Examples
     --------
-    >>> from reawaken.epi import example_data, fit_case_series, split_case_series
+    >>> from reawaken.epi import example_data, split_case_series
     >>> df = example_data("case_series")
     >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
     ...                            exposures=["infection"], windows=[(0, 30)])
@@ -798,15 +800,20 @@ class SCCSFit(NewtonRatioFit):
 
     Examples
     --------
+    Two windows, of which the second holds no event: its term is reported as NA (as R does)
+    and the rest fitted without it.
+
     >>> from reawaken.epi import example_data, fit_case_series, split_case_series
-    >>> df = example_data("case_series")
-    >>> series = split_case_series(df, case="case", start="start", end="end", event="event",
-    ...                            exposures=["infection"], windows=[(0, 30)])
-    >>> fit = fit_case_series(series)
+    >>> two = split_case_series(example_data("case_series"), case="case", start="start",
+    ...                         end="end", event="event", exposures=["infection"],
+    ...                         windows=[(0, 14), (15, 30)])
+    >>> fit = fit_case_series(two)
     >>> fit.cases, fit.events, fit.intervals, fit.converged
-    (6, 6, 16, True)
-    >>> round(float(fit.estimates()["ratio"][0]), 2)
-    16.16
+    (6, 6, 21, True)
+    >>> fit.estimates(level=0.9)[["term", "ratio"]].round(2)
+                   term  ratio
+    0   infection[0,14]   33.4
+    1  infection[15,30]    NaN
     """
 
     model: ClassVar[str] = "sccs"

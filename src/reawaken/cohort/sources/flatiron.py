@@ -44,16 +44,7 @@ import pandas as pd
 from reawaken.cohort import codes
 from reawaken.cohort.schema import empty
 from reawaken.cohort.sources import canonical, common
-from reawaken.cohort.sources.synthetic import (
-    EPOCH,
-    Cohort,
-    SyntheticDesign,
-    SyntheticFiles,
-    iso,
-    layout_codes,
-    recorded_infections,
-    write_tables,
-)
+from reawaken.cohort.sources import synthetic as layout
 
 SEX = {"F": "female", "M": "male", "FEMALE": "female", "MALE": "male"}
 _STAGE = re.compile(r"^STAGE\s+(0|IV|III|II|I)[A-C]?\d?$")
@@ -78,7 +69,7 @@ METASTASIS_ICD10CM = {
 kind = "flatiron"
 id_column = "PatientID"
 title = "Flatiron Health (breast cancer)"
-synthetic = SyntheticDesign(
+synthetic = layout.SyntheticDesign(
     anchor="diagnosis",
     first="2011-01-01",
     last="2021-12-31",
@@ -398,16 +389,20 @@ def _diagnoses(extract: common.Extract) -> tuple[dict[str, pd.DataFrame], pd.Dat
 
 def _death_month_imputed(people: pd.DataFrame) -> np.ndarray:
     """The documented imputation applied to the true death day (last activity = death)."""
-    death = (EPOCH + people["death"].to_numpy().astype("timedelta64[D]")).astype("datetime64[M]")
-    mid = ((death.astype("datetime64[D]") + 14) - EPOCH).astype(np.int64)
+    death = (layout.EPOCH + people["death"].to_numpy().astype("timedelta64[D]")).astype(
+        "datetime64[M]"
+    )
+    mid = ((death.astype("datetime64[D]") + 14) - layout.EPOCH).astype(np.int64)
     return np.maximum(mid, people["death"].to_numpy())
 
 
-def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> SyntheticFiles:
+def write_synthetic(
+    cohort: layout.Cohort, out: Path, rng: np.random.Generator
+) -> layout.SyntheticFiles:
     """The six tables, recorded infections and metastases as ICD-10-CM diagnoses, deaths to
     the month (``rng`` is not used: the layout draws nothing)."""
     people = cohort.people
-    rec = recorded_infections(cohort)
+    rec = layout.recorded_infections(cohort)
     died = people["death"] >= 0
     relapsed = people["relapse"] >= 0
     end = people["end"].to_numpy().copy()
@@ -424,8 +419,8 @@ def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> Synt
     tables["Enhanced_MetastaticBreast"] = pd.DataFrame(
         {
             "PatientID": ids,
-            "DiagnosisDate": iso(people["dx"]),
-            "MetDiagnosisDate": np.where(relapsed, iso(people["relapse"].clip(0)), ""),
+            "DiagnosisDate": layout.iso(people["dx"]),
+            "MetDiagnosisDate": np.where(relapsed, layout.iso(people["relapse"].clip(0)), ""),
             "GroupStage": "Stage " + people["stage"],
         }
     )
@@ -435,7 +430,7 @@ def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> Synt
                 "PatientID": ids,
                 "BiomarkerName": marker.upper(),
                 "BiomarkerStatus": people[marker].str.capitalize(),
-                "ResultDate": iso(people["dx"]),
+                "ResultDate": layout.iso(people["dx"]),
             }
         )
         for marker in ("er", "pr", "her2")
@@ -447,14 +442,14 @@ def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> Synt
             pd.DataFrame(
                 {
                     "PatientID": rec["pid"].map(id_of),
-                    "DiagnosisDate": iso(rec["day"]),
-                    "DiagnosisCode": rec["pathogen"].map(layout_codes("icd10")),
+                    "DiagnosisDate": layout.iso(rec["day"]),
+                    "DiagnosisCode": rec["pathogen"].map(layout.layout_codes("icd10")),
                 }
             ),
             pd.DataFrame(
                 {
                     "PatientID": rel["pid"].map(id_of),
-                    "DiagnosisDate": iso(rel["relapse"]),
+                    "DiagnosisDate": layout.iso(rel["relapse"]),
                     "DiagnosisCode": rel["site"].map(METASTASIS_ICD10CM),
                 }
             ),
@@ -464,7 +459,7 @@ def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> Synt
     tables["Diagnosis"] = diag.sort_values(["PatientID", "DiagnosisDate"])
     dead = people[died]
     death_text = (
-        (EPOCH + dead["death"].to_numpy().astype("timedelta64[D]"))
+        (layout.EPOCH + dead["death"].to_numpy().astype("timedelta64[D]"))
         .astype("datetime64[M]")
         .astype(str)
     )
@@ -472,10 +467,12 @@ def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> Synt
         {"PatientID": dead["pid"].map(id_of), "DateOfDeath": death_text}
     )
     visits = [
-        pd.DataFrame({"PatientID": ids, "VisitDate": iso(people[col]), "VisitType": "Office"})
+        pd.DataFrame(
+            {"PatientID": ids, "VisitDate": layout.iso(people[col]), "VisitType": "Office"}
+        )
         for col in ("dx", "end")
     ]
     tables["Visit"] = pd.concat(visits).drop_duplicates().sort_values(["PatientID", "VisitDate"])
-    write_tables(out, tables)
+    layout.write_tables(out, tables)
     end[died.to_numpy()] = _death_month_imputed(dead)
-    return SyntheticFiles(rec, end, pd.Series(None, index=people.index, dtype=object))
+    return layout.SyntheticFiles(rec, end, pd.Series(None, index=people.index, dtype=object))
