@@ -301,8 +301,12 @@ def test_python_api_matches_the_command(flatiron, tmp_path):
 
 DESIGN_RUNS = {
     "cox": {"outcome": "distant_metastasis", "exposure": "any"},
-    "sccs": {"outcome": "distant_metastasis", "exposure": "any", "windows": "0-30,31-90,91-180",
-             "event_dependent": True},
+    "sccs": {
+        "outcome": "distant_metastasis",
+        "exposure": "any",
+        "windows": "0-30,31-90,91-180",
+        "event_dependent": True,
+    },
     "emulation": {"outcome": "distant_metastasis", "exposure": "any", "bootstrap": 5, "seed": 3},
     "competing": {"outcome": "lung_metastasis", "exposure": "sars-cov-2", "windows": "0-90,>90"},
 }

@@ -135,7 +135,7 @@ def _estimate(ctx: typer.Context, **options: Any) -> None:
     status = result.estimates.get("status")
     if status is not None and (status == "not converged").any():
         typer.echo(
-            "not converged: the estimates are written marked (status \"not converged\" in "
+            'not converged: the estimates are written marked (status "not converged" in '
             "estimates.csv, converged false in fit.json): they are where the iteration stopped",
             err=True,
         )

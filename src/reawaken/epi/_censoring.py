@@ -63,10 +63,7 @@ def _unpack(p: np.ndarray) -> tuple[float, float, float, float]:
 def _gamma_density(x: np.ndarray, shape: float, rate: float) -> np.ndarray:
     with np.errstate(all="ignore"):
         log_density = (
-            special.xlogy(shape - 1.0, x)
-            + shape * np.log(rate)
-            - rate * x
-            - special.gammaln(shape)
+            special.xlogy(shape - 1.0, x) + shape * np.log(rate) - rate * x - special.gammaln(shape)
         )
         return np.where(x < 0, 0.0, np.exp(log_density))
 

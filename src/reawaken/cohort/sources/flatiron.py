@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from reawaken.cohort import codes
-from reawaken.cohort.schema import empty
+from reawaken.cohort.schema import Issues, empty
 from reawaken.cohort.sources import canonical, common
 from reawaken.cohort.sources import synthetic as layout
 
@@ -215,6 +215,20 @@ def read(extract: common.Extract) -> common.SourceTables:
     return common.source_tables(tables, extract.censor_date, left_out=dead_before_birth)
 
 
+def _coded_and_dated(
+    frame: pd.DataFrame,
+    bad: pd.Series,
+    message: str,
+    column: str,
+    table: str,
+    issues: Issues,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Rows of a diagnosis table with a code the layout does not know reported (``bad``, on
+    ``column``), then their ``DiagnosisDate`` read (required)."""
+    frame = common.report(frame, bad, message, issues, table=table, column=column)
+    return common.parse_dates(frame, "DiagnosisDate", issues, table=table, required=True)
+
+
 def _metastatic_breast(
     extract: common.Extract,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
@@ -225,16 +239,8 @@ def _metastatic_breast(
     stage_text = common.as_text(enh["GroupStage"]).fillna("").str.upper().str.strip()
     stage = stage_text.str.extract(_STAGE, expand=False)
     unknown = stage.isna() & ~stage_text.isin(_STAGE_UNKNOWN)
-    enh = common.report(
-        enh,
-        unknown,
-        "unknown GroupStage {GroupStage}",
-        issues,
-        table="cancer_diagnosis",
-        column="GroupStage",
-    )
-    enh, dx = common.parse_dates(
-        enh, "DiagnosisDate", issues, table="cancer_diagnosis", required=True
+    enh, dx = _coded_and_dated(
+        enh, unknown, "unknown GroupStage {GroupStage}", "GroupStage", "cancer_diagnosis", issues
     )
     enh, met = common.parse_dates(enh, "MetDiagnosisDate", issues, table="outcome")
     stage = stage.loc[enh.index]
@@ -351,16 +357,13 @@ def _diagnoses(extract: common.Extract) -> tuple[dict[str, pd.DataFrame], pd.Dat
         column="DiagnosisCodeSystem",
     )
     code = codes.normalise_code(common.as_text(diag["DiagnosisCode"]))
-    diag = common.report(
+    diag, dates = _coded_and_dated(
         diag,
         ~codes.well_formed(code),
         "unknown diagnosis code {DiagnosisCode}",
+        "DiagnosisCode",
+        "infection",
         issues,
-        table="infection",
-        column="DiagnosisCode",
-    )
-    diag, dates = common.parse_dates(
-        diag, "DiagnosisDate", issues, table="infection", required=True
     )
     dates_out = pd.DataFrame({"person_id": diag["PatientID"], "date": dates})
     version = common.as_text(diag["DiagnosisCodeSystem"]).str.upper().str.strip().map(CODE_SYSTEMS)
