@@ -48,3 +48,19 @@ def test_fit_finegray_and_sccs_record_their_command(tmp_path):
                  "15-28,29-42", "--out", str(tmp_path / "sccs")]) == 0  # fmt: skip
     record = _fit_json(tmp_path / "sccs")["command"]
     assert record["name"] == "fit sccs" and record["options"]["windows"] == [[15, 28], [29, 42]]
+
+
+def test_fit_cif_writes_a_record_too(tmp_path):
+    src = DATA / "competing" / "cr_fine.csv"
+    argv = ["fit", "cif", "--data", str(src), "--time", "time", "--event", "event",
+            "--at", "0.01,1,5", "--out", str(tmp_path / "cif")]  # fmt: skip
+    assert main(argv) == 0
+    record = _fit_json(tmp_path / "cif")
+    assert record["command"]["name"] == "fit cif"
+    assert record["command"]["options"]["at"] == [0.01, 1.0, 5.0]
+    assert record["data_sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert record["min_cell"] == 10 and record["reawaken_version"] == reawaken.__version__
+    shown = pd.read_csv(tmp_path / "cif" / "cif.csv")
+    hidden = 6 - len(shown)  # 3 times x 2 causes
+    assert record["notes"] == ([f"{hidden} rows left out: steps of fewer than 10 events"]
+                               if hidden else [])  # fmt: skip

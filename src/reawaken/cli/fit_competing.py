@@ -11,6 +11,7 @@ Events are coded 0 censored, 1 outcome, 2 competing (any other positive code is 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -19,8 +20,8 @@ import typer
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, option
 from reawaken.cli.fit_cox import MISSING, MISSING_HELP
-from reawaken.cli.fit_output import OVERWRITE_HELP, out_folder, run_fit, write_out
-from reawaken.io import read_table, write_csv_atomic
+from reawaken.cli.fit_output import OVERWRITE_HELP, out_folder, plain_options, run_fit, write_out
+from reawaken.io import read_table, write_csv_atomic, write_text_atomic
 from reawaken.suppression import DEFAULT_MIN_CELL
 
 EVENT_HELP = "Column: 0 censored, 1 outcome, 2 competing."
@@ -53,9 +54,11 @@ def cif(
     Example:
       reawaken fit cif --data cr.csv --time time --event status --at 365,730 --out cif/
     """
+    given = dict(locals())  # the options as given, recorded in fit.json
+    from reawaken import __version__
     from reawaken.epi.cohort_designs import events_by_time
     from reawaken.epi.competing import CIF_COLUMNS, check_competing_data, cumulative_incidence
-    from reawaken.epi.outputs import publish_curves
+    from reawaken.epi.outputs import file_sha256, publish_curves
 
     times = at  # the check gives the list of times
     out_folder(out, overwrite)
@@ -64,12 +67,30 @@ def cif(
     table = cumulative_incidence(t, e, times, level=level)
     table["events"] = events_by_time(t, e, table["time"], table["cause"])
     shown = publish_curves(table[[*CIF_COLUMNS, "events"]], min_cell=min_cell)
-    write_out(out, lambda folder: [write_csv_atomic(shown, folder / "cif.csv")], overwrite)
-    typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     hidden = len(table) - len(shown)
-    if hidden:
-        typer.echo(f"note: {hidden} rows left out: steps of fewer than {min_cell} events")
-    typer.echo(f"wrote {out / 'cif.csv'}")
+    notes = [f"{hidden} rows left out: steps of fewer than {min_cell} events"] if hidden else []
+    record = {
+        "method": "Aalen-Johansen cumulative incidence with log(-log) intervals, as cmprsk::cuminc",
+        "command": {"name": "fit cif", "options": plain_options(given)},
+        "data": str(data),
+        "data_sha256": file_sha256(data),
+        "reawaken_version": __version__,
+        "min_cell": min_cell,
+        "notes": notes,
+    }
+
+    def write(folder: Path) -> list[Path]:
+        text = json.dumps(record, indent=2) + "\n"
+        return [
+            write_csv_atomic(shown, folder / "cif.csv"),
+            write_text_atomic(text, folder / "fit.json"),
+        ]
+
+    write_out(out, write, overwrite)
+    typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for note in notes:
+        typer.echo(f"note: {note}")
+    typer.echo(f"wrote {out / 'cif.csv'} and {out / 'fit.json'}")
 
 
 def finegray(

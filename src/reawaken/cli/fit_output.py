@@ -78,7 +78,7 @@ def write_out(
     return write_run(out, write, overwrite=overwrite, names=names)
 
 
-def _plain(options: Mapping[str, object]) -> dict[str, object]:
+def plain_options(options: Mapping[str, object]) -> dict[str, object]:
     """Options as JSON values (paths and tuples as text and lists)."""
     out: dict[str, object] = {}
     for name, value in options.items():
@@ -169,7 +169,7 @@ def finish_fit(
         written = fit.write(folder, level=level, data=data, warnings=caught)
         if command:
             record = json.loads((folder / "fit.json").read_text())
-            record["command"] = {"name": command, "options": _plain(options or {})}
+            record["command"] = {"name": command, "options": plain_options(options or {})}
             write_text_atomic(json.dumps(record, indent=2) + "\n", folder / "fit.json")
         return written
 
