@@ -181,8 +181,10 @@ def _merge_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     if name == "infection":
         records = frame.assign(person_id=frame["source"] + "\x00" + frame["person_id"])
         episodes = merge_infection_episodes(records.drop_duplicates(list(frame.columns)))
-        split = episodes["person_id"].str.split("\x00", n=1, expand=True)
-        return episodes.assign(source=split[0], person_id=split[1])
+        # two columns whatever the rows (split's expand gives one column for some inputs on
+        # older pandas)
+        parts = episodes["person_id"].astype(object).str.extract(r"^(.*?)\x00(.*)$")
+        return episodes.assign(source=parts[0], person_id=parts[1])
     columns = [c for c in frame.columns if c != "_own"]
     frame = frame.drop_duplicates(columns)
     if name == "outcome":  # one death a person: the earliest
