@@ -184,12 +184,12 @@ def main() -> None:
     best = None
     sizes = args.threads if args.method in TABLEAUS else args.chunk
     for size in (int(c) for c in sizes.split(",")):
+        engine = args.method in TABLEAUS  # sizes are thread counts (0: every CPU), else chunks
         settings = SolverSettings(
             method=args.method,
             rtol=args.rtol,
             atol=args.atol,
-            chunk_size=size,
-            threads=size or None,
+            **({"threads": size or None} if engine else {"chunk_size": size}),
         )
         compile_s, run_s, ys = time_reawaken(batch, settings)
         rate = args.n / run_s
