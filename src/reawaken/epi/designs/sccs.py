@@ -199,8 +199,9 @@ class SCCSDesign(CohortDesign):
         summary = base_summary(self.name, settings, prepared.cohort)
         rare = _rare(prepared.cohort)
         summary["rare_outcome"] = {"limit": RARE_SHARE, "rare": rare}
+        notes = list(prepared.notes)  # the prepared data stay as prepared (fit may run again)
         if not rare:
-            prepared.notes.append(
+            notes.append(
                 f"the outcome is a first event and not rare (more than {RARE_SHARE:.0%} of the "
                 "persons at risk have it): the case series counts the time after a case's "
                 "event as at risk, which is close to right only for rare events (Farrington, "
@@ -230,7 +231,7 @@ class SCCSDesign(CohortDesign):
             est,
             counts,
             summary,
-            [*prepared.notes, *fit.notes],
+            [*notes, *fit.notes],
             {"outcome": fit},
             measure="RR",
             rows=est["kind"] == "exposure",
