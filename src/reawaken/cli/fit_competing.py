@@ -55,10 +55,9 @@ def cif(
       reawaken fit cif --data cr.csv --time time --event status --at 365,730 --out cif/
     """
     given = dict(locals())  # the options as given, recorded in fit.json
-    from reawaken import __version__
     from reawaken.epi.cohort_designs import events_by_time
     from reawaken.epi.competing import CIF_COLUMNS, check_competing_data, cumulative_incidence
-    from reawaken.epi.outputs import file_sha256, publish_curves
+    from reawaken.epi.outputs import provenance, publish_curves
 
     times = at  # the check gives the list of times
     out_folder(out, overwrite)
@@ -72,9 +71,7 @@ def cif(
     record = {
         "method": "Aalen-Johansen cumulative incidence with log(-log) intervals, as cmprsk::cuminc",
         "command": {"name": "fit cif", "options": plain_options(given)},
-        "data": str(data),
-        "data_sha256": file_sha256(data),
-        "reawaken_version": __version__,
+        **provenance(data),
         "min_cell": min_cell,
         "notes": notes,
     }

@@ -10,7 +10,6 @@ unless ``--overwrite`` is given.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ import typer
 
 from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.errors import ConvergenceWarning, InputError
-from reawaken.io import read_table, write_text_atomic
+from reawaken.io import read_table
 from reawaken.run_folder import check_out_folder, write_run
 
 if TYPE_CHECKING:
@@ -165,13 +164,12 @@ def finish_fit(
     ``command`` (e.g. ``fit cox``) and its ``options`` as given are recorded in ``fit.json``
     (``command``), so that two analyses of one file can be told apart."""
 
+    record = {"command": {"name": command, "options": plain_options(options or {})}}
+
     def write(folder: Path) -> list[Path]:
-        written = fit.write(folder, level=level, data=data, warnings=caught)
-        if command:
-            record = json.loads((folder / "fit.json").read_text())
-            record["command"] = {"name": command, "options": plain_options(options or {})}
-            write_text_atomic(json.dumps(record, indent=2) + "\n", folder / "fit.json")
-        return written
+        return fit.write(
+            folder, level=level, data=data, warnings=caught, record=record if command else None
+        )
 
     write_out(out, write, overwrite)
     print_fit(fit.estimates(level=level), caught, notes)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +114,16 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def provenance(data: str | Path | None) -> dict[str, Any]:
+    """What a fit read and what read it, for ``fit.json``: the data file, its SHA-256 and the
+    reawaken version."""
+    return {
+        "data": None if data is None else str(data),
+        "data_sha256": None if data is None else file_sha256(data),
+        "reawaken_version": __version__,
+    }
+
+
 def write_fit(
     out: str | Path,
     estimates: pd.DataFrame,
@@ -123,17 +133,19 @@ def write_fit(
     terms: Sequence[str],
     warnings: Sequence[str] = (),
     min_cell: int = DEFAULT_MIN_CELL,
+    record: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``out/estimates.csv`` and ``out/fit.json`` (the fit summary plus its warnings, the
-    data file with its SHA-256, the terms and the reawaken version) atomically; returns the
-    paths written. The summary's counts are suppressed (:func:`suppress_fit_counts`;
+    terms, :func:`provenance` and ``record``, e.g. the command that ran) atomically; returns
+    the paths written. The summary's counts are suppressed (:func:`suppress_fit_counts`;
     ``min_cell=0`` shows them all)."""
     out = Path(out)
     summary = {**suppress_fit_counts(summary, min_cell=min_cell), "warnings": list(warnings)}
-    summary["data"] = None if data is None else str(data)
-    summary["data_sha256"] = None if data is None else file_sha256(data)
+    prov = provenance(data)
+    summary["data"], summary["data_sha256"] = prov["data"], prov["data_sha256"]
     summary["terms"] = list(terms)
-    summary["reawaken_version"] = __version__
+    summary["reawaken_version"] = prov["reawaken_version"]
+    summary.update(record or {})
     return [
         write_csv_atomic(estimates, out / "estimates.csv"),
         write_text_atomic(json.dumps(summary, indent=2) + "\n", out / "fit.json"),

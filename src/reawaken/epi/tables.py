@@ -19,10 +19,10 @@ rest. A table without the column holds ordinary estimates only.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -136,12 +136,16 @@ class RatioResult(ABC):
         level: float | None = None,
         data: str | Path | None = None,
         warnings: Sequence[str] = (),
+        record: Mapping[str, Any] | None = None,
     ) -> list[Path]:
         """Write ``out/estimates.csv`` and ``out/fit.json`` (the summary, the warnings given,
-        the data file and the terms) atomically; returns the paths written."""
+        the data file and the terms, plus the entries of ``record``) atomically; returns the
+        paths written."""
         table = self.estimates(level=level)
         terms = list(table["term"])
-        return write_fit(out, table, self.summary(), data=data, terms=terms, warnings=warnings)
+        return write_fit(
+            out, table, self.summary(), data=data, terms=terms, warnings=warnings, record=record
+        )
 
 
 class RatioFit(RatioResult):
