@@ -72,7 +72,7 @@ def cox(
         )
 
     def variance(result: CoxResult) -> str:
-        return f" variance={result.summary()['variance']}"
+        return f" variance={result.variance_type}"  # summary() would run cox.zph again
 
     run_fit(fit, given, command="fit cox", counts=("n", "events"), more=variance)
 

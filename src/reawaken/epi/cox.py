@@ -167,6 +167,11 @@ class CoxResult(RatioFit):
     def lr_test(self) -> float:
         return 2.0 * (self.loglik - self.loglik_null)
 
+    @property
+    def variance_type(self) -> str:
+        """``"robust"`` (sandwich, with a cluster) or ``"model"`` (inverse information)."""
+        return "robust" if self.robust else "model"
+
     def summary(self) -> dict:
         """Plain dict for fit.json: log-likelihoods, counts, iterations and the global tests."""
 
@@ -187,7 +192,7 @@ class CoxResult(RatioFit):
             "iterations": self.iterations,
             "converged": self.converged,
             "ties": self.ties,
-            "variance": "robust" if self.robust else "model",
+            "variance": self.variance_type,
             "likelihood_ratio_test": test(self.lr_test),
             "wald_test": test(self.wald_test),
             "score_test": test(self.score_test),
