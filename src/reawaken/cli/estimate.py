@@ -32,7 +32,7 @@ from reawaken.cli.checks import option
 from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.epi.design import Design
 from reawaken.epi.estimate import DESIGNS, run_design
-from reawaken.epi.outputs import DEFAULT_MIN_CELL, publish_design
+from reawaken.epi.outputs import DEFAULT_MIN_CELL, publish_design, write_published
 from reawaken.epi.settings import Setting, SettingError, setting_of
 from reawaken.errors import ConvergenceWarning, InputError
 
@@ -119,10 +119,10 @@ def _estimate(ctx: typer.Context, **options: Any) -> None:
             result = run_design(CohortStore(options["db"]), design, settings)
         except SettingError as exc:  # the data call for other settings: name their options
             raise InputError(f"{exc.reason} ({_given(design.settings, ctx, exc.names)})") from None
-    written = result.write(
-        options["out"], min_cell=options["min_cell"], overwrite=options["overwrite"]
-    )
     shown = publish_design(result, min_cell=options["min_cell"])  # what the files show
+    written = write_published(
+        shown, options["out"], min_cell=options["min_cell"], overwrite=options["overwrite"]
+    )
     for message in result.summary["warnings"]:
         typer.echo(f"warning: {message}", err=True)
     for note in shown.notes:

@@ -432,7 +432,17 @@ def write_design(
     (:func:`reawaken.run_folder.write_run`: a folder holding an earlier run's files is
     refused unless ``overwrite``). Returns the paths written.
     """
-    shown = publish_design(result, min_cell=min_cell)
+    return write_published(
+        publish_design(result, min_cell=min_cell), out, min_cell=min_cell, overwrite=overwrite
+    )
+
+
+def write_published(
+    shown: DesignResult, out: str | Path, *, min_cell: int, overwrite: bool = False
+) -> list[Path]:
+    """Write a result that :func:`publish_design` returned (with this ``min_cell``) as
+    :func:`write_design` does, for a caller that also shows it (the command prints what the
+    files hold) without suppressing twice."""
     first = ["design", "outcome", "exposure", "event", "kind", *ESTIMATE_COLUMNS]
     estimates = shown.estimates
     estimates = estimates[first + [c for c in estimates.columns if c not in first]]
