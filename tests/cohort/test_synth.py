@@ -44,7 +44,7 @@ def test_relapse_time_inverts_the_planted_hazard_exactly(stage):
     infections = [1100, 1150, 1500]  # a reinfection inside the first window restarts it
     people = pd.DataFrame([person])
     inf = pd.DataFrame({"pid": 0, "day": infections, "pathogen": "influenza"})
-    t = _relapse_times(people, inf, p, np.random.default_rng(3))[0]
+    t = _relapse_times(people, inf, p, np.random.default_rng(3))[0][0]
     e = np.random.default_rng(3).exponential(1.0, 1)[0]
     assert 1000 < t < 5001
     assert _cumulative_hazard(t, person, infections, p) == pytest.approx(e, rel=1e-9)
@@ -59,7 +59,7 @@ def test_infection_multiplies_relapse_hazard_as_truth_says():
     n = 100_000
     people = pd.DataFrame({"pid": np.arange(n), "entry": 0, "dx": 0, "stage": "I", "horizon": 600})
     inf = pd.DataFrame({"pid": np.arange(0, n, 2), "day": 100, "pathogen": "sars-cov-2"})
-    t = _relapse_times(people, inf, p, np.random.default_rng(5))
+    t, _ = _relapse_times(people, inf, p, np.random.default_rng(5))
     infected = np.arange(n) % 2 == 0
 
     def rate(sel: np.ndarray, lo: float, hi: float) -> float:

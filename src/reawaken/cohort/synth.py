@@ -268,16 +268,18 @@ def _relapse_times(
     base = people["stage"].map(rel["annual_hazard_by_stage"]).to_numpy() / 365.25
     e = inf[inf["pathogen"].isin(eff["pathogens"])].sort_values(["pid", "day"])
     e_pid, e_day = e["pid"].to_numpy(), e["day"].to_numpy().astype(float)
+    e_path = e["pathogen"].to_numpy()
+    windows_of = {k: eff["windows_by_pathogen"].get(k) or eff["windows"] for k in eff["pathogens"]}
+    edges = {(w["start_day"], w["end_day"]) for ws in windows_of.values() for w in ws}
     pts_pid = [np.arange(n)]
     pts_t = [start]
     for w in rel["multiplier_by_days_since_diagnosis"]:
         for edge in (w["start_day"], w["end_day"]):
             pts_pid.append(np.arange(n))
             pts_t.append(dx + edge)
-    for w in eff["windows"]:
-        for edge in (w["start_day"], w["end_day"]):
-            pts_pid.append(e_pid)
-            pts_t.append(e_day + edge)
+    for edge in sorted({edge for pair in edges for edge in pair}):
+        pts_pid.append(e_pid)
+        pts_t.append(e_day + edge)
     pid = np.concatenate(pts_pid)
     t = np.concatenate(pts_t)
     keep = (t >= start[pid]) & (t < stop[pid])
@@ -300,8 +302,14 @@ def _relapse_times(
         (idx >= 0) & (e_pid[np.clip(idx, 0, None)] == pid) if len(e_pid) else np.zeros(len(t), bool)
     )
     since = np.where(has, t - e_day[np.clip(idx, 0, None)] if len(e_pid) else 0.0, np.inf)
-    ratio = _hazard_ratio(since, eff["windows"], eff["ratio_after"])
-    ratio[~has] = 1.0
+    ratio = np.ones(len(t))
+    which = e_path[np.clip(idx, 0, None)] if len(e_pid) else np.full(len(t), "")
+    for pathogen, windows in windows_of.items():
+        mine = has & (which == pathogen)
+        ratio[mine] = _hazard_ratio(since[mine], windows, eff["ratio_after"])
+    if eff["site"] != "any":  # the effect acts on relapse at that site only
+        share = _site_shares(p)[eff["site"]]
+        ratio = 1.0 + share * (ratio - 1.0)
     rate = base[pid] * mult * ratio
     seg = rate * (t_end - t)
     cum = np.cumsum(seg)
@@ -311,10 +319,36 @@ def _relapse_times(
     target = offset + rng.exponential(1.0, n)
     hit = np.searchsorted(cum, target, side="left")
     out = np.full(n, np.inf)
+    at_event = np.ones(n)
     ok = (hit < len(pid)) & (pid[np.minimum(hit, len(pid) - 1)] == np.arange(n))
     k = hit[ok]
     out[ok] = t_end[k] - (cum[k] - target[ok]) / rate[k]
-    return out
+    at_event[ok] = ratio[k]
+    return out, at_event
+
+
+def _site_shares(p: dict) -> dict[str, float]:
+    probs = np.array([p["metastasis_site"][s] for s in METASTASIS_SITES], dtype=float)
+    return dict(zip(METASTASIS_SITES, probs / probs.sum(), strict=True))
+
+
+def _sites(ratio: np.ndarray, p: dict, rng: np.random.Generator) -> np.ndarray:
+    """Site of each first metastasis: drawn from the site shares, or, when the infection effect
+    acts on one site, with that site's share raised by the hazard ratio at the event
+    (``ratio`` is the all-site ratio ``1 + share (r - 1)`` then)."""
+    shares = _site_shares(p)
+    sites = np.array(METASTASIS_SITES)
+    probs = np.array([shares[s] for s in METASTASIS_SITES])
+    u = rng.random(len(ratio))
+    target = p["infection_effect"]["site"]
+    if target == "any":
+        return sites[np.minimum(np.searchsorted(np.cumsum(probs), u, side="right"), len(sites) - 1)]
+    k = list(sites).index(target)
+    boost = (ratio - 1.0 + shares[target]) / shares[target]  # r at the event
+    weights = np.tile(probs, (len(ratio), 1))
+    weights[:, k] *= boost
+    cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    return sites[np.minimum((cum < u[:, None]).sum(axis=1), len(sites) - 1)]
 
 
 def simulate(n: int, seed: int, like: str, params: dict | None = None) -> Cohort:
@@ -366,7 +400,7 @@ def simulate(n: int, seed: int, like: str, params: dict | None = None) -> Cohort
     people = _people(n, sources.get(like).synthetic, p, rng)
     vac = _vaccinations(people, p, rng)
     inf = _infections(people, vac, p, rng)
-    relapse_t = _relapse_times(people, inf, p, rng)
+    relapse_t, ratio_at_relapse = _relapse_times(people, inf, p, rng)
 
     start = np.maximum(people["entry"].to_numpy(), people["dx"].to_numpy())
     g = p["other_death"]
@@ -408,9 +442,7 @@ def simulate(n: int, seed: int, like: str, params: dict | None = None) -> Cohort
     reasons = np.array(["other", "covid", "cancer", "lost", "end_of_data"])[which]
     relapse_day = np.floor(relapse_t)
     relapsed = relapse_day <= end
-    sites = np.array(METASTASIS_SITES)
-    probs = np.array([p["metastasis_site"][s] for s in METASTASIS_SITES])
-    site = sites[rng.choice(len(sites), n, p=probs / probs.sum())]
+    site = _sites(ratio_at_relapse, p, rng)
     people["end"] = end
     people["end_reason"] = np.where(
         np.isin(reasons, ["other", "covid", "cancer"]), "death", reasons

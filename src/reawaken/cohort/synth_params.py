@@ -16,6 +16,7 @@ import numpy as np
 
 from reawaken import pathogens
 from reawaken.cohort import sources
+from reawaken.cohort.schema import METASTASIS_SITES
 from reawaken.errors import InputError
 
 
@@ -103,6 +104,8 @@ def default_params() -> dict:
                 {"start_day": 91, "end_day": 365, "ratio": 1.5},
             ],
             "ratio_after": 1.0,
+            "windows_by_pathogen": {p.id: [] for p in rows},
+            "site": "any",
             "source": "planted effect (Chia et al., Nature 2025: awakening in the months after)",
         },
         "immunity_days": {"value": 120, "source": "assumption: no reinfection within 120 days"},
@@ -278,6 +281,10 @@ _KINDS: dict[str, tuple] = {
         "a list of pathogens among {pathogens}",
     ),
     "text": (lambda v: isinstance(v, str), "text"),
+    "site": (
+        lambda v: v in ("any", *METASTASIS_SITES),
+        "any, or a metastasis site: " + ", ".join(METASTASIS_SITES),
+    ),
 }
 
 _RULES: tuple[tuple[str, str], ...] = (
@@ -297,7 +304,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("metastasis_site.*", "probability"),
     ("infection_effect.pathogens", "pathogens"),
     ("infection_effect.windows.[].ratio", "ratio"),
+    ("infection_effect.windows_by_pathogen.*.[].ratio", "ratio"),
     ("infection_effect.ratio_after", "ratio"),
+    ("infection_effect.site", "site"),
     ("immunity_days.value", "days"),
     ("seasonal.*.attack_rate", "attack_rate"),
     ("seasonal.*.peak", "day_of_year"),
@@ -451,9 +460,21 @@ def check_params(params: object, *, file: str | Path | None = None) -> dict:
         raise InputError(
             f"parameter age_at_diagnosis: min {a['min']} is above max {a['max']}", file=file
         )
-    for path in ("relapse.multiplier_by_days_since_diagnosis", "infection_effect.windows"):
-        group, key = path.split(".")
-        for i, w in enumerate(checked[group][key]):
+    by_pathogen = checked["infection_effect"]["windows_by_pathogen"]
+    for pathogen, windows in by_pathogen.items():
+        where = f"infection_effect.windows_by_pathogen.{pathogen}"
+        if not isinstance(windows, list):
+            fail(where, windows, "has the wrong type; accepted: a JSON list [...]")
+        for i, w in enumerate(windows):
+            walk(default_params()["infection_effect"]["windows"][0], w, f"{where}.[{i}]")
+    paths = [("relapse", "multiplier_by_days_since_diagnosis"), ("infection_effect", "windows")]
+    paths += [("infection_effect", "windows_by_pathogen", k) for k in by_pathogen]
+    for keys in paths:
+        path = ".".join(keys)
+        group = checked
+        for key in keys:
+            group = group[key]
+        for i, w in enumerate(group):
             if not w["start_day"] < w["end_day"]:
                 raise InputError(
                     f"parameter {path}[{i}]: end_day {w['end_day']} must be after start_day "
