@@ -52,9 +52,9 @@ def _root(
 
 def _register() -> None:
     """Attach each command group (imported here so that `reawaken.cli` stays cheap to import)."""
-    from reawaken.cli import cohort, estimate, fit, model_commands
+    from reawaken.cli import cohort, estimate, fit, model_commands, risk
 
-    for group in (model_commands, cohort, fit, estimate):
+    for group in (model_commands, cohort, fit, estimate, risk):
         group.register(app)
 
 
