@@ -35,6 +35,7 @@ from reawaken.bridge.baseline import (
     lung_hazard,
     other_death_hazard,
 )
+from reawaken.bridge.kernel import LesionBiology, compute_kernel
 from reawaken.errors import InputError
 
 LABEL = "research model, not clinical advice"
@@ -85,6 +86,8 @@ class Risk:
     with_draws : numpy.ndarray
         ``(draws, len(years))``: the risk with the infection, per draw (one row, equal to
         ``without``, for ``"none"``).
+    lesion_response : float or None
+        The lesion biology's calibrated scale the kernel used (None for ``"none"``).
 
     Examples
     --------
@@ -105,6 +108,7 @@ class Risk:
     years: tuple[float, ...]
     without: np.ndarray
     with_draws: np.ndarray
+    lesion_response: float | None = None
 
     def table(self) -> pd.DataFrame:
         """``years, without, with, with_lower, with_upper, difference, difference_lower,
@@ -126,9 +130,13 @@ class Risk:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as JSON-ready data: the label, the inputs, and one record per horizon."""
+        """The result as JSON-ready data: the label, the version, the inputs, and one record per
+        horizon."""
+        from reawaken import __version__
+
         return {
             "label": LABEL,
+            "version": __version__,
             "what": "cumulative incidence of a diagnosed lung metastasis (first distant "
             "metastasis in the lung), competing with distant metastasis elsewhere and death "
             "from other causes",
@@ -144,6 +152,7 @@ class Risk:
             "anti_il6": self.anti_il6,
             "draws": self.draws,
             "seed": self.seed,
+            "lesion_response": self.lesion_response,
             "interval": INTERVAL_MEANING,
             "risks": [
                 {k: float(v) for k, v in row.items()}
@@ -209,6 +218,7 @@ def lung_metastasis_risk(
     draws: int = 200,
     seed: int = 1,
     years: tuple[float, ...] = YEARS,
+    biology: LesionBiology | None = None,
 ) -> Risk:
     """The risk of a diagnosed lung metastasis by each of ``years`` from today for ``profile``,
     without and with an ``infection`` that happened ``days_since`` days ago.
@@ -234,6 +244,9 @@ def lung_metastasis_risk(
         Seed of the draws.
     years : tuple of float, default (1.0, 5.0)
         Horizons, years from today (each > 0 and at most 30).
+    biology : LesionBiology, optional
+        The human lesion biology of the kernel; default ``LesionBiology()`` (the assumptions
+        and the calibration in use).
 
     Returns
     -------
@@ -278,16 +291,16 @@ def lung_metastasis_risk(
     if infection == "none":
         with_draws = without[None, :].copy()
         n = 0
+        response = None
     else:
-        from reawaken.bridge.kernel import LesionBiology, compute_kernel
-
+        biology = biology or LesionBiology()
         given, label = _interventions(vaccinated, anti_il6)
         day = days_since + np.floor(edges[:-1]).astype(int)  # the kernel's day of each interval
         kernel = compute_kernel(
             infection,
             draws,
             seed,
-            LesionBiology(),
+            biology,
             interventions=given,
             label=label,
             horizon=int(day[-1]) + 1,
@@ -297,6 +310,7 @@ def lung_metastasis_risk(
         factor = np.maximum(1.0 + kernel.ratio[:, day], 0.0)
         with_draws = cumulative_incidence(lung[None, :] * factor, other, widths)[:, at - 1]
         n = draws
+        response = biology.lesion_response
     return Risk(
         profile,
         infection,
@@ -308,4 +322,5 @@ def lung_metastasis_risk(
         years,
         without,
         with_draws,
+        response,
     )
