@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from reawaken.bridge.assumptions import value
 from reawaken.bridge.baseline import (
     MAX_AGE,
     MAX_YEARS_SINCE_DIAGNOSIS,
@@ -82,7 +83,11 @@ def risk(
         "--vaccinated", help="A breakthrough infection after vaccination."
     ),
     anti_il6: bool = checks.flag(
-        "--anti-il6", help="IL-6 blocked at symptom onset (one dose of tocilizumab 8 mg/kg)."
+        "--anti-il6",
+        help=(
+            f"IL-6 blocked at symptom onset: one dose of {value('anti_il6_dose'):g} mg/kg "
+            f"(tocilizumab) on day {value('symptom_onset'):g} after the infection."
+        ),
     ),
     draws: int = option(
         DRAWS, 200, "--draws", help="Within-host parameter draws (people) for the intervals."
