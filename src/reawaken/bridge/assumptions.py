@@ -105,8 +105,8 @@ HUMAN: dict[str, HumanValue] = {
             1.0,
             "1",
             "calibrated",
-            "calibrated by `reawaken bridge` so that the Flatiron-like analysis gives HR 1.44 "
-            "(Chia et al., Nature 2025); the value here is the start of the calibration",
+            "calibrated so that the Flatiron-like analysis of a mechanism-generated cohort gives "
+            "HR 1.44 (Chia et al., Nature 2025); the UK Biobank OR is left out of sample",
             "exponent on the model's DCC fold change felt by a growing subclinical lesion",
         ),
         _v(
@@ -224,19 +224,36 @@ HUMAN: dict[str, HumanValue] = {
 """Every human-only magnitude by name."""
 
 
+def current() -> dict[str, HumanValue]:
+    """The table with the calibrated values read from the calibration in use (the user's
+    ``reawaken bridge --write`` file, else the shipped one: :mod:`reawaken.bridge.calibrated`)."""
+    from reawaken.bridge.calibrated import calibrated, path_in_use
+
+    values = calibrated()
+    where = f"calibrated by `reawaken bridge` ({path_in_use().name})"
+    out = dict(HUMAN)
+    for name, v in HUMAN.items():
+        if v.basis == "calibrated" and name in values:
+            out[name] = replace(v, value=values[name], source=v.source.split(";")[0] + "; " + where)
+    return out
+
+
 def value(name: str, overrides: dict[str, float] | None = None) -> float:
-    """The value of ``name`` (or of its override); an unknown name is an InputError."""
+    """The value of ``name`` (or of its override); calibrated values from the calibration in
+    use; an unknown name is an InputError."""
     if overrides and name in overrides:
         return float(overrides[name])
     if name not in HUMAN:
         raise InputError(f"unknown bridge assumption {name!r} (known: {', '.join(HUMAN)})")
+    if HUMAN[name].basis == "calibrated":
+        return current()[name].value
     return HUMAN[name].value
 
 
 def with_values(overrides: dict[str, float], source: str) -> dict[str, HumanValue]:
     """The table with some values replaced (e.g. the calibrated ones), each checked to be a
     finite number > 0 and its source set to ``source``."""
-    out = dict(HUMAN)
+    out = current()
     for name, v in overrides.items():
         if name not in HUMAN:
             raise InputError(f"unknown bridge assumption {name!r} (known: {', '.join(HUMAN)})")
@@ -250,5 +267,5 @@ def with_values(overrides: dict[str, float], source: str) -> dict[str, HumanValu
 
 def assumption_table(values: dict[str, HumanValue] | None = None) -> pd.DataFrame:
     """Every human-only magnitude: name, value, unit, basis, source, description."""
-    rows = (values or HUMAN).values()
+    rows = (values or current()).values()
     return pd.DataFrame([vars(v) for v in rows])

@@ -82,12 +82,16 @@ class Profile:
     def __post_init__(self) -> None:
         _check_range("age", self.age, MIN_AGE, MAX_AGE, "years")
         _check_range(
-            "years_since_diagnosis", self.years_since_diagnosis, 0.0, MAX_YEARS_SINCE_DIAGNOSIS,
+            "years_since_diagnosis",
+            self.years_since_diagnosis,
+            0.0,
+            MAX_YEARS_SINCE_DIAGNOSIS,
             "years",
         )
         if self.stage not in STAGES:
-            raise InputError(f"stage {self.stage!r} not accepted (accepted: {', '.join(STAGES)})",
-                             column="stage")
+            raise InputError(
+                f"stage {self.stage!r} not accepted (accepted: {', '.join(STAGES)})", column="stage"
+            )
         if self.subtype not in SUBTYPES:
             raise InputError(
                 f"subtype {self.subtype!r} not accepted (accepted: {', '.join(SUBTYPES)})",
@@ -136,8 +140,13 @@ def pan_check() -> pd.DataFrame:
     for (t, n), published in PAN_RISKS.items():
         fitted = -math.expm1(-group_hazard(t, n) * PAN_YEARS)
         rows.append(
-            {"t": t, "n": n, "published": published, "fitted": fitted,
-             "relative_difference": fitted / published - 1.0}
+            {
+                "t": t,
+                "n": n,
+                "published": published,
+                "fitted": fitted,
+                "relative_difference": fitted / published - 1.0,
+            }
         )
     return pd.DataFrame(rows)
 
