@@ -154,9 +154,9 @@ def _in_range(key: str, x: Any) -> float:
     try:
         number = float(x)
     except (TypeError, ValueError):
-        raise InputError(f"{key} {x!r} is not a number (accepted for {key}: {accepted})") from None
+        raise InputError(f"{key} {x} is not a number (accepted for {key}: {accepted})") from None
     if not (lo <= number <= hi):  # also refuses nan
-        raise InputError(f"{key} {x!r} is out of range (accepted for {key}: {accepted})")
+        raise InputError(f"{key} {x} is out of range (accepted for {key}: {accepted})")
     return number
 
 
