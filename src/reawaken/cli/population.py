@@ -65,6 +65,32 @@ def _out_folder(out: Path, overwrite: bool) -> None:
         raise InputError(f"--out {out}: {exc.reason} (--overwrite replaces them)") from None
 
 
+class _Progress:
+    """A progress bar on stderr, shown from the first chunk done (so that a refusal before the
+    work stays one line)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def update(self, n: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=self.total,
+                unit="survivor",
+                unit_scale=True,
+                file=sys.stderr,
+                desc="population",
+            )
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def population(
     survivors: int = option(
         checks.whole(1, MAX_SURVIVORS, "survivors run in chunks; memory does not grow with it"),
@@ -150,11 +176,7 @@ def population(
         "chunk_size": chunk_size,
         "overwrite": overwrite,
     }
-    from tqdm import tqdm
-
-    bar = tqdm(
-        total=survivors, unit="survivor", unit_scale=True, file=sys.stderr, desc="population"
-    )
+    bar = _Progress(survivors)
     try:
         result = run_population(
             settings, specs, workers=workers, scheduler=scheduler, progress=bar.update

@@ -395,16 +395,18 @@ def run_population(
         settings.chunk_size,
         tuple(scenario_objects),
     )
-    kernels = build_kernels(scenario_objects, settings.draws, settings.seed, settings.years)
-    engine: dict[str, Any] = {"kind": "in-process"}
     if client is not None:
         engine = {"kind": "dask client", "scheduler": str(client.scheduler.address)}
+        kernels = build_kernels(scenario_objects, settings.draws, settings.seed, settings.years)
         counts = run_chunks(plan, kernels, client, progress)
     elif workers is not None or scheduler is not None:
-        with _dask_client(workers, scheduler) as (own, engine):
+        with _dask_client(workers, scheduler) as (own, engine):  # reached before the work
+            kernels = build_kernels(scenario_objects, settings.draws, settings.seed, settings.years)
             counts = run_chunks(plan, kernels, own, progress)
             engine["worker_peak_memory_mib"] = _worker_peaks(own)
     else:
+        engine = {"kind": "in-process"}
+        kernels = build_kernels(scenario_objects, settings.draws, settings.seed, settings.years)
         counts = run_chunks(plan, kernels, None, progress)
     return PopulationResult(
         settings, scenario_objects, counts, kernels, engine, time.perf_counter() - started
@@ -432,7 +434,7 @@ class _dask_client:
             self.client = Client(self.cluster)
             return self.client, {"kind": "dask LocalCluster", "workers": self.workers}
         try:
-            self.client = Client(self.scheduler, timeout="10s")
+            self.client = Client(self.scheduler, timeout="5s")
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler at {self.scheduler} ({exc})"
