@@ -24,6 +24,7 @@ PACKAGES = [
     "reawaken.model",
     "reawaken.simulate",
     "reawaken.experiments",
+    "reawaken.bridge",
 ]
 
 

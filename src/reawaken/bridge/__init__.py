@@ -29,3 +29,5 @@ if TYPE_CHECKING:  # the public names (for type checkers, editors and lazy_names
     from reawaken.bridge.kernel import compute_kernel as compute_kernel
     from reawaken.bridge.kernel import hr_by_window as hr_by_window
     from reawaken.bridge.kernel import kernel_table as kernel_table
+    from reawaken.bridge.risk import Risk as Risk
+    from reawaken.bridge.risk import lung_metastasis_risk as lung_metastasis_risk

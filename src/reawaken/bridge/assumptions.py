@@ -38,6 +38,12 @@ class HumanValue:
         The citation, the reasoning behind an assumption, or the calibration's target and command.
     description : str
         What it is, in a few words.
+
+    Examples
+    --------
+    >>> from reawaken.bridge import HUMAN
+    >>> HUMAN["anti_il6_dose"].value, HUMAN["anti_il6_dose"].unit, HUMAN["anti_il6_dose"].basis
+    (8.0, 'mg/kg', 'sourced')
     """
 
     name: str
@@ -266,6 +272,31 @@ def with_values(overrides: dict[str, float], source: str) -> dict[str, HumanValu
 
 
 def assumption_table(values: dict[str, HumanValue] | None = None) -> pd.DataFrame:
-    """Every human-only magnitude: name, value, unit, basis, source, description."""
+    """Every human-only magnitude: name, value, unit, basis, source, description.
+
+    Parameters
+    ----------
+    values : dict of str to HumanValue, optional
+        The magnitudes to list (default: :data:`HUMAN` with the calibrated values in use).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per magnitude; ``basis`` is ``sourced``, ``assumed`` or ``calibrated``.
+
+    Raises
+    ------
+    InputError
+        If the calibration file in use cannot be read.
+
+    Examples
+    --------
+    >>> from reawaken.bridge import assumption_table
+    >>> table = assumption_table().set_index("name")
+    >>> float(table.loc["doubling_time", "value"]), table.loc["doubling_time", "basis"]
+    (78.0, 'sourced')
+    >>> sorted(set(table["basis"]))
+    ['assumed', 'calibrated', 'sourced']
+    """
     rows = (values or current()).values()
     return pd.DataFrame([vars(v) for v in rows])

@@ -67,11 +67,32 @@ MAX_YEARS_SINCE_DIAGNOSIS = 30.0
 class Profile:
     """A survivor: age, stage, subtype and years since diagnosis, checked when made.
 
+    Parameters
+    ----------
+    age : float
+        Age in years (18-100).
+    stage : str
+        Stage at diagnosis: ``I``, ``II`` or ``III``.
+    subtype : str
+        One of :data:`SUBTYPES` (``hr+her2-``, ``hr+her2+``, ``hr-her2+``, ``triple-negative``).
+    years_since_diagnosis : float
+        Years since diagnosis (0-30).
+
     Raises
     ------
     InputError
         For an age outside 18-100, an unknown stage or subtype, or years since diagnosis outside
         0-30 (the message names the field and what is accepted).
+
+    Examples
+    --------
+    >>> from reawaken.bridge import Profile
+    >>> Profile(62, "II", "hr+her2-", 6).stage
+    'II'
+    >>> Profile(62, "IV", "hr+her2-", 6)
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: column 'stage': stage 'IV' not accepted (accepted: I, II, III)
     """
 
     age: float
@@ -165,7 +186,35 @@ def distant_hazard(
 
     After year 5, :func:`stage_hazard` (Pan et al. 2017) for HR-positive subtypes, times the
     assumed ``hr_negative_late`` for HR-negative ones; in years 0-5 times
-    ``early_years_multiplier`` (HR-positive) or ``hr_negative_early`` (HR-negative)."""
+    ``early_years_multiplier`` (HR-positive) or ``hr_negative_early`` (HR-negative).
+
+    Parameters
+    ----------
+    stage : str or array of str
+        ``I``, ``II`` or ``III``.
+    subtype : str or array of str
+        One of :data:`SUBTYPES`.
+    years_since_diagnosis : float or array
+        Years since diagnosis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The annual hazard, broadcast over the arguments.
+
+    Raises
+    ------
+    KeyError
+        For an unknown stage (use :class:`Profile` to check a survivor first).
+
+    Examples
+    --------
+    >>> from reawaken.bridge import distant_hazard
+    >>> round(float(distant_hazard("I", "hr+her2-", 8.0)), 4)  # T1N0 after year 5
+    0.0097
+    >>> [round(float(h), 4) for h in distant_hazard("II", "triple-negative", [2.0, 8.0])]
+    [0.0403, 0.0065]
+    """
     stage = np.asarray(stage)
     subtype = np.asarray(subtype)
     ysd = np.asarray(years_since_diagnosis, dtype=float)
@@ -190,7 +239,29 @@ def lung_hazard(
     stage: np.ndarray | str, subtype: np.ndarray | str, years_since_diagnosis: np.ndarray | float
 ) -> np.ndarray:
     """Annual hazard of a first distant recurrence in the lung: :func:`distant_hazard` times
-    :func:`lung_share`."""
+    :func:`lung_share`.
+
+    Parameters
+    ----------
+    stage, subtype, years_since_diagnosis
+        As for :func:`distant_hazard`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The annual hazard of a first metastasis in the lung.
+
+    Raises
+    ------
+    KeyError
+        For an unknown stage or subtype.
+
+    Examples
+    --------
+    >>> from reawaken.bridge import lung_hazard
+    >>> round(float(lung_hazard("II", "hr+her2-", 6.0)), 5)
+    0.00487
+    """
     return distant_hazard(stage, subtype, years_since_diagnosis) * lung_share(subtype)
 
 

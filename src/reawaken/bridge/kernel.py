@@ -71,6 +71,20 @@ class LesionBiology:
         Exponent on the DCC fold change felt by a growing lesion (calibrated).
     survival_after_lung_metastasis : float
         Median years from a lung metastasis to cancer death (exponential lag).
+
+    Raises
+    ------
+    InputError
+        If a value is not a finite number > 0 (``detection_cells`` > 1, the cv >= 0).
+
+    Examples
+    --------
+    >>> from reawaken.bridge import LesionBiology
+    >>> b = LesionBiology()
+    >>> b.doubling_time, b.detection_cells
+    (78.0, 1000000000.0)
+    >>> round(float(b.growth_days(b.doubling_time)))  # one cell to detection, median lesion
+    2332
     """
 
     doubling_time: float = field(default_factory=lambda: value("doubling_time"))
@@ -241,6 +255,15 @@ class Kernel:
         lung hazard, by day since infection (``1 + ratio`` is the hazard ratio).
     death : numpy.ndarray
         ``(draws, horizon)``: excess cancer-death hazard per unit of baseline lung hazard.
+
+    Examples
+    --------
+    >>> from reawaken.bridge import compute_kernel
+    >>> k = compute_kernel("sars-cov-2", 20, 1)
+    >>> k.ratio.shape, k.horizon
+    ((20, 3653), 3653)
+    >>> bool(k.window_ratio(0, 90).mean() > k.window_ratio(181, 365).mean() > 1)
+    True
     """
 
     pathogen: str
@@ -270,7 +293,47 @@ def compute_kernel(
     fold: np.ndarray | None = None,
 ) -> Kernel:
     """The kernel of ``pathogen`` for ``draws`` parameter draws (``seed``), or from fold
-    changes already solved (``fold``)."""
+    changes already solved (``fold``).
+
+    Parameters
+    ----------
+    pathogen : str
+        A pathogen with a human parameter set (``influenza``, ``sars-cov-2``).
+    draws : int
+        Persons drawn around the parameter set (the kernel's spread).
+    seed : int
+        Seed of the draws.
+    biology : LesionBiology, optional
+        The lesion biology (default: the assumptions, with the calibrated lesion response).
+    interventions : sequence, optional
+        Interventions of :mod:`reawaken.model` given with the infection (``Vaccination``,
+        ``AntiIL6``, ``Antiviral``), on the model's days after infection.
+    label : str, default "none"
+        What was given, for the tables.
+    horizon : int, default 3653
+        Days after infection the kernel covers.
+    fold : numpy.ndarray, optional
+        ``(draws, 366)`` fold changes already solved (:func:`infection_fold`).
+
+    Returns
+    -------
+    Kernel
+        The excess ratios of lung metastasis and cancer death per draw and day.
+
+    Raises
+    ------
+    InputError
+        If the pathogen has no human parameter set or a within-host solve fails.
+
+    Examples
+    --------
+    >>> from reawaken.bridge import compute_kernel
+    >>> from reawaken.model import AntiIL6
+    >>> plain = compute_kernel("influenza", 20, 1)
+    >>> blocked = compute_kernel("influenza", 20, 1, interventions=[AntiIL6(((0.0, 8.0),))])
+    >>> bool(blocked.window_ratio(0, 90).mean() < plain.window_ratio(0, 90).mean())
+    True
+    """
     biology = biology or LesionBiology()
     if fold is None:
         fold = infection_fold(pathogen, draws, seed, interventions)
@@ -288,7 +351,36 @@ def kernel_table(
 ) -> pd.DataFrame:
     """``pathogen, day, excess_hazard, lower, upper``: the excess hazard per person-day of a
     diagnosed lung metastasis (``death``: of cancer death) for a survivor whose baseline lung
-    hazard is ``baseline_per_day``, the mean over draws and the ``level`` interval."""
+    hazard is ``baseline_per_day``, the mean over draws and the ``level`` interval.
+
+    Parameters
+    ----------
+    kernels : sequence of Kernel
+        One kernel per pathogen.
+    baseline_per_day : float
+        The survivor's baseline lung hazard per day.
+    level : float, default 0.95
+        Share of the draws inside ``lower``-``upper``.
+    death : bool, default False
+        Tabulate the cancer-death kernel instead.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pathogen and day.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not between 0 and 1.
+
+    Examples
+    --------
+    >>> from reawaken.bridge import compute_kernel, kernel_table
+    >>> table = kernel_table([compute_kernel("influenza", 20, 1)], baseline_per_day=1e-5)
+    >>> list(table.columns), len(table)
+    (['pathogen', 'day', 'excess_hazard', 'lower', 'upper'], 3653)
+    """
     frames = []
     for k in kernels:
         x = (k.death if death else k.ratio) * baseline_per_day
@@ -320,7 +412,36 @@ def hr_by_window(
 ) -> pd.DataFrame:
     """``pathogen, window, hr, lower, upper``: the mean hazard ratio of a diagnosed lung
     metastasis over each window of days since infection (the open window averaged to day
-    ``end``), mean over draws and the ``level`` interval."""
+    ``end``), mean over draws and the ``level`` interval.
+
+    Parameters
+    ----------
+    kernels : sequence of Kernel
+        One kernel per pathogen.
+    windows : sequence of (first, last) days, default :data:`WINDOWS`
+        Inclusive windows; ``last`` inf for an open window.
+    level : float, default 0.95
+        Share of the draws inside ``lower``-``upper``.
+    end : int, default 1826
+        The last day averaged for an open window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pathogen and window.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not between 0 and 1.
+
+    Examples
+    --------
+    >>> from reawaken.bridge import compute_kernel, hr_by_window
+    >>> table = hr_by_window([compute_kernel("sars-cov-2", 20, 1)])
+    >>> table["window"].tolist()
+    ['0-30', '31-90', '91-180', '181-365', '>365']
+    """
     rows = []
     for k in kernels:
         for lo, hi in windows:
