@@ -25,6 +25,7 @@ PACKAGES = [
     "reawaken.simulate",
     "reawaken.experiments",
     "reawaken.bridge",
+    "reawaken.population",
 ]
 
 

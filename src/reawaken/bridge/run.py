@@ -10,7 +10,7 @@ Files written into the output folder (as a whole, :func:`reawaken.run_folder.wri
   estimate command's default windows;
 * ``studies.csv``: the two reproduced studies beside the published figures;
 * ``assumptions.csv``: every human-only magnitude with its basis and source;
-* ``bridge.json``: the calibration (value, target, secant steps), settings, seeds, the planted
+* ``bridge.json``: the calibration (value, target, every step), settings, seeds, the planted
   truth of each reproduced cohort, versions;
 * ``bridge.png``: the kernel's hazard ratio by day and the hazard ratio by window.
 """

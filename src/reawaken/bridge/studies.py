@@ -19,8 +19,8 @@ reawaken's importer and analysed with reawaken's designs, as each study was:
 
 :func:`calibrate_response` finds the lesion response (the exponent of
 :class:`~reawaken.bridge.kernel.LesionBiology`) for which the Flatiron-like analysis of one
-cohort gives HR 1.44, by the secant method on common random numbers (the same cohort seed at
-every step); :func:`reproduce` then runs both studies on cohorts of other seeds.
+cohort gives HR 1.44, by bracketing and regula falsi on common random numbers (the same cohort
+seed at every step); :func:`reproduce` then runs both studies on cohorts of other seeds.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def ukb_odds_ratio(store: object, bootstrap: int, seed: int) -> dict[str, float]
 
 @dataclass(frozen=True)
 class Calibration:
-    """The calibrated lesion response and the path the secant method took."""
+    """The calibrated lesion response and every step the search took."""
 
     lesion_response: float
     target: float
@@ -221,12 +221,18 @@ def calibrate_response(
     target: float = FLATIRON_HR[0],
     start: tuple[float, float] = (2.0, 8.0),
     tolerance: float = 0.005,
-    max_steps: int = 8,
+    max_steps: int = 12,
     progress: Callable[[str], None] | None = None,
 ) -> Calibration:
     """The lesion response for which the Flatiron-like analysis of one cohort (``n``, ``seed``:
-    the same cohort draw at every step) gives HR ``target``: secant steps on ``log HR`` until
-    it is within ``tolerance`` of ``log target``."""
+    the same cohort draw at every step) gives HR ``target``.
+
+    The analysed HR rises with the response but in small steps (an event moves between exposed
+    and unexposed time), so the root is bracketed and narrowed by the Illinois method (regula
+    falsi that halves the weight of a side kept twice); it stops when ``log HR`` is within
+    ``tolerance`` of ``log target`` or the bracket is narrower than 1% of the response (the
+    step of the HR there straddles the target: the interpolated point is returned). The bracket
+    ``start`` is widened (upper doubled, lower halved) until it holds the target."""
     steps: list[tuple[float, float]] = []
 
     def analysed(theta: float) -> float:
@@ -242,17 +248,41 @@ def calibrate_response(
             progress(f"calibration: lesion response {theta:.3f} gives HR {hr:.3f}")
         return math.log(hr) - math.log(target)
 
-    x0, x1 = start
-    f0, f1 = analysed(x0), analysed(x1)
-    for _ in range(max_steps):
-        if abs(f1) <= tolerance:
-            return Calibration(x1, target, tuple(steps), True, n, seed)
-        if f1 == f0:
-            break
-        x0, x1, f0 = x1, max(x1 - f1 * (x1 - x0) / (f1 - f0), 1e-3), f1
-        f1 = analysed(x1)
-    converged = abs(f1) <= tolerance
-    return Calibration(x1, target, tuple(steps), converged, n, seed)
+    def done(x: float, converged: bool) -> Calibration:
+        return Calibration(x, target, tuple(steps), converged, n, seed)
+
+    lo, hi = start
+    f_lo, f_hi = analysed(lo), analysed(hi)
+    while f_hi < 0 and len(steps) < max_steps:
+        lo, f_lo, hi = hi, f_hi, hi * 2.0
+        f_hi = analysed(hi)
+    while f_lo > 0 and len(steps) < max_steps:
+        hi, f_hi, lo = lo, f_lo, lo / 2.0
+        f_lo = analysed(lo)
+    if f_lo > 0 or f_hi < 0:
+        return done(hi if abs(f_hi) < abs(f_lo) else lo, False)
+    for f, x in ((f_lo, lo), (f_hi, hi)):
+        if abs(f) <= tolerance:
+            return done(x, True)
+    side = 0
+    while len(steps) < max_steps:
+        x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        if (hi - lo) <= 0.01 * x:
+            return done(x, True)
+        f = analysed(x)
+        if abs(f) <= tolerance:
+            return done(x, True)
+        if f < 0:
+            lo, f_lo = x, f
+            if side == -1:
+                f_hi /= 2.0
+            side = -1
+        else:
+            hi, f_hi = x, f
+            if side == 1:
+                f_lo /= 2.0
+            side = 1
+    return done(hi - f_hi * (hi - lo) / (f_hi - f_lo), (hi - lo) <= 0.01 * hi)
 
 
 def study_rows(flatiron: Mapping[str, float], ukb: Mapping[str, float]) -> pd.DataFrame:
