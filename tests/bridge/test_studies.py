@@ -128,3 +128,29 @@ def test_bridge_command_calibrates_to_flatiron_and_reports_uk_biobank(tmp_path, 
     )
     hr = pd.read_csv(out / "hr_by_window.csv")
     assert list(hr["window"].unique()) == ["0-30", "31-90", "91-180", "181-365", ">365"]
+
+
+def test_cohort_synth_plants_the_mechanism_and_says_so_in_truth(tmp_path):
+    out = tmp_path / "synth"
+    argv = [
+        "cohort",
+        "synth",
+        "--like",
+        "flatiron",
+        "--n",
+        "300",
+        "--seed",
+        "4",
+        "--effect",
+        "mechanism",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    truth = json.loads((out / "truth.json").read_text())
+    expected = studies.truth_by_window({"sars-cov-2": compute_kernel("sars-cov-2", 200, 4)})
+    got = truth["mechanism"]["hr_by_window"]["sars-cov-2"]
+    assert got == pytest.approx(expected["sars-cov-2"], rel=1e-12)
+    assert got["0-30"] > 1.5 and truth["parameters"]["infection_effect"]["site"] == "lung"
+    steps = truth["parameters"]["infection_effect"]["windows_by_pathogen"]["influenza"]
+    assert steps and steps[0]["start_day"] == 0

@@ -124,6 +124,34 @@ class StudyCohort:
     truth: dict
 
 
+def write_mechanism_cohort(
+    like: str,
+    n: int,
+    seed: int,
+    kernels: Mapping[str, Kernel],
+    out: Path,
+    params_file: str | Path | None = None,
+) -> dict:
+    """Simulate ``n`` persons in the layout ``like`` with the kernels planted (on the generator's
+    parameters, or those of ``params_file``) and write the files and ``truth.json`` into
+    ``out``; the truth has ``mechanism``: the planted hazard ratio of lung metastasis per
+    window and pathogen. What ``reawaken cohort synth --effect mechanism`` writes."""
+    from reawaken.cohort.synth import load_params, simulate
+    from reawaken.cohort.synth_layouts import write_cohort
+    from reawaken.io import write_text_atomic
+
+    params = generator_params(mechanism_effect(kernels), base=load_params(params_file))
+    cohort = simulate(n, seed, like, params)
+    truth = write_cohort(cohort, like, Path(out), seed)
+    truth["mechanism"] = {
+        "hr_by_window": truth_by_window(kernels),
+        "outcome": "lung_metastasis",
+        "draws": {p: int(k.ratio.shape[0]) for p, k in kernels.items()},
+    }
+    write_text_atomic(json.dumps(truth, indent=2) + "\n", Path(out) / "truth.json")
+    return truth
+
+
 def mechanism_cohort(
     like: str,
     n: int,
@@ -131,20 +159,12 @@ def mechanism_cohort(
     kernels: Mapping[str, Kernel],
     folder: Path,
 ) -> StudyCohort:
-    """Simulate ``n`` persons in the layout ``like`` with the mechanism planted, write the files
-    and ``truth.json`` (with ``mechanism``: the planted HR per window and pathogen) into
-    ``folder``, and import them into ``folder/cohort.duckdb``."""
+    """:func:`write_mechanism_cohort` into ``folder/files``, imported into
+    ``folder/cohort.duckdb``."""
     from reawaken.cohort import CohortStore
-    from reawaken.cohort.synth import simulate
-    from reawaken.cohort.synth_layouts import write_cohort
-    from reawaken.io import write_text_atomic
 
-    params = generator_params(mechanism_effect(kernels))
-    cohort = simulate(n, seed, like, params)
     files = folder / "files"
-    truth = write_cohort(cohort, like, files, seed)
-    truth["mechanism"] = {"hr_by_window": truth_by_window(kernels), "outcome": "lung_metastasis"}
-    write_text_atomic(json.dumps(truth, indent=2) + "\n", files / "truth.json")
+    truth = write_mechanism_cohort(like, n, seed, kernels, files)
     store = CohortStore(folder / "cohort.duckdb")
     store.import_source(like, files, **truth["import_options"])
     return StudyCohort(like, folder, store, truth)

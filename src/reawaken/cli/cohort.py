@@ -107,6 +107,10 @@ def summary_command(
     typer.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
 
 
+MECHANISM_DRAWS = 200
+"""Within-host draws of the kernel ``cohort synth --effect mechanism`` plants."""
+
+
 @cohort_app.command("synth")
 def synth_command(
     like: str = option(checks.choice(sources.kinds(), "a layout:"), ..., "--like", help="Layout."),
@@ -120,6 +124,14 @@ def synth_command(
     out: Path = option(checks.OUT_FOLDER, ..., "--out", help="Output folder."),
     params: Path = option(
         checks.JSON_FILE, None, "--params", help="JSON file overriding parameters."
+    ),
+    effect: str = option(
+        checks.choice(("planted", "mechanism"), "an effect:"),
+        "planted",
+        "--effect",
+        help="planted: the generator's step function of days since infection (relapse at any "
+        "site); mechanism: the bridge's kernel per pathogen (200 draws, the run's seed) on "
+        "relapse in the lung, its HR per window in truth.json (docs/bridge.md).",
     ),
     overwrite: bool = checks.flag("--overwrite", help=OVERWRITE_HELP),
 ) -> None:
@@ -141,8 +153,23 @@ def synth_command(
     )
     found: dict = {}
 
+    kernels = None
+    if effect == "mechanism":
+        from reawaken.bridge.kernel import compute_kernel, human_parameter_set
+        from reawaken.pathogens import exposure_groups
+
+        kernels = {}
+        for pathogen in exposure_groups()["any"]:
+            human_parameter_set(pathogen)  # every exposure pathogen has one
+            kernels[pathogen] = compute_kernel(pathogen, MECHANISM_DRAWS, seed)
+
     def write(folder: Path) -> list[Path]:
-        found.update(generate(like, n, seed, folder, params))
+        if kernels is None:
+            found.update(generate(like, n, seed, folder, params))
+        else:
+            from reawaken.bridge.studies import write_mechanism_cohort
+
+            found.update(write_mechanism_cohort(like, n, seed, kernels, folder, params))
         return [p for p in folder.iterdir() if p.is_file()]
 
     write_run(out, write, overwrite=overwrite, names=earlier)
