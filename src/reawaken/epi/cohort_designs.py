@@ -17,8 +17,12 @@ follow-up start to end inclusive):
 - outcomes: ``distant_metastasis`` = the first distant metastasis (any site);
   ``lung_metastasis`` = the first distant metastasis when it is in the lung (a first metastasis
   elsewhere is a competing event: the lung is no longer the site of first relapse);
-  ``cancer_death`` = death from cancer (death from other causes competes); death ends follow-up
-  and is the competing event of the metastasis outcomes;
+  ``cancer_death`` = death from cancer (death from other causes competes);
+  ``other_site_metastasis`` = the first distant metastasis when it is at a known site other
+  than the lung (bone, liver, brain, other): a negative-control outcome, since the study's
+  mechanism acts on dormant cells in the lung (a first metastasis in the lung, or of a site
+  the source does not record, competes); death ends follow-up and is the competing event of
+  the metastasis outcomes;
 - exposures: ``sars-cov-2``, ``influenza``, or ``any`` (either of the two viruses of the study;
   the windows restart at the most recent infection with either). RSV and other respiratory
   infections are not counted.
@@ -44,7 +48,13 @@ from reawaken.epi.intervals import (
 from reawaken.errors import InputError
 from reawaken.pathogens import exposure_groups
 
-OUTCOMES = ("lung_metastasis", "distant_metastasis", "cancer_death")
+OUTCOMES = ("lung_metastasis", "distant_metastasis", "cancer_death", "other_site_metastasis")
+"""The outcomes a design studies. ``other_site_metastasis`` is a negative control: respiratory
+infection is not expected to wake dormant cells outside the lung, so its hazard ratio after
+infection should be near 1 unless confounding remains."""
+
+NEGATIVE_CONTROLS = frozenset({"other_site_metastasis"})
+"""Outcomes the infection is not expected to cause under the study's mechanism."""
 
 FATAL_OUTCOMES = frozenset({"cancer_death"})
 """Outcomes that are deaths: they end observation on the event's day."""
@@ -53,9 +63,11 @@ COMPETING_EVENTS = {
     "lung_metastasis": "metastasis elsewhere or death",
     "distant_metastasis": "death",
     "cancer_death": "death from other causes",
+    "other_site_metastasis": "metastasis in the lung (or site unrecorded) or death",
 }
 """What the competing event (status 2) of each outcome is, as files and figures name it: for
-``lung_metastasis`` a first metastasis at another site competes as well as death."""
+``lung_metastasis`` a first metastasis at another site competes as well as death, for
+``other_site_metastasis`` a first metastasis in the lung (or of unrecorded site)."""
 
 
 def competing_event_name(outcome: str) -> str:
@@ -141,12 +153,14 @@ def person_table(store, outcome: str, *, source: str | None = None) -> PersonTab
     out = out.assign(id=_key(out), day=_day(out["outcome_date"]))
     met = out[out["outcome_type"] == "distant_metastasis"]
     first_met = met.groupby("id")["day"].min()
-    lung_first = (
+    first_sites = (
         met.merge(first_met.rename("first"), left_on="id", right_index=True)
         .query("day == first")
         .groupby("id")["site"]
-        .agg(lambda s: bool((s == "lung").any()))
     )
+    lung_first = first_sites.agg(lambda s: bool((s == "lung").any()))
+    # the negative control: every site of the first metastasis known, none of them the lung
+    other_first = first_sites.agg(lambda s: bool(s.notna().all() and not (s == "lung").any()))
     deaths = out[out["outcome_type"] == "death"].sort_values("day").drop_duplicates("id")
     death_day = deaths.set_index("id")["day"]
     death_cause = deaths.set_index("id")["cause"]
@@ -168,6 +182,10 @@ def person_table(store, outcome: str, *, source: str | None = None) -> PersonTab
             lung = ids.map(lung_first).eq(True).to_numpy()
             event_day = np.where(lung, m, np.nan)
             competing_day = np.fmin(np.where(lung, np.nan, m), d)
+        elif outcome == "other_site_metastasis":
+            other = ids.map(other_first).eq(True).to_numpy()
+            event_day = np.where(other, m, np.nan)
+            competing_day = np.fmin(np.where(other, np.nan, m), d)
         else:
             event_day, competing_day = m, d
         prevalent = m < frame["start"].to_numpy()
