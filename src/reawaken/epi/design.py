@@ -269,37 +269,74 @@ class CohortDesign:
         return [forest_figure(result, xlabel=self.xlabel, label=self.forest_label)]
 
 
+_DESIGN_NAMES = {
+    "cox": "Cox regression",
+    "emulation": "target trial emulation",
+    "competing": "competing risks",
+    "sccs": "self-controlled case series",
+}
+_TIME_ORIGINS = {
+    "emulation": "Days since infection (time zero)",
+    "competing": "Days since diagnosis (or later start of follow-up)",
+}
+"""The time axis of each design's cumulative incidence: from when its days are counted."""
+
+
+def figure_title(summary: Mapping[str, Any], what: str | None = None) -> str:
+    """``"Lung metastasis after any infection (Cox regression)"``: the outcome, exposure and
+    design of ``summary`` in words, ``what`` (if given) in front of the outcome."""
+    from reawaken.plots.forest import readable_label
+
+    outcome = readable_label(summary["outcome"])
+    if what:
+        outcome = f"{what} {outcome[:1].lower()}{outcome[1:]}"
+    exposure = readable_label(summary["exposure"])
+    exposure = exposure[:1].lower() + exposure[1:] if exposure[1:2].islower() else exposure
+    design = _DESIGN_NAMES.get(summary["design"], readable_label(summary["design"]))
+    return f"{outcome} after {exposure} ({design})"
+
+
 def forest_figure(result: DesignResult, *, xlabel: str, label: str = "window") -> Figure:
-    """Forest plot of the exposure terms of the outcome (``forest.png``)."""
-    from reawaken.plots.forest import plot_forest
+    """Forest plot of the exposure terms of the outcome (``forest.png``): readable row labels,
+    each row's ratio, interval and events written beside it."""
+    from reawaken.plots.forest import forest_height, plot_forest, readable_label
 
     est = result.estimates
     main = est[(est["kind"] == "exposure") & (est["event"] == "outcome")]
-    summary = result.summary
-    title = f"{summary['outcome']} after {summary['exposure']} ({summary['design']})"
+    rows = main.assign(**{label: [readable_label(v) for v in main[label]]})
 
     def draw(ax: Axes) -> Axes:
         return plot_forest(
-            main.assign(window=main["window"] + " days"),
+            rows,
             ax=ax,
             label=label,
             xlabel=xlabel,
-            title=title,
+            title=figure_title(result.summary),
+            events="events" if "events" in rows else None,
         )
 
-    return Figure("forest.png", 6, 1.2 + 0.45 * max(len(main), 1), draw)
+    return Figure("forest.png", 7.5, forest_height(len(main)), draw)
 
 
-def incidence_figure(result: DesignResult, *, xlabel: str) -> Figure:
-    """Cumulative incidence curves (``cif.png``)."""
+def incidence_figure(
+    result: DesignResult, *, xlabel: str = "Days", time_label: str | None = None
+) -> Figure:
+    """Cumulative incidence curves (``cif.png``), their time axis labelled with its origin:
+    ``time_label``, else the design's (:data:`_TIME_ORIGINS`) when ``xlabel`` names none."""
+    from reawaken.plots.forest import readable_label
     from reawaken.plots.incidence import plot_cumulative_incidence
+
+    design = result.summary.get("design", "")
+    if time_label is None:
+        time_label = _TIME_ORIGINS.get(design, xlabel) if xlabel == "Days" else xlabel
+    curves = result.curves.assign(arm=[readable_label(v) for v in result.curves["arm"]])
 
     def draw(ax: Axes) -> Axes:
         return plot_cumulative_incidence(
-            result.curves,
+            curves,
             ax=ax,
-            xlabel=xlabel,
-            title=f"Cumulative incidence of {result.summary['outcome']}",
+            time_label=time_label,
+            title=figure_title(result.summary, "Cumulative incidence of"),
         )
 
-    return Figure("cif.png", 6, 4, draw)
+    return Figure("cif.png", 6.5, 4.2, draw)

@@ -161,7 +161,7 @@ def simulate_protocol(
     ['mock', 'influenza']
     """
     from reawaken.plots import file_axes
-    from reawaken.plots.dcc import plot_fold_change, save_figure
+    from reawaken.plots.dcc import plot_fold_change, plot_fold_change_panels, save_figure
 
     n = check_ensemble_size(n)
     cv = check_cv(cv)  # before anything is solved or written
@@ -204,16 +204,21 @@ def simulate_protocol(
             write_csv_atomic(traj, out / "trajectories.csv"),
         ]
         if reference in {r.arm for r in results}:
-            ax = plot_fold_change(
-                curves,
-                summary,
-                ax=file_axes(8, 5),
+            figure = dict(
                 title=f"{protocol.name}: DCC fold change vs {reference}",
                 colours=protocol.colours,
                 days=protocol.days,
                 reference_arm=reference,
                 band=protocol.fold_band,
             )
+            if n > 0 and len(results) > 2:  # ensemble bands: one panel per arm
+                panels = len(results) - 1
+                size = (3.6 * min(panels, 3) + 0.6, 2.8 * -(-panels // 3) + 1.6)
+                ax = plot_fold_change_panels(
+                    curves, summary, figure=file_axes(*size).figure, n=n, **figure
+                )[0]
+            else:
+                ax = plot_fold_change(curves, summary, ax=file_axes(8, 5), n=n or None, **figure)
             files.append(write_atomic(out / FIGURE_NAME, lambda tmp: save_figure(ax, str(tmp))))
         files.append(write_run_record(record, out))
         return files

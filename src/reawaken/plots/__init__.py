@@ -1,6 +1,7 @@
 """reawaken.plots: figures as functions that take ``ax=`` and return it.
 
-Importing this package imports no matplotlib: :func:`plot_forest` and
+Importing this package imports no matplotlib: :func:`plot_forest`, :func:`readable_label`,
+:func:`plot_fold_change`, :func:`plot_fold_change_panels` and
 :func:`plot_cumulative_incidence` load their modules (and matplotlib, without choosing a
 backend) on first use. Called without ``ax``, a plot function draws on a new pyplot figure, as a
 notebook user expects; figures written to files use :func:`file_axes`, a figure that pyplot does
@@ -21,7 +22,9 @@ if TYPE_CHECKING:  # the plot functions (for type checkers, editors and lazy_nam
     from matplotlib.axes import Axes
 
     from reawaken.plots.dcc import plot_fold_change as plot_fold_change
+    from reawaken.plots.dcc import plot_fold_change_panels as plot_fold_change_panels
     from reawaken.plots.forest import plot_forest as plot_forest
+    from reawaken.plots.forest import readable_label as readable_label
     from reawaken.plots.incidence import plot_cumulative_incidence as plot_cumulative_incidence
 
 
