@@ -153,10 +153,9 @@ def person_table(store, outcome: str, *, source: str | None = None) -> PersonTab
     out = out.assign(id=_key(out), day=_day(out["outcome_date"]))
     met = out[out["outcome_type"] == "distant_metastasis"]
     first_met = met.groupby("id")["day"].min()
+    # the sites of each person's first metastasis (a store without any metastasis gives none)
     first_sites = (
-        met.merge(first_met.rename("first"), left_on="id", right_index=True)
-        .query("day == first")
-        .groupby("id")["site"]
+        met.assign(first=met["id"].map(first_met)).query("day == first").groupby("id")["site"]
     )
     lung_first = first_sites.agg(lambda s: bool((s == "lung").any()))
     # the negative control: every site of the first metastasis known, none of them the lung
