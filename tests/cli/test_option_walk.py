@@ -47,6 +47,7 @@ VALID: dict[tuple[str, ...], dict[str, object]] = {
         "out": "{out}",
     },
     ("bridge",): {"params": ["human-influenza"], "draws": 10, "cohort_size": 1000, "out": "{out}"},
+    ("study",): {"out": "{out}"},
     ("population",): {"survivors": 200, "years": 1, "draws": 2, "out": "{out}"},
     ("risk",): {
         "age": 62,

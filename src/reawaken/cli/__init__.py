@@ -52,9 +52,9 @@ def _root(
 
 def _register() -> None:
     """Attach each command group (imported here so that `reawaken.cli` stays cheap to import)."""
-    from reawaken.cli import bridge, cohort, estimate, fit, model_commands, population, risk
+    from reawaken.cli import bridge, cohort, estimate, fit, model_commands, population, risk, study
 
-    for group in (model_commands, cohort, fit, estimate, risk, bridge, population):
+    for group in (model_commands, cohort, fit, estimate, risk, bridge, population, study):
         group.register(app)
 
 

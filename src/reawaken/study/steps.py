@@ -1,0 +1,402 @@
+"""The steps of the default study and of a study on real data.
+
+Mouse experiments (deterministic arms and their claims, an ensemble with 5-95% bands, the
+stochastic lesion probabilities); the cohort store (synthetic Flatiron-like and UK Biobank-like
+cohorts with planted effects, or the user's store or extracts); per cohort the designs of
+``reawaken estimate`` for each outcome, and a negative-control outcome; the bridge (the
+mechanism's hazard ratio per window and the two studies reproduced) and the population's
+prevention scenarios. Each step writes its files into its own folder and returns the numbers
+the report shows (already suppressed: they are read back from the files the step wrote).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reawaken.errors import ConvergenceWarning, InputError
+from reawaken.study.cache import Step, StepContext
+
+PLANTED = {
+    "flatiron": {
+        "outcome": "lung_metastasis",
+        "site": "lung",
+        "windows": [{"start_day": 0, "end_day": 100000, "ratio": 1.44}],
+        "text": "lung metastasis hazard ratio 1.44 after a SARS-CoV-2 or influenza infection "
+        "(Flatiron, Chia et al. 2025), on relapse in the lung only",
+    },
+    "ukb": {
+        "outcome": "cancer_death",
+        "site": "any",
+        "windows": [{"start_day": 0, "end_day": 365, "ratio": 1.85}],
+        "text": "relapse hazard ratio 1.85 in the year after an infection (the size of the UK "
+        "Biobank cancer-death odds ratio, Chia et al. 2025); cancer death follows relapse",
+    },
+}
+"""The planted effects of the synthetic cohorts (paper-sized)."""
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (NaN as None)."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        out.append(
+            {
+                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in row.items()
+            }
+        )
+    return json.loads(json.dumps(out, default=str))
+
+
+# ---------------------------------------------------------------- mouse experiments
+
+
+def mouse_step(ctx: StepContext) -> dict:
+    from reawaken.experiments.claims import check_claims
+    from reawaken.experiments.outputs import simulate_protocol
+    from reawaken.experiments.protocols import get_protocol
+
+    m = ctx.config["mouse"]
+    result = simulate_protocol(
+        get_protocol(m["protocol"]), ctx.folder / "arms", seed=ctx.config["study"]["seed"]
+    )
+    claims = check_claims(result.summary)
+    claims.to_csv(ctx.folder / "claims.csv", index=False)
+    return {
+        "claims": _records(claims),
+        "figure": "arms/dcc_fold_change.png",
+        "claims_met": int(claims["holds"].sum()),
+        "claims_total": len(claims),
+    }
+
+
+def ensemble_step(ctx: StepContext) -> dict:
+    from reawaken.experiments.outputs import simulate_protocol
+    from reawaken.experiments.protocols import get_protocol
+
+    m = ctx.config["mouse"]
+    result = simulate_protocol(
+        get_protocol(m["protocol"]),
+        ctx.folder / "ensemble",
+        n=m["ensemble"],
+        cv=m["cv"],
+        seed=ctx.config["study"]["seed"],
+    )
+    summary = result.summary
+    columns = [
+        c
+        for c in ("arm", "day", "fold_vs_mock", "fold_vs_mock_q05", "fold_vs_mock_q95")
+        if c in summary.columns
+    ]
+    return {
+        "n": m["ensemble"],
+        "figure": "ensemble/dcc_fold_change.png",
+        "fold_change": _records(summary[columns]),
+    }
+
+
+def lesions_step(ctx: StepContext) -> dict:
+    from reawaken.experiments.outputs import write_lesions
+    from reawaken.experiments.protocols import get_protocol
+
+    m = ctx.config["mouse"]
+    result = write_lesions(
+        get_protocol(m["protocol"]),
+        m["lesion_arm"],
+        m["lesion_days"],
+        ctx.folder / "lesions",
+        replicates=m["lesion_replicates"],
+        seed=ctx.config["study"]["seed"],
+    )
+    return {
+        "arm": m["lesion_arm"],
+        "replicates": m["lesion_replicates"],
+        "table": _records(result.table),
+    }
+
+
+# ---------------------------------------------------------------- cohorts
+
+
+def _synthetic_params(like: str) -> dict:
+    from reawaken.cohort.synth_params import check_params, default_params
+
+    params = default_params()
+    planted = PLANTED[like]
+    eff = params["infection_effect"]
+    eff["windows"] = planted["windows"]
+    eff["site"] = planted["site"]
+    eff["source"] = "planted by reawaken study: " + planted["text"]
+    return check_params(params)
+
+
+def cohort_step(like: str):
+    def run(ctx: StepContext) -> dict:
+        from reawaken.cohort import CohortStore
+        from reawaken.cohort.synth import simulate
+        from reawaken.cohort.synth_layouts import write_cohort
+
+        n = ctx.config["cohorts"][like]
+        seed = ctx.config["study"]["seed"] + (1 if like == "flatiron" else 2)
+        extract = Path(tempfile.mkdtemp(prefix="reawaken-study-extract-"))
+        try:
+            cohort = simulate(n, seed, like, _synthetic_params(like))
+            truth = write_cohort(cohort, like, extract, seed)
+            store = CohortStore(ctx.folder / "cohort.duckdb")
+            store.import_source(like, extract, **truth["import_options"])
+        finally:  # person-level files do not stay in the study folder; the store does
+            shutil.rmtree(extract, ignore_errors=True)
+        summary = store.summary(min_cell=ctx.config["study"]["min_cell"])
+        return {
+            "like": like,
+            "n": n,
+            "seed": seed,
+            "planted": PLANTED[like],
+            "store": "cohort.duckdb",
+            "summary": json.loads(json.dumps(summary, default=str)),
+        }
+
+    return run
+
+
+def store_step(ctx: StepContext) -> dict:
+    """Real data: the user's store (read in place), or their extracts imported into DIR."""
+    from reawaken.cohort import CohortStore
+
+    data = ctx.config["data"]
+    if data["db"]:
+        store = CohortStore(data["db"])
+        where = data["db"]
+    else:
+        store = CohortStore(ctx.folder / "cohort.duckdb")
+        for source in data["sources"]:
+            options = {k: v for k, v in source.items() if k in ("name", "censor_date")}
+            store.import_source(source["kind"], source["path"], **options)
+        where = "cohort.duckdb"
+    summary = store.summary(min_cell=ctx.config["study"]["min_cell"])
+    return {
+        "store": where,
+        "record": json.loads(json.dumps(store.record(), default=str)),
+        "summary": json.loads(json.dumps(summary, default=str)),
+    }
+
+
+def store_path(output: Any) -> Path:
+    where = Path(output.results["store"])
+    return where if where.is_absolute() else output.folder / where
+
+
+# ---------------------------------------------------------------- designs
+
+
+DESIGN_OPTIONS = {
+    "sccs": {"event_dependent": True},
+}
+
+
+def _design_options(design: str, config: Mapping) -> dict:
+    options: dict[str, Any] = dict(DESIGN_OPTIONS.get(design, {}))
+    if design == "emulation":
+        options.update(bootstrap=config["estimate"]["bootstrap"], seed=config["study"]["seed"])
+    return options
+
+
+def estimates_step(cohort: str):
+    def run(ctx: StepContext) -> dict:
+        from reawaken.cohort import CohortStore
+        from reawaken.epi.estimate import run_design
+
+        store = CohortStore(store_path(ctx.upstream[cohort]))
+        est = ctx.config["estimate"]
+        min_cell = ctx.config["study"]["min_cell"]
+        runs = []
+        outcomes = list(est["outcomes"])
+        negative = est["negative_control"]
+        plan = [(o, d) for o in outcomes for d in est["designs"]]
+        if negative:
+            plan.append((negative, "cox"))
+        for outcome, design in plan:
+            name = f"{design}_{outcome}"
+            options = {
+                "outcome": outcome,
+                "exposure": est["exposure"],
+                **_design_options(design, ctx.config),
+            }
+            if design in ("cox", "competing", "sccs"):
+                options["windows"] = est["windows"]
+            entry: dict[str, Any] = {
+                "name": name,
+                "design": design,
+                "outcome": outcome,
+                "negative_control": outcome == negative,
+            }
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", ConvergenceWarning)
+                    result = run_design(store, design, **options)
+                result.write(ctx.folder / name, min_cell=min_cell)
+            except InputError as exc:  # the design refuses these data: say why
+                entry["refused"] = exc.reason
+                runs.append(entry)
+                continue
+            entry["convergence_warnings"] = sorted({str(w.message) for w in caught})
+            table = pd.read_csv(ctx.folder / name / "estimates.csv")
+            entry["estimates"] = _records(table)
+            entry["figures"] = sorted(f"{name}/{p.name}" for p in (ctx.folder / name).glob("*.png"))
+            fit = json.loads((ctx.folder / name / "fit.json").read_text())
+            entry["notes"] = fit.get("notes", [])
+            entry["warnings"] = fit.get("warnings", [])
+            runs.append(entry)
+        return {"cohort": cohort, "runs": runs}
+
+    return run
+
+
+# ---------------------------------------------------------------- bridge, population
+
+
+def bridge_step(ctx: StepContext) -> dict:
+    from reawaken.bridge.run import BridgeSettings, run_bridge, write_bridge
+
+    b = ctx.config["bridge"]
+    settings = BridgeSettings(
+        draws=b["draws"],
+        seed=ctx.config["study"]["seed"],
+        cohort_size=b["cohort_size"],
+        bootstrap=50,
+    )
+    result, daily = run_bridge(settings)
+    write_bridge(result, daily, ctx.folder)
+    return {
+        "hr_by_window": _records(result.hr_by_window),
+        "studies": _records(result.studies),
+        "calibration": json.loads(json.dumps(result.record["calibration"], default=str)),
+        "figure": "bridge.png",
+    }
+
+
+def population_step(ctx: StepContext) -> dict:
+    from reawaken.population.outputs import write_population
+    from reawaken.population.run import PopulationSettings, run_population
+
+    p = ctx.config["population"]
+    settings = PopulationSettings(
+        p["survivors"], p["years"], p["draws"], ctx.config["study"]["seed"]
+    )
+    result = run_population(settings, p["scenarios"])
+    write_population(result, ctx.folder)
+    table = pd.read_csv(ctx.folder / "scenarios.csv")
+    return {"scenarios": _records(table), "figure": "population.png"}
+
+
+# ---------------------------------------------------------------- the plan
+
+
+def study_steps(config: Mapping) -> list[Step]:
+    """The steps the configuration asks for, in the order they run."""
+
+    def mouse(*keys: str):
+        return lambda c: {"seed": c["study"]["seed"], **{k: c["mouse"][k] for k in keys}}
+
+    steps = [
+        Step("mouse", "mouse-lung arms and claims", mouse_step, mouse("protocol")),
+        Step(
+            "ensemble",
+            f"mouse-lung ensemble (n = {config['mouse']['ensemble']} per arm)",
+            ensemble_step,
+            mouse("protocol", "ensemble", "cv"),
+        ),
+        Step(
+            "lesions",
+            "stochastic lesion probabilities",
+            lesions_step,
+            mouse("protocol", "lesion_arm", "lesion_replicates", "lesion_days"),
+        ),
+    ]
+    data = config["data"]
+
+    def estimate(c):
+        return {
+            "estimate": c["estimate"],
+            "seed": c["study"]["seed"],
+            "min_cell": c["study"]["min_cell"],
+        }
+
+    if data["db"] or data["sources"]:
+        steps.append(
+            Step(
+                "store",
+                "cohort store",
+                store_step,
+                lambda c: {"data": c["data"], "min_cell": c["study"]["min_cell"]},
+                inputs=lambda c: (
+                    [Path(c["data"]["db"])]
+                    if c["data"]["db"]
+                    else [Path(s["path"]) for s in c["data"]["sources"]]
+                ),
+            )
+        )
+        steps.append(
+            Step(
+                "estimates_store",
+                "designs on the cohort store",
+                estimates_step("store"),
+                estimate,
+                depends=("store",),
+            )
+        )
+    else:
+        for like in ("flatiron", "ukb"):
+            if config["cohorts"][like] <= 0:
+                continue
+            name = f"cohort_{like}"
+            steps.append(
+                Step(
+                    name,
+                    f"synthetic {like} cohort",
+                    cohort_step(like),
+                    lambda c, like=like: {
+                        "n": c["cohorts"][like],
+                        "seed": c["study"]["seed"],
+                        "planted": PLANTED[like],
+                        "min_cell": c["study"]["min_cell"],
+                    },
+                )
+            )
+            steps.append(
+                Step(
+                    f"estimates_{like}",
+                    f"designs on the {like} cohort",
+                    estimates_step(name),
+                    estimate,
+                    depends=(name,),
+                )
+            )
+    if config["bridge"]["enabled"]:
+        steps.append(
+            Step(
+                "bridge",
+                "bridge: kernel, calibration, studies reproduced",
+                bridge_step,
+                lambda c: {"bridge": c["bridge"], "seed": c["study"]["seed"]},
+            )
+        )
+    if config["population"]["enabled"]:
+        steps.append(
+            Step(
+                "population",
+                "population: prevention scenarios",
+                population_step,
+                lambda c: {"population": c["population"], "seed": c["study"]["seed"]},
+            )
+        )
+    return steps

@@ -1,0 +1,242 @@
+"""``reawaken study``: configuration checks, the step cache, small-cell suppression in every file,
+results.json against the files, and a study on the Synthea OMOP reference store."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reawaken.cli import main
+from reawaken.study.config import DEFAULT_CONFIG, check_config, default_config, load_config
+from reawaken.study.run import run_study
+from reference_data import missing_reason, shared_reference
+
+SMALL = {
+    "study": {"seed": 3},
+    "mouse": {"ensemble": 8, "lesion_replicates": 20, "lesion_days": [3, 15]},
+    "cohorts": {"flatiron": 4000, "ukb": 0},
+    "estimate": {
+        "designs": ["cox", "competing"],
+        "outcomes": ["lung_metastasis"],
+        "negative_control": "",
+    },
+    "bridge": {"enabled": False},
+    "population": {
+        "survivors": 2000,
+        "years": 2,
+        "draws": 4,
+        "scenarios": ["vaccine:coverage=0.7,efficacy=0.5"],
+    },
+}
+COUNT_NAMES = {
+    "events",
+    "events_unexposed",
+    "n",
+    "count",
+    "persons",
+    "cases",
+    "controls",
+    "deaths",
+    "lung_metastases",
+    "cancer_deaths",
+    "excluded",
+    "remaining",
+}
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study") / "out"
+    config = check_config(copy.deepcopy(SMALL))
+    outputs, _ = run_study(config, out, quiet=True)
+    return out, config, outputs
+
+
+def test_print_config_is_the_default_and_accepted(capsys):
+    assert main(["study", "--print-config"]) == 0
+    text = capsys.readouterr().out
+    assert text == DEFAULT_CONFIG
+    import tomllib
+
+    assert check_config(tomllib.loads(text)) == check_config({}) == load_config(None)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("[estimate]\ndesing = ['cox']\n", "estimate.desing"),
+        ("[estimate]\ndesigns = 'cox'\n", "estimate.designs"),
+        ("[estimate]\ndesigns = ['coxx']\n", "estimate.designs"),
+        ("[study]\nseed = -1\n", "study.seed"),
+        ("[population]\nscenarios = ['vaccine:dose=2']\n", "population.scenarios"),
+        ("[data]\ndb = 'nowhere.duckdb'\n", "data.db"),
+        ("[cohort]\nukb = 1\n", "[cohort]"),
+        ("[study\n", "not a TOML file"),
+    ],
+)
+def test_config_errors_name_the_key_and_write_nothing(tmp_path, capsys, text, named):
+    config = tmp_path / "study.toml"
+    config.write_text(text)
+    out = tmp_path / "out"
+    assert main(["study", "--config", str(config), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and named in err[0] and "study.toml" in err[0], err
+    assert not out.exists()
+
+
+def test_a_config_file_changes_only_what_it_names(tmp_path):
+    config = tmp_path / "study.toml"
+    config.write_text("[cohorts]\nukb = 0\n")
+    loaded = load_config(config)
+    expected = default_config()
+    expected["cohorts"]["ukb"] = 0
+    assert loaded == expected
+
+
+def test_the_report_and_results_are_written(small_study):
+    out, _, outputs = small_study
+    page = (out / "index.html").read_text()
+    for section in (
+        "summary",
+        "mouse",
+        "estimates_flatiron",
+        "population",
+        "methods",
+        "provenance",
+    ):
+        assert f'id="{section}"' in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert images and all((out / src).is_file() for src in images)
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["steps"]) == set(outputs)
+    assert results["provenance"]["seed"] == 3
+    assert all(s["seconds"] >= 0 for s in results["provenance"]["steps"].values())
+
+
+def test_results_json_agrees_with_the_files(small_study):
+    out, _, _ = small_study
+    results = json.loads((out / "results.json").read_text())
+    for run in results["steps"]["estimates_flatiron"]["runs"]:
+        if run.get("refused"):
+            continue
+        table = pd.read_csv(out / "steps" / "estimates_flatiron" / run["name"] / "estimates.csv")
+        assert len(table) == len(run["estimates"])
+        for row, got in zip(table.to_dict(orient="records"), run["estimates"], strict=True):
+            for key in ("ratio", "ci_lower", "ci_upper", "events"):
+                if key in row and pd.notna(row[key]):
+                    assert got[key] == pytest.approx(row[key], rel=1e-12)
+    scenarios = pd.read_csv(out / "steps" / "population" / "scenarios.csv")
+    got = pd.DataFrame(results["steps"]["population"]["scenarios"])
+    pd.testing.assert_frame_equal(scenarios, got, check_dtype=False)
+
+
+def _counts_in(path: Path) -> list[tuple[str, float]]:
+    found = []
+    if path.suffix == ".csv":
+        table = pd.read_csv(path)
+        for column in table.columns:
+            if column in COUNT_NAMES:
+                found += [(column, v) for v in table[column].dropna()]
+        if {"measure", "value"} <= set(table.columns):
+            rows = table[table["measure"].isin(COUNT_NAMES)]
+            found += [
+                (m, v) for m, v in zip(rows["measure"], rows["value"], strict=True) if pd.notna(v)
+            ]
+    elif path.suffix == ".json":
+
+        def walk(x, key=""):
+            if isinstance(x, dict):
+                for k, v in x.items():
+                    walk(v, k)
+            elif isinstance(x, list):
+                for v in x:
+                    walk(v, key)
+            elif key in COUNT_NAMES and isinstance(x, (int, float)) and not isinstance(x, bool):
+                found.append((key, x))
+
+        walk(json.loads(path.read_text()))
+    return found
+
+
+def test_no_count_below_the_threshold_in_any_file(small_study):
+    out, config, _ = small_study
+    min_cell = config["study"]["min_cell"]
+    scanned = 0
+    for path in out.rglob("*"):
+        if path.suffix in (".csv", ".json"):
+            scanned += 1
+            for name, value in _counts_in(path):
+                assert not (0 < value < min_cell), f"{path.relative_to(out)}: {name} = {value}"
+    assert scanned > 10
+
+
+def test_unchanged_rerun_does_no_work_and_a_changed_setting_reruns_its_dependents(small_study):
+    out, config, first = small_study
+    started = time.perf_counter()
+    again, _ = run_study(config, out, quiet=True)
+    assert all(o.cached for o in again.values())
+    assert time.perf_counter() - started < 30
+    changed = copy.deepcopy(config)
+    changed["estimate"]["windows"] = "0-90,>90"
+    third, _ = run_study(changed, out, quiet=True)
+    rerun = {name for name, o in third.items() if not o.cached}
+    assert rerun == {"estimates_flatiron"}
+    windows = {
+        r["window"]
+        for run in third["estimates_flatiron"].results["runs"]
+        if not run.get("refused")
+        for r in run["estimates"]
+        if r.get("kind") == "exposure"
+    }
+    assert windows == {"0-90", ">90"}
+
+
+def test_an_interrupted_step_leaves_nothing_half_written(tmp_path, monkeypatch):
+    from reawaken.study import steps
+
+    config = check_config(
+        copy.deepcopy(SMALL)
+        | {"cohorts": {"flatiron": 0, "ukb": 0}, "population": {"enabled": False}}
+    )
+
+    def broken(ctx):
+        (ctx.folder / "partial.csv").write_text("x\n1\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(steps, "lesions_step", broken)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(config, tmp_path, quiet=True)
+    assert not (tmp_path / "steps" / "lesions").exists()
+    assert not list((tmp_path / "steps").glob(".lesions*"))
+    assert (tmp_path / "steps" / "mouse" / "step.json").is_file()
+
+
+@pytest.mark.skipif(missing_reason("Synthea27Nj_5.4") is not None, reason="no Synthea reference")
+def test_a_small_study_on_the_synthea_omop_store_runs_end_to_end(tmp_path, capsys):
+    synthea = shared_reference("Synthea27Nj_5.4")
+    config = tmp_path / "study.toml"
+    config.write_text(
+        "[mouse]\nensemble = 4\nlesion_replicates = 10\nlesion_days = [3]\n"
+        f'[data]\nsources = [{{kind = "omop", path = "{synthea}"}}]\n'
+        "[estimate]\ndesigns = ['cox']\noutcomes = ['distant_metastasis']\n"
+        "[bridge]\nenabled = false\n[population]\nenabled = false\n"
+    )
+    out = tmp_path / "out"
+    assert main(["study", "--config", str(config), "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["steps"]["store"]["summary"]["persons"] == 28
+    runs = results["steps"]["estimates_store"]["runs"]
+    assert runs and all(("refused" in r) or ("estimates" in r) for r in runs)
+    assert (out / "index.html").is_file()
+
+
+def test_study_refuses_a_missing_out(capsys):
+    assert main(["study"]) == 2
+    assert "--out" in capsys.readouterr().err
