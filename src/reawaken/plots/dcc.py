@@ -250,7 +250,8 @@ def plot_fold_change(
         labels,
         frameon=False,
         fontsize=8,
-        loc="upper left",
+        loc="center left",  # beside the axes: rising curves pass through every corner
+        bbox_to_anchor=(1.01, 0.5),
     )
     return ax
 
