@@ -1,6 +1,6 @@
 """README.md's two commands, as written, in a new virtual environment on a copy of the project.
 
-The main job must install and write its three files; the test command must install and
+The main job must install and write the study's report; the test command must install and
 collect every test (running them all again here would run the suite inside itself). CI runs
 both commands in full (.ci/run).
 """
@@ -8,6 +8,7 @@ both commands in full (.ci/run).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -49,7 +50,7 @@ def test_readme_commands_work_in_a_new_environment(tmp_path):
         project,
         ignore=shutil.ignore_patterns(
             ".git", "*.egg-info", "__pycache__", "results", ".ruff_cache", ".pytest_cache",
-            ".hypothesis", "*.duckdb",
+            ".hypothesis", "*.duckdb", "study",
         ),
     )  # fmt: skip
     venv = tmp_path / "venv"
@@ -62,9 +63,10 @@ def test_readme_commands_work_in_a_new_environment(tmp_path):
 
     main = _shell(commands["main"], project, env)
     assert main.returncode == 0, main.stdout[-3000:] + main.stderr[-3000:]
-    for name in ("summary.csv", "trajectories.csv", "dcc_fold_change.png"):
-        assert (project / "results" / name).stat().st_size > 0
-    assert "mock" in (project / "results" / "summary.csv").read_text()
+    for name in ("index.html", "results.json"):
+        assert (project / "study" / name).stat().st_size > 0
+    results = json.loads((project / "study" / "results.json").read_text())
+    assert results["steps"]["mouse"]["claims_met"] == results["steps"]["mouse"]["claims_total"]
 
     tests = _shell(commands["test"] + " --collect-only", project, env)
     assert tests.returncode == 0, tests.stdout[-5000:]

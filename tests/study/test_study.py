@@ -9,6 +9,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,7 +20,7 @@ from reference_data import missing_reason, shared_reference
 
 SMALL = {
     "study": {"seed": 3},
-    "mouse": {"ensemble": 8, "lesion_replicates": 20, "lesion_days": [3, 15]},
+    "mouse": {"ensemble": 10, "lesion_replicates": 20, "lesion_days": [3, 15]},
     "cohorts": {"flatiron": 4000, "ukb": 0},
     "estimate": {
         "designs": ["cox", "competing"],
@@ -48,6 +49,10 @@ COUNT_NAMES = {
     "excluded",
     "remaining",
 }
+
+
+SETTING_NAMES = {"n"}
+"""Keys that are settings in the JSON records (run.json's ensemble size), not counts."""
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +139,9 @@ def test_results_json_agrees_with_the_files(small_study):
                     assert got[key] == pytest.approx(row[key], rel=1e-12)
     scenarios = pd.read_csv(out / "steps" / "population" / "scenarios.csv")
     got = pd.DataFrame(results["steps"]["population"]["scenarios"])
-    pd.testing.assert_frame_equal(scenarios, got, check_dtype=False)
+    # JSON has no infinity: a non-finite number is null there
+    finite = scenarios.replace([np.inf, -np.inf], np.nan)
+    pd.testing.assert_frame_equal(finite, got, check_dtype=False)
 
 
 def _counts_in(path: Path) -> list[tuple[str, float]]:
@@ -158,7 +165,11 @@ def _counts_in(path: Path) -> list[tuple[str, float]]:
             elif isinstance(x, list):
                 for v in x:
                     walk(v, key)
-            elif key in COUNT_NAMES and isinstance(x, (int, float)) and not isinstance(x, bool):
+            elif (
+                key in COUNT_NAMES - SETTING_NAMES
+                and isinstance(x, (int, float))
+                and not isinstance(x, bool)
+            ):
                 found.append((key, x))
 
         walk(json.loads(path.read_text()))
@@ -240,3 +251,50 @@ def test_a_small_study_on_the_synthea_omop_store_runs_end_to_end(tmp_path, capsy
 def test_study_refuses_a_missing_out(capsys):
     assert main(["study"]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.mark.slow
+def test_the_report_in_a_headless_browser(small_study, tmp_path):
+    import os
+
+    browser_path = _chromium()
+    if browser_path is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI installs Debian's chromium for this test (.ci/run)")
+        pytest.skip("no chromium on this machine")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    out, _, _ = small_study
+    requests, errors = [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((out / "index.html").as_uri(), wait_until="load")
+        images = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])"
+        )
+        sections = page.eval_on_selector_all("section", "els => els.map(e => e.id)")
+        tables = page.eval_on_selector_all("table.data", "els => els.length")
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot), full_page=False)
+        browser.close()
+    assert images and all(complete and width > 0 for _, complete, width in images), images
+    assert not errors, errors
+    assert {"summary", "mouse", "estimates_flatiron", "population", "methods", "provenance"} <= set(
+        sections
+    )
+    assert tables >= 5
+    assert requests and all(url.startswith("file://") for url in requests), requests
+    assert shot.stat().st_size > 10_000

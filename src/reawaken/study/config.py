@@ -47,12 +47,12 @@ windows = "0-30,31-90,91-180,181-365,>365"
 designs = ["cox", "sccs", "emulation", "competing"]
 outcomes = ["lung_metastasis", "cancer_death", "distant_metastasis"]
 negative_control = "other_site_metastasis"
-bootstrap = 50           # bootstrap replicates of the emulation
+bootstrap = 30           # bootstrap replicates of the emulation
 
 [bridge]                 # the mechanism turned into human relapse risk
 enabled = true
 draws = 100
-cohort_size = 50000
+cohort_size = 30000
 
 [population]             # virtual survivors and prevention scenarios
 enabled = true

@@ -234,7 +234,7 @@ table.data td,table.data th{border:1px solid #ddd;padding:.25em .5em;text-align:
 table.data th{background:#f3f3f3}table.data td:first-child{text-align:left}
 caption{text-align:left;font-weight:600;padding:.3em 0}
 figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{font-size:.85em;color:#555}
+figcaption{font-size:.85em;color:#555}.summary h2{margin-top:0}
 .summary{background:#f6f8fa;padding:1em 1.2em;border-radius:6px}
 .refused{color:#8a4b00}code,pre{font-size:.85em;background:#f6f8fa}pre{padding:.8em;overflow:auto}
 nav a{margin-right:1em}
@@ -275,7 +275,7 @@ def write_report(
                     out,
                     ens,
                     ens.results["figure"],
-                    f"Ensemble of {ens.results['n']} virtual mice per arm, 5-95% bands",
+                    f"Ensemble of {ens.results['mice_per_arm']} virtual mice per arm, 5-95% bands",
                 )
             )
         les = outputs.get("lesions")
@@ -310,6 +310,26 @@ def write_report(
             )
             if planted:
                 body.append(f"<p>Planted effect: {_e(planted['text'])}.</p>")
+        for outcome, tables in out_step.results.get("descriptive", {}).items():
+            label = outcome.replace("_", " ")
+            if tables.get("refused"):
+                body.append(f'<p class="refused">{_e(label)}: {_e(tables["refused"])}</p>')
+                continue
+            body.append(
+                table_html(
+                    tables["attrition"],
+                    ["step", "excluded", "remaining", "reason"],
+                    f"Attrition: who was left out, and why ({label})",
+                )
+            )
+            body.append(
+                table_html(
+                    tables["table_one"],
+                    ["variable", "level", "exposed", "unexposed", "smd"],
+                    f"Table 1: at risk of {label}, by a recorded infection "
+                    "(standardised mean differences)",
+                )
+            )
         for run in out_step.results["runs"]:
             title = f"{run['design']}: {run['outcome'].replace('_', ' ')}"
             if run["negative_control"]:
@@ -321,6 +341,15 @@ def write_report(
                 body.append(f'<p class="refused">Not estimated: {_e(run["refused"])}</p>')
                 continue
             body.append(table_html(_truth(run, planted)))
+            if run.get("balance"):
+                body.append(
+                    table_html(
+                        run["balance"],
+                        ["covariate", "level", "smd"],
+                        "Covariate balance at time zero after matching "
+                        "(standardised mean differences)",
+                    )
+                )
             for fig in run.get("figures", []):
                 body.append(_figure(out, out_step, fig, f"{title}: {Path(fig).stem}"))
             for note in run.get("notes", []):

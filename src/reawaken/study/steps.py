@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reawaken.errors import ConvergenceWarning, InputError
@@ -98,7 +99,7 @@ def ensemble_step(ctx: StepContext) -> dict:
         if c in summary.columns
     ]
     return {
-        "n": m["ensemble"],
+        "mice_per_arm": m["ensemble"],
         "figure": "ensemble/dcc_fold_change.png",
         "fold_change": _records(summary[columns]),
     }
@@ -158,7 +159,7 @@ def cohort_step(like: str):
         summary = store.summary(min_cell=ctx.config["study"]["min_cell"])
         return {
             "like": like,
-            "n": n,
+            "persons_simulated": n,
             "seed": seed,
             "planted": PLANTED[like],
             "store": "cohort.duckdb",
@@ -224,6 +225,11 @@ def estimates_step(cohort: str):
         plan = [(o, d) for o in outcomes for d in est["designs"]]
         if negative:
             plan.append((negative, "cox"))
+        descriptive = {}
+        for outcome in dict.fromkeys([*outcomes, *([negative] if negative else [])]):
+            descriptive[outcome] = _descriptive(
+                store, est["exposure"], outcome, min_cell, ctx.folder
+            )
         for outcome, design in plan:
             name = f"{design}_{outcome}"
             options = {
@@ -254,11 +260,33 @@ def estimates_step(cohort: str):
             entry["figures"] = sorted(f"{name}/{p.name}" for p in (ctx.folder / name).glob("*.png"))
             fit = json.loads((ctx.folder / name / "fit.json").read_text())
             entry["notes"] = fit.get("notes", [])
+            if fit.get("balance"):
+                entry["balance"] = fit["balance"]
             entry["warnings"] = fit.get("warnings", [])
             runs.append(entry)
-        return {"cohort": cohort, "runs": runs}
+        return {"cohort": cohort, "runs": runs, "descriptive": descriptive}
 
     return run
+
+
+def _descriptive(store: Any, exposure: str, outcome: str, min_cell: int, folder: Path) -> dict:
+    """Table 1 by exposure and the attrition table of one outcome (suppressed), written as
+    ``table_one_<outcome>.csv`` and ``attrition_<outcome>.csv``; a store that cannot support
+    the outcome gives the reason instead."""
+    from reawaken.epi.attrition import attrition
+    from reawaken.epi.table_one import table_one
+
+    try:
+        one = table_one(store, exposure, outcome, min_cell=min_cell)
+        steps = attrition(store, outcome, min_cell=min_cell)
+    except InputError as exc:
+        return {"refused": exc.reason}
+    one.to_csv(folder / f"table_one_{outcome}.csv", index=False)
+    steps.to_csv(folder / f"attrition_{outcome}.csv", index=False)
+    return {
+        "table_one": _records(pd.read_csv(folder / f"table_one_{outcome}.csv")),
+        "attrition": _records(pd.read_csv(folder / f"attrition_{outcome}.csv")),
+    }
 
 
 # ---------------------------------------------------------------- bridge, population
@@ -294,8 +322,40 @@ def population_step(ctx: StepContext) -> dict:
     )
     result = run_population(settings, p["scenarios"])
     write_population(result, ctx.folder)
+    min_cell = ctx.config["study"]["min_cell"]
+    for name in ("scenarios.csv", "per_year.csv"):
+        table = suppress_simulated(pd.read_csv(ctx.folder / name), min_cell)
+        table.to_csv(ctx.folder / name, index=False)
     table = pd.read_csv(ctx.folder / "scenarios.csv")
     return {"scenarios": _records(table), "figure": "population.png"}
+
+
+SIMULATED_COUNTS = frozenset(
+    {
+        "infections",
+        "treated",
+        "lung_metastases",
+        "excess_lung_metastases",
+        "prevented_lung_metastases",
+        "cancer_deaths",
+        "excess_cancer_deaths",
+        "prevented_cancer_deaths",
+    }
+)
+
+
+def suppress_simulated(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Counts of virtual persons from 1 to ``min_cell - 1`` (and their intervals) left empty,
+    as the study's files show no count under the threshold. They are not patient data, so
+    nothing more is hidden (a difference of two shown counts may give one back)."""
+    table = table.copy()
+    counts = table["measure"].isin(SIMULATED_COUNTS)
+    small = counts & table["value"].abs().between(0, min_cell, inclusive="neither")
+    table.loc[small, ["value", "lower", "upper"]] = np.nan
+    for column in ("lower", "upper"):
+        tiny = counts & table[column].abs().between(0, min_cell, inclusive="neither")
+        table.loc[tiny, column] = np.nan
+    return table
 
 
 # ---------------------------------------------------------------- the plan
