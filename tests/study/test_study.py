@@ -298,3 +298,16 @@ def test_the_report_in_a_headless_browser(small_study, tmp_path):
     assert tables >= 5
     assert requests and all(url.startswith("file://") for url in requests), requests
     assert shot.stat().st_size > 10_000
+
+
+def test_the_planted_value_stands_beside_the_windows_it_applies_to():
+    from reawaken.study.report import planted_ratio
+    from reawaken.study.steps import PLANTED
+
+    ukb, flatiron = PLANTED["ukb"], PLANTED["flatiron"]
+    assert planted_ratio(ukb, "distant_metastasis", "cox", "181-365") == 1.85
+    assert planted_ratio(ukb, "distant_metastasis", "cox", ">365") == 1.0
+    assert planted_ratio(ukb, "distant_metastasis", "cox", "300-400") is None  # straddles
+    assert planted_ratio(ukb, "cancer_death", "cox", "0-30") is None  # not planted directly
+    assert planted_ratio(flatiron, "lung_metastasis", "sccs", ">365") == 1.44
+    assert planted_ratio(flatiron, "lung_metastasis", "emulation", "0-91") is None

@@ -151,6 +151,35 @@ def _figure(out: Path, step: StepOutput, relative: str, caption: str) -> str:
     )
 
 
+def planted_ratio(planted: Mapping | None, outcome: str, design: str, window: Any) -> Any:
+    """The planted hazard ratio of a window (``a-b`` or ``>n`` days) where the design estimates
+    it (Cox, competing and the case series estimate hazard ratios by window), else None."""
+    if (
+        not planted
+        or outcome not in planted["outcomes"]
+        or design not in ("cox", "competing", "sccs")
+    ):
+        return None
+    text = str(window)
+    if text.startswith(">"):
+        lo, hi = int(text[1:]) + 1, math.inf
+    elif "-" in text:
+        lo, hi = (int(x) for x in text.split("-", 1))
+    else:
+        return None
+    for w in planted["windows"]:
+        end = math.inf if w["end_day"] >= OPEN_END else w["end_day"]
+        if w["start_day"] <= lo and (hi < end or end == math.inf):
+            return w["ratio"]
+    if all(lo >= w["end_day"] for w in planted["windows"]):
+        return 1.0
+    return None
+
+
+OPEN_END = 100_000
+"""A planted window ending on this day or later has no end."""
+
+
 def _truth(run: Mapping, planted: Mapping | None) -> list[dict]:
     rows = []
     for r in run.get("estimates", []):
@@ -170,12 +199,9 @@ def _truth(run: Mapping, planted: Mapping | None) -> list[dict]:
             )
             if k in r
         }
-        if (
-            planted
-            and run["outcome"] == planted["outcome"]
-            and run["design"] in ("cox", "competing")
-        ):
-            row["planted"] = planted["windows"][0]["ratio"]
+        truth = planted_ratio(planted, run["outcome"], run["design"], r.get("window"))
+        if planted is not None:
+            row["planted"] = "" if truth is None else truth
         rows.append(row)
     return rows
 
@@ -197,13 +223,17 @@ def answer(outputs: Mapping[str, StepOutput]) -> list[str]:
             continue
         for run in est.results["runs"]:
             if run["design"] == "cox" and not run.get("refused") and not run["negative_control"]:
-                rows = [r for r in run["estimates"] if r.get("kind") == "exposure"]
-                if rows and rows[0].get("ratio") is not None:
+                rows = [
+                    r
+                    for r in run["estimates"]
+                    if r.get("kind") == "exposure" and r.get("ratio") is not None
+                ]
+                if rows:
                     r0 = rows[0]
                     out.append(
                         f"On the {est.results['cohort'].replace('cohort_', '')} cohort the "
-                        f"hazard ratio of {run['outcome'].replace('_', ' ')} in the first "
-                        f"window ({r0.get('window')} days) after infection is "
+                        f"hazard ratio of {run['outcome'].replace('_', ' ')} "
+                        f"{r0.get('window')} days after a SARS-CoV-2 infection is "
                         f"{_number(r0['ratio'])} ({_number(r0['ci_lower'])}-"
                         f"{_number(r0['ci_upper'])})."
                     )

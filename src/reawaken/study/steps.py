@@ -28,18 +28,19 @@ from reawaken.study.cache import Step, StepContext
 
 PLANTED = {
     "flatiron": {
-        "outcome": "lung_metastasis",
+        "outcomes": ["lung_metastasis"],
         "site": "lung",
         "windows": [{"start_day": 0, "end_day": 100000, "ratio": 1.44}],
-        "text": "lung metastasis hazard ratio 1.44 after a SARS-CoV-2 or influenza infection "
+        "text": "lung metastasis hazard ratio 1.44 at any time after a SARS-CoV-2 infection "
         "(Flatiron, Chia et al. 2025), on relapse in the lung only",
     },
     "ukb": {
-        "outcome": "cancer_death",
+        "outcomes": ["distant_metastasis", "lung_metastasis"],
         "site": "any",
-        "windows": [{"start_day": 0, "end_day": 365, "ratio": 1.85}],
-        "text": "relapse hazard ratio 1.85 in the year after an infection (the size of the UK "
-        "Biobank cancer-death odds ratio, Chia et al. 2025); cancer death follows relapse",
+        "windows": [{"start_day": 0, "end_day": 366, "ratio": 1.85}],
+        "text": "relapse hazard ratio 1.85 in the year after a SARS-CoV-2 infection (the size of "
+        "the UK Biobank cancer-death odds ratio, Chia et al. 2025), 1 after; cancer death "
+        "follows relapse, so its ratio is not planted directly",
     },
 }
 """The planted effects of the synthetic cohorts (paper-sized)."""
@@ -136,6 +137,7 @@ def _synthetic_params(like: str) -> dict:
     eff = params["infection_effect"]
     eff["windows"] = planted["windows"]
     eff["site"] = planted["site"]
+    eff["pathogens"] = ["sars-cov-2"]
     eff["source"] = "planted by reawaken study: " + planted["text"]
     return check_params(params)
 
