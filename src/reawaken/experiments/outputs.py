@@ -210,6 +210,7 @@ def simulate_protocol(
                 days=protocol.days,
                 reference_arm=reference,
                 band=protocol.fold_band,
+                band_label=protocol.fold_band_label,
             )
             if n > 0 and len(results) > 2:  # ensemble bands: one panel per arm
                 panels = len(results) - 1

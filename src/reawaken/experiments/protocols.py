@@ -89,6 +89,8 @@ class Protocol:
         Remarks on the protocol.
     fold_band : (float, float), optional
         A range of fold changes its figure shades (the study's reported range).
+    fold_band_label : str, optional
+        What the shaded band is, in the figure's legend (default: the range).
 
     Raises
     ------
@@ -122,6 +124,7 @@ class Protocol:
     reference_arm: str = "mock"
     notes: tuple[str, ...] = field(default=())
     fold_band: tuple[float, float] | None = None
+    fold_band_label: str | None = None
 
     def arm(self, name: str) -> Arm:
         """The arm called ``name``; any other name is an InputError listing the arms."""
@@ -185,6 +188,7 @@ MOUSE_LUNG = Protocol(
         Arm("sars-cov-2", "mouse-sars-cov-2", (), "SARS-CoV-2 MA10 at day 0", "#2ca02c"),
     ),
     fold_band=(100.0, 1000.0),
+    fold_band_label="study: 100-1000x by day 15 (Chia et al. 2025)",
 )
 """The band shaded in its figure: 100-1000x by day 15, as the study reports."""
 
