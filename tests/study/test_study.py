@@ -27,7 +27,7 @@ SMALL = {
         "outcomes": ["lung_metastasis"],
         "negative_control": "",
     },
-    "bridge": {"enabled": False},
+    "bridge": {"draws": 20, "cohort_size": 5000},
     "population": {
         "survivors": 2000,
         "years": 2,
@@ -111,17 +111,25 @@ def test_the_report_and_results_are_written(small_study):
         "summary",
         "mouse",
         "estimates_flatiron",
+        "bridge",
         "population",
         "methods",
         "provenance",
     ):
         assert f'id="{section}"' in page
+    assert "<th>planted</th>" in page and "<th>mechanism</th>" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
     images = re.findall(r'<img src="([^"]+)"', page)
     assert images and all((out / src).is_file() for src in images)
     results = json.loads((out / "results.json").read_text())
     assert set(results["steps"]) == set(outputs)
     assert results["provenance"]["seed"] == 3
+    # the study uses the calibration in use; it does not calibrate again by default
+    from reawaken.bridge.assumptions import value
+
+    calibration = results["steps"]["bridge"]["calibration"]
+    assert not calibration["calibrated_by_this_run"]
+    assert calibration["lesion_response"] == value("lesion_response")
     assert all(s["seconds"] >= 0 for s in results["provenance"]["steps"].values())
 
 

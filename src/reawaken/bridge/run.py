@@ -66,6 +66,8 @@ class BridgeSettings:
     seed: int = 1
     cohort_size: int = 100_000
     bootstrap: int = 100
+    calibrate: bool = True
+    min_cell: int = 10
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,14 @@ def run_bridge(
     work = Path(tempfile.mkdtemp(prefix="reawaken-bridge-"))
     try:
         t = time.perf_counter()
-        calibration = studies.calibrate_response(
-            folds, LesionBiology(), settings.cohort_size, settings.seed, work, progress=say
-        )
+        if settings.calibrate:
+            calibration = studies.calibrate_response(
+                folds, LesionBiology(), settings.cohort_size, settings.seed, work, progress=say
+            )
+        else:  # the calibration in use (shipped, or the user's --write)
+            calibration = studies.Calibration(
+                LesionBiology().lesion_response, studies.FLATIRON_HR[0], (), True, 0, -1
+            )
         timings["calibration"] = time.perf_counter() - t
         biology = replace(LesionBiology(), lesion_response=calibration.lesion_response)
         kernels = [
@@ -143,11 +150,14 @@ def run_bridge(
         float(lung_hazard(REFERENCE.stage, REFERENCE.subtype, REFERENCE.years_since_diagnosis))
         / 365.25
     )
-    table = with_values(
-        {"lesion_response": calibration.lesion_response},
-        f"calibrated by this run: Flatiron-like HR {calibration.target} "
-        f"(cohort of {calibration.n}, seed {calibration.seed})",
-    )
+    if settings.calibrate:
+        table = with_values(
+            {"lesion_response": calibration.lesion_response},
+            f"calibrated by this run: Flatiron-like HR {calibration.target} "
+            f"(cohort of {calibration.n}, seed {calibration.seed})",
+        )
+    else:
+        table = None
     study_table = studies.study_rows(flatiron_hr, ukb_or)
     record = {
         "reawaken_version": _version(),
@@ -161,6 +171,7 @@ def run_bridge(
             "bootstrap": settings.seed,
         },
         "calibration": {
+            "calibrated_by_this_run": settings.calibrate,
             "lesion_response": calibration.lesion_response,
             "target": {"study": "flatiron", "hr": calibration.target},
             "converged": calibration.converged,
@@ -169,6 +180,7 @@ def run_bridge(
         },
         "reference_survivor": {**asdict(REFERENCE), "lung_hazard_per_day": reference},
         "biology": asdict(biology),
+        "min_cell": settings.min_cell,
         "studies": {
             "flatiron": {
                 **flatiron_hr,
@@ -180,6 +192,7 @@ def run_bridge(
         "ukb_inside_published_interval": _inside(ukb_or["value"], studies.UKB_OR),
         "seconds": {**timings, "total": time.perf_counter() - started},
     }
+    record = _suppressed(record, settings.min_cell)
     result = BridgeResult(
         kernel=kernel_table(kernels, reference),
         death_kernel=kernel_table(kernels, reference, death=True),
@@ -189,6 +202,34 @@ def run_bridge(
         record=record,
     )
     return result, _hr_table(kernels)
+
+
+COUNT_KEYS = frozenset(
+    {
+        "events",
+        "lung_metastasis",
+        "distant_metastasis",
+        "other_site_metastasis",
+        "cancer_death",
+        "covid_death",
+        "other_death",
+        "unknown_cause_death",
+        "death",
+    }
+)
+"""Counts of the reproduced cohorts' persons in bridge.json."""
+
+
+def _suppressed(x: object, min_cell: int, key: str = "") -> object:
+    """``x`` with every count (:data:`COUNT_KEYS`) from 1 to ``min_cell - 1`` as None (the
+    cohorts are virtual, but the study's files show no count under the threshold)."""
+    if isinstance(x, dict):
+        return {k: _suppressed(v, min_cell, k) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_suppressed(v, min_cell, key) for v in x]
+    if key in COUNT_KEYS and isinstance(x, int) and not isinstance(x, bool) and 0 < x < min_cell:
+        return None
+    return x
 
 
 def _inside(x: float, published: tuple[float, float, float]) -> bool:

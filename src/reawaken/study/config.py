@@ -51,8 +51,9 @@ bootstrap = 30           # bootstrap replicates of the emulation
 
 [bridge]                 # the mechanism turned into human relapse risk
 enabled = true
+calibrate = false        # true: calibrate to the Flatiron HR again (else the calibration in use)
 draws = 100
-cohort_size = 30000
+cohort_size = 50000      # persons of each reproduced study's cohort
 
 [population]             # virtual survivors and prevention scenarios
 enabled = true
@@ -138,6 +139,7 @@ RULES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "estimate.negative_control": _text(),
     "estimate.bootstrap": _whole(0, 10_000),
     "bridge.enabled": _flag(),
+    "bridge.calibrate": _flag(),
     "bridge.draws": _whole(10, 5000),
     "bridge.cohort_size": _whole(1000, 2_000_000),
     "population.enabled": _flag(),

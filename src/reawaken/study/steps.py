@@ -303,6 +303,8 @@ def bridge_step(ctx: StepContext) -> dict:
         seed=ctx.config["study"]["seed"],
         cohort_size=b["cohort_size"],
         bootstrap=50,
+        calibrate=b["calibrate"],
+        min_cell=ctx.config["study"]["min_cell"],
     )
     result, daily = run_bridge(settings)
     write_bridge(result, daily, ctx.folder)
