@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reawaken.cohort.sources.synthetic import day
 from reawaken.cohort.synth import _relapse_times, load_params, simulate
 from reawaken.cohort.synth_layouts import generate
-from reawaken.cohort.synth_params import default_params
+from reawaken.cohort.synth_params import check_params, default_params
 from reawaken.errors import InputError
 
 
@@ -123,3 +124,28 @@ def test_structure_of_a_cohort():
     # incomplete ascertainment: some but not all infections are recorded, hospitalised ones always
     assert 0 < c.infections["recorded"].mean() < 1
     assert c.infections.loc[c.infections["hospitalised"], "recorded"].all()
+
+
+def test_a_calendar_year_multiplier_acts_on_relapse_in_that_year_only():
+    params = default_params()
+    plain = simulate(4000, 7, "flatiron", params)
+    params["relapse"]["multiplier_by_calendar_year"] = [{"year": 2020, "ratio": 0.0}]
+    stopped = simulate(4000, 7, "flatiron", load_params() | {"relapse": params["relapse"]})
+
+    def in_2020(cohort):
+        r = cohort.people["relapse"]
+        return int(((r >= day("2020-01-01")) & (r < day("2021-01-01"))).sum())
+
+    assert in_2020(plain) > 20 and in_2020(stopped) == 0
+    # other years keep relapsing
+    assert int((stopped.people["relapse"] >= day("2021-01-01")).sum()) > 20
+
+
+def test_a_bad_calendar_multiplier_is_refused_by_name():
+    params = default_params()
+    params["relapse"]["multiplier_by_calendar_year"] = [{"year": 2020, "ratio": -1}]
+    with pytest.raises(InputError, match=r"multiplier_by_calendar_year\[0\]\.ratio"):
+        check_params(params)
+    params["relapse"]["multiplier_by_calendar_year"] = [{"year": 2020}]
+    with pytest.raises(InputError, match=r"multiplier_by_calendar_year\[0\]"):
+        check_params(params)

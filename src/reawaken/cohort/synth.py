@@ -280,6 +280,10 @@ def _relapse_times(
     for edge in sorted({edge for pair in edges for edge in pair}):
         pts_pid.append(e_pid)
         pts_t.append(e_day + edge)
+    calendar = rel["multiplier_by_calendar_year"]
+    for year in sorted({y for c in calendar for y in (c["year"], c["year"] + 1)}):
+        pts_pid.append(np.arange(n))
+        pts_t.append(np.full(n, float(day(f"{year}-01-01"))))
     pid = np.concatenate(pts_pid)
     t = np.concatenate(pts_t)
     keep = (t >= start[pid]) & (t < stop[pid])
@@ -294,6 +298,9 @@ def _relapse_times(
     mult = np.ones(len(t))
     for w in rel["multiplier_by_days_since_diagnosis"]:
         mult[(ysd >= w["start_day"]) & (ysd < w["end_day"])] = w["ratio"]
+    for c in calendar:  # the calendar acting on the outcome itself (e.g. care disrupted)
+        lo, hi = day(f"{c['year']}-01-01"), day(f"{c['year'] + 1}-01-01")
+        mult[(t >= lo) & (t < hi)] *= c["ratio"]
     big = 1e6
     keys_inf = e_pid * big + e_day
     keys_seg = pid * big + t

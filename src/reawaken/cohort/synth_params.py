@@ -88,6 +88,10 @@ def default_params() -> dict:
                 {"start_day": 730, "end_day": 1826, "ratio": 1.2},
             ],
             "multiplier_source": "assumption: higher hazard in the first five years",
+            "multiplier_by_calendar_year": [],
+            "calendar_source": "none by default; e.g. [{year: 2020, ratio: 0.75}] for relapses "
+            "found less often while care was disrupted (a direct effect of the calendar on the "
+            "outcome: calendar-time confounding)",
         },
         "metastasis_site": {
             "lung": 0.27,
@@ -291,6 +295,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("*.source", "text"),
     ("*.unit", "text"),
     ("*.multiplier_source", "text"),
+    ("*.calendar_source", "text"),
     ("data_end.value", "date"),
     ("age_at_diagnosis.sd", "age_sd"),
     ("age_at_diagnosis.*", "age"),
@@ -460,6 +465,14 @@ def check_params(params: object, *, file: str | Path | None = None) -> dict:
         raise InputError(
             f"parameter age_at_diagnosis: min {a['min']} is above max {a['max']}", file=file
         )
+    for i, c in enumerate(checked["relapse"]["multiplier_by_calendar_year"]):
+        where = f"relapse.multiplier_by_calendar_year.[{i}]"
+        if not isinstance(c, dict) or set(c) != {"year", "ratio"}:
+            fail(where, c, 'has the wrong shape; accepted: {"year": 2020, "ratio": 0.75}')
+        if not (_whole(c["year"]) and 1900 <= c["year"] <= 2100):
+            fail(f"{where}.year", c["year"], "is out of range; accepted: a year from 1900 to 2100")
+        if not (_number(c["ratio"]) and c["ratio"] >= 0):
+            fail(f"{where}.ratio", c["ratio"], "is out of range; accepted: a multiplier >= 0")
     by_pathogen = checked["infection_effect"]["windows_by_pathogen"]
     for pathogen, windows in by_pathogen.items():
         where = f"infection_effect.windows_by_pathogen.{pathogen}"

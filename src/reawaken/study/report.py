@@ -358,7 +358,10 @@ def write_report(
                 table_html(rows, caption="The cohort store (counts under the threshold suppressed)")
             )
             if planted:
-                body.append(f"<p>Planted effect: {_e(planted['text'])}.</p>")
+                body.append(
+                    f"<p>Planted effect: {_e(planted['text'])}. Calendar: "
+                    f"{_e(cohort.results.get('calendar', ''))}.</p>"
+                )
         for outcome, tables in out_step.results.get("descriptive", {}).items():
             label = outcome.replace("_", " ")
             if tables.get("refused"):
@@ -381,6 +384,8 @@ def write_report(
             )
         for run in out_step.results["runs"]:
             title = f"{run['design']}: {run['outcome'].replace('_', ' ')}"
+            if run.get("calendar_adjusted"):
+                title += " (adjusted for calendar year)"
             if run["negative_control"]:
                 title += (
                     " (negative control: infection cannot cause it; its estimate should cover 1)"

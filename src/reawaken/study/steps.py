@@ -45,6 +45,13 @@ PLANTED = {
 }
 """The planted effects of the synthetic cohorts (paper-sized)."""
 
+CALENDAR_EFFECT = ({"year": 2020, "ratio": 0.75}, {"year": 2021, "ratio": 1.25})
+CALENDAR_SOURCE = (
+    "assumed, to switch calendar-time confounding on: relapses found less often in 2020 while "
+    "care was disrupted, and more in 2021 as it caught up; SARS-CoV-2 waves fall in the same "
+    "years, so a model without calendar time is confounded"
+)
+
 
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready dicts (NaN as None)."""
@@ -138,6 +145,8 @@ def _synthetic_params(like: str) -> dict:
     eff["windows"] = planted["windows"]
     eff["site"] = planted["site"]
     eff["pathogens"] = ["sars-cov-2"]
+    params["relapse"]["multiplier_by_calendar_year"] = list(CALENDAR_EFFECT)
+    params["relapse"]["calendar_source"] = CALENDAR_SOURCE
     eff["source"] = "planted by reawaken study: " + planted["text"]
     return check_params(params)
 
@@ -164,6 +173,9 @@ def cohort_step(like: str):
             "persons_simulated": n,
             "seed": seed,
             "planted": PLANTED[like],
+            "calendar": CALENDAR_SOURCE
+            + "; "
+            + ", ".join(f"{c['year']}: x{c['ratio']:g}" for c in CALENDAR_EFFECT),
             "store": "cohort.duckdb",
             "summary": json.loads(json.dumps(summary, default=str)),
         }
@@ -224,26 +236,33 @@ def estimates_step(cohort: str):
         runs = []
         outcomes = list(est["outcomes"])
         negative = est["negative_control"]
-        plan = [(o, d) for o in outcomes for d in est["designs"]]
+        plan: list[tuple[str, str, dict]] = []
+        for o in outcomes:
+            for d in est["designs"]:
+                plan.append((o, d, {}))
+                if d == "cox":  # and adjusted for calendar year: the calendar confounds
+                    plan.append((o, d, {"calendar_years": True}))
         if negative:
-            plan.append((negative, "cox"))
+            plan.append((negative, "cox", {}))
         descriptive = {}
         for outcome in dict.fromkeys([*outcomes, *([negative] if negative else [])]):
             descriptive[outcome] = _descriptive(
                 store, est["exposure"], outcome, min_cell, ctx.folder
             )
-        for outcome, design in plan:
-            name = f"{design}_{outcome}"
+        for outcome, design, extra in plan:
+            name = f"{design}{'_calendar' if extra else ''}_{outcome}"
             options = {
                 "outcome": outcome,
                 "exposure": est["exposure"],
                 **_design_options(design, ctx.config),
+                **extra,
             }
             if design in ("cox", "competing", "sccs"):
                 options["windows"] = est["windows"]
             entry: dict[str, Any] = {
                 "name": name,
                 "design": design,
+                "calendar_adjusted": bool(extra),
                 "outcome": outcome,
                 "negative_control": outcome == negative,
             }
@@ -432,6 +451,7 @@ def study_steps(config: Mapping) -> list[Step]:
                         "n": c["cohorts"][like],
                         "seed": c["study"]["seed"],
                         "planted": PLANTED[like],
+                        "calendar": CALENDAR_EFFECT,
                         "min_cell": c["study"]["min_cell"],
                     },
                 )
