@@ -399,9 +399,10 @@ def write_report(
                 body.append(
                     table_html(
                         run["balance"],
-                        ["covariate", "level", "smd"],
-                        "Covariate balance at time zero after matching "
-                        "(standardised mean differences)",
+                        ["label", "smd_before", "smd_after"],
+                        "Covariate balance: standardised mean differences before matching "
+                        "(crude: recorded infection or not, Table 1) and after (the matched "
+                        "trials at time zero)",
                     )
                 )
             for fig in run.get("figures", []):

@@ -282,7 +282,11 @@ def estimates_step(cohort: str):
             fit = json.loads((ctx.folder / name / "fit.json").read_text())
             entry["notes"] = fit.get("notes", [])
             if fit.get("balance"):
-                entry["balance"] = fit["balance"]
+                table = balance_table(fit["balance"], descriptive.get(outcome, {}))
+                table.to_csv(ctx.folder / name / "balance.csv", index=False)
+                _balance_figure(table, ctx.folder / name / "balance.png")
+                entry["balance"] = _records(pd.read_csv(ctx.folder / name / "balance.csv"))
+                entry["figures"].append(f"{name}/balance.png")
             entry["warnings"] = fit.get("warnings", [])
             runs.append(entry)
         return {"cohort": cohort, "runs": runs, "descriptive": descriptive}
@@ -308,6 +312,45 @@ def _descriptive(store: Any, exposure: str, outcome: str, min_cell: int, folder:
         "table_one": _records(pd.read_csv(folder / f"table_one_{outcome}.csv")),
         "attrition": _records(pd.read_csv(folder / f"attrition_{outcome}.csv")),
     }
+
+
+TABLE_ONE_NAMES = {"stage": "stage", "age_band": "age band", "age": "age at diagnosis, years"}
+"""The emulation's balance covariates and their names in Table 1."""
+
+
+def balance_table(after: list[dict], descriptive: Mapping) -> pd.DataFrame:
+    """The matched covariates' standardised mean differences after matching (the emulation's
+    balance at time zero) beside the crude ones before matching (Table 1: persons with a
+    recorded infection against those without)."""
+    before = {}
+    for row in descriptive.get("table_one", []):
+        before[(row["variable"], row["level"])] = row.get("smd")
+    rows = []
+    for row in after:
+        name = TABLE_ONE_NAMES.get(row["covariate"], row["covariate"])
+        level = row.get("level")
+        label = name if level is None else f"{name}: {level}"
+        rows.append(
+            {
+                "covariate": row["covariate"],
+                "level": level,
+                "label": label,
+                "smd_before": before.get((name, level)),
+                "smd_after": row["smd"],
+            }
+        )
+    return pd.DataFrame(rows, columns=["covariate", "level", "label", "smd_before", "smd_after"])
+
+
+def _balance_figure(table: pd.DataFrame, path: Path) -> None:
+    from reawaken.plots import file_axes
+    from reawaken.plots.balance import plot_balance
+
+    ax = file_axes(6.5, 0.3 * len(table) + 1.6)
+    plot_balance(table, ax=ax)
+    ax.set_title("Covariate balance of the emulated trials")
+    ax.figure.tight_layout()
+    ax.figure.savefig(path)
 
 
 # ---------------------------------------------------------------- bridge, population
