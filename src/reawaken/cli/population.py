@@ -112,7 +112,7 @@ def population(
         "intervals).",
     ),
     seed: int = option(checks.SEED, 0, "--seed", help="Seed of the run (chunks and kernels)."),
-    scenario: list[Any] = option(
+    scenario: list[str] = option(
         SCENARIO,
         None,
         "--scenario",
