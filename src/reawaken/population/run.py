@@ -236,8 +236,9 @@ def measures(
     >>> from reawaken.population.scenarios import scenario_list
     >>> c = np.zeros((2, 2, 5)); c[0, :, 2] = 3; c[1, :, 2] = 1  # lung metastases
     >>> t = measures(c, scenario_list([]), PopulationSettings(10, 1, 2, 0))
-    >>> t.set_index(["scenario", "measure"]).loc[("no-infection", "prevented_fraction"), "value"]
-    np.float64(1.0)
+    >>> table = t.set_index(["scenario", "measure"])
+    >>> float(table.loc[("no-infection", "prevented_fraction"), "value"])
+    1.0
     """
     total = _derived(counts.sum(axis=1), scenarios)
     scale = settings.survivors / group_sizes(settings.survivors, settings.draws)
