@@ -29,6 +29,9 @@ table, :mod:`reawaken.pathogens`):
 * Deaths: other causes by a Gompertz hazard of age; COVID-19 after a SARS-CoV-2 infection with an
   age-dependent probability; cancer death after relapse at a constant hazard. Loss to follow-up
   at a constant hazard; administrative end at ``data_end``.
+* ``infection_effect.acts_on``: ``relapse`` (default, as above) or ``cancer_death``: then relapse
+  is not affected and the cancer-death hazard after relapse is multiplied by ``r`` instead (an
+  effect planted on death itself, the UK Biobank analysis's outcome).
 """
 
 from __future__ import annotations
@@ -255,37 +258,13 @@ def _ascertain(inf: pd.DataFrame, p: dict, rng: np.random.Generator) -> pd.DataF
     return inf
 
 
-def _relapse_times(
-    people: pd.DataFrame, inf: pd.DataFrame, p: dict, rng: np.random.Generator
-) -> np.ndarray:
-    """Exact draw of the first relapse time (fractional day; inf if none before the horizon)."""
-    n = len(people)
-    rel = p["relapse"]
-    eff = p["infection_effect"]
-    start = np.maximum(people["entry"].to_numpy(), people["dx"].to_numpy()).astype(float)
-    stop = people["horizon"].to_numpy().astype(float) + 1.0
-    dx = people["dx"].to_numpy().astype(float)
-    base = people["stage"].map(rel["annual_hazard_by_stage"]).to_numpy() / 365.25
-    e = inf[inf["pathogen"].isin(eff["pathogens"])].sort_values(["pid", "day"])
-    e_pid, e_day = e["pid"].to_numpy(), e["day"].to_numpy().astype(float)
-    e_path = e["pathogen"].to_numpy()
-    windows_of = {k: eff["windows_by_pathogen"].get(k) or eff["windows"] for k in eff["pathogens"]}
-    edges = {(w["start_day"], w["end_day"]) for ws in windows_of.values() for w in ws}
-    pts_pid = [np.arange(n)]
-    pts_t = [start]
-    for w in rel["multiplier_by_days_since_diagnosis"]:
-        for edge in (w["start_day"], w["end_day"]):
-            pts_pid.append(np.arange(n))
-            pts_t.append(dx + edge)
-    for edge in sorted({edge for pair in edges for edge in pair}):
-        pts_pid.append(e_pid)
-        pts_t.append(e_day + edge)
-    calendar = rel["multiplier_by_calendar_year"]
-    for year in sorted({y for c in calendar for y in (c["year"], c["year"] + 1)}):
-        pts_pid.append(np.arange(n))
-        pts_t.append(np.full(n, float(day(f"{year}-01-01"))))
-    pid = np.concatenate(pts_pid)
-    t = np.concatenate(pts_t)
+def _segments(
+    start: np.ndarray, stop: np.ndarray, pts_pid: list[np.ndarray], pts_t: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each person's time from ``start`` to ``stop`` cut at the breakpoints given: the
+    segments' person, start and end, sorted by person and time."""
+    pid = np.concatenate([np.arange(len(start)), *pts_pid])
+    t = np.concatenate([start, *pts_t])
     keep = (t >= start[pid]) & (t < stop[pid])
     pid, t = pid[keep], t[keep]
     order = np.lexsort((t, pid))
@@ -294,6 +273,93 @@ def _relapse_times(
     pid, t = pid[uniq], t[uniq]
     last = np.concatenate([pid[1:] != pid[:-1], [True]])
     t_end = np.where(last, stop[pid], np.roll(t, -1))
+    return pid, t, t_end
+
+
+class _Effect:
+    """The planted effect: the step function of days since the most recent infection with an
+    effect pathogen (each pathogen with its windows), looked up for segments."""
+
+    def __init__(self, inf: pd.DataFrame, p: dict) -> None:
+        eff = p["infection_effect"]
+        e = inf[inf["pathogen"].isin(eff["pathogens"])].sort_values(["pid", "day"])
+        self.pid, self.day = e["pid"].to_numpy(), e["day"].to_numpy().astype(float)
+        self.pathogen = e["pathogen"].to_numpy()
+        self.windows = {
+            k: eff["windows_by_pathogen"].get(k) or eff["windows"] for k in eff["pathogens"]
+        }
+        self.after = eff["ratio_after"]
+
+    def breakpoints(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        edges = {(w["start_day"], w["end_day"]) for ws in self.windows.values() for w in ws}
+        points = sorted({edge for pair in edges for edge in pair})
+        return [self.pid] * len(points), [self.day + edge for edge in points]
+
+    def ratio(self, pid: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The hazard ratio on segments starting at ``t`` (1 before any infection)."""
+        ratio = np.ones(len(t))
+        if not len(self.pid):
+            return ratio
+        big = 1e6
+        idx = np.searchsorted(self.pid * big + self.day, pid * big + t, side="right") - 1
+        at = np.clip(idx, 0, None)
+        has = (idx >= 0) & (self.pid[at] == pid)
+        since = np.where(has, t - self.day[at], np.inf)
+        for pathogen, windows in self.windows.items():
+            mine = has & (self.pathogen[at] == pathogen)
+            ratio[mine] = _hazard_ratio(since[mine], windows, self.after)
+        return ratio
+
+
+def _first_crossing(
+    pid: np.ndarray, t: np.ndarray, t_end: np.ndarray, rate: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each person's cumulative hazard over their segments reaches ``target`` (a unit
+    exponential draw): the time (inf if not within the segments) and the segment's index."""
+    n = len(target)
+    cum = np.cumsum(rate * (t_end - t))
+    first_of = np.searchsorted(pid, np.arange(n), side="left")
+    offset = np.where(first_of > 0, cum[np.maximum(first_of - 1, 0)], 0.0)
+    offset[first_of == 0] = 0.0
+    goal = offset + target
+    hit = np.searchsorted(cum, goal, side="left")
+    out = np.full(n, np.inf)
+    ok = (hit < len(pid)) & (pid[np.minimum(hit, len(pid) - 1)] == np.arange(n))
+    k = hit[ok]
+    out[ok] = t_end[k] - (cum[k] - goal[ok]) / rate[k]
+    segment = np.full(n, -1)
+    segment[ok] = k
+    return out, segment
+
+
+def _relapse_times(
+    people: pd.DataFrame, inf: pd.DataFrame, p: dict, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact draw of the first relapse time (fractional day; inf if none before the horizon)
+    and the planted hazard ratio at it."""
+    n = len(people)
+    rel = p["relapse"]
+    eff = p["infection_effect"]
+    start = np.maximum(people["entry"].to_numpy(), people["dx"].to_numpy()).astype(float)
+    stop = people["horizon"].to_numpy().astype(float) + 1.0
+    dx = people["dx"].to_numpy().astype(float)
+    base = people["stage"].map(rel["annual_hazard_by_stage"]).to_numpy() / 365.25
+    effect = _Effect(inf, p) if eff["acts_on"] == "relapse" else None
+    pts_pid: list[np.ndarray] = []
+    pts_t: list[np.ndarray] = []
+    for w in rel["multiplier_by_days_since_diagnosis"]:
+        for edge in (w["start_day"], w["end_day"]):
+            pts_pid.append(np.arange(n))
+            pts_t.append(dx + edge)
+    if effect is not None:
+        more_pid, more_t = effect.breakpoints()
+        pts_pid += more_pid
+        pts_t += more_t
+    calendar = rel["multiplier_by_calendar_year"]
+    for year in sorted({y for c in calendar for y in (c["year"], c["year"] + 1)}):
+        pts_pid.append(np.arange(n))
+        pts_t.append(np.full(n, float(day(f"{year}-01-01"))))
+    pid, t, t_end = _segments(start, stop, pts_pid, pts_t)
     ysd = t - dx[pid]
     mult = np.ones(len(t))
     for w in rel["multiplier_by_days_since_diagnosis"]:
@@ -301,37 +367,31 @@ def _relapse_times(
     for c in calendar:  # the calendar acting on the outcome itself (e.g. care disrupted)
         lo, hi = day(f"{c['year']}-01-01"), day(f"{c['year'] + 1}-01-01")
         mult[(t >= lo) & (t < hi)] *= c["ratio"]
-    big = 1e6
-    keys_inf = e_pid * big + e_day
-    keys_seg = pid * big + t
-    idx = np.searchsorted(keys_inf, keys_seg, side="right") - 1
-    has = (
-        (idx >= 0) & (e_pid[np.clip(idx, 0, None)] == pid) if len(e_pid) else np.zeros(len(t), bool)
-    )
-    since = np.where(has, t - e_day[np.clip(idx, 0, None)] if len(e_pid) else 0.0, np.inf)
-    ratio = np.ones(len(t))
-    which = e_path[np.clip(idx, 0, None)] if len(e_pid) else np.full(len(t), "")
-    for pathogen, windows in windows_of.items():
-        mine = has & (which == pathogen)
-        ratio[mine] = _hazard_ratio(since[mine], windows, eff["ratio_after"])
+    ratio = np.ones(len(t)) if effect is None else effect.ratio(pid, t)
     if eff["site"] != "any":  # the effect acts on relapse at that site only
         share = _site_shares(p)[eff["site"]]
         ratio = 1.0 + share * (ratio - 1.0)
-    rate = base[pid] * mult * ratio
-    seg = rate * (t_end - t)
-    cum = np.cumsum(seg)
-    first_of = np.searchsorted(pid, np.arange(n), side="left")
-    offset = np.where(first_of > 0, cum[np.maximum(first_of - 1, 0)], 0.0)
-    offset[first_of == 0] = 0.0
-    target = offset + rng.exponential(1.0, n)
-    hit = np.searchsorted(cum, target, side="left")
-    out = np.full(n, np.inf)
-    at_event = np.ones(n)
-    ok = (hit < len(pid)) & (pid[np.minimum(hit, len(pid) - 1)] == np.arange(n))
-    k = hit[ok]
-    out[ok] = t_end[k] - (cum[k] - target[ok]) / rate[k]
-    at_event[ok] = ratio[k]
+    out, segment = _first_crossing(pid, t, t_end, base[pid] * mult * ratio, rng.exponential(1.0, n))
+    at_event = np.where(segment >= 0, ratio[segment], 1.0)
     return out, at_event
+
+
+def _cancer_death_times(
+    relapse_t: np.ndarray, draw: np.ndarray, stop: np.ndarray, inf: pd.DataFrame, p: dict
+) -> np.ndarray:
+    """Cancer death after relapse: ``relapse + draw`` (``draw`` exponential with the constant
+    hazard), or, when the planted effect acts on cancer death, the same draw carried through
+    the hazard multiplied by the effect's step function of days since the last infection."""
+    if p["infection_effect"]["acts_on"] != "cancer_death":
+        return relapse_t + draw
+    hazard = p["cancer_death_after_relapse"]["annual_hazard"] / 365.25
+    relapsed = np.isfinite(relapse_t)
+    start = np.where(relapsed, relapse_t, 0.0)
+    end = np.where(relapsed, np.maximum(stop, start + 1.0), 1.0)
+    effect = _Effect(inf, p)
+    pid, t, t_end = _segments(start, end, *effect.breakpoints())
+    out, _ = _first_crossing(pid, t, t_end, hazard * effect.ratio(pid, t), draw * hazard)
+    return np.where(relapsed, out, np.inf)
 
 
 def _site_shares(p: dict) -> dict[str, float]:
@@ -416,9 +476,9 @@ def simulate(n: int, seed: int, like: str, params: dict | None = None) -> Cohort
     alpha, beta = g["log_rate_at_age_0"], g["per_year_of_age"]
     age_death = np.log(np.exp(beta * a0) + beta * e * np.exp(-alpha)) / beta
     other = np.floor(people["birth"].to_numpy() + age_death * 365.25)
-    cancer = np.floor(
-        relapse_t + rng.exponential(365.25 / p["cancer_death_after_relapse"]["annual_hazard"], n)
-    )
+    after_relapse = rng.exponential(365.25 / p["cancer_death_after_relapse"]["annual_hazard"], n)
+    horizon_end = people["horizon"].to_numpy().astype(float) + 1.0
+    cancer = np.floor(_cancer_death_times(relapse_t, after_relapse, horizon_end, inf, p))
     cd = p["covid_death"]
     covid = np.full(n, np.inf)
     sc = inf[

@@ -110,6 +110,7 @@ def default_params() -> dict:
             "ratio_after": 1.0,
             "windows_by_pathogen": {p.id: [] for p in rows},
             "site": "any",
+            "acts_on": "relapse",
             "source": "planted effect (Chia et al., Nature 2025: awakening in the months after)",
         },
         "immunity_days": {"value": 120, "source": "assumption: no reinfection within 120 days"},
@@ -285,6 +286,10 @@ _KINDS: dict[str, tuple] = {
         "a list of pathogens among {pathogens}",
     ),
     "text": (lambda v: isinstance(v, str), "text"),
+    "acts_on": (
+        lambda v: v in ("relapse", "cancer_death"),
+        "relapse (the first distant relapse) or cancer_death (death after relapse)",
+    ),
     "site": (
         lambda v: v in ("any", *METASTASIS_SITES),
         "any, or a metastasis site: " + ", ".join(METASTASIS_SITES),
@@ -312,6 +317,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("infection_effect.windows_by_pathogen.*.[].ratio", "ratio"),
     ("infection_effect.ratio_after", "ratio"),
     ("infection_effect.site", "site"),
+    ("infection_effect.acts_on", "acts_on"),
     ("immunity_days.value", "days"),
     ("seasonal.*.attack_rate", "attack_rate"),
     ("seasonal.*.peak", "day_of_year"),
