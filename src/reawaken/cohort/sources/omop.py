@@ -1,4 +1,10 @@
-"""OMOP CDM v5.4 into the canonical cohort, from a folder of tables or a DuckDB database file.
+"""OMOP CDM v5.4 into the canonical cohort, from a folder of tables, a DuckDB database file, or
+a database server where the CDM lives (PostgreSQL, Spark: :func:`read_database`).
+
+The cohort is built by the SQL of :mod:`.omop_sql`, run by the engine that holds the tables
+(:mod:`reawaken.cohort.engines`: DuckDB for a folder or a DuckDB file); only the rows the
+canonical tables keep come back. Bad rows are reported here, where they are (file or table,
+row, column).
 
 Tables read (names in either case): ``person`` (``person_id``, ``gender_concept_id`` 8532
 female / 8507 male / else unknown, ``year_of_birth``); ``observation_period`` (follow-up from the
@@ -26,13 +32,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from reawaken.cohort import codes
+from reawaken.cohort import engines
 from reawaken.cohort.schema import Issues, empty
-from reawaken.cohort.sources import canonical, common
+from reawaken.cohort.sources import canonical, common, omop_sql
 from reawaken.cohort.sources.synthetic import (
     DEATH_ICD10,
     METASTASIS_ICD10,
@@ -45,16 +50,12 @@ from reawaken.cohort.sources.synthetic import (
     repeat_tests,
     write_tables,
 )
-from reawaken.errors import InputError
 
 SEX = {8532: "female", 8507: "male"}
-INPATIENT_VISITS = {9201, 262}
-FIRST_OCCURRENCE_EPISODE = 32528
 BREAST_CANCER = 4112853  # SNOMED 254837009, the concept the synthetic layout writes
 LUNG_METASTASIS = 254591  # SNOMED 94391008
 DETECTED = 4126681  # SNOMED 260373001
 TYPE_EHR = 32817  # type concept "EHR"
-_POSITIVE_TEXT = r"(?i)^(?!.*\b(?:not|no|neg)).*\b(?:detected|positive|present)"
 
 
 # ----- the source (reawaken.cohort.sources.Source): this module ------------------------------
@@ -108,111 +109,129 @@ field_map: tuple[tuple[str, str], ...] = (
 )
 
 
-class _Tables:
-    """Access to OMOP tables by lower-case name, from a folder or a DuckDB file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.db: dict[str, str] = {}
-        if path.is_file():
-            try:
-                con = duckdb.connect(str(path), read_only=True)
-                rows = con.execute(
-                    "SELECT table_schema, table_name FROM information_schema.tables"
-                ).fetchall()
-                con.close()
-            except duckdb.Error as exc:
-                raise InputError(f"not a DuckDB database: {exc}", file=path) from exc
-            for schema, name in rows:
-                self.db.setdefault(name.lower(), f'"{schema}"."{name}"')
-
-    def get(self, name: str, required: bool = False) -> pd.DataFrame | None:
-        if not self.db and not self.path.is_file():
-            file = common.find_table(self.path, name, required=required)
-            return None if file is None else common.read_source_table(file)
-        if name not in self.db:
-            if required:
-                raise InputError(f"table {name} not found in the database", file=self.path)
-            return None
-        con = duckdb.connect(str(self.path), read_only=True)
-        try:
-            frame = con.execute(f"SELECT * FROM {self.db[name]}").df()
-        finally:
-            con.close()
-        frame.columns = [c.lower() for c in frame.columns]
-        frame["_file"] = f"{self.path}:{name}"
-        frame["_row"] = np.arange(1, len(frame) + 1)
-        return frame
-
-    def load(self, name: str, columns: list[str]) -> pd.DataFrame | None:
-        """Optional table ``name`` with lower-case column names and ``columns`` checked (None
-        when absent or empty)."""
-        frame = self.get(name)
-        if frame is None or not len(frame):
-            return None
-        frame = _lower(frame)
-        common.require_columns(frame, columns, frame["_file"].iloc[0])
-        return frame
-
-
-def _lower(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.columns = [c if c.startswith("_") else c.lower() for c in frame.columns]
-    return frame
-
-
-def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
-    return pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+#: The CDM tables read (a folder is searched for these files).
+CDM_TABLES = (
+    "person",
+    "observation_period",
+    "death",
+    "visit_occurrence",
+    "condition_occurrence",
+    "measurement",
+    "concept",
+    "drug_exposure",
+    "procedure_occurrence",
+    "episode",
+)
 
 
 def read(extract: common.Extract) -> common.SourceTables:
     """Read an OMOP CDM v5.4 extract (a folder of tables or a DuckDB file) into canonical
-    tables (with provenance)."""
-    issues, concepts = extract.issues, extract.concepts
-    src = _Tables(extract.path)
-    per = _lower(src.get("person", required=True))
-    file = per["_file"].iloc[0] if len(per) else str(extract.path)
-    common.require_columns(per, ["person_id", "gender_concept_id", "year_of_birth"], file)
+    tables (with provenance), by the SQL of :mod:`.omop_sql` run in DuckDB."""
+    cdm = engines.connect(extract.path, CDM_TABLES)
+    try:
+        return read_cdm(cdm, extract.issues, extract.censor_date, extract.concepts)
+    finally:
+        cdm.close()
+
+
+def read_database(
+    where: str | Path,
+    issues: Issues,
+    *,
+    engine: str | None = None,
+    schema: str | None = None,
+    censor_date: pd.Timestamp | None = None,
+    concepts: Path | None = None,
+) -> tuple[common.SourceTables, str]:
+    """Read an OMOP CDM where it lives into canonical tables (with provenance).
+
+    The canonical cohort is built by SQL run in the database (:mod:`.omop_sql`); only the
+    rows it keeps come back, as Arrow batches. Nothing is written to the database.
+
+    Parameters
+    ----------
+    where : str or pathlib.Path
+        ``postgresql://user@host:port/db`` (no password: see
+        :mod:`reawaken.cohort.engines`), ``sc://host:port`` (Spark Connect), ``local`` with
+        ``engine="spark"``, or a folder / DuckDB file.
+    issues : reawaken.cohort.schema.Issues
+        Where bad rows are reported.
+    engine : {"duckdb", "postgres", "spark"}, optional
+        Default: from ``where``.
+    schema : str, optional
+        The CDM schema (PostgreSQL default ``public``, Spark default ``default``).
+    censor_date : pandas.Timestamp, optional
+        End follow-up at this date.
+    concepts : pathlib.Path, optional
+        A folder of concept files added to the packaged concept sets.
+
+    Returns
+    -------
+    tables : reawaken.cohort.sources.common.SourceTables
+        The canonical tables with provenance (for :func:`reawaken.cohort.schema.finalize`).
+    described : str
+        Engine, host and schema (never a password), for the import record.
+
+    Examples
+    --------
+    >>> from reawaken.cohort import generate
+    >>> from reawaken.cohort.schema import Issues
+    >>> truth = generate("omop", 40, 1, "cdm")
+    >>> raw, described = read_database("cdm", Issues())
+    >>> len(raw.tables["person"]), described.split()[0]
+    (40, 'duckdb')
+    """
+    cdm = engines.connect(where, CDM_TABLES, engine=engine, schema=schema)
+    try:
+        return read_cdm(cdm, issues, censor_date, concepts), cdm.describe()
+    finally:
+        cdm.close()
+
+
+def read_cdm(
+    cdm: engines.Engine,
+    issues: Issues,
+    censor_date: pd.Timestamp | None = None,
+    concepts: Path | None = None,
+) -> common.SourceTables:
+    """The canonical tables (with provenance) of an open CDM."""
+    sets = omop_sql.Concepts(concepts)
+    run = _Runner(cdm)
+    per_t = run.required("person", ["person_id", "gender_concept_id", "year_of_birth"])
+    per = run.rows(omop_sql.person(per_t, cdm.dialect), per_t)
     per = common.check_persons(
         per, issues, id_column="person_id", year_column="year_of_birth", year_label="year_of_birth"
     )
     births = common.birth_years(per, per["person_id"], per["year_of_birth"], "year_of_birth")
-    sex = _ids(per, "gender_concept_id").map(SEX).fillna("unknown").astype(object)
+    sex = per["gender_concept_id"].map(SEX).astype(object).where(lambda s: s.notna(), "unknown")
     person = canonical.person(per, id_column="person_id", year_column="year_of_birth", sex=sex)
 
-    obs = _lower(src.get("observation_period", required=True))
-    common.require_columns(
-        obs,
+    obs_t = run.required(
+        "observation_period",
         ["person_id", "observation_period_start_date", "observation_period_end_date"],
-        obs["_file"].iloc[0] if len(obs) else extract.path,
     )
-    obs["person_id"] = common.as_text(obs["person_id"])
-    obs, ostart = common.parse_dates(
-        obs, "observation_period_start_date", issues, table="follow_up", required=True
-    )
-    obs, oend = common.parse_dates(
-        obs, "observation_period_end_date", issues, table="follow_up", required=True
-    )
-    obs = obs.assign(start=ostart.loc[obs.index], end=oend)
-    first = obs.sort_values("start").drop_duplicates("person_id")
-    span = obs.groupby("person_id").agg(start=("start", "min"), end=("end", "max"))
-    deaths, death_date, dead_before_birth = _deaths(src, issues, births, concepts)
-    ids = first["person_id"]
+    bad = run.rows(omop_sql.observation_problems(obs_t, cdm.dialect), obs_t)
+    bad = _report_dates(bad, "start", "observation_period_start_date", issues, "follow_up")
+    _report_dates(bad, "end", "observation_period_end_date", issues, "follow_up")
+    span = run.rows(omop_sql.observation(obs_t, cdm.dialect), obs_t)
+    deaths, dead_before_birth = _deaths(run, issues, births, sets)
+    ids = span["person_id"]
     follow_up = canonical.follow_up(
-        first,
+        span,
         ids,
-        ids.map(span["start"]),
-        ids.map(span["end"]),
+        span["start_date"],
+        span["end_date"],
         "end_of_data",
-        ids.map(death_date),
-        cut=extract.censor_date,
+        ids.map(canonical.death_dates(deaths)),
+        cut=censor_date,
         cut_reason="censor_date",
         column="observation_period_end_date",
     )
 
-    cond = _conditions(src, issues, concepts, _inpatient_visits(src))
-    tests = _measurements(src, issues, concepts)
-    vacc = _vaccinations(src, issues, concepts)
-    episodes = _episodes(src, issues, concepts)
+    cond = _conditions(run, issues, sets)
+    tests = _measurements(run, issues, sets)
+    vacc = _vaccinations(run, issues, sets)
+    episodes = _episodes(run, issues, sets)
     tables = {
         "person": person,
         "follow_up": follow_up,
@@ -221,73 +240,83 @@ def read(extract: common.Extract) -> common.SourceTables:
         "vaccination": vacc,
         "outcome": pd.concat([cond["outcome"], deaths], ignore_index=True),
     }
-    return common.source_tables(tables, extract.censor_date, left_out=dead_before_birth)
+    return common.source_tables(tables, censor_date, left_out=dead_before_birth)
+
+
+class _Runner:
+    """Runs the queries of :mod:`.omop_sql` on one CDM; finds and checks its tables."""
+
+    def __init__(self, cdm: engines.Engine) -> None:
+        self.cdm = cdm
+
+    def required(self, name: str, columns: list[str]) -> engines.Table:
+        table = self.cdm.table(name)
+        if table is None:
+            raise self.cdm.missing_table(name)
+        common.require_columns(pd.DataFrame(columns=list(table.columns)), columns, table.label)
+        return table
+
+    def optional(self, name: str, columns: list[str]) -> engines.Table | None:
+        """Table ``name`` with ``columns`` checked; None when absent or empty."""
+        table = self.cdm.table(name)
+        if table is None or not self.cdm.has_rows(table):
+            return None
+        common.require_columns(pd.DataFrame(columns=list(table.columns)), columns, table.label)
+        return table
+
+    def rows(self, sql: str, table: engines.Table) -> pd.DataFrame:
+        """The rows of ``sql`` (DuckDB's dialect, translated), with their provenance."""
+        frame = self.cdm.frame(omop_sql.translate(sql, self.cdm.dialect))
+        frame["_file"] = table.label
+        return frame
+
+
+def _report_dates(
+    frame: pd.DataFrame, name: str, column: str, issues: Issues, table: str
+) -> pd.DataFrame:
+    """Report the rows whose ``{name}_date`` is missing or not a date (the text stored is in
+    ``{name}_text``); return the others."""
+    date, text = frame[f"{name}_date"], frame[f"{name}_text"]
+    problem = np.where(
+        text.isna().to_numpy(), "missing date", "unparseable or impossible date " + text.fillna("")
+    )
+    keep = frame.assign(_column=column, _problem=problem)
+    kept = issues.report_mask(keep, date.isna().to_numpy(), "{_problem}", table=table)
+    return kept.drop(columns=["_column", "_problem"])
+
+
+def _events(run: _Runner, sql: str, table: engines.Table, issues: Issues, column: str, kind: str):
+    frame = run.rows(sql, table).rename(columns={"date_text": "event_text"})
+    return _report_dates(frame, "event", column, issues, kind)
 
 
 def _deaths(
-    src: _Tables, issues: Issues, births: pd.DataFrame, concepts: str | Path | None
-) -> tuple[pd.DataFrame, pd.Series, set]:
-    """Deaths, the death date per person, and the persons dead before birth."""
-    death = src.load("death", ["person_id", "death_date"])
-    if death is None:
-        return empty("outcome"), pd.Series(dtype="datetime64[ns]"), set()
-    death["person_id"] = common.as_text(death["person_id"])
-    death, ddate = common.parse_dates(death, "death_date", issues, table="outcome", required=True)
+    run: _Runner, issues: Issues, births: pd.DataFrame, sets: omop_sql.Concepts
+) -> tuple[pd.DataFrame, set]:
+    """Deaths, and the persons dead before birth."""
+    table = run.optional("death", ["person_id", "death_date"])
+    if table is None:
+        return empty("outcome"), set()
+    death = _events(
+        run, omop_sql.death(table, run.cdm.dialect, sets), table, issues, "death_date", "outcome"
+    )
+    dates = death["event_date"]
     death, dead_before_birth = common.report_death_before_birth(
         death,
         death["person_id"],
-        ddate.loc[death.index].dt.year,
-        ddate.loc[death.index].dt.strftime("%Y-%m-%d"),
+        dates.dt.year,
+        dates.dt.strftime("%Y-%m-%d"),
         births,
         issues,
         column="death_date",
     )
-    ddate = ddate.loc[death.index]
-    cause = _death_cause(death, concepts)
-    deaths = canonical.death(death, death["person_id"], ddate, cause, "death_date")
-    return deaths, canonical.death_dates(deaths), dead_before_birth
+    deaths = canonical.death(
+        death, death["person_id"], death["event_date"], death["cause"], "death_date"
+    )
+    return deaths, dead_before_birth
 
 
-def _inpatient_visits(src: _Tables) -> set:
-    """Ids of the inpatient visits (``visit_concept_id`` 9201 or 262)."""
-    visits = src.get("visit_occurrence")
-    if visits is None or not len(visits):
-        return set()
-    visits = _lower(visits)
-    if not {"visit_occurrence_id", "visit_concept_id"} <= set(visits.columns):
-        return set()
-    sel = _ids(visits, "visit_concept_id").isin(INPATIENT_VISITS).fillna(False)
-    return set(_ids(visits, "visit_occurrence_id")[sel.to_numpy()].dropna())
-
-
-def _death_cause(death: pd.DataFrame, concepts) -> pd.Series:
-    """Cause of death from ``cause_concept_id`` or an ICD-10 ``cause_source_value``."""
-    cause = pd.Series(None, index=death.index, dtype=object)
-    if "cause_source_value" in death:
-        text = common.as_text(death["cause_source_value"])
-        icd = text.where(text.fillna("").str.match(r"^[A-Za-z]\d"))
-        cause = codes.classify_icd(icd, "death_cause", extra=concepts).astype(object)
-        cause = cause.where(cause.notna() | icd.isna(), "other")
-        cause = cause.where(cause.notna() | text.isna(), "other")
-    if "cause_concept_id" in death:
-        cid = _ids(death, "cause_concept_id")
-        covid_id = common.covid_pathogen()
-        covid = set(codes.omop_concepts("infection", concepts)).intersection(
-            k for k, v in codes.omop_concepts("infection", concepts).items() if v == covid_id
-        )
-        cancer = set(codes.omop_concepts("cancer", concepts)) | set(
-            codes.omop_concepts("metastasis", concepts)
-        )
-        by_id = pd.Series(None, index=death.index, dtype=object)
-        by_id[cid.isin(covid).fillna(False).to_numpy()] = "covid"
-        by_id[cid.isin(cancer).fillna(False).to_numpy()] = "cancer"
-        given = (cid.fillna(0) != 0).to_numpy()
-        cause = by_id.where(by_id.notna(), cause)
-        cause = cause.where(cause.notna() | ~given, "other")
-    return cause.where(cause.notna(), None)
-
-
-def _conditions(src: _Tables, issues: Issues, concepts, inpatient: set) -> dict[str, pd.DataFrame]:
+def _conditions(run: _Runner, issues: Issues, sets: omop_sql.Concepts) -> dict[str, pd.DataFrame]:
     """Cancer diagnoses, metastases and infection diagnoses from ``condition_occurrence``."""
     date_col = "condition_start_date"
     out = {
@@ -295,147 +324,78 @@ def _conditions(src: _Tables, issues: Issues, concepts, inpatient: set) -> dict[
         "infection": empty("infection"),
         "outcome": empty("outcome"),
     }
-    columns = ["person_id", "condition_concept_id", "condition_start_date"]
-    cond = src.load("condition_occurrence", columns)
-    if cond is None:
+    table = run.optional("condition_occurrence", ["person_id", "condition_concept_id", date_col])
+    if table is None:
         return out
-    cond["person_id"] = common.as_text(cond["person_id"])
-    cid = _ids(cond, "condition_concept_id")
-    source = (
-        common.as_text(cond["condition_source_value"])
-        if "condition_source_value" in cond
-        else pd.Series(None, index=cond.index, dtype=object)
-    )
-    icd = source.where(source.fillna("").str.match(r"^[A-Za-z]\d\d"))
-    role_values = {}
-    for role in ("cancer", "metastasis", "infection"):
-        by_id = cid.map(codes.omop_concepts(role, concepts)).astype(object)
-        by_code = codes.classify_icd(icd, role, extra=concepts)
-        role_values[role] = by_id.where(by_id.notna(), by_code)
-    relevant = pd.concat(role_values, axis=1).notna().any(axis=1)
-    cond = cond.loc[relevant]
-    cond, dates = common.parse_dates(cond, date_col, issues, table="outcome", required=True)
-    idx = cond.index
-    v = {r: s.loc[idx] for r, s in role_values.items()}
-    met = cond.loc[v["metastasis"].notna()]
+    visits = run.cdm.table("visit_occurrence")
+    sql = omop_sql.condition(table, run.cdm.dialect, sets, visits)
+    cond = _events(run, sql, table, issues, date_col, "outcome")
+    met = cond.loc[cond["metastasis"].notna()]
     out["outcome"] = canonical.metastasis(
-        met, met["person_id"], dates.loc[met.index], v["metastasis"].loc[met.index], date_col
+        met, met["person_id"], met["event_date"], met["metastasis"], date_col
     )
-    can = cond.loc[v["cancer"].notna() & v["metastasis"].isna()]
+    can = cond.loc[cond["cancer"].notna() & cond["metastasis"].isna()]
     out["cancer_diagnosis"] = canonical.diagnosis(
-        can,
-        can["person_id"],
-        dates.loc[can.index],
-        v["cancer"].loc[can.index],
-        date_col,
-        code=codes.normalise_code(icd.loc[can.index]).astype(object),
+        can, can["person_id"], can["event_date"], can["cancer"], date_col, code=can["code"]
     )
-    inf = cond.loc[v["infection"].notna() & v["metastasis"].isna() & v["cancer"].isna()]
-    visit = (
-        _ids(inf, "visit_occurrence_id")
-        if "visit_occurrence_id" in inf
-        else pd.Series(pd.NA, index=inf.index)
-    )
+    inf = cond.loc[cond["infection"].notna() & cond["metastasis"].isna() & cond["cancer"].isna()]
     out["infection"] = canonical.infection(
         inf,
         inf["person_id"],
-        dates.loc[inf.index],
-        v["infection"].loc[inf.index],
+        inf["event_date"],
+        inf["infection"],
         "diagnosis",
         date_col,
-        hospitalised=visit.isin(inpatient).fillna(False).astype("boolean"),
+        hospitalised=inf["hospitalised"].astype("boolean"),
     )
     return out
 
 
-def _measurements(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
+def _measurements(run: _Runner, issues: Issues, sets: omop_sql.Concepts) -> pd.DataFrame:
     """Positive tests from ``measurement`` as infection records."""
-    meas = src.load("measurement", ["person_id", "measurement_concept_id", "measurement_date"])
-    if meas is None:
+    table = run.optional("measurement", ["person_id", "measurement_concept_id", "measurement_date"])
+    if table is None:
         return empty("infection")
-    pathogen = _ids(meas, "measurement_concept_id").map(codes.omop_concepts("test", concepts))
-    meas = meas.loc[pathogen.notna()]
-    positive_ids = set(codes.omop_concepts("result", concepts))
-    pos = pd.Series(False, index=meas.index)
-    if "value_as_concept_id" in meas:
-        pos |= _ids(meas, "value_as_concept_id").isin(positive_ids).fillna(False)
-    if "value_source_value" in meas:
-        pos |= (
-            common.as_text(meas["value_source_value"])
-            .fillna("")
-            .str.contains(_POSITIVE_TEXT, regex=True)
-        )
-    meas = meas.loc[pos]
-    meas["person_id"] = common.as_text(meas["person_id"])
-    meas, dates = common.parse_dates(
-        meas, "measurement_date", issues, table="infection", required=True
+    sql = omop_sql.measurement(table, run.cdm.dialect, sets)
+    meas = _events(run, sql, table, issues, "measurement_date", "infection")
+    return canonical.infection(
+        meas, meas["person_id"], meas["event_date"], meas["pathogen"], "test", "measurement_date"
     )
-    pathogen = pathogen.loc[meas.index]
-    return canonical.infection(meas, meas["person_id"], dates, pathogen, "test", "measurement_date")
 
 
-def _vaccinations(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
+def _vaccinations(run: _Runner, issues: Issues, sets: omop_sql.Concepts) -> pd.DataFrame:
     """Vaccinations (CVX codes) from ``drug_exposure`` and ``procedure_occurrence``."""
-    cvx = codes.cvx_vaccines(concepts)
-    concept = src.get("concept")
-    by_concept: dict[int, str] = {}
-    if concept is not None and len(concept):
-        concept = _lower(concept)
-        sel = concept["vocabulary_id"].astype(str) == "CVX"
-        for cid, code in zip(
-            concept.loc[sel, "concept_id"], concept.loc[sel, "concept_code"], strict=True
-        ):
-            key = str(code).strip().lstrip("0")
-            if key in cvx:
-                by_concept[int(cid)] = cvx[key]
+    vocab = run.optional("concept", ["concept_id", "concept_code", "vocabulary_id"])
     parts = []
-    for table, prefix, date_col in (
+    for name, prefix, date_col in (
         ("drug_exposure", "drug", "drug_exposure_start_date"),
         ("procedure_occurrence", "procedure", "procedure_date"),
     ):
-        frame = src.load(table, ["person_id", f"{prefix}_concept_id", date_col])
-        if frame is None:
+        table = run.optional(name, ["person_id", f"{prefix}_concept_id", date_col])
+        if table is None:
             continue
-        vaccine = _ids(frame, f"{prefix}_concept_id").map(by_concept).astype(object)
-        if f"{prefix}_source_value" in frame:
-            text = common.as_text(frame[f"{prefix}_source_value"]).fillna("")
-            short = text.where(text.str.fullmatch(r"\d{1,3}"), "").str.lstrip("0")
-            vaccine = vaccine.where(vaccine.notna(), short.map(cvx))
-        frame = frame.loc[vaccine.notna()]
-        frame["person_id"] = common.as_text(frame["person_id"])
-        frame, dates = common.parse_dates(
-            frame, date_col, issues, table="vaccination", required=True
-        )
-        parts.append(
-            canonical.table(
-                frame,
-                {
-                    "person_id": frame["person_id"],
-                    "vaccination_date": dates,
-                    "vaccine": vaccine.loc[frame.index],
-                },
-                date_col,
-            )
-        )
+        sql = omop_sql.vaccination(table, run.cdm.dialect, sets, prefix, date_col, vocab)
+        frame = _events(run, sql, table, issues, date_col, "vaccination")
+        values = {
+            "person_id": frame["person_id"],
+            "vaccination_date": frame["event_date"],
+            "vaccine": frame["vaccine"],
+        }
+        parts.append(canonical.table(frame, values, date_col))
     return pd.concat(parts, ignore_index=True) if parts else empty("vaccination")
 
 
-def _episodes(src: _Tables, issues: Issues, concepts) -> pd.DataFrame:
+def _episodes(run: _Runner, issues: Issues, sets: omop_sql.Concepts) -> pd.DataFrame:
     """First occurrences of a cancer from the oncology extension's ``episode`` table."""
     columns = ["person_id", "episode_concept_id", "episode_start_date", "episode_object_concept_id"]
-    ep = src.load("episode", columns)
-    if ep is None:
+    table = run.optional("episode", columns)
+    if table is None:
         return empty("cancer_diagnosis")
-    ep = ep.loc[
-        (_ids(ep, "episode_concept_id") == FIRST_OCCURRENCE_EPISODE).fillna(False).to_numpy()
-    ]
-    ep["person_id"] = common.as_text(ep["person_id"])
-    ep, dates = common.parse_dates(
-        ep, "episode_start_date", issues, table="cancer_diagnosis", required=True
+    sql = omop_sql.episode(table, run.cdm.dialect, sets)
+    ep = _events(run, sql, table, issues, "episode_start_date", "cancer_diagnosis")
+    return canonical.diagnosis(
+        ep, ep["person_id"], ep["event_date"], ep["site"], "episode_start_date"
     )
-    site = _ids(ep, "episode_object_concept_id").map(codes.omop_concepts("cancer", concepts))
-    site = site.fillna("other").astype(object)
-    return canonical.diagnosis(ep, ep["person_id"], dates, site, "episode_start_date")
 
 
 def write_synthetic(cohort: Cohort, out: Path, rng: np.random.Generator) -> SyntheticFiles:

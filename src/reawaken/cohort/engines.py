@@ -1,0 +1,461 @@
+"""Where an OMOP CDM is read: DuckDB (a folder of table files or a DuckDB database file),
+PostgreSQL (``postgresql://user@host:port/db``) or Spark (a local session, or Spark Connect
+``sc://host:port``).
+
+An engine knows the CDM's tables and their columns (:meth:`Engine.table`), runs one query and
+streams its result back as Arrow record batches (:meth:`Engine.batches`), and describes itself
+as engine, host and schema without a password (:meth:`Engine.describe`: this text goes to the
+store's import record and to logs). Engines only read: a PostgreSQL session is set read-only
+before its first query.
+
+Credentials are never taken from the command line: a PostgreSQL URL holding a password is
+refused; libpq finds it in ``PGPASSWORD``, the password file (``~/.pgpass`` or
+``PGPASSFILE``) or a service file (``PGSERVICEFILE``, ``?service=name``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pandas as pd
+import pyarrow as pa
+
+from reawaken.cohort.sources import common
+from reawaken.errors import InputError
+
+ENGINES = ("duckdb", "postgres", "spark")
+
+#: pandas' default missing-value markers (``pandas.read_csv``): the same cells are NULL when
+#: DuckDB reads a CSV file as text.
+NA_TEXT = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CDM table as an engine sees it.
+
+    Parameters
+    ----------
+    name : str
+        The OMOP table name, lower case.
+    ref : str
+        How a query names it (quoted).
+    label : str
+        Where a row came from, in messages: the file, or ``schema.table``.
+    columns : dict of str to tuple of (str, str)
+        Lower-case column name -> (name as stored, kind: ``text``, ``integer``, ``float``,
+        ``date``, ``timestamp`` or ``other``).
+    row : str
+        SQL giving a row's number in messages: the data row of a file, the ``rowid`` of a
+        DuckDB table, the record's id (``measurement_id``) in a database; ``NULL`` if none.
+    """
+
+    name: str
+    ref: str
+    label: str
+    columns: dict[str, tuple[str, str]]
+    row: str = "NULL"
+
+
+def kind_of(type_name: str) -> str:
+    """The kind of a column type as an engine names it (``character varying`` -> ``text``)."""
+    t = type_name.lower()
+    if any(w in t for w in ("char", "text", "string")):
+        return "text"
+    if t.startswith("timestamp"):
+        return "timestamp"
+    if t == "date":
+        return "date"
+    if re.search(r"int|long|short|byte", t):
+        return "integer"
+    if re.search(r"double|float|real|decimal|numeric", t):
+        return "float"
+    return "other"
+
+
+@dataclass
+class Engine:
+    """An open connection to a CDM (made by :func:`connect`)."""
+
+    dialect: str
+    where: str
+    schema: str | None = None
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    def table(self, name: str) -> Table | None:
+        """The CDM table ``name`` (lower case), or None when absent."""
+        return self.tables.get(name)
+
+    def missing_table(self, name: str) -> InputError:
+        """The error for a required table that is absent."""
+        return InputError(f"table {name} not found in {self.place()}")
+
+    def place(self) -> str:
+        """Where tables are looked for, in messages."""
+        return f"schema {self.schema} of {self.where}" if self.schema else self.where
+
+    def describe(self) -> str:
+        """Engine, host and schema, never a password (for the import record and logs)."""
+        schema = f" schema {self.schema}" if self.schema else ""
+        return f"{self.dialect} {self.where}{schema}"
+
+    def batches(self, sql: str) -> pa.RecordBatchReader:
+        """Run ``sql`` (in this engine's dialect) and stream its rows as Arrow batches."""
+        raise NotImplementedError
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        """The result of ``sql`` as a DataFrame: dates as ``datetime64[ns]``, text as objects
+        (None where missing)."""
+        return _to_pandas(self.batches(sql).read_all())
+
+    def has_rows(self, table: Table) -> bool:
+        """Whether ``table`` holds a row."""
+        return len(self.frame(f"SELECT 1 AS x FROM {table.ref} LIMIT 1")) > 0
+
+    def close(self) -> None:
+        """Close the connection."""
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas(date_as_object=False)
+    for name, typ in zip(table.column_names, table.schema.types, strict=True):
+        if pa.types.is_date(typ) or pa.types.is_timestamp(typ):
+            frame[name] = frame[name].astype("datetime64[ns]")
+        elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            col = frame[name].astype(object)
+            frame[name] = col.where(col.notna(), None)
+    return frame
+
+
+# ----- DuckDB --------------------------------------------------------------------------------
+class DuckDBEngine(Engine):
+    """DuckDB over a folder of table files (read as text, as a spreadsheet shows them) or a
+    DuckDB database file (read-only)."""
+
+    def __init__(self, path: Path, names: tuple[str, ...], schema: str | None = None) -> None:
+        import duckdb
+
+        super().__init__("duckdb", str(path), schema)
+        self._duckdb = duckdb
+        if path.is_dir():
+            self.con = duckdb.connect()
+            for name in names:
+                file = common.find_table(path, name, required=False)
+                if file is not None:
+                    self._load_file(name, file)
+        elif path.is_file():
+            try:
+                self.con = duckdb.connect(str(path), read_only=True)
+                self._catalog(path)
+            except duckdb.Error as exc:
+                raise InputError(f"not a DuckDB database: {_line(exc)}", file=path) from exc
+        else:
+            raise InputError("not a folder of source tables or a DuckDB file", file=path)
+
+    def _load_file(self, name: str, file: Path) -> None:
+        """Copy one table file into a temporary table, its rows numbered as in the file."""
+        suffix = file.suffix.lower()
+        quoted = str(file).replace("'", "''")
+        if suffix == ".parquet":
+            reader = f"read_parquet('{quoted}')"
+        else:
+            delim = "\\t" if suffix == ".tsv" else ","
+            nulls = ", ".join("'" + v.replace("'", "''") + "'" for v in NA_TEXT)
+            reader = (
+                f"read_csv('{quoted}', all_varchar = true, header = true, delim = '{delim}', "
+                f"nullstr = [{nulls}], auto_detect = true)"
+            )
+        try:
+            self.con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM {reader}')
+            described = self.con.execute(f'DESCRIBE "{name}"').fetchall()
+        except self._duckdb.Error as exc:
+            raise InputError(f"cannot read table: {_line(exc)}", file=file) from exc
+        columns = {str(c).strip().lower(): (c, kind_of(t)) for c, t, *_ in described}
+        self.tables[name] = Table(name, f'"{name}"', str(file), columns, "(rowid + 1)")
+
+    def _catalog(self, path: Path) -> None:
+        rows = self.con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables"
+        ).fetchall()
+        found: dict[str, tuple[str, str, str]] = {}
+        for schema, name, kind in rows:
+            if self.schema is None or schema.lower() == self.schema.lower():
+                found.setdefault(name.lower(), (schema, name, kind))
+        for lower, (schema, name, kind) in found.items():
+            cols = self.con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                [schema, name],
+            ).fetchall()
+            self.tables[lower] = Table(
+                lower,
+                f'"{schema}"."{name}"',
+                f"{path}:{lower}",
+                {c.lower(): (c, kind_of(t)) for c, t in cols},
+                "(rowid + 1)" if kind == "BASE TABLE" else "NULL",
+            )
+
+    def missing_table(self, name: str) -> InputError:
+        if Path(self.where).is_dir():
+            return InputError(
+                f"table {name} not found (expected {name}.csv, .tsv or .parquet)", file=self.where
+            )
+        return InputError(f"table {name} not found in the database", file=self.where)
+
+    def batches(self, sql: str) -> pa.RecordBatchReader:
+        try:
+            relation = self.con.sql(sql)
+            if hasattr(relation, "to_arrow_reader"):  # DuckDB >= 1.4
+                return relation.to_arrow_reader()
+            return relation.fetch_arrow_reader()
+        except self._duckdb.Error as exc:
+            raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
+
+    def close(self) -> None:
+        self.con.close()
+
+
+# ----- PostgreSQL ----------------------------------------------------------------------------
+def check_postgres_url(url: str) -> str:
+    """The URL if it holds no password; else an InputError (credentials come from the
+    environment, a password file or a service file, never from the command line).
+
+    Examples
+    --------
+    >>> check_postgres_url("postgresql://reader@db.example.org:5432/cdm")
+    'postgresql://reader@db.example.org:5432/cdm'
+    >>> check_postgres_url("postgresql://reader:secret@db.example.org/cdm")
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: the database URL holds a password: leave it out and set \
+PGPASSWORD, a password file (~/.pgpass) or a service file instead
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise InputError(
+            f"not a PostgreSQL URL (expected postgresql://user@host:port/database): "
+            f"{_without_password(url)}"
+        )
+    query = {k.lower() for k, _ in parse_qsl(parts.query)}
+    if parts.password is not None or "password" in query:
+        raise InputError(
+            "the database URL holds a password: leave it out and set PGPASSWORD, a password "
+            "file (~/.pgpass) or a service file instead"
+        )
+    return url
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+
+
+def postgres_where(url: str) -> str:
+    """``host:port/database`` of a PostgreSQL URL (the socket folder when the host is one)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    host = parts.hostname or query.get("host", "localhost")
+    port = parts.port or query.get("port", "5432")
+    user = f"{parts.username}@" if parts.username else ""
+    return f"postgresql://{user}{host}:{port}{parts.path}"
+
+
+class PostgresEngine(Engine):
+    """PostgreSQL through ADBC (libpq): a read-only session, results as Arrow batches."""
+
+    def __init__(self, url: str, schema: str) -> None:
+        import adbc_driver_postgresql.dbapi as dbapi
+
+        super().__init__("postgres", postgres_where(check_postgres_url(url)), schema)
+        self._errors = (dbapi.Error,)
+        try:
+            self.con = dbapi.connect(url)
+        except dbapi.Error as exc:
+            raise InputError(f"cannot connect to {self.where}: {_line(exc)}") from exc
+        self._run("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        self._run("SET DateStyle = 'ISO'")
+        rows = self.frame(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            f"WHERE table_schema = {_literal(schema)} ORDER BY table_name, ordinal_position"
+        )
+        if rows.empty:
+            exists = self.frame(
+                "SELECT 1 AS x FROM information_schema.schemata "
+                f"WHERE schema_name = {_literal(schema)}"
+            )
+            if exists.empty:
+                raise InputError(f"schema {schema} not found in {self.where}")
+        for name, cols in rows.groupby("table_name", sort=False):
+            lower = str(name).lower()
+            columns = {
+                str(c).lower(): (str(c), kind_of(str(t)))
+                for c, t in zip(cols["column_name"], cols["data_type"], strict=True)
+            }
+            self.tables[lower] = Table(
+                lower, f'"{schema}"."{name}"', f"{schema}.{lower}", columns, _id_row(lower, columns)
+            )
+
+    def _run(self, sql: str) -> None:
+        with self.con.cursor() as cur:
+            try:
+                cur.execute(sql)
+            except self._errors as exc:
+                raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
+
+    def batches(self, sql: str) -> pa.RecordBatchReader:
+        cur = self.con.cursor()
+        try:
+            cur.execute(sql)
+            return cur.fetch_record_batch()
+        except self._errors as exc:
+            cur.close()
+            raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
+
+    def close(self) -> None:
+        try:
+            self.con.rollback()
+        finally:
+            self.con.close()
+
+
+# ----- Spark ---------------------------------------------------------------------------------
+class SparkEngine(Engine):
+    """Spark: a local session (``local[*]``) by default, or Spark Connect (``sc://host:port``);
+    an active session is used as it is."""
+
+    def __init__(self, url: str | None, schema: str) -> None:
+        from pyspark.sql import SparkSession
+
+        where = url or "local"
+        super().__init__("spark", where, schema)
+        try:
+            if url:
+                self.spark = SparkSession.builder.remote(url).getOrCreate()
+            else:
+                active = SparkSession.getActiveSession()
+                self.spark = active or SparkSession.builder.master("local[*]").getOrCreate()
+            names = [t.name for t in self.spark.catalog.listTables(schema)]
+        except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
+            raise InputError(f"cannot read schema {schema} on Spark {where}: {_line(exc)}") from exc
+        for name in names:
+            lower = name.lower()
+            cols = self.spark.catalog.listColumns(name, schema)
+            columns = {c.name.lower(): (c.name, kind_of(c.dataType)) for c in cols}
+            self.tables[lower] = Table(
+                lower, f"`{schema}`.`{name}`", f"{schema}.{lower}", columns, _id_row(lower, columns)
+            )
+
+    def batches(self, sql: str) -> pa.RecordBatchReader:
+        try:
+            table = self.spark.sql(sql).toArrow()
+        except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
+            raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+
+
+def _id_row(table: str, columns: dict[str, tuple[str, str]]) -> str:
+    """A database row's number in messages: its integer id (``measurement_id``), if any."""
+    key = "person_id" if table == "person" else f"{table}_id"
+    name, kind = columns.get(key, ("", ""))
+    return f'"{name}"' if kind == "integer" else "NULL"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _line(exc: BaseException) -> str:
+    """The first non-empty line of an error message."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+# ----- connecting ----------------------------------------------------------------------------
+def is_url(text: str | Path) -> bool:
+    """Whether ``text`` names a database by URL (``postgresql://``, ``sc://``) rather than a
+    path."""
+    return bool(re.match(r"^[a-z][a-z0-9+.-]*://", str(text)))
+
+
+def connect(
+    where: str | Path,
+    names: tuple[str, ...],
+    *,
+    engine: str | None = None,
+    schema: str | None = None,
+) -> Engine:
+    """Open the CDM at ``where``.
+
+    Parameters
+    ----------
+    where : str or pathlib.Path
+        A folder of table files or a DuckDB file (engine ``duckdb``), a PostgreSQL URL
+        (``postgresql://user@host:port/db``; engine ``postgres``), a Spark Connect URL
+        (``sc://host:port``) or ``local`` (engine ``spark``).
+    names : tuple of str
+        The tables a folder is searched for.
+    engine : {"duckdb", "postgres", "spark"}, optional
+        Default: from ``where``.
+    schema : str, optional
+        The CDM schema (PostgreSQL: default ``public``; Spark: the database, default
+        ``default``; a DuckDB file: any schema unless given).
+
+    Examples
+    --------
+    >>> from reawaken.cohort import generate
+    >>> truth = generate("omop", 50, 1, "cdm")
+    >>> cdm = connect("cdm", ("person",))
+    >>> cdm.describe().startswith("duckdb"), sorted(cdm.tables)
+    (True, ['person'])
+    >>> cdm.close()
+    """
+    text = str(where)
+    if engine is None:
+        if text.startswith(("postgresql://", "postgres://")):
+            engine = "postgres"
+        elif text.startswith("sc://"):
+            engine = "spark"
+        else:
+            engine = "duckdb"
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
+    if engine == "postgres":
+        return PostgresEngine(text, schema or "public")
+    if engine == "spark":
+        return SparkEngine(None if text in ("", "local") else text, schema or "default")
+    if is_url(text):
+        raise InputError(
+            f"the duckdb engine reads a folder or a DuckDB file, not a URL: "
+            f"{_without_password(text)}"
+        )
+    return DuckDBEngine(Path(where), names, schema)
