@@ -24,11 +24,15 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from reawaken.cohort import linking, sources
 from reawaken.cohort.codes import check_concepts
-from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, finalize
-from reawaken.cohort.sources.common import Extract
+from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, empty, finalize
+from reawaken.cohort.sources import sql_validate
+from reawaken.cohort.sources.common import Extract, SourceTables
+from reawaken.cohort.sources.sql_import import SqlTables
 from reawaken.cohort.summary import summarise
 from reawaken.errors import InputError
 from reawaken.suppression import DEFAULT_MIN_CELL
@@ -175,6 +179,23 @@ def read_source(
     >>> len(issues.frame())
     0
     """
+    raw, tables, issues = _read_validated(
+        kind, path, lenient=lenient, censor_date=censor_date, concepts=concepts
+    )
+    return raw, {name: _as_frame(name, table) for name, table in tables.items()}, issues
+
+
+def _read_validated(
+    kind: str,
+    path: str | Path,
+    *,
+    lenient: bool = False,
+    censor_date: str | pd.Timestamp | None = None,
+    concepts: str | Path | None = None,
+) -> tuple[SourceTables | SqlTables, dict[str, pd.DataFrame | pa.Table], Issues]:
+    """:func:`read_source` with the validated tables as the importer's kind gives them:
+    Arrow tables from an importer working in DuckDB (validated there by SQL), pandas
+    DataFrames from one working in pandas."""
     source = sources.get(kind)
     cut = None
     if censor_date is not None:
@@ -185,15 +206,52 @@ def read_source(
     issues = Issues(lenient=lenient, id_column=source.id_column)
     extras = None if concepts is None else Path(concepts)
     raw = source.read(Extract(Path(path), issues, censor_date=cut, concepts=extras))
-    tables = finalize(raw.tables, issues)
-    return raw, tables, issues
+    if isinstance(raw, SqlTables):
+        try:
+            return raw, sql_validate.finalize(raw), issues
+        finally:
+            raw.con.close()
+    return raw, finalize(raw.tables, issues), issues
+
+
+def _as_frame(name: str, table: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """A validated table as a pandas DataFrame typed as :func:`reawaken.cohort.schema.empty`
+    types it (dates ``datetime64[ns]``, years ``Int64``, flags ``boolean``)."""
+    if isinstance(table, pd.DataFrame):
+        return table
+    frame = table.to_pandas()
+    for column, dtype in empty(name).dtypes.items():
+        if column not in frame:
+            continue
+        if str(dtype).startswith("datetime64"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        elif str(dtype) in ("Int64", "boolean"):
+            frame[column] = frame[column].astype(str(dtype))
+        else:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+def _kept_apart(
+    tables: dict[str, pd.DataFrame | pa.Table], name: str
+) -> dict[str, pd.DataFrame | pa.Table]:
+    """The tables with every person id prefixed by the source ``name`` (link ``distinct``)."""
+    out: dict[str, pd.DataFrame | pa.Table] = {}
+    for table, frame in tables.items():
+        if isinstance(frame, pd.DataFrame):
+            out.update(linking.kept_apart({table: frame}, name))
+            continue
+        ids = pc.binary_join_element_wise(name + ":", frame["person_id"], "")
+        out[table] = frame.set_column(frame.schema.get_field_index("person_id"), "person_id", ids)
+    return out
 
 
 def _overlaps(
-    con: duckdb.DuckDBPyConnection, person_ids: pd.Series, files: dict[str, str]
+    con: duckdb.DuckDBPyConnection, persons: pd.DataFrame | pa.Table, files: dict[str, str]
 ) -> list[linking.Overlap]:
-    """What a new import shares with each stored source: person ids and identical files."""
-    con.register("_ids", pd.DataFrame({"person_id": person_ids.astype(str)}))
+    """What a new import shares with each stored source: person ids (the ``person_id``
+    column of ``persons``) and identical files."""
+    con.register("_ids", persons)
     con.register("_files", pd.DataFrame({"file": list(files), "sha256": list(files.values())}))
     shared_ids = con.execute(
         "SELECT source, person_id FROM person WHERE person_id IN (SELECT person_id FROM _ids) "
@@ -331,11 +389,11 @@ class CohortStore:
         linking.check_link(link)
         if self.path.exists() and not replace and name in self._stored_sources():
             raise AlreadyStored(name, self.path)
-        raw, tables, issues = read_source(
+        raw, tables, issues = _read_validated(
             kind, path, lenient=lenient, censor_date=censor_date, concepts=concepts
         )
         if link == linking.DISTINCT:
-            tables = linking.kept_apart(tables, name)
+            tables = _kept_apart(tables, name)
         files = linking.checksums(Path(path))
         quarantine = issues.frame()
         existed = self.path.exists()
@@ -356,7 +414,7 @@ class CohortStore:
                 raise AlreadyStored(name, self.path)
             for table in [*TABLES, "quarantine", "imports", "import_files"]:
                 con.execute(f"DELETE FROM {table} WHERE source = ?", [name])
-            overlaps = _overlaps(con, tables["person"]["person_id"], files)
+            overlaps = _overlaps(con, tables["person"], files)
             if overlaps and link is None:
                 raise linking.Unlinked(name, overlaps, self.path)
             for table, frame in tables.items():
@@ -401,15 +459,21 @@ class CohortStore:
 
     @staticmethod
     def _insert(
-        con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, name: str, cols: list[str]
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        frame: pd.DataFrame | pa.Table,
+        name: str,
+        cols: list[str],
     ) -> None:
-        if frame.empty:
+        """Insert the ``cols`` of ``frame`` (a DataFrame or an Arrow table, read in place by
+        DuckDB) into ``table`` under source ``name``."""
+        if len(frame) == 0:
             return
-        data = frame[cols].copy()
-        data.insert(0, "source", name)
-        con.register("_incoming", data)
-        quoted = ", ".join(f'"{c}"' for c in ["source", *cols])
-        con.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _incoming")
+        con.register("_incoming", frame)
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        con.execute(
+            f'INSERT INTO {table} ("source", {quoted}) SELECT ?, {quoted} FROM _incoming', [name]
+        )
         con.unregister("_incoming")
 
     # ----- reading -------------------------------------------------------------------------

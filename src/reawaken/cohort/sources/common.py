@@ -118,9 +118,15 @@ def read_source_table(path: Path) -> pd.DataFrame:
 
 def require_columns(frame: pd.DataFrame, required: list[str], file: Path | str) -> None:
     """Raise InputError naming the first required column that is missing (and a near match)."""
-    present = [c for c in frame.columns if not c.startswith("_")]
+    require_column_names([str(c) for c in frame.columns], required, file)
+
+
+def require_column_names(names: list[str], required: list[str], file: Path | str) -> None:
+    """Raise InputError naming the first of ``required`` not among a table's column ``names``
+    (and a near match)."""
+    present = [c for c in names if not c.startswith("_")]
     for column in required:
-        if column not in frame.columns:
+        if column not in names:
             near = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
             hint = f" (found {near[0]!r}: misspelt?)" if near else ""
             raise InputError(f"missing required column{hint}", file=file, column=column)
@@ -156,16 +162,7 @@ def parse_dates(
     else:
         text = raw.astype("string").str.strip()
         text = text.where(text != "", pd.NA)
-        dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        todo = dates.isna() & text.notna()
-        if todo.any():
-            iso = pd.to_datetime(text[todo], format="ISO8601", errors="coerce")
-            dates[todo] = (
-                iso.dt.tz_localize(None).dt.normalize() if iso.dt.tz else iso.dt.normalize()
-            )
-            todo = dates.isna() & text.notna()
-        if todo.any():
-            dates[todo] = pd.to_datetime(text[todo], format="%d/%m/%Y", errors="coerce")
+        dates = parse_date_text(text)
     dates = dates.astype("datetime64[ns]")
     bad = dates.isna() & text.notna()
     if required:
@@ -176,6 +173,20 @@ def parse_dates(
     keep = frame.assign(_column=column, _problem=problem)
     kept = issues.report_mask(keep, bad.to_numpy(), "{_problem}", table=table)
     return kept.drop(columns=["_problem"]), dates.loc[kept.index]
+
+
+def parse_date_text(text: pd.Series) -> pd.Series:
+    """Dates of stripped texts (NA for blank): ISO ``YYYY-MM-DD[ time]`` (any ISO 8601 date,
+    the time dropped), else ``DD/MM/YYYY``; NaT where the text is not a calendar date."""
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    todo = dates.isna() & text.notna()
+    if todo.any():
+        iso = pd.to_datetime(text[todo], format="ISO8601", errors="coerce")
+        dates[todo] = iso.dt.tz_localize(None).dt.normalize() if iso.dt.tz else iso.dt.normalize()
+        todo = dates.isna() & text.notna()
+    if todo.any():
+        dates[todo] = pd.to_datetime(text[todo], format="%d/%m/%Y", errors="coerce")
+    return dates.astype("datetime64[ns]")
 
 
 def report(

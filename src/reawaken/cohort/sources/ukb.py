@@ -37,9 +37,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reawaken.cohort import codes
-from reawaken.cohort.schema import Issues, empty
-from reawaken.cohort.sources import canonical, common
+from reawaken.cohort.sources import common, sql_import
+from reawaken.cohort.sources.sql_import import (
+    Check,
+    SqlImport,
+    SqlTables,
+    ident,
+    quote,
+    show,
+    show_date,
+    text,
+)
 from reawaken.cohort.sources.synthetic import (
     DEATH_ICD10,
     METASTASIS_ICD10,
@@ -109,217 +117,293 @@ field_map: tuple[tuple[str, str], ...] = (
 )
 
 
+def new_style(name: str) -> str:
+    """A column name in the Research Analysis Platform's style: ``40005-0.0`` -> ``p40005_i0``
+    (``31-0.0`` -> ``p31``, ``40002-0.3`` -> ``p40002_i0_a3``); other names unchanged."""
+    match = _OLD_STYLE.match(name)
+    if not match:
+        return name
+    fid, instance, array = match.groups()
+    if fid in _NO_INSTANCE:
+        return f"p{fid}"
+    if fid in _ARRAY_FIELDS:
+        return f"p{fid}_i{instance}_a{array}"
+    return f"p{fid}_i{instance}"
+
+
 def rename_old_style(frame: pd.DataFrame) -> pd.DataFrame:
     """Rename ``40005-0.0``-style columns to the Research Analysis Platform's ``p40005_i0``."""
-    mapping = {}
-    for column in frame.columns:
-        match = _OLD_STYLE.match(str(column))
-        if not match:
-            continue
-        fid, instance, array = match.groups()
-        if fid in _NO_INSTANCE:
-            mapping[column] = f"p{fid}"
-        elif fid in _ARRAY_FIELDS:
-            mapping[column] = f"p{fid}_i{instance}_a{array}"
-        else:
-            mapping[column] = f"p{fid}_i{instance}"
-    return frame.rename(columns=mapping)
+    return frame.rename(columns={c: new_style(str(c)) for c in frame.columns})
 
 
-def read(extract: common.Extract) -> common.SourceTables:
-    """Read a UK Biobank extract folder into canonical tables (with provenance)."""
-    issues, concepts = extract.issues, extract.concepts
-    path = common.find_table(extract.path, "participant")
-    part = rename_old_style(common.read_source_table(path))
-    common.require_columns(part, ["eid", "p31", "p34", "p53_i0"], path)
-    part = common.check_persons(
-        part, issues, id_column="eid", year_column="p34", sex_codes=("p31", tuple(SEX))
-    )
-    part, start = common.parse_dates(part, "p53_i0", issues, table="follow_up", required=True)
-    part, death = _optional_dates(part, "p40000_i0", issues, table="outcome")
-    part, lost = _optional_dates(part, "p191", issues, table="follow_up")
-    start, death, lost = start.loc[part.index], death.loc[part.index], lost.loc[part.index]
-    if "p40000_i0" in part:
-        births = common.birth_years(part, part["eid"], part["p34"], "p34", same_row=True)
-        part, _ = common.report_death_before_birth(
-            part,
-            part["eid"],
-            death.dt.year,
-            death.dt.strftime("%Y-%m-%d"),
-            births,
-            issues,
-            column="p40000_i0",
-        )
-        start, death, lost = start.loc[part.index], death.loc[part.index], lost.loc[part.index]
+def read(extract: common.Extract) -> SqlTables:
+    """Read a UK Biobank extract folder into canonical tables (with provenance), in DuckDB."""
+    q = SqlImport(extract)
+    raw, path, names = q.load("participant", ["eid", "p31", "p34", "p53_i0"], rename=new_style)
+    instances = sorted(int(m.group(1)) for c in names if (m := re.match(r"^p40005_i(\d+)$", c)))
+    part = _participants(q, raw, path, instances, set(names))
+    if "p40000_i0" in names:
+        _death_before_birth(q, part)
+    for i in instances:
+        if f"p40006_i{i}" not in names:
+            rows = q.sql(f"SELECT count(*) FROM {part}").fetchone()[0]
+            raise InputError(
+                f"registry date column p40005_i{i} without its code column",
+                file=str(path) if rows else None,
+                column=f"p40006_i{i}",
+            )
+    registry = _registry(q, part, instances)
+    infection, tests = _tests(q)
+    deaths = _deaths(q, part)
 
-    sex = common.as_text(part["p31"]).map(SEX).fillna("unknown")
-    person = canonical.person(part, id_column="eid", year_column="p34", sex=sex)
-    registry, reg_dates = _registry(part, start, issues, concepts)
-    tests = _tests(extract)
-
-    extract_dates = [start, death, lost, reg_dates]
-    if not tests.empty:
-        extract_dates.append(tests["infection_date"])
-    latest = pd.concat(extract_dates).max()  # NaT when the extract holds no date
+    latest = q.sql(
+        f"SELECT max(d) FROM (SELECT max(start) AS d FROM {part} "
+        f"UNION ALL SELECT max(death) FROM {part} UNION ALL SELECT max(lost) FROM {part} "
+        f"UNION ALL SELECT max(d) FROM {registry} "
+        f"UNION ALL SELECT max(infection_date) FROM {infection})"
+    ).fetchone()[0]
     asked = extract.censor_date is not None
-    cut = pd.Timestamp(extract.censor_date) if asked else latest
-    # follow-up ends at the earlier of death and loss: a death after the loss is not followed
-    follow_up = canonical.follow_up(
-        part,
-        part["eid"],
-        start,
-        lost,
-        "lost",
-        death.where(~(lost < death)),
-        cut=cut,
-        cut_reason="censor_date" if asked else "end_of_data",
-        column="p53_i0",
-    )
-    # name the column that gave the end of follow-up in any error about it
-    reason = follow_up["end_reason"].to_numpy()
-    follow_up["_column"] = np.select(
-        [reason == "death", reason == "lost"], ["p40000_i0", "p191"], "p53_i0"
-    )
+    cut = pd.Timestamp(extract.censor_date) if asked else pd.Timestamp(latest)
     tables = {
-        "person": person,
-        "follow_up": follow_up,
-        "cancer_diagnosis": registry["cancer_diagnosis"],
+        "person": q.canonical(
+            "person",
+            "SELECT eid AS person_id, born AS birth_year, CASE sex_code "
+            + " ".join(f"WHEN {quote(k)} THEN {quote(v)}" for k, v in SEX.items())
+            + f" ELSE 'unknown' END AS sex, _file, _row, 'eid' AS _column FROM {part}",
+            "_row",
+        ),
+        "follow_up": _follow_up(q, part, cut, "censor_date" if asked else "end_of_data"),
+        "cancer_diagnosis": q.canonical(
+            "cancer_diagnosis",
+            f"SELECT eid AS person_id, d AS diagnosis_date, "
+            "CASE WHEN met_site IS NULL THEN primary_site ELSE 'other' END AS site, code, "
+            "CASE WHEN met_site IS NULL THEN NULL ELSE 'IV' END AS stage, NULL AS er, "
+            "NULL AS pr, NULL AS her2, _file, _row, 'p40005_i' || inst AS _column, inst "
+            f"FROM {registry} WHERE (met_site IS NOT NULL AND d < start) "
+            "OR (met_site IS NULL AND primary_site IS NOT NULL)",
+            "inst, _row",
+        ),
         "infection": tests,
-        "outcome": pd.concat(
-            [registry["outcome"], _deaths(part, death, issues, concepts)], ignore_index=True
+        "outcome": q.canonical(
+            "outcome",
+            "SELECT eid AS person_id, d AS outcome_date, 'distant_metastasis' AS outcome_type, "
+            "met_site AS site, NULL AS cause, _file, _row, 'p40005_i' || inst AS _column, "
+            f"0 AS _part, inst FROM {registry} WHERE met_site IS NOT NULL AND NOT d < start "
+            "UNION ALL SELECT eid, death, 'death', NULL, cause, _file, _row, 'p40000_i0', 1, 0 "
+            f"FROM {deaths}",
+            "_part, inst, _row",
         ),
     }
-    return common.source_tables(tables, cut)
+    return q.result(tables, cut)
 
 
-def _optional_dates(
-    part: pd.DataFrame, column: str, issues: Issues, *, table: str
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Parse an optional date column (all NaT when the extract lacks it)."""
-    if column in part:
-        return common.parse_dates(part, column, issues, table=table)
-    return part, pd.Series(pd.NaT, index=part.index)
+def _participants(q: SqlImport, raw: str, path: Path, instances: list[int], names: set) -> str:
+    """The participant rows (one relation: ids, codes, years and dates read), the rows with
+    a bad id, sex code, year of birth or date reported and left out."""
 
+    optional = {c: c in names for c in ("p40000_i0", "p191", "p40001_i0")}
 
-def _deaths(
-    part: pd.DataFrame, death: pd.Series, issues: Issues, concepts: str | Path | None
-) -> pd.DataFrame:
-    """Death outcomes, the cause from the underlying cause of death (``p40001_i0``)."""
-    cause_code = (
-        common.as_text(part["p40001_i0"])
-        if "p40001_i0" in part
-        else pd.Series(None, index=part.index, dtype=object)
-    )
-    deaths = part.loc[death.notna()]
-    cause_code = cause_code.loc[deaths.index]
-    malformed = cause_code.notna() & ~codes.well_formed(codes.normalise_code(cause_code))
-    deaths = common.report(
-        deaths,
-        malformed,
-        "unknown ICD-10 code {p40001_i0}",
-        issues,
-        table="outcome",
-        column="p40001_i0",
-    )
-    cause = codes.classify_icd(cause_code.loc[deaths.index], "death_cause", extra=concepts)
-    cause = cause.where(cause.notna() | cause_code.loc[deaths.index].isna(), "other")
-    return canonical.death(deaths, deaths["eid"], death.loc[deaths.index], cause, "p40000_i0")
+    def col(name: str, *, given: bool = True) -> str:
+        return ident(name) if given else "NULL::VARCHAR"
 
-
-def _registry(
-    part: pd.DataFrame, start: pd.Series, issues: Issues, concepts: str | Path | None
-) -> tuple[dict[str, pd.DataFrame], pd.Series]:
-    """Cancer registry instances -> cancer diagnoses and metastasis outcomes."""
-    instances = sorted(
-        int(m.group(1)) for c in part.columns if (m := re.match(r"^p40005_i(\d+)$", c))
-    )
-    diagnoses, outcomes, all_dates = [], [], []
+    dated = ["p53_i0", *[c for c in ("p40000_i0", "p191") if optional[c]]]
+    dated += [f"p40005_i{i}" for i in instances]
+    lookup = q.dates(raw, dated)
+    texts = [
+        f"rowid + 1 AS _row, {quote(str(path))} AS _file",
+        f"{sql_import.as_text(ident('eid'))} AS eid",
+        "p31, " + sql_import.as_text("p31") + " AS sex_code",
+        "p34, " + sql_import.number("p34") + " AS born",
+        f"{text('p53_i0')} AS start_text",
+        f"{text(col('p40000_i0', given=optional['p40000_i0']))} AS death_text",
+        f"{text(col('p191', given=optional['p191']))} AS lost_text",
+        f"{col('p40001_i0', given=optional['p40001_i0'])} AS cause_raw",
+        f"{sql_import.as_text(col('p40001_i0', given=optional['p40001_i0']))} AS cause_code",
+    ]
+    dates = [
+        f"{q.date('start_text', lookup)} AS start",
+        f"{q.date('death_text', lookup)} AS death",
+        f"{q.date('lost_text', lookup)} AS lost",
+    ]
     for i in instances:
-        date_col, code_col = f"p40005_i{i}", f"p40006_i{i}"
-        if code_col not in part:
-            raise InputError(
-                f"registry date column {date_col} without its code column",
-                file=part["_file"].iloc[0] if len(part) else None,
-                column=code_col,
-            )
-        rows = part.loc[part[date_col].notna() | part[code_col].notna()]
-        rows, dates = common.parse_dates(
-            rows, date_col, issues, table="cancer_diagnosis", required=True
-        )
-        code = codes.normalise_code(common.as_text(rows[code_col]))
-        bad = code.isna() | ~codes.well_formed(code)
-        rows = common.report(
-            rows,
-            bad,
-            "unknown ICD-10 code {" + code_col + "}",
-            issues,
-            table="cancer_diagnosis",
-            column=code_col,
-        )
-        dates, code = dates.loc[rows.index], code.loc[rows.index]
-        all_dates.append(dates)
-        met_site = codes.classify_icd(code, "metastasis", extra=concepts)
-        primary = codes.classify_icd(code, "cancer", extra=concepts)
-        before = dates < start.loc[rows.index]
-        is_met = met_site.notna()
-        met = rows.loc[is_met & ~before]
-        dates_of = dates.loc[met.index]
-        outcomes.append(
-            canonical.metastasis(met, met["eid"], dates_of, met_site.loc[met.index], date_col)
-        )
-        dx = rows.loc[(is_met & before) | (~is_met & primary.notna())]
-        prevalent = is_met.loc[dx.index]
-        diagnoses.append(
-            canonical.diagnosis(
-                dx,
-                dx["eid"],
-                dates.loc[dx.index],
-                primary.loc[dx.index].where(~prevalent, "other"),
-                date_col,
-                code=code.loc[dx.index],
-                stage=np.where(prevalent, "IV", None),
-            )
-        )
-    out = {
-        "cancer_diagnosis": pd.concat(diagnoses, ignore_index=True)
-        if diagnoses
-        else empty("cancer_diagnosis"),
-        "outcome": pd.concat(outcomes, ignore_index=True) if outcomes else empty("outcome"),
-    }
-    dates = pd.concat(all_dates) if all_dates else pd.Series(dtype="datetime64[ns]")
-    return out, dates
+        given = f"p40006_i{i}" in names
+        date_col, code_col = ident(f"p40005_i{i}"), col(f"p40006_i{i}", given=given)
+        texts += [
+            f"{text(date_col)} AS reg_text_{i}",
+            f"{code_col} AS reg_raw_{i}",
+            f"{sql_import.icd_code(sql_import.as_text(code_col))} AS reg_code_{i}",
+            f"({date_col} IS NOT NULL OR {code_col} IS NOT NULL) AS reg_has_{i}",
+        ]
+        dates.append(f"{q.date(f'reg_text_{i}', lookup)} AS reg_date_{i}")
+    part = q.name("participant")
+    q.sql(
+        f"CREATE TABLE {part} AS SELECT *, {', '.join(dates)} "
+        f"FROM (SELECT {', '.join(texts)} FROM {raw})"
+    )
+    q.sql(f"DROP TABLE {raw}")
+    checks = [
+        Check("eid IS NULL", "'missing eid'", "'eid'", "person"),
+        Check(
+            "sex_code IS NOT NULL AND sex_code NOT IN (" + ", ".join(quote(k) for k in SEX) + ")",
+            f"'unknown sex code ' || {show('p31')}",
+            "'p31'",
+            "person",
+        ),
+        Check(
+            "born IS NULL OR born <> floor(born)",
+            f"'bad year of birth ' || {show('p34')}",
+            "'p34'",
+            "person",
+        ),
+        q.date_check("start", "start_text", "p53_i0", "follow_up", required=True),
+    ]
+    if optional["p40000_i0"]:
+        checks.append(q.date_check("death", "death_text", "p40000_i0", "outcome", required=False))
+    if optional["p191"]:
+        checks.append(q.date_check("lost", "lost_text", "p191", "follow_up", required=False))
+    q.screen(part, checks, person="eid")
+    return part
 
 
-def _tests(extract: common.Extract) -> pd.DataFrame:
-    """Positive tests from ``covid19_result`` as infection records."""
-    issues = extract.issues
-    res = extract.table("covid19_result", ["eid", "specdate", "result"], required=False)
-    if res is None:
-        return empty("infection")
-    res = common.report(
-        res, res["eid"].isna(), "missing eid", issues, table="infection", column="eid"
+def _death_before_birth(q: SqlImport, part: str) -> None:
+    """Report and leave out participant rows whose death is in a year before their birth (the
+    year of birth of the first row of the id)."""
+    rows = (
+        f"(SELECT *, first_value(born) OVER (PARTITION BY eid ORDER BY _row) AS _born FROM {part})"
     )
-    result = common.as_text(res["result"])
-    res = common.report(
-        res,
-        ~result.isin(["0", "1"]),
-        "unknown result code {result} (expected 0 or 1)",
-        issues,
-        table="infection",
-        column="result",
+    check = Check(
+        "death IS NOT NULL AND year(death) < _born",
+        f"'death date ' || {show_date('death')} || ' is before birth (p34 ' "
+        "|| CAST(CAST(_born AS BIGINT) AS VARCHAR) || ' in the same row)'",
+        "'p40000_i0'",
+        "outcome",
     )
-    res, dates = common.parse_dates(res, "specdate", issues, table="infection", required=True)
-    positive = common.as_text(res["result"]) == "1"
-    res, dates = res.loc[positive], dates.loc[positive]
-    origin = (
-        common.as_text(res["origin"])
-        if "origin" in res
-        else pd.Series(None, index=res.index, dtype=object)
+    q.screen(part, [check], person="eid", rows=rows)
+
+
+def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
+    """Cancer registry entries (one row per participant and instance with a date or a code),
+    bad dates and codes reported and left out, classified (``met_site``, ``primary_site``)."""
+    registry = q.name("registry")
+    parts = [
+        f"SELECT _file, _row, eid, start, {i} AS inst, reg_text_{i} AS dtext, reg_date_{i} AS d, "
+        f"reg_raw_{i} AS code_raw, reg_code_{i} AS code, {i} * 4294967296 + _row AS _key "
+        f"FROM {part} WHERE reg_has_{i}"
+        for i in instances
+    ]
+    if not parts:
+        parts = [
+            "SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, NULL::VARCHAR AS eid, "
+            "NULL::DATE AS start, NULL::INTEGER AS inst, NULL::VARCHAR AS dtext, NULL::DATE AS d, "
+            "NULL::VARCHAR AS code_raw, NULL::VARCHAR AS code, NULL::BIGINT AS _key LIMIT 0"
+        ]
+    q.sql(f"CREATE TABLE {registry} AS " + " UNION ALL ".join(parts))
+    checks = [
+        q.date_check("d", "dtext", "", "cancer_diagnosis", required=True),
+        Check(
+            f"code IS NULL OR NOT {sql_import.well_formed('code')}",
+            f"'unknown ICD-10 code ' || {show('code_raw')}",
+            "'p40006_i' || inst",
+            "cancer_diagnosis",
+        ),
+    ]
+    checks[0] = Check(checks[0].bad, checks[0].reason, "'p40005_i' || inst", checks[0].table)
+    q.screen(registry, checks, person="eid", key="_key", group="inst")
+    lookup = q.classify(registry, "code", ["metastasis", "cancer"])
+    classified = q.name("registry")
+    q.sql(
+        f"CREATE TABLE {classified} AS SELECT r.*, c.metastasis AS met_site, "
+        f"c.cancer AS primary_site FROM {registry} r LEFT JOIN {lookup} c USING (code)"
     )
-    inpatient = (origin == "1").astype("boolean")
-    pathogen = common.covid_pathogen()  # a positive test is a confirmed COVID-19 (U07.1)
-    return canonical.infection(
-        res, res["eid"], dates, pathogen, "test", "specdate", hospitalised=inpatient
+    return classified
+
+
+def _tests(q: SqlImport) -> tuple[str, str]:
+    """Positive tests from ``covid19_result`` as infection records: (every kept test, the
+    canonical infection table)."""
+    loaded = q.load("covid19_result", ["eid", "specdate", "result"], required=False)
+    if loaded is None:
+        empty = q.empty("infection")
+        return empty, empty
+    raw, path, names = loaded
+    lookup = q.dates(raw, ["specdate"])
+    origin = sql_import.as_text("origin") if "origin" in names else "NULL::VARCHAR"
+    tests = q.name("tests")
+    q.sql(
+        f"CREATE TABLE {tests} AS SELECT *, {q.date('stext', lookup)} AS sdate FROM ("
+        f"SELECT rowid + 1 AS _row, {quote(str(path))} AS _file, {sql_import.as_text('eid')} "
+        f"AS eid, result AS result_raw, {sql_import.as_text('result')} AS result, "
+        f"{text('specdate')} AS stext, {origin} AS origin FROM {raw})"
+    )
+    q.sql(f"DROP TABLE {raw}")
+    checks = [
+        Check("eid IS NULL", "'missing eid'", "'eid'", "infection"),
+        Check(
+            "result IS NULL OR result NOT IN ('0', '1')",
+            f"'unknown result code ' || {show('result_raw')} || ' (expected 0 or 1)'",
+            "'result'",
+            "infection",
+        ),
+        q.date_check("sdate", "stext", "specdate", "infection", required=True),
+    ]
+    q.screen(tests, checks, person="eid")
+    pathogen = quote(common.covid_pathogen())  # a positive test is a confirmed COVID-19 (U07.1)
+    infection = q.canonical(
+        "infection",
+        f"SELECT eid AS person_id, sdate AS infection_date, {pathogen} AS pathogen, "
+        "'test' AS evidence, coalesce(origin = '1', false) AS hospitalised, _file, _row, "
+        f"'specdate' AS _column FROM {tests} WHERE result = '1'",
+        "_row",
+    )
+    return infection, infection
+
+
+def _deaths(q: SqlImport, part: str) -> str:
+    """Death rows (participants with a death date), a malformed underlying cause reported and
+    left out, the cause classified from the underlying cause of death (``p40001_i0``)."""
+    deaths = q.name("deaths")
+    q.sql(
+        f"CREATE TABLE {deaths} AS SELECT _file, _row, eid, death, cause_raw, cause_code "
+        f"FROM {part} WHERE death IS NOT NULL"
+    )
+    code = sql_import.icd_code("cause_code")
+    check = Check(
+        f"cause_code IS NOT NULL AND NOT {sql_import.well_formed(code)}",
+        f"'unknown ICD-10 code ' || {show('cause_raw')}",
+        "'p40001_i0'",
+        "outcome",
+    )
+    q.screen(deaths, [check], person="eid")
+    lookup = q.classify(deaths, "cause_code", ["death_cause"])
+    classified = q.name("deaths")
+    q.sql(
+        f"CREATE TABLE {classified} AS SELECT d.*, coalesce(c.death_cause, CASE WHEN "
+        f"d.cause_code IS NOT NULL THEN 'other' END) AS cause FROM {deaths} d "
+        f"LEFT JOIN {lookup} c ON c.code = d.cause_code"
+    )
+    return classified
+
+
+def _follow_up(q: SqlImport, part: str, cut: pd.Timestamp, cut_reason: str) -> str:
+    """Follow-up per participant row: from the assessment date to death, else loss to
+    follow-up, else the cut (a death after the loss is not followed); the column that gave
+    the end named in any error about it."""
+    cut_sql = "NULL::DATE" if pd.isna(cut) else f"DATE {quote(cut.strftime('%Y-%m-%d'))}"
+    ended = (
+        "SELECT *, CASE WHEN _death IS NOT NULL THEN _death ELSE lost END AS _end, "
+        "CASE WHEN _death IS NOT NULL THEN 'death' ELSE 'lost' END AS _why FROM ("
+        f"SELECT *, CASE WHEN lost < death THEN NULL ELSE death END AS _death FROM {part})"
+    )
+    late = f"(_end IS NULL OR _end > {cut_sql})"
+    return q.canonical(
+        "follow_up",
+        f"SELECT *, CASE end_reason WHEN 'death' THEN 'p40000_i0' WHEN 'lost' THEN 'p191' "
+        "ELSE 'p53_i0' END AS _column FROM ("
+        f"SELECT eid AS person_id, start AS start_date, "
+        f"CASE WHEN {late} THEN {cut_sql} ELSE _end END AS end_date, "
+        f"CASE WHEN {late} THEN {quote(cut_reason)} ELSE _why END AS end_reason, _file, _row "
+        f"FROM ({ended}))",
+        "_row",
     )
 
 

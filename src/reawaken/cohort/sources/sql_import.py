@@ -1,0 +1,404 @@
+"""Importing source files inside DuckDB: the files are read as text by DuckDB, transformed and
+checked by SQL, and the canonical tables stay in DuckDB until the store inserts them.
+
+What the UK Biobank and Flatiron importers share:
+
+* :class:`SqlImport`: one in-memory DuckDB connection per import, loading a source table with
+  every column as text (:meth:`SqlImport.load`), its rows numbered as the file's data rows;
+* SQL for the values: text (:func:`text`), identifiers and codes (:func:`as_text`), ICD codes
+  (:func:`icd_code`), whole numbers (:func:`number`), dates (:meth:`SqlImport.dates`: ISO
+  ``YYYY-MM-DD`` by SQL, other spellings read once per distinct text with the rules of
+  :func:`reawaken.cohort.sources.common.parse_date_text`);
+* bad rows found by SQL predicates (:class:`Check`, :meth:`SqlImport.screen`), reported
+  through :class:`reawaken.cohort.schema.Issues` with the file, row, column and reason, in the
+  order the checks are listed and then the rows (strict: the first raises; lenient: every
+  one is quarantined and the rows are deleted);
+* ICD codes classified once per distinct code (:meth:`SqlImport.classify`) by
+  :func:`reawaken.cohort.codes.classify_icd`;
+* :class:`SqlTables`: what such an importer hands back, canonical tables carrying their
+  provenance (``_file``, ``_row``, ``_column``) and their order (``_ord``) as DuckDB tables,
+  validated by :func:`reawaken.cohort.sources.sql_validate.finalize`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from reawaken.cohort import codes
+from reawaken.cohort.schema import TABLES, Issues, columns
+from reawaken.cohort.sources import common
+from reawaken.errors import InputError
+
+#: Cell texts pandas reads as missing (``pandas.read_csv``'s default ``na_values``): the same
+#: texts are NULL here, so that an import reads the files as the pandas importers did.
+NA_TEXTS = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+
+
+def quote(value: str) -> str:
+    """``value`` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """``name`` as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def text(column: str) -> str:
+    """SQL: the trimmed text of ``column``, NULL when blank."""
+    return f"nullif(trim({column}), '')"
+
+
+def as_text(column: str) -> str:
+    """SQL: an identifier or code as text (trimmed, blank NULL, ``12.0`` -> ``12``), as
+    :func:`reawaken.cohort.sources.common.as_text` gives for the pandas importers."""
+    value = text(column)
+    return (
+        f"CASE WHEN contains({value}, '.') "
+        f"THEN regexp_replace({value}, '^(-?[0-9]+)\\.0*$', '\\1') ELSE {value} END"
+    )
+
+
+def icd_code(column: str) -> str:
+    """SQL: a code upper case without dots and blanks, NULL when empty
+    (:func:`reawaken.cohort.codes.normalise_code`)."""
+    return f"nullif(upper(regexp_replace({column}, '[.\\s]', '', 'g')), '')"
+
+
+def well_formed(code: str) -> str:
+    """SQL: true where a normalised code looks like an ICD-9/ICD-10 code
+    (:func:`reawaken.cohort.codes.well_formed`)."""
+    return f"coalesce(regexp_full_match({code}, '[A-Z0-9]{{3,7}}'), false)"
+
+
+def number(column: str) -> str:
+    """SQL: ``column`` as a number (DOUBLE), NULL where it is not one (``pandas.to_numeric``
+    with ``errors="coerce"``)."""
+    return f"TRY_CAST(trim({column}) AS DOUBLE)"
+
+
+def show(value: str) -> str:
+    """SQL: a value as a message shows it (``missing`` for NULL; dates as ``YYYY-MM-DD``)."""
+    return f"coalesce(CAST({value} AS VARCHAR), 'missing')"
+
+
+def show_date(value: str) -> str:
+    """SQL: a date as a message shows it, ``YYYY-MM-DD``."""
+    return f"coalesce(strftime({value}, '%Y-%m-%d'), 'missing')"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of a screen: the rows where ``bad`` holds are reported.
+
+    Parameters
+    ----------
+    bad : str
+        SQL predicate, true for a bad row (NULL counts as false).
+    reason : str
+        SQL expression giving the message of a bad row.
+    column : str
+        SQL expression giving the column the problem is in (a literal such as ``'p31'``).
+    table : str
+        The canonical table the problem is filed under (the quarantine's ``table_name``).
+    """
+
+    bad: str
+    reason: str
+    column: str
+    table: str
+
+
+@dataclass
+class SqlTables:
+    """What an SQL importer hands back: canonical tables in ``con`` (table name -> relation
+    holding the canonical columns, ``_file``, ``_row``, ``_column`` and a unique ``_ord``
+    giving the rows' order), how follow-up was cut, and where bad rows are reported."""
+
+    con: duckdb.DuckDBPyConnection
+    tables: dict[str, str]
+    issues: Issues
+    censor_date: pd.Timestamp | None = None
+    n_after_censor: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class SqlImport:
+    """One import in DuckDB: a private in-memory connection, the extract and its issues.
+
+    Parameters
+    ----------
+    extract : reawaken.cohort.sources.common.Extract
+        What is imported (folder, issues, censor date, concepts).
+    """
+
+    def __init__(self, extract: common.Extract) -> None:
+        self.extract = extract
+        self.issues = extract.issues
+        self.con = duckdb.connect(":memory:")
+        self._n = 0
+
+    def sql(self, query: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
+        """Run ``query`` on the import's connection."""
+        return self.con.execute(query, params or [])
+
+    def name(self, stem: str) -> str:
+        """A fresh relation name starting with ``stem``."""
+        self._n += 1
+        return f"{stem}_{self._n}"
+
+    def result(self, tables: dict[str, str], cut: pd.Timestamp | None) -> SqlTables:
+        """The canonical tables, records dated after ``cut`` deleted and counted (None or NaT:
+        nothing cut)."""
+        if cut is None or pd.isna(cut):
+            return SqlTables(self.con, tables, self.issues)
+        dropped = 0
+        for name, column in (
+            ("cancer_diagnosis", "diagnosis_date"),
+            ("infection", "infection_date"),
+            ("vaccination", "vaccination_date"),
+            ("outcome", "outcome_date"),
+        ):
+            if name in tables:
+                where = f"{column} > ?"
+                dropped += self.sql(
+                    f"SELECT count(*) FROM {tables[name]} WHERE {where}", [cut.date()]
+                ).fetchone()[0]
+                self.sql(f"DELETE FROM {tables[name]} WHERE {where}", [cut.date()])
+        return SqlTables(self.con, tables, self.issues, censor_date=cut, n_after_censor=dropped)
+
+    # ----- reading files -------------------------------------------------------------------
+    def load(
+        self,
+        name: str,
+        required_columns: list[str],
+        *,
+        required: bool = True,
+        rename: Callable[[str], str] | None = None,
+    ) -> tuple[str, Path, list[str]] | None:
+        """Load table ``name`` of the extract folder, every column as text.
+
+        Returns the relation (its ``rowid`` + 1 is the file's data row), the file and its
+        columns; None when an optional table is absent. ``rename`` renames columns (after
+        their names are stripped of blanks). A required column that is missing raises
+        :class:`~reawaken.errors.InputError` naming it (and a near match).
+        """
+        path = common.find_table(self.extract.path, name, required=required)
+        if path is None:
+            return None
+        relation = self.name("raw")
+        source = self._reader(path)
+        try:
+            self.sql(f"CREATE TABLE {relation} AS SELECT * FROM {source}")
+        except duckdb.Error as exc:
+            raise InputError(f"cannot read table: {exc}", file=path) from exc
+        found = [c for c in self.sql(f"SELECT * FROM {relation} LIMIT 0").fetchdf().columns]
+        names = {c: str(c).strip() for c in found}
+        names = {c: rename(n) if rename else n for c, n in names.items()}
+        for old, new in names.items():
+            if old != new:
+                self.sql(f"ALTER TABLE {relation} RENAME COLUMN {ident(old)} TO {ident(new)}")
+        columns = list(names.values())
+        common.require_column_names(columns, required_columns, path)
+        return relation, path, columns
+
+    @staticmethod
+    def _reader(path: Path) -> str:
+        """SQL reading the file at ``path`` with every column as text."""
+        literal = quote(str(path))
+        suffix = path.suffix.lower()
+        if suffix == ".parquet":
+            return f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet({literal}))"
+        delim = "\\t" if suffix == ".tsv" else ","
+        nulls = ", ".join(quote(t) for t in NA_TEXTS)
+        return (
+            f"read_csv({literal}, all_varchar = true, header = true, delim = '{delim}', "
+            f"quote = '\"', escape = '\"', nullstr = [{nulls}])"
+        )
+
+    # ----- values --------------------------------------------------------------------------
+    def dates(self, relation: str, columns: list[str]) -> str | None:
+        """A relation holding the text (``t``) and date (``d``) of every date spelling in the
+        ``columns`` of ``relation`` that is not ``YYYY-MM-DD``, read by
+        :func:`reawaken.cohort.sources.common.parse_date_text` (:meth:`date` joins it)."""
+        lookup = self.name("dates")
+        parts = [
+            f"SELECT {text(ident(c))} AS t FROM {relation} WHERE NOT ({self._iso(text(ident(c)))})"
+            for c in columns
+        ]
+        found = self.sql(
+            "SELECT DISTINCT t FROM (" + " UNION ALL ".join(parts) + ") WHERE t IS NOT NULL"
+        ).fetchdf()
+        spelled = pd.Series(found["t"].astype(object).tolist(), dtype=object)
+        parsed = common.parse_date_text(pd.Series(spelled, dtype="string"))
+        frame = pd.DataFrame({"t": spelled, "d": parsed.dt.date.astype(object)})
+        frame = frame[parsed.notna().to_numpy()]
+        if not len(frame):
+            return None
+        self.sql(f"CREATE TABLE {lookup} (t VARCHAR, d DATE)")
+        self.con.register("_spelled", frame)
+        self.sql(f"INSERT INTO {lookup} SELECT t, d FROM _spelled")
+        self.con.unregister("_spelled")
+        return lookup
+
+    @staticmethod
+    def _iso(value: str) -> str:
+        """SQL: true where ``value`` is a ``YYYY-MM-DD`` date read by SQL alone."""
+        return (
+            f"coalesce(length({value}) = 10 "
+            f"AND try_strptime({value}, '%Y-%m-%d') IS NOT NULL, false)"
+        )
+
+    @staticmethod
+    def date(value: str, lookup: str | None) -> str:
+        """SQL: the date a text ``value`` gives (ISO by SQL, else through ``lookup``, a
+        relation of :meth:`dates`, None when it holds nothing); NULL where it is not a date."""
+        iso = (
+            f"CASE WHEN length({value}) = 10 "
+            f"THEN CAST(try_strptime({value}, '%Y-%m-%d') AS DATE) END"
+        )
+        if lookup is None:
+            return iso
+        return f"coalesce({iso}, (SELECT d FROM {lookup} WHERE t = {value}))"
+
+    @staticmethod
+    def date_check(date: str, value: str, column: str, table: str, *, required: bool) -> Check:
+        """The check of a date column: ``value`` its text, ``date`` the date read from it
+        (``missing date`` when ``required`` and blank; ``unparseable or impossible date``)."""
+        blank = "TRUE" if required else "FALSE"
+        return Check(
+            bad=f"({value} IS NULL AND {blank}) OR ({value} IS NOT NULL AND {date} IS NULL)",
+            reason=(
+                f"CASE WHEN {value} IS NULL THEN 'missing date' "
+                f"ELSE 'unparseable or impossible date ' || {value} END"
+            ),
+            column=quote(column),
+            table=table,
+        )
+
+    def canonical(self, table: str, query: str, order: str) -> str:
+        """Create canonical table ``table`` from ``query`` (its canonical columns with
+        provenance), rows numbered ``_ord`` in ``order``; return its relation name."""
+        relation = self.name(f"cohort_{table}")
+        typed = ", ".join(
+            f"CAST({ident(c)} AS {TABLES[table].get(c, 'VARCHAR')}) AS {ident(c)}"
+            for c in columns(table)
+        )
+        self.sql(
+            f"CREATE TABLE {relation} AS SELECT {typed}, CAST(_file AS VARCHAR) AS _file, "
+            "CAST(_row AS BIGINT) AS _row, CAST(_column AS VARCHAR) AS _column, "
+            f"row_number() OVER (ORDER BY {order}) AS _ord FROM ({query})"
+        )
+        return relation
+
+    def empty(self, table: str) -> str:
+        """An empty canonical table ``table`` (with provenance); its relation name."""
+        relation = self.name(f"cohort_{table}")
+        typed = ", ".join(f"{ident(c)} {TABLES[table].get(c, 'VARCHAR')}" for c in columns(table))
+        self.sql(
+            f"CREATE TABLE {relation} ({typed}, _file VARCHAR, _row BIGINT, _column VARCHAR, "
+            "_ord BIGINT)"
+        )
+        return relation
+
+    def classify(self, relation: str, column: str, roles: list[str], *, version: int = 10) -> str:
+        """A relation mapping each distinct code of ``relation.column`` (``code``) to its value
+        in each of ``roles`` (one column per role), by
+        :func:`reawaken.cohort.codes.classify_icd` with the extract's concept sets."""
+        lookup = self.name("codes")
+        found = self.sql(
+            f"SELECT DISTINCT {column} AS code FROM {relation} WHERE {column} IS NOT NULL"
+        ).fetchdf()
+        values = pd.Series(found["code"].astype(object).tolist(), dtype=object)
+        frame = pd.DataFrame({"code": values})
+        for role in roles:
+            got = codes.classify_icd(values, role, version=version, extra=self.extract.concepts)
+            frame[role] = got.astype(object).where(got.notna(), None)
+        typed = ", ".join(f"{ident(c)} VARCHAR" for c in frame.columns)
+        self.sql(f"CREATE TABLE {lookup} ({typed})")
+        if len(frame):
+            self.con.register("_codes", frame)
+            self.sql(f"INSERT INTO {lookup} SELECT * FROM _codes")
+            self.con.unregister("_codes")
+        return lookup
+
+    # ----- bad rows ------------------------------------------------------------------------
+    def screen(
+        self,
+        relation: str,
+        checks: list[Check],
+        *,
+        person: str,
+        file: str = "_file",
+        row: str = "_row",
+        key: str = "_row",
+        order: str = "_row",
+        rows: str | None = None,
+        group: str | None = None,
+    ) -> int:
+        """Report the rows of ``relation`` that fail a check, and delete them.
+
+        A row is reported once, for the first check it fails; the reports come check by
+        check (within ``group``, when given: e.g. a registry instance), each in ``order``, as
+        the pandas importers reported them. ``rows`` is the SQL relation the checks read
+        (default ``relation``; it may add columns, e.g. windows), ``key`` a column unique per
+        row, ``person`` the SQL giving the row's person id (for the quarantine). Strict: the
+        first bad row raises. Returns how many rows were deleted.
+        """
+        if not checks:
+            return 0
+        source = rows or relation
+        which = "CASE " + " ".join(
+            f"WHEN coalesce({c.bad}, false) THEN {k}" for k, c in enumerate(checks)
+        )
+        which += " END"
+        reason = "CASE _k " + " ".join(f"WHEN {k} THEN {c.reason}" for k, c in enumerate(checks))
+        column = "CASE _k " + " ".join(f"WHEN {k} THEN {c.column}" for k, c in enumerate(checks))
+        flagged = f"(SELECT *, {which} AS _k FROM {source}) AS _flagged"
+        first = f"{group}, " if group else ""
+        limit = "" if self.issues.lenient else " LIMIT 1"
+        bad = self.sql(
+            f"SELECT _k, {reason} END, {file}, {row}, {column} END, {person} FROM {flagged} "
+            f"WHERE _k IS NOT NULL ORDER BY {first}_k, {order}{limit}"
+        ).fetchall()
+        for k, message, in_file, at_row, in_column, person_id in bad:
+            self.issues.report(
+                message,
+                table=checks[k].table,
+                file=in_file,
+                row=None if at_row is None else int(at_row),
+                column=in_column,
+                person_id=None if person_id is None else str(person_id),
+            )
+        if not bad:
+            return 0
+        self.sql(
+            f"DELETE FROM {relation} WHERE {key} IN "
+            f"(SELECT {key} FROM {flagged} WHERE _k IS NOT NULL)"
+        )
+        return len(bad)

@@ -1,0 +1,274 @@
+"""Validating canonical tables held in DuckDB (:class:`~reawaken.cohort.sources.sql_import.
+SqlTables`): the checks of :func:`reawaken.cohort.schema.finalize`, written as SQL predicates,
+with the same messages, the same order of reports and the same rows left out; infection
+records merged into episodes by SQL. The clean tables come back as Arrow tables, ready for
+the store to insert.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from reawaken.cohort.schema import (
+    DEATH_CAUSES,
+    EPISODE_GAP_DAYS,
+    EVENT_DATES,
+    METASTASIS_SITES,
+    TABLES,
+    allowed,
+    columns,
+)
+from reawaken.cohort.sources.sql_import import Check, SqlImport, SqlTables, ident, quote, show
+from reawaken.cohort.sources.sql_import import show_date as day
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(quote(v) for v in values) + ")"
+
+
+def finalize(raw: SqlTables) -> dict[str, pa.Table]:
+    """Validate the canonical tables of ``raw``; return them clean, without provenance.
+
+    Checks, in the order of :func:`reawaken.cohort.schema.finalize`: allowed values, one
+    person row per id, events on known persons, follow-up present, start <= end, no date
+    before the year of birth, events within follow-up. Problem rows are reported through
+    ``raw.issues``; a person whose own row or follow-up fails is left out with all their rows.
+    Infection records are then merged into episodes.
+
+    Parameters
+    ----------
+    raw : reawaken.cohort.sources.sql_import.SqlTables
+        Canonical tables in DuckDB with provenance and order (``_ord``).
+
+    Returns
+    -------
+    dict of str to pyarrow.Table
+        The canonical tables (:data:`reawaken.cohort.schema.TABLES`), ordered by person id
+        and their first column as :func:`reawaken.cohort.schema.finalize` orders them.
+    """
+    q = SqlImport.__new__(SqlImport)
+    q.con, q.issues, q._n = raw.con, raw.issues, 0
+    tables = {name: raw.tables.get(name) or q.empty(name) for name in TABLES}
+
+    def screen(table: str, checks: list[Check], rows: str | None = None) -> None:
+        q.screen(tables[table], checks, person="person_id", key="_ord", order="_ord", rows=rows)
+
+    for (table, column), (values, nullable) in allowed().items():
+        bad = f"{ident(column)} NOT IN {_listed(values)}"
+        if not nullable:
+            bad = f"{ident(column)} IS NULL OR {bad}"
+        reason = (
+            f"'unknown {column} ' || {show(ident(column))} || "
+            f"' (expected one of {', '.join(values)})'"
+        )
+        screen(table, [Check(bad, reason, "_column", table)])
+    met = "outcome_type = 'distant_metastasis'"
+    screen(
+        "outcome",
+        [
+            Check(
+                f"({met} AND site IS NOT NULL AND site NOT IN {_listed(METASTASIS_SITES)}) "
+                f"OR (NOT {met} AND site IS NOT NULL)",
+                f"'bad metastasis site ' || {show('site')}",
+                "_column",
+                "outcome",
+            )
+        ],
+    )
+    screen(
+        "outcome",
+        [
+            Check(
+                f"(NOT {met} AND cause IS NOT NULL AND cause NOT IN {_listed(DEATH_CAUSES)}) "
+                f"OR ({met} AND cause IS NOT NULL)",
+                f"'bad cause of death ' || {show('cause')}",
+                "_column",
+                "outcome",
+            )
+        ],
+    )
+    deaths = (
+        f"(SELECT *, CASE WHEN outcome_type = 'death' THEN row_number() OVER "
+        f"(PARTITION BY person_id, outcome_type = 'death' ORDER BY _ord) END AS _n "
+        f"FROM {tables['outcome']})"
+    )
+    screen(
+        "outcome",
+        [
+            Check(
+                "_n > 1", f"'more than one death for ' || {show('person_id')}", "_column", "outcome"
+            )
+        ],
+        deaths,
+    )
+    _persons_and_follow_up(q, tables, screen)
+    span = q.name("span")
+    q.sql(
+        f"CREATE TABLE {span} AS SELECT f.person_id, f.start_date, f.end_date, p.birth_year "
+        f"FROM {tables['follow_up']} f JOIN {tables['person']} p USING (person_id)"
+    )
+    for name in ("cancer_diagnosis", *EVENT_DATES):
+        _check_events(tables, name, span, screen)
+    tables["infection"] = _episodes(q, tables["infection"])
+    out = {}
+    for name, relation in tables.items():
+        cols = ", ".join(ident(c) for c in columns(name))
+        # finalize's stable sort on the first two columns; episodes of one day by pathogen
+        order = [*columns(name)[:2], *(["pathogen"] if name == "infection" else []), "_ord"]
+        result = q.con.sql(f"SELECT {cols} FROM {relation} ORDER BY {', '.join(map(ident, order))}")
+        # DuckDB 2 names it to_arrow_table, DuckDB 1 fetch_arrow_table
+        fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+        out[name] = fetch()
+    return out
+
+
+def _persons_and_follow_up(q: SqlImport, tables: dict[str, str], screen) -> None:
+    """One person row per id, a year of birth, exactly one follow-up row that starts before
+    it ends and does not end before birth; persons and follow-up rows without the other go."""
+    person, fu = tables["person"], tables["follow_up"]
+    counted = (
+        "(SELECT *, row_number() OVER (PARTITION BY person_id ORDER BY _ord) AS _n, "
+        f"count(*) OVER (PARTITION BY person_id) AS _c FROM {person})"
+    )
+    screen(
+        "person",
+        [
+            Check("_n > 1", f"'duplicate person id ' || {show('person_id')}", "_column", "person"),
+            Check(
+                "_c > 1",
+                f"'person id ' || {show('person_id')} || ' occurs more than once'",
+                "_column",
+                "person",
+            ),
+        ],
+        counted,
+    )
+    screen("person", [Check("birth_year IS NULL", "'missing year of birth'", "_column", "person")])
+    screen(
+        "follow_up",
+        [Check("_c > 1", "'more than one follow-up row'", "_column", "follow_up")],
+        f"(SELECT *, count(*) OVER (PARTITION BY person_id) AS _c FROM {fu})",
+    )
+    q.sql(f"DELETE FROM {fu} WHERE person_id NOT IN (SELECT person_id FROM {person})")
+    screen(
+        "person",
+        [
+            Check(
+                f"person_id NOT IN (SELECT person_id FROM {fu})",
+                f"'no follow-up for person ' || {show('person_id')}",
+                "_column",
+                "person",
+            )
+        ],
+    )
+    born = (
+        f"(SELECT f.*, p.birth_year FROM {fu} f LEFT JOIN "
+        f"(SELECT person_id, birth_year FROM {person}) p USING (person_id))"
+    )
+    screen(
+        "follow_up",
+        [
+            Check(
+                "start_date IS NULL OR end_date IS NULL",
+                "'missing start or end of follow-up'",
+                "_column",
+                "follow_up",
+            ),
+            Check(
+                "year(end_date) < birth_year",
+                f"'end of follow-up ' || {day('end_date')} || ' before birth (year ' "
+                "|| birth_year || ')'",
+                "_column",
+                "follow_up",
+            ),
+            Check(
+                "end_date < start_date",
+                f"'end of follow-up ' || {day('end_date')} || ' before its start ' "
+                f"|| {day('start_date')}",
+                "_column",
+                "follow_up",
+            ),
+        ],
+        born,
+    )
+    q.sql(f"DELETE FROM {person} WHERE person_id NOT IN (SELECT person_id FROM {fu})")
+
+
+def _check_events(tables: dict[str, str], name: str, span: str, screen) -> None:
+    """Events (and cancer diagnoses) of known persons, dated, not before birth, within
+    follow-up (a diagnosis may precede it)."""
+    date = "diagnosis_date" if name == "cancer_diagnosis" else EVENT_DATES[name]
+    what = "death" if name == "outcome" else "date"
+    rows = (
+        f"(SELECT e.*, s.person_id IS NOT NULL AS _known, s.start_date AS _start, "
+        f"s.end_date AS _end, s.birth_year AS _born FROM {tables[name]} e "
+        f"LEFT JOIN {span} s USING (person_id))"
+    )
+    checks = [
+        Check(
+            "NOT _known",
+            f"'person ' || {show('person_id')} || ' not in the person table (or left out)'",
+            "_column",
+            name,
+        ),
+        Check(f"{date} IS NULL", "'missing date'", "_column", name),
+        Check(
+            f"year({date}) < _born",
+            f"'{what} ' || {day(date)} || ' before birth (year ' || _born || ')'",
+            "_column",
+            name,
+        ),
+    ]
+    if name == "cancer_diagnosis":
+        checks.append(
+            Check(
+                f"{date} > _end",
+                f"'diagnosis ' || {day(date)} || ' after end of follow-up ' || {day('_end')}",
+                "_column",
+                name,
+            )
+        )
+    else:
+        checks += [
+            Check(
+                f"{date} > _end",
+                f"'event ' || {day(date)} || ' after end of follow-up ' || {day('_end')}",
+                "_column",
+                name,
+            ),
+            Check(
+                f"{date} < _start",
+                f"'event ' || {day(date)} || ' before start of follow-up ' || {day('_start')}",
+                "_column",
+                name,
+            ),
+        ]
+    screen(name, checks, rows)
+
+
+def _episodes(q: SqlImport, infection: str, gap_days: int = EPISODE_GAP_DAYS) -> str:
+    """Infection records merged into episodes
+    (:func:`reawaken.cohort.schema.merge_infection_episodes`): a record no more than
+    ``gap_days`` after the previous record of the same person and pathogen continues its
+    episode; the episode has its first record's date and provenance, evidence ``test`` if any
+    record is a test, hospitalised if any record is."""
+    episodes = q.name("episodes")
+    ordered = (
+        f"SELECT *, CASE WHEN lag(infection_date) OVER w IS NULL "
+        f"OR infection_date - lag(infection_date) OVER w > {int(gap_days)} THEN 1 ELSE 0 END "
+        f"AS _new FROM {infection} WINDOW w AS (PARTITION BY person_id, pathogen "
+        "ORDER BY infection_date, _ord)"
+    )
+    numbered = (
+        "SELECT *, sum(_new) OVER (PARTITION BY person_id, pathogen ORDER BY infection_date, "
+        f"_ord ROWS UNBOUNDED PRECEDING) AS _episode FROM ({ordered})"
+    )
+    q.sql(
+        f"CREATE TABLE {episodes} AS SELECT person_id, min(infection_date) AS infection_date, "
+        "pathogen, CASE WHEN bool_or(evidence = 'test') THEN 'test' ELSE 'diagnosis' END "
+        "AS evidence, coalesce(bool_or(hospitalised), false) AS hospitalised, "
+        "arg_max(_file, _new) AS _file, arg_max(_row, _new) AS _row, "
+        "arg_max(_column, _new) AS _column, arg_max(_ord, _new) AS _ord "
+        f"FROM ({numbered}) GROUP BY person_id, pathogen, _episode"
+    )
+    return episodes
