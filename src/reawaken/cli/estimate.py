@@ -8,6 +8,11 @@ time-since-infection window), the design's figures (``forest.png``; ``cif.csv`` 
 for the emulation and competing designs) and ``fit.json`` (the numbers of persons, the fits,
 notes and warnings: never silent about non-convergence).
 
+``--in-engine`` builds the design's inputs by SQL in the store's engine instead of reading
+the tables into pandas (:mod:`reawaken.epi.engine_inputs`; the sccs, cox and competing
+designs), for a store too big for memory; the estimates are the same and ``fit.json`` records
+``"inputs": "engine"``.
+
 The options of the designs' settings are not written here: each is built from its field in the
 settings dataclass of the designs registered in :mod:`reawaken.epi.estimate` (its help, default
 and what it accepts, an :class:`~reawaken.accepts.Accepts` the option checks its value with),
@@ -31,7 +36,7 @@ from reawaken.cli import checks, fit_output
 from reawaken.cli.checks import option
 from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.epi.design import Design
-from reawaken.epi.estimate import DESIGNS, run_design
+from reawaken.epi.estimate import DESIGNS, in_engine_designs, run_design
 from reawaken.epi.outputs import DEFAULT_MIN_CELL, publish_design, write_published
 from reawaken.epi.settings import Setting, SettingError, setting_of
 from reawaken.errors import ConvergenceWarning, InputError
@@ -101,12 +106,31 @@ def _given(settings_type: type, ctx: typer.Context, names: tuple[str, ...]) -> s
     return " with ".join(shown)
 
 
+IN_ENGINE_HELP = (
+    "Build the design's inputs by SQL in the store's engine (DuckDB) and stream only the "
+    "aggregates the fit needs, for a store too big for memory; same estimates. Designs: "
+    "sccs (person-time and events per case, window and age group), cox and competing "
+    "(persons at risk and their infections)."
+)
+
+
+def _inputs(in_engine: bool) -> str:
+    """``engine`` with ``--in-engine``, else ``memory``
+    (:func:`reawaken.epi.estimate.run_design`'s ``inputs``)."""
+    return "engine" if in_engine else "memory"
+
+
 def _estimate(ctx: typer.Context, **options: Any) -> None:
     from reawaken.cohort.store import CohortStore
 
     design = DESIGNS[options["design"]]
     _, applies = settings_options(DESIGNS)
     checks.refuse_inapplicable(ctx, design.name, applies, option="--design")
+    if options["in_engine"] and design.name not in in_engine_designs():
+        raise InputError(
+            f"--in-engine does not apply to --design {design.name} (it applies to "
+            f"{', '.join(in_engine_designs())})"
+        )
     chosen = {f.name: options[f.name] for f in fields(design.settings)}
     try:
         settings = design.settings(**{k: v for k, v in chosen.items() if v is not None})
@@ -116,7 +140,9 @@ def _estimate(ctx: typer.Context, **options: Any) -> None:
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always", ConvergenceWarning)
         try:
-            result = run_design(CohortStore(options["db"]), design, settings)
+            result = run_design(
+                CohortStore(options["db"]), design, settings, inputs=_inputs(options["in_engine"])
+            )
         except SettingError as exc:  # the data call for other settings: name their options
             raise InputError(f"{exc.reason} ({_given(design.settings, ctx, exc.names)})") from None
     shown = publish_design(result, min_cell=options["min_cell"])  # what the files show
@@ -170,6 +196,7 @@ def _signature() -> inspect.Signature:
                 ),
             ),
             param("overwrite", bool, checks.flag("--overwrite", help=fit_output.OVERWRITE_HELP)),
+            param("in_engine", bool, checks.flag("--in-engine", help=IN_ENGINE_HELP)),
         ]
     )
 

@@ -99,10 +99,36 @@ def design_settings(design: str | Design, **options: Any) -> StudySettings:
     return chosen.settings(**options)
 
 
+INPUTS = ("memory", "engine")
+"""Where a design's inputs are built: in memory (pandas) or in the store's engine (SQL)."""
+
+
+def in_engine_designs() -> list[str]:
+    """The registered designs that can build their inputs in the store's engine."""
+    return [name for name, d in DESIGNS.items() if hasattr(d, "prepare_in_engine")]
+
+
+def _preparation(design: Design, inputs: str) -> Any:
+    """The design's ``prepare`` (inputs ``memory``) or ``prepare_in_engine`` (``engine``)."""
+    if inputs not in INPUTS:
+        raise InputError(f"inputs {inputs!r}: unknown (accepted: one of {', '.join(INPUTS)})")
+    if inputs == "memory":
+        return design.prepare
+    prepare = getattr(design, "prepare_in_engine", None)
+    if prepare is None:
+        raise InputError(
+            f"inputs engine: the {design.name} design builds its inputs in memory only "
+            f"(inputs built in the engine: {', '.join(in_engine_designs())})"
+        )
+    return prepare
+
+
 def run_design(
     store: Any,
     design: str | Design,
     settings: StudySettings | None = None,
+    *,
+    inputs: str = "memory",
     **options: Any,
 ) -> DesignResult:
     """Run a study design on a cohort store: check the settings, prepare the data, fit.
@@ -121,6 +147,12 @@ def run_design(
         :data:`DESIGNS`) or a design.
     settings : StudySettings, optional
         The design's settings (e.g. :class:`CoxSettings`); or give them as keyword options.
+    inputs : {"memory", "engine"}, default "memory"
+        Where the design's inputs are built: ``memory`` reads the store's tables into pandas;
+        ``engine`` builds them by SQL in the store's DuckDB engine and streams only what the
+        fit needs (:mod:`reawaken.epi.engine_inputs`; designs with ``prepare_in_engine``:
+        ``sccs``, ``cox``, ``competing``), for a store too big for memory; ``fit.json`` then records
+        ``"inputs": "engine"``. The estimates are the same.
     **options
         The settings' fields (``outcome``, ``exposure``, ``windows``, ...), as Python values
         or their text.
@@ -133,12 +165,13 @@ def run_design(
     Raises
     ------
     InputError
-        If the design is unknown; an option is not a setting of the design, a required one is
-        missing, or both ``settings`` and options are given; ``settings`` are another
-        design's; a setting is not accepted (:class:`~reawaken.epi.settings.SettingError`
-        when settings do not go together); the store holds no person at risk of the outcome
-        or the source is unknown; or the design cannot estimate anything from the data (the
-        message says why).
+        If the design is unknown; ``inputs`` is not ``memory`` or ``engine``, or ``engine``
+        for a design that builds its inputs in memory only; an option is not a setting of
+        the design, a required one is missing, or both ``settings`` and options are given;
+        ``settings`` are another design's; a setting is not accepted
+        (:class:`~reawaken.epi.settings.SettingError` when settings do not go together); the
+        store holds no person at risk of the outcome or the source is unknown; or the design
+        cannot estimate anything from the data (the message says why).
 
     Warns
     -----
@@ -164,6 +197,7 @@ def run_design(
     (2000, 197)
     """
     chosen = design_named(design) if isinstance(design, str) else design
+    prepare = _preparation(chosen, inputs)
     if settings is None:
         settings = design_settings(chosen, **options)
     elif options:
@@ -175,7 +209,7 @@ def run_design(
         )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        result = chosen.fit(chosen.prepare(store, settings), settings)
+        result = chosen.fit(prepare(store, settings), settings)
     result.summary = {
         "design": chosen.name,
         "settings": settings.record(),
@@ -183,6 +217,8 @@ def run_design(
         "store": store.record(),
         **result.summary,
     }
+    if inputs == "engine":
+        result.summary["inputs"] = "engine"
     result.summary["warnings"] = [str(w.message) for w in caught]
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -10,11 +10,12 @@ hazard ratio as a risk ratio when the outcome is rare (cumulative risk under 15%
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from reawaken.accepts import FLAG, choice
-from reawaken.epi import cohort_designs
+from reawaken.epi import cohort_designs, engine_inputs
 from reawaken.epi.cohort_designs import TIME_SCALES, CoxData
 from reawaken.epi.cox import CoxResult, fit_cox
 from reawaken.epi.design import Cohort, CohortDesign, DesignResult, base_summary, window_columns
@@ -136,6 +137,14 @@ class CoxDesign(CohortDesign):
             for status, event in self.events
         }
         return CoxPrepared(cohort, intervals)
+
+    def prepare_in_engine(self, store: Any, settings: CoxSettings) -> CoxPrepared:
+        """The design's input from the persons at risk and their infections selected by SQL
+        in the store's engine (:func:`reawaken.epi.engine_inputs.read_cohort`), without
+        reading the store's tables into memory. The counting-process intervals are split in
+        memory, as the Cox fitter needs them all at once: memory of the size of the
+        intervals of the persons at risk (a few rows per person and window)."""
+        return self.from_cohort(engine_inputs.read_cohort(store, settings), settings)
 
     def curves(self, cohort: Cohort, settings: CoxSettings) -> pd.DataFrame | None:
         """Cumulative incidence curves (none for the Cox design)."""

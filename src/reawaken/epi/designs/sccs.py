@@ -19,14 +19,16 @@ models do.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from reawaken.accepts import FLAG
-from reawaken.epi import cohort_designs
+from reawaken.epi import cohort_designs, engine_inputs
 from reawaken.epi.design import Cohort, CohortDesign, DesignResult, base_summary, window_columns
+from reawaken.epi.engine_inputs import PersonCounts, SCCSAggregates
 from reawaken.epi.intervals import window_label
 from reawaken.epi.sccs import CaseSeries, fit_case_series, split_case_series
 from reawaken.epi.sccs_eventdep import fit_event_dependent
@@ -99,14 +101,22 @@ class SCCSSettings(StudySettings):
 @dataclass
 class SCCSPrepared:
     """The cohort, the case series split at the risk windows kept, its stacked rows (for the
-    extension), the age groups and notes."""
+    extension), the age groups and notes.
 
-    cohort: Cohort
+    Built in the engine (:mod:`reawaken.epi.engine_inputs`), ``cohort`` is None (``persons``
+    counts them), the standard series holds one row per case, window and age group, ``frame``
+    is None unless the extension needs the cases' rows, and ``aggregates`` keeps what turns
+    the fit on the aggregates into the fit on the intervals.
+    """
+
+    cohort: Cohort | None
     series: CaseSeries
     windows: list[tuple[int, int]]
     notes: list[str]
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     groups: list[int]
+    persons: PersonCounts | None = None
+    aggregates: SCCSAggregates | None = None
 
 
 LAYOUT = {
@@ -146,6 +156,49 @@ def _rare(cohort: Cohort) -> bool:
     return bool((persons["status"] == 1).mean() <= RARE_SHARE) if len(persons) else True
 
 
+def _age_groups(settings: SCCSSettings, last_end: float) -> list[int]:
+    """The age groups (days since diagnosis, shifted by a day for the extension) that start
+    before the cases' last day of observation."""
+    shift = 1 if settings.event_dependent else 0
+    return [g + shift for g in cohort_designs.SCCS_GROUPS_DAYS if g + shift < last_end]
+
+
+def _split_windows(
+    split: Callable[[list[tuple[int, int]]], CaseSeries],
+    settings: SCCSSettings,
+    cases: int,
+    notes: list[str],
+) -> tuple[CaseSeries, list[tuple[int, int]], list[str]]:
+    """The series split at the risk windows with person-time among the cases, those windows
+    and the notes (open-ended windows, windows left out); refuses windows without events."""
+    post = sccs_windows(settings.windows)
+    for w in settings.windows:
+        if math.isinf(w[1]):
+            notes.append(
+                f"window {window_label(w)} is open-ended: the case series counts its time "
+                "as baseline"
+            )
+    series = split(post)
+    table = _window_table(series, post).iloc[1:]
+    empty = table["person_years"] <= 0
+    if empty.all() or table["events"].sum() == 0:
+        held = "; ".join(
+            f"{w}: {e} events in {py:.2f} person-years"
+            for w, e, py in table[["window", "events", "person_years"]].itertuples(index=False)
+        )
+        raise InputError(
+            f"no {settings.exposure} risk window holds both person-time and events among "
+            f"the {cases} cases ({held}), so no relative incidence can be estimated; choose "
+            "windows that follow recorded infections of the cases"
+        )
+    if empty.any():
+        for label in table.loc[empty, "window"]:
+            notes.append(f"no person-time in window {label} days among the cases: left out")
+        post = [w for w, e in zip(post, empty.to_numpy(), strict=True) if not e]
+        series = split(post)
+    return series, post, notes
+
+
 class SCCSDesign(CohortDesign):
     """The self-controlled case series on the cohort store."""
 
@@ -157,47 +210,55 @@ class SCCSDesign(CohortDesign):
         frame = cohort_designs.sccs_data(cohort.persons, cohort.infections)
         if settings.event_dependent:
             frame = frame.assign(**{c: frame[c] + 1 for c in ("start", "end", "event", "exposure")})
-        post = sccs_windows(settings.windows)
-        notes = list(cohort.notes)
-        for w in settings.windows:
-            if math.isinf(w[1]):
-                notes.append(
-                    f"window {window_label(w)} is open-ended: the case series counts its time "
-                    "as baseline"
-                )
-        shift = 1 if settings.event_dependent else 0
-        groups = [
-            g + shift for g in cohort_designs.SCCS_GROUPS_DAYS if g + shift < frame["end"].max()
-        ]
+        groups = _age_groups(settings, frame["end"].max())
 
         def split(risk_windows: list[tuple[int, int]]) -> CaseSeries:
             return split_case_series(frame, **LAYOUT, windows=risk_windows, age_groups=groups)
 
         cases = int(frame["case"].nunique())
-        series = split(post)
-        table = _window_table(series, post).iloc[1:]
-        empty = table["person_years"] <= 0
-        if empty.all() or table["events"].sum() == 0:
-            held = "; ".join(
-                f"{w}: {e} events in {py:.2f} person-years"
-                for w, e, py in table[["window", "events", "person_years"]].itertuples(index=False)
-            )
-            raise InputError(
-                f"no {settings.exposure} risk window holds both person-time and events among "
-                f"the {cases} cases ({held}), so no relative incidence can be estimated; choose "
-                "windows that follow recorded infections of the cases"
-            )
-        if empty.any():
-            for label in table.loc[empty, "window"]:
-                notes.append(f"no person-time in window {label} days among the cases: left out")
-            post = [w for w, e in zip(post, empty.to_numpy(), strict=True) if not e]
-            series = split(post)
+        series, post, notes = _split_windows(split, settings, cases, list(cohort.notes))
         return SCCSPrepared(cohort, series, post, notes, frame, groups)
+
+    def prepare_in_engine(self, store: Any, settings: SCCSSettings) -> SCCSPrepared:
+        """The design's input built by SQL in the store's engine
+        (:mod:`reawaken.epi.engine_inputs`): person-time and events per case, window and age
+        group for the standard case series, the cases' rows for the extension."""
+        with engine_inputs.engine(store) as con:
+            persons = engine_inputs.define_persons(con, store, settings.outcome, settings.source)
+            cases = engine_inputs.define_cases(con, settings.exposure, settings.source)
+            shift = 1 if settings.event_dependent else 0
+            groups = _age_groups(settings, engine_inputs.max_case_end(con) + shift)
+            if settings.event_dependent:
+                frame = engine_inputs.sccs_case_rows(con, shift=shift)
+
+                def split(risk_windows: list[tuple[int, int]]) -> CaseSeries:
+                    return split_case_series(
+                        frame, **LAYOUT, windows=risk_windows, age_groups=groups
+                    )
+
+                series, post, notes = _split_windows(split, settings, cases, list(persons.notes))
+                return SCCSPrepared(None, series, post, notes, frame, groups, persons)
+            observation = engine_inputs.sccs_observation(con)
+            held: dict[tuple[tuple[int, int], ...], SCCSAggregates] = {}
+
+            def aggregate(risk_windows: list[tuple[int, int]]) -> CaseSeries:
+                held[tuple(risk_windows)] = engine_inputs.sccs_aggregates(
+                    con, risk_windows, groups, cases=cases, observation=observation
+                )
+                return held[tuple(risk_windows)].series
+
+            series, post, notes = _split_windows(aggregate, settings, cases, list(persons.notes))
+            return SCCSPrepared(None, series, post, notes, None, groups, persons, held[tuple(post)])
 
     def fit(self, prepared: SCCSPrepared, settings: SCCSSettings) -> DesignResult:
         series, post = prepared.series, prepared.windows
-        summary = base_summary(self.name, settings, prepared.cohort)
-        rare = _rare(prepared.cohort)
+        if prepared.cohort is not None:
+            summary = base_summary(self.name, settings, prepared.cohort)
+            rare = _rare(prepared.cohort)
+        else:  # counted in the engine
+            persons = prepared.persons
+            summary = persons.summary(self.name, settings.outcome, settings.exposure)
+            rare = persons.outcome_events / persons.persons <= RARE_SHARE
         summary["rare_outcome"] = {"limit": RARE_SHARE, "rare": rare}
         notes = list(prepared.notes)  # the prepared data stay as prepared (fit may run again)
         if not rare:
@@ -220,7 +281,10 @@ class SCCSDesign(CohortDesign):
                 )
             except InputError as exc:
                 raise SettingError(exc.reason, names=("event_dependent",)) from None
-            fit = fit_case_series(series)
+            if prepared.aggregates is not None:
+                fit = engine_inputs.fit_aggregates(prepared.aggregates)
+            else:
+                fit = fit_case_series(series)
         labels = {f"exposure[{a},{b}]": window_label((a, b)) for a, b in post}
         counts = _window_table(series, post)
         est = window_columns(fit.estimates(), labels, counts, "outcome")
