@@ -35,19 +35,26 @@ ICD-10-CM codes in ``Diagnosis``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from reawaken.cohort import codes
-from reawaken.cohort.schema import Issues, empty
-from reawaken.cohort.sources import canonical, common
+from reawaken.cohort.sources import common, sql_import
 from reawaken.cohort.sources import synthetic as layout
+from reawaken.cohort.sources.sql_import import (
+    Check,
+    SqlImport,
+    SqlTables,
+    ident,
+    quote,
+    show,
+    show_date,
+    text,
+)
 
 SEX = {"F": "female", "M": "male", "FEMALE": "female", "MALE": "male"}
-_STAGE = re.compile(r"^STAGE\s+(0|IV|III|II|I)[A-C]?\d?$")
+_STAGE_SQL = r"^STAGE\s+(0|IV|III|II|I)[A-C]?\d?$"
 _STAGE_UNKNOWN = {
     "",
     "UNKNOWN",
@@ -150,244 +157,403 @@ def impute_death_date(text: pd.Series, last_activity: pd.Series) -> tuple[pd.Ser
     return imputed.where(~bad), bad
 
 
-def read(extract: common.Extract) -> common.SourceTables:
-    """Read a folder of Flatiron breast cancer tables into canonical tables (with provenance)."""
-    issues = extract.issues
-    demo = extract.table("Demographics", ["PatientID", "BirthYear", "Gender"])
-    demo = common.check_persons(demo, issues, id_column="PatientID", year_column="BirthYear")
-    births = common.birth_years(demo, demo["PatientID"], demo["BirthYear"], "BirthYear")
-    sex = common.as_text(demo["Gender"]).fillna("").str.upper().map(SEX).fillna("unknown")
-    person = canonical.person(demo, id_column="PatientID", year_column="BirthYear", sex=sex)
-
-    enh, dx, met, stage = _metastatic_breast(extract)
-    receptors = _biomarkers(extract)
-    dx_rows = canonical.diagnosis(enh, enh["PatientID"], dx, "breast", "DiagnosisDate", stage=stage)
-    for marker in ("er", "pr", "her2"):
-        dx_rows[marker] = dx_rows["person_id"].map(receptors.get(marker, {}))
-        dx_rows[marker] = dx_rows[marker].where(dx_rows[marker].notna(), None)
-
-    coded, diag_dates = _diagnoses(extract)
-    activity = [
-        pd.DataFrame({"person_id": enh["PatientID"], "date": dx}),
-        pd.DataFrame({"person_id": enh["PatientID"], "date": met}),
-        receptors["_dates"],
-        diag_dates,
-        *_visits(extract),
+def read(extract: common.Extract) -> SqlTables:
+    """Read a folder of Flatiron breast cancer tables into canonical tables (with provenance),
+    in DuckDB."""
+    q = SqlImport(extract)
+    demo = _demographics(q)
+    enh, enh_rows = _metastatic_breast(q)
+    receptors, bio_dates = _biomarkers(q)
+    diag, diag_dates = _diagnoses(q)
+    visit_dates = _visits(q)
+    activity = q.name("activity")
+    dated = [
+        f"SELECT PatientID AS person_id, dx AS d FROM {enh}",
+        f"SELECT PatientID, met FROM {enh}",
+        *bio_dates,
+        *diag_dates,
+        *visit_dates,
     ]
-    last_activity = pd.concat(activity, ignore_index=True).dropna().groupby("person_id")["date"]
-    last_activity = last_activity.max()
-
-    met_rows = enh.loc[met.notna()]
-    met_out = canonical.metastasis(
-        met_rows, met_rows["PatientID"], met.loc[met_rows.index], None, "MetDiagnosisDate"
+    q.sql(
+        f"CREATE TABLE {activity} AS SELECT person_id, max(d) AS last FROM ("
+        + " UNION ALL ".join(dated)
+        + ") WHERE person_id IS NOT NULL AND d IS NOT NULL GROUP BY person_id"
     )
-    coded_met = coded["outcome"]
-    same_day = (
-        met_out.merge(
-            coded_met[["person_id", "outcome_date"]].drop_duplicates(), how="left", indicator=True
-        )["_merge"]
-        .eq("both")
-        .to_numpy()
-    )
-    met_out = met_out.loc[~same_day]
-    deaths, death_date, dead_before_birth = _mortality(extract, births, last_activity)
+    deaths, left_out = _mortality(q, demo, activity)
 
-    start = dx_rows.drop_duplicates("person_id").set_index("person_id")["diagnosis_date"]
-    ids = dx_rows["person_id"].drop_duplicates()
-    follow_up = canonical.follow_up(
-        enh.loc[~enh["PatientID"].duplicated()],
-        ids,
-        ids.map(start),
-        ids.map(last_activity),
-        "last_activity",
-        ids.map(death_date),
-        cut=extract.censor_date,
-        cut_reason="censor_date",
-        column="DiagnosisDate",
+    sex = " ".join(f"WHEN {quote(k)} THEN {quote(v)}" for k, v in SEX.items())
+    person = q.canonical(
+        "person",
+        f"SELECT PatientID AS person_id, born AS birth_year, CASE upper(coalesce(gender, '')) "
+        f"{sex} ELSE 'unknown' END AS sex, _file, _row, 'PatientID' AS _column FROM {demo}",
+        "_row",
+    )
+    if left_out is not None:
+        q.sql(f"DELETE FROM {person} WHERE person_id IN (SELECT PatientID FROM {left_out})")
+    receptor_columns = ", ".join(f"r.{m}" for m in ("er", "pr", "her2"))
+    diagnosis = q.canonical(
+        "cancer_diagnosis",
+        f"SELECT e.PatientID AS person_id, e.dx AS diagnosis_date, 'breast' AS site, "
+        f"NULL AS code, e.stage, {receptor_columns}, e._file, e._row, "
+        f"'DiagnosisDate' AS _column FROM {enh} e LEFT JOIN {receptors} r "
+        "ON r.PatientID = e.PatientID",
+        "_row",
+    )
+    coded_met = (
+        f"SELECT PatientID AS person_id, d AS outcome_date, metastasis AS site, _file, _row "
+        f"FROM {diag} WHERE metastasis IS NOT NULL"
+    )
+    outcome = q.canonical(
+        "outcome",
+        f"SELECT person_id, outcome_date, 'distant_metastasis' AS outcome_type, site, "
+        f"NULL AS cause, _file, _row, 'DiagnosisDate' AS _column, 0 AS _part FROM ({coded_met}) "
+        f"UNION ALL SELECT PatientID, met, 'distant_metastasis', NULL, NULL, _file, _row, "
+        f"'MetDiagnosisDate', 1 FROM {enh} e WHERE met IS NOT NULL AND NOT EXISTS ("
+        f"SELECT 1 FROM ({coded_met}) c WHERE c.person_id = e.PatientID "
+        "AND c.outcome_date = e.met) "
+        f"UNION ALL SELECT PatientID, imputed, 'death', NULL, NULL, _file, _row, 'DateOfDeath', 2 "
+        f"FROM {deaths}",
+        "_part, _row",
+    )
+    infection = q.canonical(
+        "infection",
+        "SELECT PatientID AS person_id, d AS infection_date, infection AS pathogen, "
+        "'diagnosis' AS evidence, false AS hospitalised, _file, _row, 'DiagnosisDate' AS _column "
+        f"FROM {diag} WHERE infection IS NOT NULL",
+        "_row",
     )
     tables = {
         "person": person,
-        "follow_up": follow_up,
-        "cancer_diagnosis": dx_rows,
-        "infection": coded["infection"],
-        "outcome": pd.concat([coded_met, met_out, deaths], ignore_index=True),
+        "follow_up": _follow_up(q, enh_rows, activity, deaths),
+        "cancer_diagnosis": diagnosis,
+        "infection": infection,
+        "outcome": outcome,
     }
-    return common.source_tables(tables, extract.censor_date, left_out=dead_before_birth)
+    return q.result(tables, extract.censor_date)
 
 
-def _coded_and_dated(
-    frame: pd.DataFrame,
-    bad: pd.Series,
-    message: str,
-    column: str,
-    table: str,
-    issues: Issues,
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Rows of a diagnosis table with a code the layout does not know reported (``bad``, on
-    ``column``), then their ``DiagnosisDate`` read (required)."""
-    frame = common.report(frame, bad, message, issues, table=table, column=column)
-    return common.parse_dates(frame, "DiagnosisDate", issues, table=table, required=True)
+def _source(q: SqlImport, raw: str, path: Path, columns: list[str], dates: list[str]) -> str:
+    """The rows of a loaded table (``raw``): its row numbers and file, ``PatientID`` as text,
+    the ``columns`` given as they are, and for each of ``dates`` its text (``<name>_text``)
+    and the date read from it (``<name>_date``)."""
+    lookup = q.dates(raw, dates)
+    texts = [
+        f"rowid + 1 AS _row, {quote(str(path))} AS _file",
+        f"{sql_import.as_text('PatientID')} AS PatientID",
+        *[ident(c) for c in columns],
+        *[f"{text(ident(c))} AS {ident(c + '_text')}" for c in dates],
+    ]
+    parsed = [f"{q.date(ident(c + '_text'), lookup)} AS {ident(c + '_date')}" for c in dates]
+    relation = q.name(raw.replace("raw", "rows"))
+    q.sql(
+        f"CREATE TABLE {relation} AS SELECT *{''.join(', ' + p for p in parsed)} "
+        f"FROM (SELECT {', '.join(texts)} FROM {raw})"
+    )
+    q.sql(f"DROP TABLE {raw}")
+    return relation
 
 
-def _metastatic_breast(
-    extract: common.Extract,
-) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
-    """``Enhanced_MetastaticBreast``: the rows kept, diagnosis and metastasis dates, stage."""
-    issues = extract.issues
+def _demographics(q: SqlImport) -> str:
+    """``Demographics``: persons with an id and a whole year of birth (``born``), ``gender``."""
+    raw, path, _ = q.load("Demographics", ["PatientID", "BirthYear", "Gender"])
+    rows = _source(q, raw, path, ["BirthYear", "Gender"], [])
+    demo = q.name("demographics")
+    q.sql(
+        f"CREATE TABLE {demo} AS SELECT *, {sql_import.number('BirthYear')} AS born, "
+        f"{sql_import.as_text('Gender')} AS gender FROM {rows}"
+    )
+    q.screen(
+        demo,
+        [
+            Check("PatientID IS NULL", "'missing PatientID'", "'PatientID'", "person"),
+            Check(
+                "born IS NULL OR born <> floor(born)",
+                f"'bad year of birth ' || {show('BirthYear')}",
+                "'BirthYear'",
+                "person",
+            ),
+        ],
+        person="PatientID",
+    )
+    return demo
+
+
+def _metastatic_breast(q: SqlImport) -> tuple[str, str]:
+    """``Enhanced_MetastaticBreast``: the rows kept (``dx``, ``met``, ``stage``), and the first
+    row of each patient (the start of follow-up)."""
     columns = ["PatientID", "DiagnosisDate", "MetDiagnosisDate", "GroupStage"]
-    enh = extract.table("Enhanced_MetastaticBreast", columns)
-    stage_text = common.as_text(enh["GroupStage"]).fillna("").str.upper().str.strip()
-    stage = stage_text.str.extract(_STAGE, expand=False)
-    unknown = stage.isna() & ~stage_text.isin(_STAGE_UNKNOWN)
-    enh, dx = _coded_and_dated(
-        enh, unknown, "unknown GroupStage {GroupStage}", "GroupStage", "cancer_diagnosis", issues
+    raw, path, _ = q.load("Enhanced_MetastaticBreast", columns)
+    rows = _source(q, raw, path, ["GroupStage"], ["DiagnosisDate", "MetDiagnosisDate"])
+    enh = q.name("enhanced")
+    stage_text = f"trim(upper(coalesce({sql_import.as_text('GroupStage')}, '')))"
+    q.sql(
+        f"CREATE TABLE {enh} AS SELECT *, DiagnosisDate_date AS dx, MetDiagnosisDate_date AS met, "
+        f"nullif(regexp_extract(stage_text, {quote(_STAGE_SQL)}, 1), '') AS stage FROM "
+        f"(SELECT *, {stage_text} AS stage_text FROM {rows})"
     )
-    enh, met = common.parse_dates(enh, "MetDiagnosisDate", issues, table="outcome")
-    stage = stage.loc[enh.index]
-    return enh, dx.loc[enh.index], met, stage.where(stage.notna(), None)
-
-
-def _visits(extract: common.Extract) -> list[pd.DataFrame]:
-    """Visit dates (activity), if the extract has a ``Visit`` table."""
-    vis = extract.table("Visit", ["PatientID", "VisitDate"], required=False)
-    if vis is None:
-        return []
-    vis, dates = common.parse_dates(
-        vis, "VisitDate", extract.issues, table="follow_up", required=True
+    unknown = ", ".join(quote(t) for t in sorted(_STAGE_UNKNOWN))
+    q.screen(
+        enh,
+        [
+            Check(
+                f"stage IS NULL AND stage_text NOT IN ({unknown})",
+                f"'unknown GroupStage ' || {show('GroupStage')}",
+                "'GroupStage'",
+                "cancer_diagnosis",
+            ),
+            q.date_check(
+                "dx", "DiagnosisDate_text", "DiagnosisDate", "cancer_diagnosis", required=True
+            ),
+            q.date_check(
+                "met", "MetDiagnosisDate_text", "MetDiagnosisDate", "outcome", required=False
+            ),
+        ],
+        person="PatientID",
     )
-    return [pd.DataFrame({"person_id": vis["PatientID"], "date": dates})]
-
-
-def _mortality(
-    extract: common.Extract, births: pd.DataFrame, last_activity: pd.Series
-) -> tuple[pd.DataFrame, pd.Series, set]:
-    """Deaths (dates imputed), the death date per person, persons dead before birth."""
-    issues = extract.issues
-    mort = extract.table("Enhanced_Mortality_V2", ["PatientID", "DateOfDeath"], required=False)
-    if mort is None:
-        return empty("outcome"), pd.Series(dtype="datetime64[ns]"), set()
-    mort = mort.loc[common.as_text(mort["DateOfDeath"]).notna()]
-    stated, _ = death_period(mort["DateOfDeath"])
-    mort = common.report(
-        mort,
-        stated.isna(),
-        "death date {DateOfDeath} is not a date YYYY-MM (or YYYY)",
-        issues,
-        table="outcome",
-        column="DateOfDeath",
+    first = q.name("enhanced_first")
+    q.sql(
+        f"CREATE TABLE {first} AS SELECT * FROM {enh} "
+        "QUALIFY row_number() OVER (PARTITION BY PatientID ORDER BY _row) = 1"
     )
-    stated = stated.loc[mort.index]
-    mort, dead_before_birth = common.report_death_before_birth(
-        mort,
-        mort["PatientID"],
-        stated.dt.year,
-        common.as_text(mort["DateOfDeath"]),
-        births,
-        issues,
-        column="DateOfDeath",
-    )
-    last_seen = mort["PatientID"].map(last_activity)
-    imputed, bad = impute_death_date(mort["DateOfDeath"], last_seen)
-    mort = common.report(
-        mort.assign(_last=last_seen.dt.strftime("%Y-%m-%d").to_numpy()),
-        bad,
-        "death date {DateOfDeath} is before last activity {_last} (a later record of the patient)",
-        issues,
-        table="outcome",
-        column="DateOfDeath",
-    ).drop(columns=["_last"])
-    deaths = canonical.death(mort, mort["PatientID"], imputed.loc[mort.index], None, "DateOfDeath")
-    return deaths, canonical.death_dates(deaths), dead_before_birth
+    return enh, first
 
 
-def _biomarkers(extract: common.Extract) -> dict:
-    """Earliest definite ER/PR/HER2 status per patient, and every biomarker date (activity)."""
-    issues = extract.issues
-    out: dict = {"_dates": pd.DataFrame(columns=["person_id", "date"])}
+def _biomarkers(q: SqlImport) -> tuple[str, list[str]]:
+    """Earliest definite ER/PR/HER2 status per patient (a relation ``PatientID, er, pr,
+    her2``), and the SQL of every biomarker date (activity)."""
+    receptors = q.name("receptors")
     name = "Enhanced_MetBreastBiomarkers"
-    columns = ["PatientID", "BiomarkerName", "BiomarkerStatus"]
-    bio = extract.table(name, columns, required=False)
-    if bio is None:
-        return out
-    date_col = "ResultDate" if "ResultDate" in bio else "SpecimenCollectedDate"
-    common.require_columns(bio, [date_col], common.find_table(extract.path, name))
-    bio, dates = common.parse_dates(bio, date_col, issues, table="cancer_diagnosis")
-    status = common.as_text(bio["BiomarkerStatus"]).fillna("").str.lower()
-    value = pd.Series(None, index=bio.index, dtype=object)
-    value[status.str.contains("positive") & ~status.str.contains("negative")] = "positive"
-    value[status.str.contains("negative") & ~status.str.contains("positive")] = "negative"
-    vague = status.str.contains("equivocal|unknown|pending|not |indeterminate|^$", regex=True)
-    bad = value.isna() & ~vague
-    keep = ~bad.to_numpy()
-    common.report(
+    loaded = q.load(name, ["PatientID", "BiomarkerName", "BiomarkerStatus"], required=False)
+    if loaded is None:
+        q.sql(f"CREATE TABLE {receptors} (PatientID VARCHAR, er VARCHAR, pr VARCHAR, her2 VARCHAR)")
+        return receptors, []
+    raw, path, names = loaded
+    date_col = "ResultDate" if "ResultDate" in names else "SpecimenCollectedDate"
+    common.require_column_names(names, [date_col], path)
+    rows = _source(q, raw, path, ["BiomarkerName", "BiomarkerStatus"], [date_col])
+    bio = q.name("biomarkers")
+    status = f"lower(coalesce({sql_import.as_text('BiomarkerStatus')}, ''))"
+    q.sql(
+        f"CREATE TABLE {bio} AS SELECT *, CASE "
+        "WHEN contains(status, 'positive') AND NOT contains(status, 'negative') THEN 'positive' "
+        "WHEN contains(status, 'negative') AND NOT contains(status, 'positive') THEN 'negative' "
+        "END AS value, regexp_matches(status, 'equivocal|unknown|pending|not |indeterminate|^$') "
+        f"AS vague, trim(upper(coalesce({sql_import.as_text('BiomarkerName')}, ''))) AS marker, "
+        f"{ident(date_col + '_date')} AS d FROM (SELECT *, {status} AS status FROM {rows})"
+    )
+    q.screen(
         bio,
-        bad,
-        "unknown BiomarkerStatus {BiomarkerStatus}",
-        issues,
-        table="cancer_diagnosis",
-        column="BiomarkerStatus",
+        [
+            q.date_check(
+                "d", ident(date_col + "_text"), date_col, "cancer_diagnosis", required=False
+            ),
+            Check(
+                "value IS NULL AND NOT vague",
+                f"'unknown BiomarkerStatus ' || {show('BiomarkerStatus')}",
+                "'BiomarkerStatus'",
+                "cancer_diagnosis",
+            ),
+        ],
+        person="PatientID",
     )
-    bio, dates, value = bio.loc[keep], dates.loc[keep], value.loc[keep]
-    out["_dates"] = pd.DataFrame({"person_id": bio["PatientID"], "date": dates})
-    name = common.as_text(bio["BiomarkerName"]).fillna("").str.upper().str.strip()
-    frame = pd.DataFrame({"id": bio["PatientID"], "name": name, "date": dates, "value": value})
-    frame = frame.dropna(subset=["value"]).sort_values(["id", "name", "date"], kind="stable")
-    for marker in ("ER", "PR", "HER2"):
-        first = frame[frame["name"] == marker].drop_duplicates("id", keep="first")
-        out[marker.lower()] = dict(zip(first["id"], first["value"], strict=True))
-    return out
+    first = (
+        f"SELECT PatientID, marker, value FROM {bio} WHERE value IS NOT NULL QUALIFY "
+        "row_number() OVER (PARTITION BY PatientID, marker ORDER BY d NULLS LAST, _row) = 1"
+    )
+    pivot = ", ".join(
+        f"max(CASE WHEN marker = {quote(m.upper())} THEN value END) AS {m}"
+        for m in ("er", "pr", "her2")
+    )
+    q.sql(
+        f"CREATE TABLE {receptors} AS SELECT PatientID, {pivot} FROM ({first}) "
+        "WHERE PatientID IS NOT NULL GROUP BY PatientID"
+    )
+    return receptors, [f"SELECT PatientID, d FROM {bio}"]
 
 
-def _diagnoses(extract: common.Extract) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Infection and metastasis records from the ``Diagnosis`` table, and its dates."""
-    issues, concepts = extract.issues, extract.concepts
-    tables = {"infection": empty("infection"), "outcome": empty("outcome")}
-    dates_out = pd.DataFrame(columns=["person_id", "date"])
+def _diagnoses(q: SqlImport) -> tuple[str, list[str]]:
+    """The ``Diagnosis`` rows kept, with the pathogen (``infection``) and the metastasis site
+    (``metastasis``) their codes give, and the SQL of their dates (activity)."""
     columns = ["PatientID", "DiagnosisDate", "DiagnosisCode", "DiagnosisCodeSystem"]
-    diag = extract.table("Diagnosis", columns, required=False)
-    if diag is None:
-        return tables, dates_out
-    system = common.as_text(diag["DiagnosisCodeSystem"]).fillna("").str.upper().str.strip()
-    diag = common.report(
-        diag,
-        ~system.isin(list(CODE_SYSTEMS)),
-        "unknown DiagnosisCodeSystem {DiagnosisCodeSystem}",
-        issues,
-        table="infection",
-        column="DiagnosisCodeSystem",
+    loaded = q.load("Diagnosis", columns, required=False)
+    if loaded is None:
+        empty = q.name("diagnoses")
+        q.sql(
+            f"CREATE TABLE {empty} (PatientID VARCHAR, d DATE, infection VARCHAR, "
+            "metastasis VARCHAR, _file VARCHAR, _row BIGINT)"
+        )
+        return empty, []
+    raw, path, _ = loaded
+    rows = _source(q, raw, path, ["DiagnosisCode", "DiagnosisCodeSystem"], ["DiagnosisDate"])
+    diag = q.name("diagnoses")
+    system = f"trim(upper(coalesce({sql_import.as_text('DiagnosisCodeSystem')}, '')))"
+    versions = " ".join(f"WHEN {quote(k)} THEN {v}" for k, v in CODE_SYSTEMS.items())
+    code = sql_import.as_text("DiagnosisCode")
+    q.sql(
+        f"CREATE TABLE {diag}_all AS SELECT *, CASE {system} {versions} END AS version, "
+        f"{code} AS code, {sql_import.icd_code(code)} AS normalised, "
+        f"DiagnosisDate_date AS d FROM {rows}"
     )
-    code = codes.normalise_code(common.as_text(diag["DiagnosisCode"]))
-    diag, dates = _coded_and_dated(
-        diag,
-        ~codes.well_formed(code),
-        "unknown diagnosis code {DiagnosisCode}",
-        "DiagnosisCode",
-        "infection",
-        issues,
+    q.screen(
+        f"{diag}_all",
+        [
+            Check(
+                "version IS NULL",
+                f"'unknown DiagnosisCodeSystem ' || {show('DiagnosisCodeSystem')}",
+                "'DiagnosisCodeSystem'",
+                "infection",
+            ),
+            Check(
+                f"NOT {sql_import.well_formed('normalised')}",
+                f"'unknown diagnosis code ' || {show('DiagnosisCode')}",
+                "'DiagnosisCode'",
+                "infection",
+            ),
+            q.date_check("d", "DiagnosisDate_text", "DiagnosisDate", "infection", required=True),
+        ],
+        person="PatientID",
     )
-    dates_out = pd.DataFrame({"person_id": diag["PatientID"], "date": dates})
-    version = common.as_text(diag["DiagnosisCodeSystem"]).str.upper().str.strip().map(CODE_SYSTEMS)
-    code = common.as_text(diag["DiagnosisCode"])
-    pathogen = pd.Series(pd.NA, index=diag.index, dtype=object)
-    site = pd.Series(pd.NA, index=diag.index, dtype=object)
-    for v in (9, 10):
-        sel = version == v
-        pathogen[sel] = codes.classify_icd(code[sel], "infection", version=v, extra=concepts)
-        site[sel] = codes.classify_icd(code[sel], "metastasis", version=v, extra=concepts)
-    inf = diag.loc[pathogen.notna()]
-    tables["infection"] = canonical.infection(
-        inf,
-        inf["PatientID"],
-        dates.loc[inf.index],
-        pathogen.loc[inf.index],
-        "diagnosis",
-        "DiagnosisDate",
+    roles = ["infection", "metastasis"]
+    looked = {
+        v: q.classify(
+            f"(SELECT code FROM {diag}_all WHERE version = {v})", "code", roles, version=v
+        )
+        for v in sorted(set(CODE_SYSTEMS.values()))
+    }
+    joins = " ".join(
+        f"LEFT JOIN {lookup} l{v} ON r.version = {v} AND l{v}.code = r.code"
+        for v, lookup in looked.items()
     )
-    met = diag.loc[site.notna()]
-    tables["outcome"] = canonical.metastasis(
-        met, met["PatientID"], dates.loc[met.index], site.loc[met.index], "DiagnosisDate"
+    values = ", ".join(
+        f"coalesce({', '.join(f'l{v}.{role}' for v in looked)}) AS {role}" for role in roles
     )
-    return tables, dates_out
+    q.sql(f"CREATE TABLE {diag} AS SELECT r.*, {values} FROM {diag}_all r {joins}")
+    return diag, [f"SELECT PatientID, d FROM {diag}"]
+
+
+def _visits(q: SqlImport) -> list[str]:
+    """The SQL of the visit dates (activity), if the extract has a ``Visit`` table."""
+    loaded = q.load("Visit", ["PatientID", "VisitDate"], required=False)
+    if loaded is None:
+        return []
+    raw, path, _ = loaded
+    rows = _source(q, raw, path, [], ["VisitDate"])
+    q.screen(
+        rows,
+        [q.date_check("VisitDate_date", "VisitDate_text", "VisitDate", "follow_up", required=True)],
+        person="PatientID",
+    )
+    return [f"SELECT PatientID, VisitDate_date FROM {rows}"]
+
+
+def _mortality(q: SqlImport, demo: str, activity: str) -> tuple[str, str | None]:
+    """Deaths (dates imputed: ``imputed``), and the patients whose death is before their
+    birth (a relation of ``PatientID``; None when there is no mortality table)."""
+    deaths = q.name("deaths")
+    loaded = q.load("Enhanced_Mortality_V2", ["PatientID", "DateOfDeath"], required=False)
+    if loaded is None:
+        q.sql(
+            f"CREATE TABLE {deaths} (PatientID VARCHAR, imputed DATE, _file VARCHAR, _row BIGINT)"
+        )
+        return deaths, None
+    raw, path, _ = loaded
+    rows = _source(q, raw, path, ["DateOfDeath"], [])
+    stated = sql_import.as_text("DateOfDeath")
+    month = "CAST(try_strptime(t || '-01', '%Y-%m-%d') AS DATE)"
+    year = "CAST(try_strptime(t || '-01-01', '%Y-%m-%d') AS DATE)"
+    q.sql(
+        f"CREATE TABLE {deaths} AS SELECT *, "
+        "coalesce(m + 14, y + INTERVAL 6 MONTH, d)::DATE AS mid, "
+        "coalesce(last_day(m), y + INTERVAL 1 YEAR - INTERVAL 1 DAY, d)::DATE AS period_end "
+        "FROM (SELECT *, "
+        f"CASE WHEN regexp_full_match(t, '[0-9]{{4}}-[0-9]{{2}}') THEN {month} END AS m, "
+        f"CASE WHEN regexp_full_match(t, '[0-9]{{4}}') THEN {year} END AS y, "
+        "CASE WHEN regexp_full_match(t, '[0-9]{4}-[0-9]{2}-[0-9]{2}') "
+        "THEN CAST(try_strptime(t, '%Y-%m-%d') AS DATE) END AS d "
+        f"FROM (SELECT *, {stated} AS t FROM {rows}) WHERE t IS NOT NULL)"
+    )
+    q.screen(
+        deaths,
+        [
+            Check(
+                "mid IS NULL",
+                f"'death date ' || {show('DateOfDeath')} || ' is not a date YYYY-MM (or YYYY)'",
+                "'DateOfDeath'",
+                "outcome",
+            )
+        ],
+        person="PatientID",
+    )
+    births = (
+        "SELECT PatientID AS _id, arg_min(born, _row) AS _born, min(_row) AS _born_row, "
+        f"arg_min(_file, _row) AS _born_file FROM {demo} GROUP BY PatientID"
+    )
+    born = f"(SELECT * FROM {deaths} LEFT JOIN ({births}) ON _id = PatientID)"
+    before_birth = "year(mid) < _born"
+    left_out = q.name("dead_before_birth")
+    q.sql(f"CREATE TABLE {left_out} AS SELECT DISTINCT PatientID FROM {born} WHERE {before_birth}")
+    name = "regexp_extract(_born_file, '[^/\\\\]*$')"
+    q.screen(
+        deaths,
+        [
+            Check(
+                before_birth,
+                f"'death date ' || t || ' is before birth (BirthYear ' || "
+                f"CAST(CAST(_born AS BIGINT) AS VARCHAR) || ' in ' || {name} || ' row ' || "
+                "_born_row || ')'",
+                "'DateOfDeath'",
+                "outcome",
+            )
+        ],
+        person="PatientID",
+        rows=born,
+    )
+    seen = (
+        f"(SELECT d.*, a.last AS _last, greatest(d.mid, a.last) AS imputed FROM {deaths} d "
+        f"LEFT JOIN {activity} a ON a.person_id = d.PatientID)"
+    )
+    q.screen(
+        deaths,
+        [
+            Check(
+                "imputed > period_end",
+                f"'death date ' || {show('DateOfDeath')} || ' is before last activity ' || "
+                f"{show_date('_last')} || ' (a later record of the patient)'",
+                "'DateOfDeath'",
+                "outcome",
+            )
+        ],
+        person="PatientID",
+        rows=seen,
+    )
+    imputed = q.name("deaths")
+    q.sql(f"CREATE TABLE {imputed} AS SELECT * FROM {seen}")
+    return imputed, left_out
+
+
+def _follow_up(q: SqlImport, first: str, activity: str, deaths: str) -> str:
+    """Follow-up per patient (the first enhanced row of each): from the diagnosis to death,
+    else to the last activity, ended at the censor date if given and earlier."""
+    cut = q.extract.censor_date
+    cut_sql = "NULL::DATE" if cut is None else f"DATE {quote(cut.strftime('%Y-%m-%d'))}"
+    died = (
+        f"SELECT PatientID AS _id, arg_min(imputed, _row) AS death FROM {deaths} GROUP BY PatientID"
+    )
+    ended = (
+        "SELECT e.PatientID, e.dx, e._file, e._row, coalesce(x.death, a.last) AS _end, "
+        "CASE WHEN x.death IS NOT NULL THEN 'death' ELSE 'last_activity' END AS _why "
+        f"FROM {first} e LEFT JOIN ({died}) x ON x._id = e.PatientID "
+        f"LEFT JOIN {activity} a ON a.person_id = e.PatientID"
+    )
+    late = "FALSE" if cut is None else f"(_end IS NULL OR _end > {cut_sql})"
+    return q.canonical(
+        "follow_up",
+        f"SELECT PatientID AS person_id, dx AS start_date, "
+        f"CASE WHEN {late} THEN {cut_sql} ELSE _end END AS end_date, "
+        f"CASE WHEN {late} THEN 'censor_date' ELSE _why END AS end_reason, _file, _row, "
+        f"'DiagnosisDate' AS _column FROM ({ended})",
+        "_row",
+    )
 
 
 def _death_month_imputed(people: pd.DataFrame) -> np.ndarray:

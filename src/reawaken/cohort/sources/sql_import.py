@@ -246,6 +246,8 @@ class SqlImport:
         """A relation holding the text (``t``) and date (``d``) of every date spelling in the
         ``columns`` of ``relation`` that is not ``YYYY-MM-DD``, read by
         :func:`reawaken.cohort.sources.common.parse_date_text` (:meth:`date` joins it)."""
+        if not columns:
+            return None
         lookup = self.name("dates")
         parts = [
             f"SELECT {text(ident(c))} AS t FROM {relation} WHERE NOT ({self._iso(text(ident(c)))})"
