@@ -40,9 +40,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -56,6 +55,9 @@ from reawaken.epi.sccs import (
     observation_check,
 )
 from reawaken.errors import InputError
+
+if TYPE_CHECKING:
+    import duckdb
 
 MEMORY_LIMIT = "1GB"
 """The engine's memory limit (DuckDB's ``memory_limit``); beyond it DuckDB spills to disk.
@@ -127,6 +129,8 @@ def engine(store: Any, memory_limit: str = MEMORY_LIMIT) -> Iterator[duckdb.Duck
     InputError
         If there is no store at ``store.path`` or it cannot be opened.
     """
+    import duckdb  # loaded when used: importing reawaken.epi stays light
+
     if not store.path.exists():
         raise InputError("no cohort store here (import a source first)", file=store.path)
     with tempfile.TemporaryDirectory(prefix="reawaken-engine-") as spill:
