@@ -278,15 +278,18 @@ def define_persons(con: duckdb.DuckDBPyConnection, store: Any, outcome: str, sou
                 "no cause of death is recorded in this store: cancer_death cannot be studied",
                 file=store.path,
             )
-    row = con.execute("""SELECT
+    everyone, diagnosed = con.execute("""SELECT
         (SELECT count(*) FROM rw_person),
-        (SELECT count(*) FROM rw_person JOIN rw_dx USING (source, person_id)),
-        (SELECT count(*) FROM rw_base WHERE start > "end"),
-        (SELECT count(*) FROM rw_outcomes WHERE start <= "end" AND prevalent),
-        (SELECT count(*) FROM rw_at_risk),
-        (SELECT count(*) FROM rw_at_risk WHERE status = 1),
-        (SELECT count(*) FROM rw_at_risk WHERE status = 2)""").fetchall()[0]
-    everyone, diagnosed, after, prevalent_cases, at_risk, events, competing_events = row
+        (SELECT count(*) FROM rw_person JOIN rw_dx USING (source, person_id))""").fetchall()[0]
+    kept = 'start <= "end" AND NOT prevalent'
+    row = con.execute(f"""SELECT
+        count(*) FILTER (WHERE start > "end"),
+        count(*) FILTER (WHERE start <= "end" AND prevalent),
+        count(*) FILTER (WHERE {kept}),
+        count(*) FILTER (WHERE {kept} AND status = 1),
+        count(*) FILTER (WHERE {kept} AND status = 2)
+        FROM rw_outcomes""").fetchall()[0]
+    after, prevalent_cases, at_risk, events, competing_events = row
     if not everyone:
         raise InputError("the cohort store holds no persons", file=store.path)
     notes = []
