@@ -16,6 +16,9 @@ refused; libpq finds it in ``PGPASSWORD``, the password file (``~/.pgpass`` or
 from __future__ import annotations
 
 import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -162,10 +165,14 @@ class DuckDBEngine(Engine):
         self._duckdb = duckdb
         if path.is_dir():
             self.con = duckdb.connect()
-            for name in names:
-                file = common.find_table(path, name, required=False)
-                if file is not None:
-                    self._load_file(name, file)
+            try:
+                for name in names:
+                    file = common.find_table(path, name, required=False)
+                    if file is not None:
+                        self._load_file(name, file)
+            except BaseException:
+                self.con.close()
+                raise
         elif path.is_file():
             try:
                 self.con = duckdb.connect(str(path), read_only=True)
@@ -300,6 +307,13 @@ class PostgresEngine(Engine):
             self.con = dbapi.connect(url)
         except dbapi.Error as exc:
             raise InputError(f"cannot connect to {self.where}: {_line(exc)}") from exc
+        try:
+            self._catalog(schema)
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _catalog(self, schema: str) -> None:
         self._run("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         self._run("SET DateStyle = 'ISO'")
         rows = self.frame(
@@ -323,6 +337,11 @@ class PostgresEngine(Engine):
                 lower, f'"{schema}"."{name}"', f"{schema}.{lower}", columns, _id_row(lower, columns)
             )
 
+    def missing_table(self, name: str) -> InputError:
+        return InputError(
+            f"table {name} not found in {self.place()} (or the role may not read it: GRANT SELECT)"
+        )
+
     def _run(self, sql: str) -> None:
         with self.con.cursor() as cur:
             try:
@@ -334,10 +353,18 @@ class PostgresEngine(Engine):
         cur = self.con.cursor()
         try:
             cur.execute(sql)
-            return cur.fetch_record_batch()
+            reader = cur.fetch_record_batch()
         except self._errors as exc:
             cur.close()
             raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
+
+        def stream() -> Iterator[pa.RecordBatch]:
+            try:  # the cursor lives as long as its batches are read
+                yield from reader
+            finally:
+                cur.close()
+
+        return pa.RecordBatchReader.from_batches(reader.schema, stream())
 
     def close(self) -> None:
         try:
@@ -357,28 +384,46 @@ class SparkEngine(Engine):
         where = url or "local"
         super().__init__("spark", where, schema)
         try:
-            if url:
-                self.spark = SparkSession.builder.remote(url).getOrCreate()
-            else:
-                active = SparkSession.getActiveSession()
-                self.spark = active or SparkSession.builder.master("local[*]").getOrCreate()
-            names = [t.name for t in self.spark.catalog.listTables(schema)]
+            with _quiet():
+                if url:
+                    self.spark = SparkSession.builder.remote(url).getOrCreate()
+                else:
+                    active = SparkSession.getActiveSession()
+                    self.spark = active or SparkSession.builder.master("local[*]").getOrCreate()
+                if not self.spark.catalog.databaseExists(schema):
+                    raise InputError(f"schema {schema} not found in Spark {where}")
+                names = [t.name for t in self.spark.catalog.listTables(schema) if not t.isTemporary]
+                for name in names:
+                    lower = name.lower()
+                    cols = self.spark.catalog.listColumns(f"`{schema}`.`{name}`")
+                    columns = {c.name.lower(): (c.name, kind_of(c.dataType)) for c in cols}
+                    self.tables[lower] = Table(
+                        lower,
+                        f'"{schema}"."{name}"',
+                        f"{schema}.{lower}",
+                        columns,
+                        _id_row(lower, columns),
+                    )
+        except InputError:
+            raise
         except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
             raise InputError(f"cannot read schema {schema} on Spark {where}: {_line(exc)}") from exc
-        for name in names:
-            lower = name.lower()
-            cols = self.spark.catalog.listColumns(name, schema)
-            columns = {c.name.lower(): (c.name, kind_of(c.dataType)) for c in cols}
-            self.tables[lower] = Table(
-                lower, f"`{schema}`.`{name}`", f"{schema}.{lower}", columns, _id_row(lower, columns)
-            )
 
     def batches(self, sql: str) -> pa.RecordBatchReader:
         try:
-            table = self.spark.sql(sql).toArrow()
+            with _quiet():
+                table = self.spark.sql(sql).toArrow()
         except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
             raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
         return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """pyspark's warnings about its own support of pandas versions say nothing about the data."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
 
 
 def _id_row(table: str, columns: dict[str, tuple[str, str]]) -> str:
@@ -393,10 +438,10 @@ def _literal(text: str) -> str:
 
 
 def _line(exc: BaseException) -> str:
-    """The first non-empty line of an error message."""
+    """The first non-empty line of an error message (without the driver's prefix)."""
     for line in str(exc).splitlines():
         if line.strip():
-            return line.strip()
+            return re.sub(r"^[A-Z_]+: \[libpq\] ", "", line.strip())
     return type(exc).__name__
 
 
