@@ -47,6 +47,7 @@ from reawaken.cohort.sources.sql_import import (
     SqlImport,
     SqlTables,
     ident,
+    ordinal,
     quote,
     show,
     show_date,
@@ -213,7 +214,7 @@ def read(extract: common.Extract) -> SqlTables:
         "AND c.outcome_date = e.met) "
         f"UNION ALL SELECT PatientID, imputed, 'death', NULL, NULL, _file, _row, 'DateOfDeath', 2 "
         f"FROM {deaths}",
-        "_part, _row",
+        ordinal("_part", "_row"),
     )
     infection = q.canonical(
         "infection",
@@ -236,20 +237,20 @@ def _source(q: SqlImport, raw: str, path: Path, columns: list[str], dates: list[
     """The rows of a loaded table (``raw``): its row numbers and file, ``PatientID`` as text,
     the ``columns`` given as they are, and for each of ``dates`` its text (``<name>_text``)
     and the date read from it (``<name>_date``)."""
-    lookup = q.dates(raw, dates)
     texts = [
         f"rowid + 1 AS _row, {quote(str(path))} AS _file",
         f"{sql_import.as_text('PatientID')} AS PatientID",
         *[ident(c) for c in columns],
         *[f"{text(ident(c))} AS {ident(c + '_text')}" for c in dates],
     ]
-    parsed = [f"{q.date(ident(c + '_text'), lookup)} AS {ident(c + '_date')}" for c in dates]
+    parsed = [f"{q.date(ident(c + '_text'))} AS {ident(c + '_date')}" for c in dates]
     relation = q.name(raw.replace("raw", "rows"))
     q.sql(
         f"CREATE TABLE {relation} AS SELECT *{''.join(', ' + p for p in parsed)} "
         f"FROM (SELECT {', '.join(texts)} FROM {raw})"
     )
     q.sql(f"DROP TABLE {raw}")
+    q.read_dates(relation, [(ident(c + "_text"), ident(c + "_date")) for c in dates])
     return relation
 
 

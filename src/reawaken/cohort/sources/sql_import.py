@@ -6,9 +6,9 @@ What the UK Biobank and Flatiron importers share:
 * :class:`SqlImport`: one in-memory DuckDB connection per import, loading a source table with
   every column as text (:meth:`SqlImport.load`), its rows numbered as the file's data rows;
 * SQL for the values: text (:func:`text`), identifiers and codes (:func:`as_text`), ICD codes
-  (:func:`icd_code`), whole numbers (:func:`number`), dates (:meth:`SqlImport.dates`: ISO
-  ``YYYY-MM-DD`` by SQL, other spellings read once per distinct text with the rules of
-  :func:`reawaken.cohort.sources.common.parse_date_text`);
+  (:func:`icd_code`), whole numbers (:func:`number`), dates (:meth:`SqlImport.date`: ISO
+  ``YYYY-MM-DD`` by SQL; :meth:`SqlImport.read_dates`: other spellings read once per distinct
+  text with the rules of :func:`reawaken.cohort.sources.common.parse_date_text`);
 * bad rows found by SQL predicates (:class:`Check`, :meth:`SqlImport.screen`), reported
   through :class:`reawaken.cohort.schema.Issues` with the file, row, column and reason, in the
   order the checks are listed and then the rows (strict: the first raises; lenient: every
@@ -110,6 +110,13 @@ def show(value: str) -> str:
 def show_date(value: str) -> str:
     """SQL: a date as a message shows it, ``YYYY-MM-DD``."""
     return f"coalesce(strftime({value}, '%Y-%m-%d'), 'missing')"
+
+
+def ordinal(*parts: str) -> str:
+    """SQL: one BIGINT ordering rows as ``parts`` do, most significant first (up to three:
+    the last, a row number, below 2**32; the middle below 2**20; the first below 2**11)."""
+    weights = [2**52, 2**32, 1][3 - len(parts) :]
+    return " + ".join(f"CAST({p} AS BIGINT) * {w}" for p, w in zip(parts, weights, strict=True))
 
 
 @dataclass(frozen=True)
@@ -242,51 +249,45 @@ class SqlImport:
         )
 
     # ----- values --------------------------------------------------------------------------
-    def dates(self, relation: str, columns: list[str]) -> str | None:
-        """A relation holding the text (``t``) and date (``d``) of every date spelling in the
-        ``columns`` of ``relation`` that is not ``YYYY-MM-DD``, read by
-        :func:`reawaken.cohort.sources.common.parse_date_text` (:meth:`date` joins it)."""
-        if not columns:
-            return None
-        lookup = self.name("dates")
+    @staticmethod
+    def date(value: str) -> str:
+        """SQL: the date a text ``value`` gives when it is ``YYYY-MM-DD`` (else NULL: other
+        spellings are read by :meth:`read_dates`)."""
+        return (
+            f"CASE WHEN length({value}) = 10 "
+            f"THEN CAST(try_strptime({value}, '%Y-%m-%d') AS DATE) END"
+        )
+
+    def read_dates(self, relation: str, pairs: list[tuple[str, str]]) -> None:
+        """Fill the dates of ``relation`` that :meth:`date` left NULL: for each (text column,
+        date column) of ``pairs``, every distinct text not read yet is read once by
+        :func:`reawaken.cohort.sources.common.parse_date_text` (ISO 8601 with a time,
+        ``DD/MM/YYYY``); a text that is no date stays NULL."""
+        if not pairs:
+            return
         parts = [
-            f"SELECT {text(ident(c))} AS t FROM {relation} WHERE NOT ({self._iso(text(ident(c)))})"
-            for c in columns
+            f"SELECT {t} AS t FROM {relation} WHERE {d} IS NULL AND {t} IS NOT NULL"
+            for t, d in pairs
         ]
-        found = self.sql(
-            "SELECT DISTINCT t FROM (" + " UNION ALL ".join(parts) + ") WHERE t IS NOT NULL"
-        ).fetchdf()
+        found = self.sql("SELECT DISTINCT t FROM (" + " UNION ALL ".join(parts) + ")").fetchdf()
+        if not len(found):
+            return
         spelled = pd.Series(found["t"].astype(object).tolist(), dtype=object)
         parsed = common.parse_date_text(pd.Series(spelled, dtype="string"))
         frame = pd.DataFrame({"t": spelled, "d": parsed.dt.date.astype(object)})
         frame = frame[parsed.notna().to_numpy()]
         if not len(frame):
-            return None
+            return
+        lookup = self.name("dates")
         self.sql(f"CREATE TABLE {lookup} (t VARCHAR, d DATE)")
         self.con.register("_spelled", frame)
         self.sql(f"INSERT INTO {lookup} SELECT t, d FROM _spelled")
         self.con.unregister("_spelled")
-        return lookup
-
-    @staticmethod
-    def _iso(value: str) -> str:
-        """SQL: true where ``value`` is a ``YYYY-MM-DD`` date read by SQL alone."""
-        return (
-            f"coalesce(length({value}) = 10 "
-            f"AND try_strptime({value}, '%Y-%m-%d') IS NOT NULL, false)"
-        )
-
-    @staticmethod
-    def date(value: str, lookup: str | None) -> str:
-        """SQL: the date a text ``value`` gives (ISO by SQL, else through ``lookup``, a
-        relation of :meth:`dates`, None when it holds nothing); NULL where it is not a date."""
-        iso = (
-            f"CASE WHEN length({value}) = 10 "
-            f"THEN CAST(try_strptime({value}, '%Y-%m-%d') AS DATE) END"
-        )
-        if lookup is None:
-            return iso
-        return f"coalesce({iso}, (SELECT d FROM {lookup} WHERE t = {value}))"
+        for t, d in pairs:
+            self.sql(
+                f"UPDATE {relation} SET {d} = l.d FROM {lookup} l "
+                f"WHERE {relation}.{d} IS NULL AND l.t = {relation}.{t}"
+            )
 
     @staticmethod
     def date_check(date: str, value: str, column: str, table: str, *, required: bool) -> Check:
@@ -305,7 +306,8 @@ class SqlImport:
 
     def canonical(self, table: str, query: str, order: str) -> str:
         """Create canonical table ``table`` from ``query`` (its canonical columns with
-        provenance), rows numbered ``_ord`` in ``order``; return its relation name."""
+        provenance), ``order`` the SQL of each row's unique place (``_ord``, e.g.
+        :func:`ordinal`); return its relation name."""
         relation = self.name(f"cohort_{table}")
         typed = ", ".join(
             f"CAST({ident(c)} AS {TABLES[table].get(c, 'VARCHAR')}) AS {ident(c)}"
@@ -314,7 +316,7 @@ class SqlImport:
         self.sql(
             f"CREATE TABLE {relation} AS SELECT {typed}, CAST(_file AS VARCHAR) AS _file, "
             "CAST(_row AS BIGINT) AS _row, CAST(_column AS VARCHAR) AS _column, "
-            f"row_number() OVER (ORDER BY {order}) AS _ord FROM ({query})"
+            f"{order} AS _ord FROM ({query})"
         )
         return relation
 

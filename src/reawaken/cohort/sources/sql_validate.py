@@ -53,6 +53,7 @@ def finalize(raw: SqlTables) -> dict[str, pa.Table]:
     def screen(table: str, checks: list[Check], rows: str | None = None) -> None:
         q.screen(tables[table], checks, person="person_id", key="_ord", order="_ord", rows=rows)
 
+    checks: dict[str, list[Check]] = {}  # each table's checks follow one another in allowed()
     for (table, column), (values, nullable) in allowed().items():
         bad = f"{ident(column)} NOT IN {_listed(values)}"
         if not nullable:
@@ -61,42 +62,40 @@ def finalize(raw: SqlTables) -> dict[str, pa.Table]:
             f"'unknown {column} ' || {show(ident(column))} || "
             f"' (expected one of {', '.join(values)})'"
         )
-        screen(table, [Check(bad, reason, "_column", table)])
+        checks.setdefault(table, []).append(Check(bad, reason, "_column", table))
     met = "outcome_type = 'distant_metastasis'"
-    screen(
-        "outcome",
-        [
-            Check(
-                f"({met} AND site IS NOT NULL AND site NOT IN {_listed(METASTASIS_SITES)}) "
-                f"OR (NOT {met} AND site IS NOT NULL)",
-                f"'bad metastasis site ' || {show('site')}",
-                "_column",
-                "outcome",
-            )
-        ],
-    )
-    screen(
-        "outcome",
-        [
-            Check(
-                f"(NOT {met} AND cause IS NOT NULL AND cause NOT IN {_listed(DEATH_CAUSES)}) "
-                f"OR ({met} AND cause IS NOT NULL)",
-                f"'bad cause of death ' || {show('cause')}",
-                "_column",
-                "outcome",
-            )
-        ],
-    )
+    checks["outcome"] += [
+        Check(
+            f"({met} AND site IS NOT NULL AND site NOT IN {_listed(METASTASIS_SITES)}) "
+            f"OR (NOT {met} AND site IS NOT NULL)",
+            f"'bad metastasis site ' || {show('site')}",
+            "_column",
+            "outcome",
+        ),
+        Check(
+            f"(NOT {met} AND cause IS NOT NULL AND cause NOT IN {_listed(DEATH_CAUSES)}) "
+            f"OR ({met} AND cause IS NOT NULL)",
+            f"'bad cause of death ' || {show('cause')}",
+            "_column",
+            "outcome",
+        ),
+    ]
+    for table, listed in checks.items():
+        screen(table, listed)
+    outcome = tables["outcome"]
     deaths = (
-        f"(SELECT *, CASE WHEN outcome_type = 'death' THEN row_number() OVER "
-        f"(PARTITION BY person_id, outcome_type = 'death' ORDER BY _ord) END AS _n "
-        f"FROM {tables['outcome']})"
+        f"(SELECT o.*, d._first FROM {outcome} o LEFT JOIN (SELECT person_id, min(_ord) AS "
+        f"_first FROM {outcome} WHERE outcome_type = 'death' GROUP BY person_id "
+        "HAVING count(*) > 1) d ON d.person_id = o.person_id)"
     )
     screen(
         "outcome",
         [
             Check(
-                "_n > 1", f"'more than one death for ' || {show('person_id')}", "_column", "outcome"
+                "outcome_type = 'death' AND _ord > _first",
+                f"'more than one death for ' || {show('person_id')}",
+                "_column",
+                "outcome",
             )
         ],
         deaths,
@@ -127,27 +126,33 @@ def _persons_and_follow_up(q: SqlImport, tables: dict[str, str], screen) -> None
     it ends and does not end before birth; persons and follow-up rows without the other go."""
     person, fu = tables["person"], tables["follow_up"]
     counted = (
-        "(SELECT *, row_number() OVER (PARTITION BY person_id ORDER BY _ord) AS _n, "
-        f"count(*) OVER (PARTITION BY person_id) AS _c FROM {person})"
+        f"(SELECT p.*, d._first, d._c FROM {person} p LEFT JOIN (SELECT person_id, "
+        f"min(_ord) AS _first, count(*) AS _c FROM {person} GROUP BY person_id "
+        "HAVING count(*) > 1) d ON d.person_id = p.person_id)"
     )
     screen(
         "person",
         [
-            Check("_n > 1", f"'duplicate person id ' || {show('person_id')}", "_column", "person"),
+            Check(
+                "_ord > _first",
+                f"'duplicate person id ' || {show('person_id')}",
+                "_column",
+                "person",
+            ),
             Check(
                 "_c > 1",
                 f"'person id ' || {show('person_id')} || ' occurs more than once'",
                 "_column",
                 "person",
             ),
+            Check("birth_year IS NULL", "'missing year of birth'", "_column", "person"),
         ],
         counted,
     )
-    screen("person", [Check("birth_year IS NULL", "'missing year of birth'", "_column", "person")])
+    twice = f"(SELECT person_id FROM {fu} GROUP BY person_id HAVING count(*) > 1)"
     screen(
         "follow_up",
-        [Check("_c > 1", "'more than one follow-up row'", "_column", "follow_up")],
-        f"(SELECT *, count(*) OVER (PARTITION BY person_id) AS _c FROM {fu})",
+        [Check(f"person_id IN {twice}", "'more than one follow-up row'", "_column", "follow_up")],
     )
     q.sql(f"DELETE FROM {fu} WHERE person_id NOT IN (SELECT person_id FROM {person})")
     screen(

@@ -43,6 +43,7 @@ from reawaken.cohort.sources.sql_import import (
     SqlImport,
     SqlTables,
     ident,
+    ordinal,
     quote,
     show,
     show_date,
@@ -181,7 +182,7 @@ def read(extract: common.Extract) -> SqlTables:
             "NULL AS pr, NULL AS her2, _file, _row, 'p40005_i' || inst AS _column, inst "
             f"FROM {registry} WHERE (met_site IS NOT NULL AND d < start) "
             "OR (met_site IS NULL AND primary_site IS NOT NULL)",
-            "inst, _row",
+            ordinal("inst", "_row"),
         ),
         "infection": tests,
         "outcome": q.canonical(
@@ -191,7 +192,7 @@ def read(extract: common.Extract) -> SqlTables:
             f"0 AS _part, inst FROM {registry} WHERE met_site IS NOT NULL AND NOT d < start "
             "UNION ALL SELECT eid, death, 'death', NULL, cause, _file, _row, 'p40000_i0', 1, 0 "
             f"FROM {deaths}",
-            "_part, inst, _row",
+            ordinal("_part", "inst", "_row"),
         ),
     }
     return q.result(tables, cut)
@@ -206,9 +207,6 @@ def _participants(q: SqlImport, raw: str, path: Path, instances: list[int], name
     def col(name: str, *, given: bool = True) -> str:
         return ident(name) if given else "NULL::VARCHAR"
 
-    dated = ["p53_i0", *[c for c in ("p40000_i0", "p191") if optional[c]]]
-    dated += [f"p40005_i{i}" for i in instances]
-    lookup = q.dates(raw, dated)
     texts = [
         f"rowid + 1 AS _row, {quote(str(path))} AS _file",
         f"{sql_import.as_text(ident('eid'))} AS eid",
@@ -221,9 +219,9 @@ def _participants(q: SqlImport, raw: str, path: Path, instances: list[int], name
         f"{sql_import.as_text(col('p40001_i0', given=optional['p40001_i0']))} AS cause_code",
     ]
     dates = [
-        f"{q.date('start_text', lookup)} AS start",
-        f"{q.date('death_text', lookup)} AS death",
-        f"{q.date('lost_text', lookup)} AS lost",
+        f"{q.date('start_text')} AS start",
+        f"{q.date('death_text')} AS death",
+        f"{q.date('lost_text')} AS lost",
     ]
     for i in instances:
         given = f"p40006_i{i}" in names
@@ -234,13 +232,15 @@ def _participants(q: SqlImport, raw: str, path: Path, instances: list[int], name
             f"{sql_import.icd_code(sql_import.as_text(code_col))} AS reg_code_{i}",
             f"({date_col} IS NOT NULL OR {code_col} IS NOT NULL) AS reg_has_{i}",
         ]
-        dates.append(f"{q.date(f'reg_text_{i}', lookup)} AS reg_date_{i}")
+        dates.append(f"{q.date(f'reg_text_{i}')} AS reg_date_{i}")
     part = q.name("participant")
     q.sql(
         f"CREATE TABLE {part} AS SELECT *, {', '.join(dates)} "
         f"FROM (SELECT {', '.join(texts)} FROM {raw})"
     )
     q.sql(f"DROP TABLE {raw}")
+    dated = [("start_text", "start"), ("death_text", "death"), ("lost_text", "lost")]
+    q.read_dates(part, dated + [(f"reg_text_{i}", f"reg_date_{i}") for i in instances])
     checks = [
         Check("eid IS NULL", "'missing eid'", "'eid'", "person"),
         Check(
@@ -268,8 +268,12 @@ def _participants(q: SqlImport, raw: str, path: Path, instances: list[int], name
 def _death_before_birth(q: SqlImport, part: str) -> None:
     """Report and leave out participant rows whose death is in a year before their birth (the
     year of birth of the first row of the id)."""
+    twice = (
+        f"SELECT eid AS _id, arg_min(born, _row) AS _first FROM {part} GROUP BY eid "
+        "HAVING count(*) > 1"
+    )
     rows = (
-        f"(SELECT *, first_value(born) OVER (PARTITION BY eid ORDER BY _row) AS _born FROM {part})"
+        f"(SELECT *, coalesce(_first, born) AS _born FROM {part} LEFT JOIN ({twice}) ON _id = eid)"
     )
     check = Check(
         "death IS NOT NULL AND year(death) < _born",
@@ -287,7 +291,7 @@ def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
     registry = q.name("registry")
     parts = [
         f"SELECT _file, _row, eid, start, {i} AS inst, reg_text_{i} AS dtext, reg_date_{i} AS d, "
-        f"reg_raw_{i} AS code_raw, reg_code_{i} AS code, {i} * 4294967296 + _row AS _key "
+        f"reg_raw_{i} AS code_raw, reg_code_{i} AS code, {ordinal(str(i), '_row')} AS _key "
         f"FROM {part} WHERE reg_has_{i}"
         for i in instances
     ]
@@ -326,16 +330,16 @@ def _tests(q: SqlImport) -> tuple[str, str]:
         empty = q.empty("infection")
         return empty, empty
     raw, path, names = loaded
-    lookup = q.dates(raw, ["specdate"])
     origin = sql_import.as_text("origin") if "origin" in names else "NULL::VARCHAR"
     tests = q.name("tests")
     q.sql(
-        f"CREATE TABLE {tests} AS SELECT *, {q.date('stext', lookup)} AS sdate FROM ("
+        f"CREATE TABLE {tests} AS SELECT *, {q.date('stext')} AS sdate FROM ("
         f"SELECT rowid + 1 AS _row, {quote(str(path))} AS _file, {sql_import.as_text('eid')} "
         f"AS eid, result AS result_raw, {sql_import.as_text('result')} AS result, "
         f"{text('specdate')} AS stext, {origin} AS origin FROM {raw})"
     )
     q.sql(f"DROP TABLE {raw}")
+    q.read_dates(tests, [("stext", "sdate")])
     checks = [
         Check("eid IS NULL", "'missing eid'", "'eid'", "infection"),
         Check(
