@@ -345,7 +345,8 @@ def estimates(sc: Scenario, store: CohortStore, seed: int, **changes) -> pd.Data
         rows["key"] = rows["term"]
         risks = []
         for arm in ("exposed", "unexposed"):
-            part = est[["term", f"risk_{arm}"]].rename(columns={f"risk_{arm}": "ratio"})
+            at_day = est[est["term"].astype(str).str.startswith("risk_ratio")]
+            part = at_day[["term", f"risk_{arm}"]].rename(columns={f"risk_{arm}": "ratio"})
             part["key"] = part["term"].str.replace("risk_ratio", f"risk_{arm}")
             risks.append(part)
         rows = pd.concat([rows, *risks], ignore_index=True)

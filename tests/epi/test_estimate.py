@@ -161,8 +161,17 @@ def test_emulation_design(flatiron, tmp_path):
     assert _run(db, out, "--design", "emulation", "--outcome", "distant_metastasis",
                 "--exposure", "any", "--bootstrap", "10", "--seed", "3",
                 "--min-cell", "0") == 0  # fmt: skip
-    est = pd.read_csv(out / "estimates.csv")
-    assert list(est["term"]) == ["risk_ratio_91d", "risk_ratio_183d", "risk_ratio_365d"]
+    everything = pd.read_csv(out / "estimates.csv")
+    assert list(everything["term"]) == [
+        "risk_ratio_91d",
+        "risk_ratio_183d",
+        "risk_ratio_365d",
+        "subdistribution hazard ratio (Fine-Gray)",
+    ]
+    fine_gray = everything.iloc[-1]
+    assert fine_gray["ci_lower"] < fine_gray["ratio"] < fine_gray["ci_upper"]
+    assert fine_gray["window"] == "0-365" and fine_gray["events"] > 0
+    est = everything.iloc[:3]
     np.testing.assert_allclose(est["ratio"], est["risk_exposed"] / est["risk_unexposed"])
     np.testing.assert_allclose(
         est["risk_difference"], est["risk_exposed"] - est["risk_unexposed"], atol=1e-15
@@ -177,7 +186,7 @@ def test_emulation_design(flatiron, tmp_path):
     again = tmp_path / "again"
     _run(db, again, "--design", "emulation", "--outcome", "distant_metastasis",
          "--exposure", "any", "--bootstrap", "10", "--seed", "3", "--min-cell", "0")  # fmt: skip
-    pd.testing.assert_frame_equal(est, pd.read_csv(again / "estimates.csv"))
+    pd.testing.assert_frame_equal(everything, pd.read_csv(again / "estimates.csv"))
 
 
 def test_competing_design(ukb, tmp_path):

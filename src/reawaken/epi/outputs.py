@@ -247,7 +247,11 @@ def _emulation_events(
         anchors = np.append(days, horizon + 1)
         fixed = [False] * len(days) + [total_shown]
         ok = shown_steps(np.append(cum[days], total), fixed, min_cell=min_cell)[: len(days)]
-        est[column] = est[column].astype("Int64").where(np.array(ok))
+        # rows by day (the risks), then rows over the whole horizon (Fine-Gray): its total
+        by_day = est["term"].astype(str).str.startswith("risk_ratio").to_numpy()
+        shown = np.full(len(est), total_shown)
+        shown[by_day] = ok
+        est[column] = est[column].astype("Int64").where(shown)
         kept = np.zeros(horizon + 2, dtype=bool)
         kept[anchors[np.array([*ok, total_shown])]] = True
         curve_days[name] = np.array(

@@ -1,7 +1,11 @@
 """Target-trial emulation design: risk ratios and differences of the outcome after infection
 against matched persons not (yet) infected (:func:`reawaken.epi.emulation.emulate`), matched on
 stage and age band, at 91, 183 and 365 days (those within the horizon), with bootstrap
-percentile intervals."""
+percentile intervals; and the subdistribution hazard ratio of the outcome over the horizon
+(Fine-Gray, the competing event death or a metastasis elsewhere) on the matched trials, with the
+matching weights, the censoring distribution estimated per arm (controls are censored when they
+are infected) and a robust variance clustered by person (a person can be in several trials:
+:func:`reawaken.epi.finegray_weighted.fit_fine_gray_weighted`)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,11 @@ from reawaken.epi.design import (
     incidence_figure,
 )
 from reawaken.epi.emulation import RISK_DAYS, emulate
+from reawaken.epi.finegray_weighted import fit_fine_gray_weighted
 from reawaken.epi.settings import StudySettings, documented, setting
+from reawaken.errors import InputError
+
+FINE_GRAY_TERM = "subdistribution hazard ratio (Fine-Gray)"
 
 MATCH_ON = ("stage", "age_band")
 BALANCE_ON = ("age",)
@@ -115,6 +123,11 @@ class EmulationDesign(CohortDesign):
             est[col] = r[col].to_numpy()
         est["events_unexposed"] = r["events_unexposed"].astype("Int64")
         m = res.matched
+        fine_gray, note = _fine_gray(m, horizon, res.level)
+        if fine_gray is not None:
+            est = pd.concat([est, fine_gray], ignore_index=True)
+        if note:
+            notes = [*notes, note]
         counts = pd.DataFrame(
             {
                 "window": ["infected", "not infected"],
@@ -133,6 +146,39 @@ class EmulationDesign(CohortDesign):
             *super().figures(result),
             incidence_figure(result, xlabel="Days since infection (time zero)"),
         ]
+
+
+def _fine_gray(
+    matched: pd.DataFrame, horizon: int, level: float
+) -> tuple[pd.DataFrame | None, str | None]:
+    """The Fine-Gray row of the estimates (infected against matched controls over the
+    horizon), or a note saying why there is none."""
+    try:
+        fit = fit_fine_gray_weighted(
+            matched,
+            time="time",
+            event="status",
+            covariates=["arm"],
+            weights="mweight",
+            cluster="id",
+            censoring_strata="arm",
+            level=level,
+        )
+    except InputError as exc:
+        return None, f"Fine-Gray model not estimated: {exc.reason}"
+    row = fit.estimates().iloc[[0]].copy()
+    row["term"] = FINE_GRAY_TERM
+    row["kind"] = "exposure"
+    row["window"] = f"0-{horizon}"
+    row["events"] = pd.array(
+        [int(((matched["arm"] == 1) & (matched["status"] == 1)).sum())], dtype="Int64"
+    )
+    row["events_unexposed"] = pd.array(
+        [int(((matched["arm"] == 0) & (matched["status"] == 1)).sum())], dtype="Int64"
+    )
+    row["person_years"] = np.nan
+    row["event"] = "outcome"
+    return row, None
 
 
 EMULATION = EmulationDesign()
