@@ -192,11 +192,8 @@ class SqlImport:
             ("outcome", "outcome_date"),
         ):
             if name in tables:
-                where = f"{column} > ?"
-                dropped += self.sql(
-                    f"SELECT count(*) FROM {tables[name]} WHERE {where}", [cut.date()]
-                ).fetchone()[0]
-                self.sql(f"DELETE FROM {tables[name]} WHERE {where}", [cut.date()])
+                deleted = self.sql(f"DELETE FROM {tables[name]} WHERE {column} > ?", [cut.date()])
+                dropped += deleted.fetchone()[0]
         return SqlTables(self.con, tables, self.issues, censor_date=cut, n_after_censor=dropped)
 
     # ----- reading files -------------------------------------------------------------------

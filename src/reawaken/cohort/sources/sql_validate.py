@@ -50,9 +50,26 @@ def finalize(raw: SqlTables) -> dict[str, pa.Table]:
     q.con, q.issues, q._n = raw.con, raw.issues, 0
     tables = {name: raw.tables.get(name) or q.empty(name) for name in TABLES}
 
-    def screen(table: str, checks: list[Check], rows: str | None = None) -> None:
-        q.screen(tables[table], checks, person="person_id", key="_ord", order="_ord", rows=rows)
+    checks = _value_checks()
+    if _anything_to_check(q, tables, checks):
+        _validate(q, tables, checks)
+    tables["infection"] = _episodes(q, tables["infection"])
+    out = {}
+    for name, relation in tables.items():
+        cols = ", ".join(ident(c) for c in columns(name))
+        # finalize's stable sort on the first two columns; episodes of one day by pathogen
+        order = [*columns(name)[:2], *(["pathogen"] if name == "infection" else []), "_ord"]
+        result = q.con.sql(f"SELECT {cols} FROM {relation} ORDER BY {', '.join(map(ident, order))}")
+        # DuckDB 2 names it to_arrow_table, DuckDB 1 fetch_arrow_table
+        fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+        out[name] = fetch()
+    return out
 
+
+def _value_checks() -> dict[str, list[Check]]:
+    """The checks of allowed values per table, in the order of
+    :func:`reawaken.cohort.schema.allowed` (each table's follow one another), then those of
+    metastasis sites and causes of death."""
     checks: dict[str, list[Check]] = {}  # each table's checks follow one another in allowed()
     for (table, column), (values, nullable) in allowed().items():
         bad = f"{ident(column)} NOT IN {_listed(values)}"
@@ -80,6 +97,55 @@ def finalize(raw: SqlTables) -> dict[str, pa.Table]:
             "outcome",
         ),
     ]
+    return checks
+
+
+def _any(checks: list[Check]) -> str:
+    """SQL: true where any of ``checks`` finds the row bad."""
+    return " OR ".join(f"coalesce({c.bad}, false)" for c in checks) or "false"
+
+
+def _anything_to_check(
+    q: SqlImport, tables: dict[str, str], checks: dict[str, list[Check]]
+) -> bool:
+    """Whether :func:`_validate` would report or leave out anything: one pass per table over
+    the tables as they are (a clean cohort, the usual case, is then not screened check by
+    check). Conservative: true whenever any check could hold for any row."""
+    person, fu, outcome = tables["person"], tables["follow_up"], tables["outcome"]
+    found = [
+        f"SELECT bool_or({_any(checks.get('person', []))} OR p.birth_year IS NULL "
+        f"OR f.person_id IS NULL) OR count(*) <> count(DISTINCT p.person_id) FROM {person} p "
+        f"LEFT JOIN (SELECT DISTINCT person_id FROM {fu}) f ON f.person_id = p.person_id",
+        f"SELECT bool_or({_any(checks.get('follow_up', []))} OR p.person_id IS NULL "
+        "OR f.start_date IS NULL OR f.end_date IS NULL OR year(f.end_date) < p.birth_year "
+        "OR f.end_date < f.start_date) OR count(*) <> count(DISTINCT f.person_id) "
+        f"FROM {fu} f LEFT JOIN {person} p ON p.person_id = f.person_id",
+        "SELECT count(*) FILTER (WHERE outcome_type = 'death') <> count(DISTINCT person_id) "
+        f"FILTER (WHERE outcome_type = 'death') FROM {outcome}",
+    ]
+    span = (
+        f"(SELECT f.person_id, f.start_date, f.end_date, p.birth_year FROM {fu} f "
+        f"JOIN {person} p ON p.person_id = f.person_id)"
+    )
+    for name in ("cancer_diagnosis", *EVENT_DATES):
+        date = "diagnosis_date" if name == "cancer_diagnosis" else EVENT_DATES[name]
+        before = "" if name == "cancer_diagnosis" else f" OR {date} < s.start_date"
+        found.append(
+            f"SELECT bool_or({_any(checks.get(name, []))} OR s.person_id IS NULL "
+            f"OR {date} IS NULL OR year({date}) < s.birth_year OR {date} > s.end_date{before}) "
+            f"FROM {tables[name]} e LEFT JOIN {span} s ON s.person_id = e.person_id"
+        )
+    flags = q.sql("SELECT " + ", ".join(f"coalesce(({f}), false)" for f in found)).fetchone()
+    return any(flags)
+
+
+def _validate(q: SqlImport, tables: dict[str, str], checks: dict[str, list[Check]]) -> None:
+    """The checks of :func:`reawaken.cohort.schema.finalize`, one after the other, reporting
+    and deleting bad rows."""
+
+    def screen(table: str, listed: list[Check], rows: str | None = None) -> None:
+        q.screen(tables[table], listed, person="person_id", key="_ord", order="_ord", rows=rows)
+
     for table, listed in checks.items():
         screen(table, listed)
     outcome = tables["outcome"]
@@ -108,17 +174,6 @@ def finalize(raw: SqlTables) -> dict[str, pa.Table]:
     )
     for name in ("cancer_diagnosis", *EVENT_DATES):
         _check_events(tables, name, span, screen)
-    tables["infection"] = _episodes(q, tables["infection"])
-    out = {}
-    for name, relation in tables.items():
-        cols = ", ".join(ident(c) for c in columns(name))
-        # finalize's stable sort on the first two columns; episodes of one day by pathogen
-        order = [*columns(name)[:2], *(["pathogen"] if name == "infection" else []), "_ord"]
-        result = q.con.sql(f"SELECT {cols} FROM {relation} ORDER BY {', '.join(map(ident, order))}")
-        # DuckDB 2 names it to_arrow_table, DuckDB 1 fetch_arrow_table
-        fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
-        out[name] = fetch()
-    return out
 
 
 def _persons_and_follow_up(q: SqlImport, tables: dict[str, str], screen) -> None:
