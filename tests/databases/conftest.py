@@ -119,18 +119,18 @@ def pg_synthetic(postgres, synthetic_folder) -> Postgres:
 
 
 @pytest.fixture(scope="session")
-def spark_synthea(spark, synthea_folder):
+def spark_synthea(spark, synthea_folder, tmp_path_factory):
     """The Spark session with database ``synthea`` holding Synthea's CDM."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas 3
-        load_spark(spark, synthea_folder, "synthea")
+        load_spark(spark, synthea_folder, "synthea", tmp_path_factory.mktemp("parquet"))
     return spark
 
 
 @pytest.fixture(scope="session")
-def spark_synthetic(spark, synthetic_folder):
+def spark_synthetic(spark, synthetic_folder, tmp_path_factory):
     """The Spark session with database ``synthetic`` holding the synthetic CDM."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas 3
-        load_spark(spark, synthetic_folder, "synthetic")
+        load_spark(spark, synthetic_folder, "synthetic", tmp_path_factory.mktemp("parquet"))
     return spark

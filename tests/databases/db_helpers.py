@@ -80,13 +80,17 @@ def load_postgres(pg: Postgres, folder: Path, schema: str) -> None:
         con.commit()
 
 
-def load_spark(spark, folder: Path, schema: str) -> None:
-    """Create database ``schema`` holding the folder's CDM tables (in the session's
-    warehouse)."""
+def load_spark(spark, folder: Path, schema: str, files: Path) -> None:
+    """Create database ``schema`` holding the folder's CDM tables, as Parquet files in
+    ``files``."""
+    import pyarrow.parquet as pq
+
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
     for name, table in cdm_arrow(folder).items():
-        frame = spark.createDataFrame(table)
-        frame.write.mode("overwrite").saveAsTable(f"{schema}.{name}")
+        path = files / schema / f"{name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+        spark.sql(f"CREATE TABLE {schema}.{name} USING parquet LOCATION '{path}'")
 
 
 def omop_read(

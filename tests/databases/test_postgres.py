@@ -5,6 +5,7 @@ connection, a missing table or column is one clear error that leaves the store a
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from urllib.parse import urlsplit, urlunsplit
 
@@ -167,3 +168,52 @@ def test_missing_schema_table_and_column_are_named(pg_synthetic, tmp_path):
     assert err.value.reason.startswith("missing required column")
     with pytest.raises(InputError, match="schema nosuch not found"):
         canonical(pg.url, schema="nosuch")
+
+
+needs_store_urls = pytest.mark.skipif(
+    "engine" not in inspect.signature(CohortStore.import_source).parameters,
+    reason="the cohort store does not take database URLs yet",
+)
+
+
+@needs_store_urls
+def test_cli_imports_from_postgres(pg_synthetic, synthetic_folder, tmp_path, capsys):
+    files, pg = tmp_path / "files.duckdb", tmp_path / "pg.duckdb"
+    assert (
+        main(["cohort", "import", "--source", "omop", str(synthetic_folder), "--db", str(files)])
+        == 0
+    )
+    argv = ["cohort", "import", "--source", "omop", pg_synthetic.url, "--cdm-schema", "synthetic"]
+    assert main([*argv, "--db", str(pg)]) == 0
+    assert _summary_json(pg, capsys) == _summary_json(files, capsys)
+    path = CohortStore(pg).imports()["path"].iloc[0]
+    assert path.startswith("postgres postgresql://postgres@") and "schema synthetic" in path
+
+
+@needs_store_urls
+def test_cli_bad_connection_exits_2_and_leaves_the_store(
+    pg_synthetic, synthetic_folder, tmp_path, capsys, monkeypatch
+):
+    db = tmp_path / "c.duckdb"
+    assert (
+        main(["cohort", "import", "--source", "omop", str(synthetic_folder), "--db", str(db)]) == 0
+    )
+    digest = _digest(db)
+    monkeypatch.setenv("PGPASSWORD", "wrong")
+    url = _as_user(pg_synthetic.url, "reawaken_nobody")
+    argv = ["cohort", "import", "--source", "omop", url, "--cdm-schema", "synthetic"]
+    capsys.readouterr()
+    assert main([*argv, "--db", str(db), "--name", "again"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "password authentication failed" in err and "\n" not in err
+    assert _digest(db) == digest
+
+
+def test_cli_refuses_a_password_in_the_url(tmp_path, capsys):
+    url = "postgresql://reader:secret@localhost:5432/cdm"
+    assert (
+        main(["cohort", "import", "--source", "omop", url, "--db", str(tmp_path / "c.duckdb")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "holds a password" in err and "secret" not in err
+    assert not (tmp_path / "c.duckdb").exists()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import typer
 
+from reawaken.accepts import Refused, accepting
 from reawaken.cli import checks
 from reawaken.cli.checks import flag, option
 from reawaken.cli.fit_output import OVERWRITE_HELP, out_folder
@@ -22,10 +24,54 @@ cohort_app = typer.Typer(
 MAX_SYNTH = 5_000_000  # generation holds every person in memory: ~1.3 GB per 500,000
 
 
+ENGINES = ("duckdb", "postgres", "spark")
+"""Where ``cohort import --source omop`` runs the canonical cohort's SQL
+(:mod:`reawaken.cohort.engines`)."""
+
+
+@accepting(
+    "an existing folder of extract files or a DuckDB file; for OMOP also a database URL "
+    "without password (postgresql://user@host:port/db, sc://host:port) or local (Spark)",
+    ("/nonexistent", "postgresql://reader:secret@localhost/cdm", "ftp://host/cdm"),
+    metavar="PATH|URL",
+)
+def EXTRACT(value: object) -> str:
+    """A folder or file that exists, or a database URL holding no password."""
+    text = str(value)
+    if text.startswith(("postgresql://", "postgres://")):
+        from reawaken.cohort.engines import check_postgres_url
+
+        return check_postgres_url(text)
+    if text.startswith("sc://") or text == "local":
+        return text
+    if re.match(r"^[a-z][a-z0-9+.-]*://", text):
+        raise Refused("not a database URL reawaken reads (postgresql://, sc://)")
+    if not Path(text).exists():
+        raise Refused("no such file or folder")
+    return text
+
+
+@accepting(
+    "a schema name: letters, digits and _, not starting with a digit",
+    ("", "cdm; drop", "1cdm"),
+    "cdm",
+    "SCHEMA",
+)
+def SCHEMA(value: object) -> str:
+    """A plain SQL identifier (the CDM's schema, or Spark database)."""
+    text = str(value)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", text):
+        raise Refused("not a schema name")
+    return text
+
+
 @cohort_app.command("import")
 def import_command(
-    path: Path = checks.argument(
-        checks.FILE_OR_FOLDER, ..., help="Folder of source tables (or an OMOP DuckDB file)."
+    path: str = checks.argument(
+        EXTRACT,
+        ...,
+        help="The extract (OMOP's database: password from PGPASSWORD, ~/.pgpass or a service "
+        "file, never in the URL).",
     ),
     source: str = option(
         checks.choice(sources.kinds(), "a source kind:"), ..., "--source", help="Source."
@@ -49,13 +95,39 @@ def import_command(
         help="Person ids or files shared with a stored source: same-person (merged, counted "
         "once) or distinct (separate id spaces, prefixed by the source name).",
     ),
+    engine: str = option(
+        checks.choice(ENGINES, "an engine:"),
+        None,
+        "--engine",
+        help="Where OMOP's cohort SQL runs (default: from PATH): duckdb (folder or DuckDB "
+        "file), postgres (postgresql:// URL), spark (local or sc:// URL).",
+    ),
+    cdm_schema: str = option(
+        SCHEMA,
+        None,
+        "--cdm-schema",
+        help="The OMOP CDM's schema (PostgreSQL, default public; Spark database, default "
+        "default; a DuckDB file: any).",
+    ),
 ) -> None:
     """Import one extract, all or nothing.
 
+    An OMOP CDM is read where it lives (PostgreSQL, Spark): the canonical cohort is built by
+    SQL run there and only its rows come back; nothing is written to the database.
+
     \b
-    Example:
+    Examples:
       reawaken cohort import --source flatiron synth/ --db cohort.duckdb
+      PGPASSFILE=~/.pgpass reawaken cohort import --source omop \\
+        postgresql://reader@db.example.org:5432/cdm --cdm-schema cdm54 --db cohort.duckdb
+      reawaken cohort import --source omop --engine spark local --cdm-schema cdm
     """
+    database = _database(path, engine)
+    if database and source != "omop":
+        raise InputError(f"only --source omop reads from a database, not {source}: {path}")
+    where: dict = {}
+    if database or engine is not None or cdm_schema is not None:
+        where = {"engine": engine, "cdm_schema": cdm_schema}  # read by SQL in the engine
     try:
         result = CohortStore(db).import_source(
             source,
@@ -66,6 +138,7 @@ def import_command(
             censor_date=censor_date,
             concepts=concepts,
             link=link,
+            **where,
         )
     except linking.Unlinked as exc:
         raise InputError(exc.message(linking.how_to_link("--link {}")), file=exc.store) from exc
@@ -84,6 +157,21 @@ def import_command(
         )
     if lenient:
         typer.echo(f"quarantined rows: {result.n_quarantined}")
+
+
+def _database(path: str, engine: str | None) -> bool:
+    """Whether ``path`` names a database (a URL, or Spark's ``local``) rather than files."""
+    if engine == "spark":
+        return True
+    if engine == "duckdb":
+        if "://" in path:
+            raise InputError(f"the duckdb engine reads a folder or a DuckDB file, not {path}")
+        return False
+    if engine == "postgres" and not path.startswith(("postgresql://", "postgres://")):
+        raise InputError(f"the postgres engine reads a postgresql:// URL, not {path}")
+    if path == "local" and not Path(path).exists():
+        raise InputError("local names a Spark session: give --engine spark")
+    return "://" in path
 
 
 @cohort_app.command("summary")

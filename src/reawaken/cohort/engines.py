@@ -83,6 +83,23 @@ class Table:
     row: str = "NULL"
 
 
+def translate(sql: str, dialect: str) -> str:
+    """``sql`` (DuckDB's dialect) in ``dialect`` (``duckdb``, ``postgres``, ``spark``).
+
+    Examples
+    --------
+    >>> translate("SELECT regexp_matches(x, '^[0-9]') FROM cdm.person", "spark")
+    "SELECT x RLIKE '^[0-9]' FROM cdm.person"
+    >>> translate("SELECT regexp_matches(x, '^[0-9]') FROM cdm.person", "postgres")
+    "SELECT x ~ '^[0-9]' FROM cdm.person"
+    """
+    if dialect == "duckdb":
+        return sql
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
+
+
 def kind_of(type_name: str) -> str:
     """The kind of a column type as an engine names it (``character varying`` -> ``text``)."""
     t = type_name.lower()
@@ -134,9 +151,16 @@ class Engine:
         (None where missing)."""
         return _to_pandas(self.batches(sql).read_all())
 
-    def has_rows(self, table: Table) -> bool:
-        """Whether ``table`` holds a row."""
-        return len(self.frame(f"SELECT 1 AS x FROM {table.ref} LIMIT 1")) > 0
+    def nonempty(self, names: tuple[str, ...]) -> set[str]:
+        """Which of the tables ``names`` (present ones) hold a row, found by one query."""
+        present = [self.tables[n] for n in names if n in self.tables]
+        if not present:
+            return set()
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT '{t.name}' AS name FROM {t.ref} LIMIT 1) AS t{k}"
+            for k, t in enumerate(present)
+        )
+        return set(self.frame(translate(sql, self.dialect))["name"])
 
     def close(self) -> None:
         """Close the connection."""
@@ -452,6 +476,38 @@ def is_url(text: str | Path) -> bool:
     return bool(re.match(r"^[a-z][a-z0-9+.-]*://", str(text)))
 
 
+def _engine_of(where: str, engine: str | None) -> str:
+    if engine is None:
+        if where.startswith(("postgresql://", "postgres://")):
+            return "postgres"
+        if where.startswith("sc://"):
+            return "spark"
+        return "duckdb"
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
+    return engine
+
+
+def describe(where: str | Path, *, engine: str | None = None, schema: str | None = None) -> str:
+    """Engine, host and schema of a CDM, never a password, as :meth:`Engine.describe` says it
+    (for an import's record, without connecting).
+
+    Examples
+    --------
+    >>> describe("postgresql://reader@db.example.org:5432/cdm", schema="cdm54")
+    'postgres postgresql://reader@db.example.org:5432/cdm schema cdm54'
+    >>> describe("local", engine="spark")
+    'spark local schema default'
+    """
+    text = str(where)
+    kind = _engine_of(text, engine)
+    if kind == "postgres":
+        return f"postgres {postgres_where(check_postgres_url(text))} schema {schema or 'public'}"
+    if kind == "spark":
+        return f"spark {text or 'local'} schema {schema or 'default'}"
+    return f"duckdb {Path(text).resolve()}" + (f" schema {schema}" if schema else "")
+
+
 def connect(
     where: str | Path,
     names: tuple[str, ...],
@@ -485,15 +541,7 @@ def connect(
     >>> cdm.close()
     """
     text = str(where)
-    if engine is None:
-        if text.startswith(("postgresql://", "postgres://")):
-            engine = "postgres"
-        elif text.startswith("sc://"):
-            engine = "spark"
-        else:
-            engine = "duckdb"
-    if engine not in ENGINES:
-        raise InputError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
+    engine = _engine_of(text, engine)
     if engine == "postgres":
         return PostgresEngine(text, schema or "public")
     if engine == "spark":

@@ -248,6 +248,7 @@ class _Runner:
 
     def __init__(self, cdm: engines.Engine) -> None:
         self.cdm = cdm
+        self._nonempty: set[str] | None = None
 
     def required(self, name: str, columns: list[str]) -> engines.Table:
         table = self.cdm.table(name)
@@ -258,15 +259,17 @@ class _Runner:
 
     def optional(self, name: str, columns: list[str]) -> engines.Table | None:
         """Table ``name`` with ``columns`` checked; None when absent or empty."""
+        if self._nonempty is None:
+            self._nonempty = self.cdm.nonempty(CDM_TABLES)
         table = self.cdm.table(name)
-        if table is None or not self.cdm.has_rows(table):
+        if table is None or name not in self._nonempty:
             return None
         common.require_columns(pd.DataFrame(columns=list(table.columns)), columns, table.label)
         return table
 
     def rows(self, sql: str, table: engines.Table) -> pd.DataFrame:
         """The rows of ``sql`` (DuckDB's dialect, translated), with their provenance."""
-        frame = self.cdm.frame(omop_sql.translate(sql, self.cdm.dialect))
+        frame = self.cdm.frame(engines.translate(sql, self.cdm.dialect))
         frame["_file"] = table.label
         return frame
 

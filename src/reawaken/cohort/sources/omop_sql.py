@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import sqlglot
-
 from reawaken.cohort import codes
 from reawaken.cohort.engines import Table
 from reawaken.cohort.sources import common
@@ -34,19 +32,6 @@ INPATIENT_VISITS = (9201, 262)
 FIRST_OCCURRENCE_EPISODE = 32528
 ROLES = ("cancer", "metastasis", "infection")
 _WORD = "(^|[^a-z0-9_])"  # a word starts here (Python's \b before a word character)
-
-
-def translate(sql: str, dialect: str) -> str:
-    """``sql`` (DuckDB's dialect) in ``dialect`` (``duckdb``, ``postgres``, ``spark``).
-
-    Examples
-    --------
-    >>> translate("SELECT regexp_matches(x, '^[0-9]') FROM t", "postgres")
-    "SELECT x ~ '^[0-9]' FROM t"
-    """
-    if dialect == "duckdb":
-        return sql
-    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
 
 
 # ----- concept sets as VALUES lists -----------------------------------------------------------
