@@ -261,6 +261,17 @@ def test_a_small_study_on_the_synthea_omop_store_runs_end_to_end(tmp_path, capsy
     assert main(["study", "--config", str(config), "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["steps"]["store"]["summary"]["persons"] == 28
+    # no store count gives back, by subtraction of the designs' events, a count under 10
+    from reawaken.cohort import CohortStore
+    from reawaken.study.steps import _at_risk_events
+
+    summary = results["steps"]["store"]["summary"]
+    store = CohortStore(out / "steps" / "store" / "cohort.duckdb")
+    events = _at_risk_events(store)
+    for outcome, n in events.items():
+        for group in ("outcomes", "events"):
+            shown = summary[group].get(outcome)
+            assert shown is None or not (0 < shown - n < 10), (group, outcome, shown, n)
     runs = results["steps"]["estimates_store"]["runs"]
     assert runs and all(("refused" in r) or ("estimates" in r) for r in runs)
     assert (out / "index.html").is_file()
@@ -323,9 +334,71 @@ def test_the_planted_value_stands_beside_the_windows_it_applies_to():
     from reawaken.study.steps import PLANTED
 
     ukb, flatiron = PLANTED["ukb"], PLANTED["flatiron"]
-    assert planted_ratio(ukb, "distant_metastasis", "cox", "181-365") == 1.85
-    assert planted_ratio(ukb, "distant_metastasis", "cox", ">365") == 1.0
-    assert planted_ratio(ukb, "distant_metastasis", "cox", "300-400") is None  # straddles
-    assert planted_ratio(ukb, "cancer_death", "cox", "0-30") is None  # not planted directly
+    assert planted_ratio(ukb, "cancer_death", "cox", "181-365") == 1.85
+    assert planted_ratio(ukb, "cancer_death", "cox", ">365") == 1.0
+    assert planted_ratio(ukb, "cancer_death", "cox", "300-400") is None  # straddles
+    assert planted_ratio(ukb, "distant_metastasis", "cox", "0-30") == 1.0  # death only
+    assert planted_ratio(flatiron, "other_site_metastasis", "cox", "0-30") == 1.0  # lung only
+    assert planted_ratio(flatiron, "cancer_death", "cox", "0-30") is None  # follows relapse
     assert planted_ratio(flatiron, "lung_metastasis", "sccs", ">365") == 1.44
     assert planted_ratio(flatiron, "lung_metastasis", "emulation", "0-91") is None
+
+
+def test_the_uk_biobank_odds_ratio_is_reported_as_the_paper_does():
+    """The one-year odds ratio from the emulation's 365-day risks (exact arithmetic), beside
+    the paper's 1.85 (1.14-3.02) and the planted first-year hazard ratio."""
+    from reawaken.study.report import _odds_ratio_html
+    from reawaken.study.steps import PLANTED, _odds_ratio_year
+
+    est = pd.DataFrame(
+        {
+            "kind": ["exposure", "exposure"],
+            "term": ["risk_ratio_183d", "risk_ratio_365d"],
+            "risk_exposed": [0.01, 0.03],
+            "risk_unexposed": [0.01, 0.02],
+            "ratio": [1.0, 1.5],
+            "ci_lower": [0.8, 1.2],
+            "ci_upper": [1.2, 2.0],
+        }
+    )
+    found = _odds_ratio_year(est)
+    assert found["value"] == pytest.approx((0.03 / 0.97) / (0.02 / 0.98), abs=1e-4)
+    assert found["lower"] == pytest.approx((0.024 / 0.976) / (0.02 / 0.98), abs=1e-4)
+    assert found["upper"] == pytest.approx((0.04 / 0.96) / (0.02 / 0.98), abs=1e-4)
+    page = _odds_ratio_html(found, PLANTED["ukb"])
+    assert "1.85 (1.14-3.02)" in page and "planted hazard ratio" in page
+    assert "refused" in _odds_ratio_year(est.iloc[:1])
+
+
+def test_store_counts_that_subtraction_would_give_back_are_hidden(tmp_path):
+    """A store whose designs count 3 fewer lung metastases than its summary (3 persons left
+    out with one): the summary's lung and distant metastasis counts are hidden, with a note;
+    on the store as imported (nobody left out) nothing is."""
+    from reawaken.cohort.store import CohortStore
+    from reawaken.cohort.synth_layouts import generate
+    from reawaken.study.steps import _published_summary
+
+    truth = generate("flatiron", 3000, 1, tmp_path / "files")
+    store = CohortStore(tmp_path / "c.duckdb")
+    store.import_source("flatiron", tmp_path / "files", **truth["import_options"])
+
+    class LeftOut:
+        def __init__(self, store):
+            self._store = store
+
+        def __getattr__(self, name):
+            return getattr(self._store, name)
+
+        def outcome(self, source=None):
+            out = self._store.outcome(source)
+            met = out["outcome_type"] == "distant_metastasis"
+            return out.drop(out.index[met & (out["site"] == "lung")][:3])
+
+    plain = _published_summary(store, 10)
+    assert plain["suppression_notes"] == []
+    assert plain["outcomes"]["lung_metastasis"] >= 10
+    edited = _published_summary(LeftOut(store), 10)
+    assert edited["outcomes"]["lung_metastasis"] is None
+    assert edited["outcomes"]["distant_metastasis"] is None
+    assert any("lung_metastasis" in note for note in edited["suppression_notes"])
+    assert edited["persons"] == plain["persons"]

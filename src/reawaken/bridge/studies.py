@@ -202,18 +202,40 @@ def ukb_odds_ratio(store: object, bootstrap: int, seed: int) -> dict[str, float]
         bootstrap=bootstrap,
         seed=seed,
     )
-    est = result.estimates
-    row = est[(est["kind"] == "exposure") & est["term"].astype(str).str.contains("365")].iloc[0]
+    return odds_ratio_within_year(result.estimates)
+
+
+def odds_ratio_within_year(estimates: pd.DataFrame) -> dict[str, float]:
+    """The odds ratio of the outcome within a year from an emulation's estimates (its 365-day
+    risks), the interval the risk ratio's carried to the odds-ratio scale at the same unexposed
+    risk (the UK Biobank study reports an odds ratio of cancer death).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> est = pd.DataFrame({"kind": ["exposure"], "term": ["risk_ratio_365d"],
+    ...     "risk_exposed": [0.02], "risk_unexposed": [0.01], "ratio": [2.0],
+    ...     "ci_lower": [1.5], "ci_upper": [2.5]})
+    >>> round(odds_ratio_within_year(est)["value"], 4)  # (0.02/0.98) / (0.01/0.99)
+    2.0204
+    """
+    exposure = estimates[estimates["kind"] == "exposure"]
+    rows = exposure[exposure["term"].astype(str).str.contains("365")]
+    if rows.empty:
+        raise InputError("the emulation has no 365-day risks: no odds ratio within a year")
+    row = rows.iloc[0]
     r1, r0 = float(row["risk_exposed"]), float(row["risk_unexposed"])
 
     def odds(rr: float) -> float:
+        if not (r0 > 0 and math.isfinite(rr)):
+            return math.nan
         r = min(rr * r0, 1.0 - 1e-12)
         return (r / (1.0 - r)) / (r0 / (1.0 - r0))
 
     return {
         "value": odds(r1 / r0) if r0 > 0 else math.nan,
-        "lower": odds(float(row["ci_lower"])) if r0 > 0 else math.nan,
-        "upper": odds(float(row["ci_upper"])) if r0 > 0 else math.nan,
+        "lower": odds(float(row["ci_lower"])),
+        "upper": odds(float(row["ci_upper"])),
         "risk_ratio": float(row["ratio"]),
         "risk_exposed": r1,
         "risk_unexposed": r0,

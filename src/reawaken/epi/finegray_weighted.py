@@ -186,7 +186,7 @@ def fit_fine_gray_weighted(
     >>> fit = fit_fine_gray_weighted(data, time="time", event="event", covariates=["x"],
     ...                              cluster="id")
     >>> round(float(fit.estimates()["ratio"].iloc[0]), 3)
-    1.843
+    2.012
     """
     missing = [c for c in [time, event, *covariates, weights, cluster, censoring_strata] if c]
     absent = [c for c in missing if c not in data.columns]

@@ -153,14 +153,15 @@ def _figure(out: Path, step: StepOutput, relative: str, caption: str) -> str:
 
 def planted_ratio(planted: Mapping | None, outcome: str, design: str, window: Any) -> Any:
     """The planted hazard ratio of a window (``a-b`` or ``>n`` days) where the design estimates
-    it (Cox, competing and the case series estimate hazard ratios by window), else None."""
-    if (
-        not planted
-        or outcome not in planted["outcomes"]
-        or design not in ("cox", "competing", "sccs")
-    ):
+    it (Cox, competing and the case series estimate hazard ratios by window): 1 for an outcome
+    the planted effect cannot reach, None where the truth is not one planted number."""
+    if not planted or design not in ("cox", "competing", "sccs"):
         return None
     text = str(window)
+    if outcome in planted.get("unaffected", ()) and (text.startswith(">") or "-" in text):
+        return 1.0
+    if outcome not in planted["outcomes"]:
+        return None
     if text.startswith(">"):
         lo, hi = int(text[1:]) + 1, math.inf
     elif "-" in text:
@@ -213,6 +214,26 @@ def _truth(run: Mapping, planted: Mapping | None, mechanism: Mapping | None = No
             row["mechanism"] = mechanism.get(str(r.get("window")), "")
         rows.append(row)
     return rows
+
+
+def _odds_ratio_html(found: Mapping, planted: Mapping | None) -> str:
+    """The cancer-death odds ratio within a year, as the UK Biobank analysis reports it."""
+    if found.get("refused"):
+        return f'<p class="refused">Odds ratio within a year: {_e(found["refused"])}</p>'
+    paper = found["paper"]
+    row = {
+        "measure": "cancer death within a year, odds ratio",
+        "estimate": found.get("value"),
+        "ci_lower": found.get("lower"),
+        "ci_upper": found.get("upper"),
+        "paper (UK Biobank)": f"{paper['value']} ({paper['lower']}-{paper['upper']})",
+    }
+    if planted and "cancer_death" in planted.get("outcomes", ()):
+        row["planted hazard ratio, first year"] = planted["windows"][0]["ratio"]
+    return table_html(
+        [row],
+        caption="As the paper's UK Biobank analysis: " + found["comparison"],
+    )
 
 
 def answer(outputs: Mapping[str, StepOutput]) -> list[str]:
@@ -357,6 +378,8 @@ def write_report(
             body.append(
                 table_html(rows, caption="The cohort store (counts under the threshold suppressed)")
             )
+            for note in summary.get("suppression_notes", []):
+                body.append(f"<p><small>{_e(note)}</small></p>")
             if planted:
                 body.append(
                     f"<p>Planted effect: {_e(planted['text'])}. Calendar: "
@@ -395,6 +418,8 @@ def write_report(
                 body.append(f'<p class="refused">Not estimated: {_e(run["refused"])}</p>')
                 continue
             body.append(table_html(_truth(run, planted, mechanism)))
+            if run.get("odds_ratio_year"):
+                body.append(_odds_ratio_html(run["odds_ratio_year"], planted))
             if run.get("balance"):
                 body.append(
                     table_html(

@@ -29,21 +29,26 @@ from reawaken.study.cache import Step, StepContext
 PLANTED = {
     "flatiron": {
         "outcomes": ["lung_metastasis"],
+        "unaffected": ["other_site_metastasis"],
         "site": "lung",
         "windows": [{"start_day": 0, "end_day": 100000, "ratio": 1.44}],
         "text": "lung metastasis hazard ratio 1.44 at any time after a SARS-CoV-2 infection "
         "(Flatiron, Chia et al. 2025), on relapse in the lung only",
     },
     "ukb": {
-        "outcomes": ["distant_metastasis", "lung_metastasis"],
+        "outcomes": ["cancer_death"],
+        "unaffected": ["distant_metastasis", "lung_metastasis", "other_site_metastasis"],
         "site": "any",
+        "acts_on": "cancer_death",
         "windows": [{"start_day": 0, "end_day": 366, "ratio": 1.85}],
-        "text": "relapse hazard ratio 1.85 in the year after a SARS-CoV-2 infection (the size of "
-        "the UK Biobank cancer-death odds ratio, Chia et al. 2025), 1 after; cancer death "
-        "follows relapse, so its ratio is not planted directly",
+        "text": "cancer death hazard ratio 1.85 in the year after a SARS-CoV-2 infection, 1 "
+        "after (the size of the UK Biobank cancer-death odds ratio, Chia et al. 2025; for a rare "
+        "outcome the one-year odds ratio is about the hazard ratio), planted on death itself "
+        "(relapse is not affected)",
     },
 }
-"""The planted effects of the synthetic cohorts (paper-sized)."""
+"""The planted effects of the synthetic cohorts (paper-sized): the outcomes they act on, and
+those they cannot reach (their true ratio is 1 in every window)."""
 
 CALENDAR_EFFECT = ({"year": 2020, "ratio": 0.75}, {"year": 2021, "ratio": 1.25})
 CALENDAR_SOURCE = (
@@ -144,6 +149,7 @@ def _synthetic_params(like: str) -> dict:
     eff = params["infection_effect"]
     eff["windows"] = planted["windows"]
     eff["site"] = planted["site"]
+    eff["acts_on"] = planted.get("acts_on", "relapse")
     eff["pathogens"] = ["sars-cov-2"]
     params["relapse"]["multiplier_by_calendar_year"] = list(CALENDAR_EFFECT)
     params["relapse"]["calendar_source"] = CALENDAR_SOURCE
@@ -167,7 +173,7 @@ def cohort_step(like: str):
             store.import_source(like, extract, **truth["import_options"])
         finally:  # person-level files do not stay in the study folder; the store does
             shutil.rmtree(extract, ignore_errors=True)
-        summary = store.summary(min_cell=ctx.config["study"]["min_cell"])
+        summary = _published_summary(store, ctx.config["study"]["min_cell"])
         return {
             "like": like,
             "persons_simulated": n,
@@ -177,7 +183,7 @@ def cohort_step(like: str):
             + "; "
             + ", ".join(f"{c['year']}: x{c['ratio']:g}" for c in CALENDAR_EFFECT),
             "store": "cohort.duckdb",
-            "summary": json.loads(json.dumps(summary, default=str)),
+            "summary": summary,
         }
 
     return run
@@ -197,12 +203,68 @@ def store_step(ctx: StepContext) -> dict:
             options = {k: v for k, v in source.items() if k in ("name", "censor_date")}
             store.import_source(source["kind"], source["path"], **options)
         where = "cohort.duckdb"
-    summary = store.summary(min_cell=ctx.config["study"]["min_cell"])
     return {
         "store": where,
         "record": json.loads(json.dumps(store.record(), default=str)),
-        "summary": json.loads(json.dumps(summary, default=str)),
+        "summary": _published_summary(store, ctx.config["study"]["min_cell"]),
     }
+
+
+def audited_summary(
+    summary: Mapping, at_risk_events: Mapping[str, int], min_cell: int
+) -> tuple[dict, list[str]]:
+    """The store summary with every outcome count hidden whose difference from the events the
+    designs count (persons at risk with the outcome) is from 1 to ``min_cell - 1``: that
+    difference is the persons left out with the outcome (prevalent, or without a diagnosis or
+    follow-up), a small count the attrition table hides and a subtraction would give back.
+
+    Examples
+    --------
+    >>> summary = {"outcomes": {"lung_metastasis": 120, "distant_metastasis": 400},
+    ...            "events": {"distant_metastasis": 430, "death": 90}}
+    >>> shown, notes = audited_summary(
+    ...     summary, {"lung_metastasis": 116, "distant_metastasis": 380}, 10)
+    >>> shown["outcomes"], shown["events"]["distant_metastasis"]
+    ({'lung_metastasis': None, 'distant_metastasis': 400}, 430)
+    """
+    shown = json.loads(json.dumps(summary, default=str))
+    notes = []
+    for outcome, events in at_risk_events.items():
+        for group in ("outcomes", "events"):
+            total = shown.get(group, {}).get(outcome)
+            if isinstance(total, bool) or not isinstance(total, (int, float)):
+                continue
+            if 0 < total - events < min_cell:
+                shown[group][outcome] = None
+                notes.append(
+                    f"store {group} {outcome} hidden: minus the {outcome.replace('_', ' ')} "
+                    "events of the persons at risk it would give back a count under "
+                    f"{min_cell}"
+                )
+    return shown, notes
+
+
+def _at_risk_events(store: Any) -> dict[str, int]:
+    """Persons at risk with each outcome the store summary counts (as the designs count them)."""
+    from reawaken.epi.cohort_designs import person_table
+
+    found = {}
+    for outcome in ("lung_metastasis", "distant_metastasis", "cancer_death"):
+        try:
+            frame = person_table(store, outcome).frame
+        except InputError:  # the store cannot support this outcome: nothing to compare
+            continue
+        found[outcome] = int((frame["status"] == 1).sum())
+    return found
+
+
+def _published_summary(store: Any, min_cell: int) -> dict:
+    """The store's summary as the study publishes it (small counts and those a subtraction
+    would give back hidden), with the notes saying what was hidden."""
+    summary = store.summary(min_cell=min_cell)
+    shown, notes = audited_summary(summary, _at_risk_events(store), min_cell)
+    shown["suppression_notes"] = notes
+    return shown
 
 
 def store_path(output: Any) -> Path:
@@ -278,6 +340,15 @@ def estimates_step(cohort: str):
             entry["convergence_warnings"] = sorted({str(w.message) for w in caught})
             table = pd.read_csv(ctx.folder / name / "estimates.csv")
             entry["estimates"] = _records(table)
+            if design == "emulation" and outcome == "cancer_death":
+                found = _odds_ratio_year(table)
+                if "refused" not in found:  # written, and read back as every number is
+                    pd.DataFrame([{k: found[k] for k in ODDS_COLUMNS}]).to_csv(
+                        ctx.folder / name / "odds_ratio_year.csv", index=False
+                    )
+                    back = pd.read_csv(ctx.folder / name / "odds_ratio_year.csv")
+                    found.update(_records(back)[0])
+                entry["odds_ratio_year"] = found
             entry["figures"] = sorted(f"{name}/{p.name}" for p in (ctx.folder / name).glob("*.png"))
             fit = json.loads((ctx.folder / name / "fit.json").read_text())
             entry["notes"] = fit.get("notes", [])
@@ -292,6 +363,32 @@ def estimates_step(cohort: str):
         return {"cohort": cohort, "runs": runs, "descriptive": descriptive}
 
     return run
+
+
+PAPER_ODDS_RATIO = {"value": 1.85, "lower": 1.14, "upper": 3.02}
+"""UK Biobank cancer survivors, cancer death after a positive SARS-CoV-2 test against a
+negative one (Chia et al. 2025)."""
+
+
+ODDS_COLUMNS = ("value", "lower", "upper", "risk_ratio", "risk_exposed", "risk_unexposed")
+
+
+def _odds_ratio_year(estimates: pd.DataFrame) -> dict:
+    """The cancer-death odds ratio within a year of infection, as the UK Biobank analysis
+    reports it, from the emulation's 365-day risks, beside the paper's."""
+    from reawaken.bridge.studies import odds_ratio_within_year
+
+    try:
+        found = odds_ratio_within_year(estimates)
+    except InputError as exc:
+        return {"refused": exc.reason}
+    shown = {k: (None if not math.isfinite(v) else round(v, 4)) for k, v in found.items()}
+    return {
+        **shown,
+        "paper": PAPER_ODDS_RATIO,
+        "comparison": "recorded SARS-CoV-2 infection against matched persons not (yet) "
+        "infected (the paper compared a positive test with a negative one)",
+    }
 
 
 def _descriptive(store: Any, exposure: str, outcome: str, min_cell: int, folder: Path) -> dict:
