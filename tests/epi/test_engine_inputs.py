@@ -5,6 +5,7 @@ synthetic stores of every layout, and the refusals of what the engine path does 
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from pathlib import Path
 
@@ -161,6 +162,50 @@ def test_cox_persons_from_the_engine_equal_those_read_in_memory(flatiron):
         pd.testing.assert_frame_equal(engine.persons, memory.persons)
         pd.testing.assert_frame_equal(engine.infections, memory.infections)
         assert engine.notes == memory.notes
+
+
+@pytest.mark.parametrize("time_scale", ["diagnosis", "calendar"])
+def test_cox_intervals_split_in_the_engine_equal_those_split_in_memory(few_deaths, time_scale):
+    """The same intervals (person, start, stop, event, window, adjustments), person by person,
+    and the same events and person-years per window."""
+    store = CohortStore(few_deaths["omop"])
+    windows = ((0.0, 30.0), (31.0, 90.0), (181.0, 365.0), (366.0, math.inf))  # with a gap
+    cohort = read_cohort(store, CoxSettings(outcome="lung_metastasis", exposure="any"))
+    options = dict(exposure="any", windows=windows, time_scale=time_scale)
+    for status in (1, 2):
+        memory = cohort_designs.cox_intervals(
+            cohort.persons, cohort.infections, event_status=status, **options
+        )
+        with engine_inputs.engine(store) as con:
+            engine_inputs.define_persons(con, store, "lung_metastasis", None)
+            engine = engine_inputs.cox_intervals(con, event_status=status, **options)
+        ids = dict(enumerate(sorted(cohort.persons["id"]), start=1))  # one source: same order
+        got = engine.intervals.assign(id=engine.intervals["id"].map(ids))
+        columns = list(memory.intervals.columns)
+        assert sorted(got.columns) == sorted(columns)
+        order = ["id", "start"]
+        pd.testing.assert_frame_equal(
+            got[columns].sort_values(order, ignore_index=True),
+            memory.intervals.sort_values(order, ignore_index=True),
+        )
+        assert (engine.window_terms, engine.adjustment_terms, engine.notes) == (
+            memory.window_terms,
+            memory.adjustment_terms,
+            memory.notes,
+        )
+        pd.testing.assert_frame_equal(
+            cohort_designs.window_counts(engine), cohort_designs.window_counts(memory)
+        )
+
+
+def test_cox_without_exposed_time_is_refused_alike(few_deaths):
+    messages = []
+    for inputs in ("memory", "engine"):
+        with pytest.raises(InputError) as err:
+            run_design(CohortStore(few_deaths["ukb"]), "cox", inputs=inputs,
+                       outcome="lung_metastasis", exposure="influenza")  # fmt: skip
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] == "no person-time after a recorded influenza infection"
 
 
 @pytest.mark.parametrize(

@@ -45,8 +45,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from reawaken.epi.cohort_designs import OUTCOMES, age_band, exposures
+from reawaken.epi.cohort_designs import OUTCOMES, CoxData, age_band, exposures
 from reawaken.epi.design import Cohort
+from reawaken.epi.intervals import column_name, window_label
 from reawaken.epi.sccs import (
     CaseSeries,
     SCCSFit,
@@ -143,6 +144,11 @@ def engine(store: Any, memory_limit: str = MEMORY_LIMIT) -> Iterator[duckdb.Duck
             con.execute(f"SET temp_directory = {_text(spill)}")
             yield con
         finally:
+            for name in ("memory_limit", "temp_directory"):  # the file may stay open elsewhere
+                try:
+                    con.execute(f"RESET {name}")
+                except duckdb.Error:
+                    pass
             con.close()
 
 
@@ -570,3 +576,150 @@ def max_case_end(con: duckdb.DuckDBPyConnection) -> float:
     """The last day of observation of the cases, in days since diagnosis."""
     value = con.execute('SELECT max("end") FROM rw_cases').fetchall()[0][0]
     return -math.inf if value is None else float(value)
+
+
+def _stage_levels(con: duckdb.DuckDBPyConnection) -> tuple[list[str], str]:
+    """The stages of the persons at risk (sorted) and the reference stage: ``I`` if present,
+    else the most common (the first met, in person order, among equally common ones), as
+    :func:`reawaken.epi.cohort_designs.cox_intervals` chooses them."""
+    rows = con.execute("""SELECT stage, count(*) AS n, min(k) AS first FROM (
+            SELECT stage, row_number() OVER (ORDER BY source, person_id) AS k FROM rw_at_risk)
+        GROUP BY stage ORDER BY n DESC, first""").fetchall()
+    levels = sorted(str(r[0]) for r in rows)
+    reference = "I" if "I" in levels else str(rows[0][0])
+    return levels, reference
+
+
+def cox_intervals(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    exposure: str,
+    windows: Sequence[tuple[float, float]],
+    time_scale: str,
+    event_status: int = 1,
+    source: str | None = None,
+) -> CoxData:
+    """Counting-process intervals with time-since-infection windows, split by SQL in the
+    engine and streamed: what :func:`reawaken.epi.cohort_designs.cox_intervals` builds in
+    memory (without calendar-year adjustment), after :func:`define_persons`.
+
+    Each person's follow-up ``(start, exit + 1]`` (days since diagnosis, or calendar days) is
+    cut where a window of the most recent infection begins or ends (an infection on day ``t``
+    opens window ``(a, b)`` at ``t + a``, days ``(t + a - 1, t + b]``; the next infection ends
+    its windows, as :func:`reawaken.epi.intervals.add_infection_windows` does). Persons are
+    numbered ``id`` 1, 2, ... in the order of source and person id. The Cox fitter needs every
+    interval at once: memory of the size of the intervals (a few rows per person at risk), not
+    of the store's tables.
+
+    Returns
+    -------
+    CoxData
+        The intervals (``id, start, stop, event, stage``, the stage indicators, ``age10``, the
+        window label column and the window indicators), the window terms kept, the adjustment
+        terms, notes.
+
+    Raises
+    ------
+    InputError
+        If the exposure is unknown, or no person-time follows a recorded infection.
+    """
+    groups = exposures()
+    if exposure not in groups:
+        raise InputError(f"unknown exposure {exposure!r} (expected one of {', '.join(groups)})")
+    pathogens = ", ".join(_text(p) for p in groups[exposure])
+    origin = "diagnosis" if time_scale == "diagnosis" else "0"
+    labels = [window_label(w) for w in windows]
+    opens = _values(
+        [(float(a) - 1.0, label) for (a, _), label in zip(windows, labels, strict=True)],
+        "w(shift, label)",
+    )
+    closing = [
+        (float(b),)
+        for k, (_, b) in enumerate(windows)
+        if not math.isinf(b) and (k + 1 == len(windows) or windows[k + 1][0] - 1 > b)
+    ]
+    closes = (
+        f"""UNION ALL SELECT id, t + w.shift AS time, 'none' AS value, 0 AS prio, next_begin
+            FROM nb CROSS JOIN {_values(closing, "w(shift)")}"""
+        if closing
+        else ""
+    )
+    prefix = exposure.replace("-", "_")
+    infected = "true" if column_name(exposure) == prefix else "false"
+    sql = f"""
+        WITH persons AS (
+            SELECT row_number() OVER (ORDER BY source, person_id) AS id, source, person_id,
+                   (start - {origin})::DOUBLE AS start, (exit + 1 - {origin})::DOUBLE AS stop,
+                   (status = {int(event_status)})::BIGINT AS event, stage, age / 10.0 AS age10,
+                   {origin} AS origin
+            FROM rw_at_risk),
+        inf AS (
+            SELECT DISTINCT p.id, (i.infection_date - {_EPOCH} + 1 - p.origin)::DOUBLE AS t
+            FROM persons p JOIN infection i USING (source, person_id)
+            WHERE {infected} AND i.pathogen IN ({pathogens}){_and_source(source)}),
+        nb AS (
+            SELECT id, t, lead(t) OVER (PARTITION BY id ORDER BY t) + {float(windows[0][0])} - 1
+                AS next_begin
+            FROM inf),
+        points AS (
+            SELECT id, t + w.shift AS time, w.label AS value, 1 AS prio, next_begin
+            FROM nb CROSS JOIN {opens}
+            {closes}),
+        kept AS (
+            SELECT id, time, arg_max(value, prio) AS value FROM points
+            WHERE NOT coalesce(time >= next_begin, false) GROUP BY id, time),
+        starts AS (
+            SELECT id, start AS at FROM persons
+            UNION
+            SELECT k.id, k.time FROM kept k JOIN persons p USING (id)
+            WHERE k.time > p.start AND k.time < p.stop),
+        pieces AS (
+            SELECT s.id, s.at AS start,
+                   lead(s.at) OVER (PARTITION BY s.id ORDER BY s.at) AS next_start
+            FROM starts s)
+        SELECT q.id, q.start, coalesce(q.next_start, p.stop) AS stop,
+               CASE WHEN q.next_start IS NULL THEN p.event ELSE 0 END AS event,
+               p.stage, p.age10, coalesce(k.value, 'none') AS "window"
+        FROM pieces q JOIN persons p USING (id)
+        ASOF LEFT JOIN kept k ON q.id = k.id AND q.start >= k.time
+        ORDER BY q.id, q.start"""
+    got = stream(con, sql)
+    levels, reference = _stage_levels(con)
+    iv = pd.DataFrame(
+        {
+            "id": got["id"].astype(np.int64),
+            "start": got["start"].astype(float),
+            "stop": got["stop"].astype(float),
+            "event": got["event"].astype(np.int64),
+            "stage": got["stage"].astype(object),
+        }
+    )
+    notes: list[str] = []
+    stages = []
+    for level in levels:
+        if level != reference:
+            name = f"stage_{level}"
+            iv[name] = (iv["stage"].astype(str) == level).astype(np.int64)
+            stages.append(name)
+    if not stages:
+        known = sorted(set(levels) - {"unknown"})
+        held = f"only stage {known[0]}" if known else "no stage"
+        notes.append(
+            f"not adjusted for stage: the store records {held} for these persons "
+            "(the models adjust for age only)"
+        )
+    iv["age10"] = got["age10"].astype(float)
+    window_column = f"{prefix}_window"
+    iv[window_column] = got["window"].astype(object)
+    terms, kept = [], []
+    for label in labels:
+        name = f"{prefix}_{label.replace('>', 'gt').replace('-', '_')}"
+        iv[name] = (iv[window_column] == label).astype(np.int64)
+        if iv[name].any():
+            terms.append(name)
+            kept.append(label)
+        else:
+            notes.append(f"no person-time in window {label} days: left out")
+    if not terms:
+        raise InputError(f"no person-time after a recorded {exposure} infection")
+    return CoxData(iv, terms, kept, [*stages, "age10"], window_column, notes)

@@ -19,6 +19,7 @@ from reawaken.epi import cohort_designs, engine_inputs
 from reawaken.epi.cohort_designs import TIME_SCALES, CoxData
 from reawaken.epi.cox import CoxResult, fit_cox
 from reawaken.epi.design import Cohort, CohortDesign, DesignResult, base_summary, window_columns
+from reawaken.epi.engine_inputs import PersonCounts
 from reawaken.epi.settings import (
     SettingError,
     StudySettings,
@@ -73,10 +74,14 @@ class CoxSettings(StudySettings):
 
 @dataclass
 class CoxPrepared:
-    """The cohort and the intervals of each event fitted (``outcome``, ``competing``)."""
+    """The cohort and the intervals of each event fitted (``outcome``, ``competing``).
 
-    cohort: Cohort
+    With the intervals split in the engine (:func:`reawaken.epi.engine_inputs.cox_intervals`)
+    ``cohort`` is None and ``persons`` counts the persons at risk."""
+
+    cohort: Cohort | None
     intervals: dict[str, CoxData]
+    persons: PersonCounts | None = None
 
 
 def _rows(fit: CoxResult, data: CoxData, event: str) -> pd.DataFrame:
@@ -139,21 +144,46 @@ class CoxDesign(CohortDesign):
         return CoxPrepared(cohort, intervals)
 
     def prepare_in_engine(self, store: Any, settings: CoxSettings) -> CoxPrepared:
-        """The design's input from the persons at risk and their infections selected by SQL
-        in the store's engine (:func:`reawaken.epi.engine_inputs.read_cohort`), without
-        reading the store's tables into memory. The counting-process intervals are split in
-        memory, as the Cox fitter needs them all at once: memory of the size of the
-        intervals of the persons at risk (a few rows per person and window)."""
-        return self.from_cohort(engine_inputs.read_cohort(store, settings), settings)
+        """The design's input built in the store's engine (:mod:`reawaken.epi.engine_inputs`).
 
-    def curves(self, cohort: Cohort, settings: CoxSettings) -> pd.DataFrame | None:
+        The counting-process intervals and their windows are split by SQL and streamed
+        (:func:`~reawaken.epi.engine_inputs.cox_intervals`); the Cox fitter needs them all at
+        once, so memory is of the size of the intervals of the persons at risk, never of the
+        store's tables. With calendar-year adjustment, or for a design that draws curves from
+        the persons (``competing``), the persons at risk and their infections come from the
+        engine (:func:`~reawaken.epi.engine_inputs.read_cohort`) and the intervals are split in
+        memory."""
+        if settings.calendar_years or type(self).curves is not CoxDesign.curves:
+            return self.from_cohort(engine_inputs.read_cohort(store, settings), settings)
+        with engine_inputs.engine(store) as con:
+            persons = engine_inputs.define_persons(con, store, settings.outcome, settings.source)
+            intervals = {
+                event: engine_inputs.cox_intervals(
+                    con,
+                    exposure=settings.exposure,
+                    windows=settings.windows,
+                    time_scale=settings.time_scale,
+                    event_status=status,
+                    source=settings.source,
+                )
+                for status, event in self.events
+            }
+        return CoxPrepared(None, intervals, persons)
+
+    def curves(self, cohort: Cohort | None, settings: CoxSettings) -> pd.DataFrame | None:
         """Cumulative incidence curves (none for the Cox design)."""
         return None
 
     def fit(self, prepared: CoxPrepared, settings: CoxSettings) -> DesignResult:
-        cohort = prepared.cohort
-        summary = base_summary(self.name, settings, cohort)
-        notes = cohort.notes + prepared.intervals["outcome"].notes
+        cohort, persons = prepared.cohort, prepared.persons
+        if cohort is not None:
+            summary = base_summary(self.name, settings, cohort)
+            notes = cohort.notes + prepared.intervals["outcome"].notes
+            at_risk = len(cohort.persons)
+        else:  # counted in the engine
+            summary = persons.summary(self.name, settings.outcome, settings.exposure)
+            notes = persons.notes + prepared.intervals["outcome"].notes
+            at_risk = persons.persons
         parts, fits = [], {}
         for event, data in prepared.intervals.items():
             fits[event] = _fit(data)
@@ -163,7 +193,7 @@ class CoxDesign(CohortDesign):
             notes += _proportional_hazards_notes(summary[f"{event}_fit"], data, event)
         estimates = pd.concat(parts, ignore_index=True)
         counts = cohort_designs.window_counts(prepared.intervals["outcome"])
-        risk = summary["outcome_events"] / len(cohort.persons)
+        risk = summary["outcome_events"] / at_risk
         return self.result(
             settings,
             estimates,
