@@ -109,8 +109,8 @@ def _given(settings_type: type, ctx: typer.Context, names: tuple[str, ...]) -> s
 IN_ENGINE_HELP = (
     "Build the design's inputs by SQL in the store's engine (DuckDB) and stream only the "
     "aggregates the fit needs, for a store too big for memory; same estimates. Designs: "
-    "sccs (person-time and events per case, window and age group), cox and competing "
-    "(persons at risk and their infections)."
+    "sccs (person-time and events per case, window and age group), cox (intervals split in "
+    "the engine), competing (persons at risk and their infections)."
 )
 
 

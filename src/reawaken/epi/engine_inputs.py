@@ -16,9 +16,12 @@ in the engine; only what a fitter needs comes back, streamed as Arrow record bat
   added back (:func:`fit_aggregates`), so ``fit.json`` records the same values;
 - the case series with event-dependent observation periods: the cases' rows (one per case and
   infection, :func:`sccs_case_rows`), of the size of the cases;
-- Cox: the persons at risk and their infections (:func:`cox_inputs`), from which the
-  counting-process intervals are split in memory as before (the Cox fitter needs every interval
-  at once: memory of the size of the intervals of the persons at risk, without the raw tables).
+- Cox: the counting-process intervals with their time-since-infection windows, split by SQL
+  (:func:`cox_intervals`, equal to :func:`reawaken.epi.cohort_designs.cox_intervals`). The Cox
+  fitter needs every interval at once: memory of the size of the intervals of the persons at
+  risk (a few rows per person), never of the store's tables. With calendar-year adjustment, and
+  for the competing-risks design (whose curves need the persons), the persons at risk and their
+  infections come from the engine (:func:`read_cohort`) and the intervals are split in memory.
 
 The engine runs with at most :data:`MEMORY_LIMIT` of memory and spills to a temporary folder
 beyond it. A store whose sources are linked as the same person is refused (merging linked
