@@ -14,6 +14,12 @@ Farrington et al., JASA 2011). The extension's censoring models on the age scale
 logarithm of ages, so it counts days from the day before diagnosis (day 1 = diagnosis day):
 the estimates of the exposure windows do not depend on that origin, the age-scale censoring
 models do.
+
+Built in the store's engine (``reawaken estimate --in-engine``, :meth:`SCCSDesign.
+prepare_in_engine`), the standard case series is fitted on person-time and events per case,
+window and age group aggregated by SQL (:func:`reawaken.epi.engine_inputs.sccs_aggregates`):
+the same estimates, with memory of the size of the aggregates; the extension is fitted on the
+cases' rows streamed from the engine.
 """
 
 from __future__ import annotations
