@@ -24,8 +24,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from reawaken.cohort import linking, sources
 from reawaken.cohort.codes import check_concepts
@@ -33,6 +31,7 @@ from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, 
 from reawaken.cohort.sources import sql_validate
 from reawaken.cohort.sources.common import Extract, SourceTables
 from reawaken.cohort.sources.sql_import import SqlTables
+from reawaken.cohort.sources.sql_validate import Validated
 from reawaken.cohort.summary import summarise
 from reawaken.errors import InputError
 from reawaken.suppression import DEFAULT_MIN_CELL
@@ -182,7 +181,11 @@ def read_source(
     raw, tables, issues = _read_validated(
         kind, path, lenient=lenient, censor_date=censor_date, concepts=concepts
     )
-    return raw, {name: _as_frame(name, table) for name, table in tables.items()}, issues
+    try:
+        return raw, {name: _as_frame(raw, table) for name, table in tables.items()}, issues
+    finally:
+        if isinstance(raw, SqlTables):
+            raw.con.close()
 
 
 def _read_validated(
@@ -192,10 +195,10 @@ def _read_validated(
     lenient: bool = False,
     censor_date: str | pd.Timestamp | None = None,
     concepts: str | Path | None = None,
-) -> tuple[SourceTables | SqlTables, dict[str, pd.DataFrame | pa.Table], Issues]:
-    """:func:`read_source` with the validated tables as the importer's kind gives them:
-    Arrow tables from an importer working in DuckDB (validated there by SQL), pandas
-    DataFrames from one working in pandas."""
+) -> tuple[SourceTables | SqlTables, dict[str, pd.DataFrame | Validated], Issues]:
+    """:func:`read_source` with the validated tables where the importer made them: in
+    DuckDB for an importer working there (validated by SQL; the caller closes ``raw.con``),
+    pandas DataFrames for one working in pandas."""
     source = sources.get(kind)
     cut = None
     if censor_date is not None:
@@ -209,18 +212,19 @@ def _read_validated(
     if isinstance(raw, SqlTables):
         try:
             return raw, sql_validate.finalize(raw), issues
-        finally:
+        except BaseException:
             raw.con.close()
+            raise
     return raw, finalize(raw.tables, issues), issues
 
 
-def _as_frame(name: str, table: pd.DataFrame | pa.Table) -> pd.DataFrame:
+def _as_frame(raw: SourceTables | SqlTables, table: pd.DataFrame | Validated) -> pd.DataFrame:
     """A validated table as a pandas DataFrame typed as :func:`reawaken.cohort.schema.empty`
     types it (dates ``datetime64[ns]``, years ``Int64``, flags ``boolean``)."""
     if isinstance(table, pd.DataFrame):
         return table
-    frame = table.to_pandas()
-    for column, dtype in empty(name).dtypes.items():
+    frame = raw.con.sql(table.select()).df()
+    for column, dtype in empty(table.table).dtypes.items():
         if column not in frame:
             continue
         if str(dtype).startswith("datetime64"):
@@ -233,36 +237,26 @@ def _as_frame(name: str, table: pd.DataFrame | pa.Table) -> pd.DataFrame:
 
 
 def _kept_apart(
-    tables: dict[str, pd.DataFrame | pa.Table], name: str
-) -> dict[str, pd.DataFrame | pa.Table]:
+    tables: dict[str, pd.DataFrame | Validated], name: str
+) -> dict[str, pd.DataFrame | Validated]:
     """The tables with every person id prefixed by the source ``name`` (link ``distinct``)."""
-    out: dict[str, pd.DataFrame | pa.Table] = {}
-    for table, frame in tables.items():
-        if isinstance(frame, pd.DataFrame):
-            out.update(linking.kept_apart({table: frame}, name))
-            continue
-        ids = pc.binary_join_element_wise(name + ":", frame["person_id"], "")
-        out[table] = frame.set_column(frame.schema.get_field_index("person_id"), "person_id", ids)
-    return out
+    if all(isinstance(frame, Validated) for frame in tables.values()):
+        return {table: frame.apart(name) for table, frame in tables.items()}
+    return linking.kept_apart(tables, name)
 
 
-def _overlaps(
-    con: duckdb.DuckDBPyConnection, persons: pd.DataFrame | pa.Table, files: dict[str, str]
-) -> list[linking.Overlap]:
-    """What a new import shares with each stored source: person ids (the ``person_id``
-    column of ``persons``) and identical files."""
-    con.register("_ids", persons)
-    con.register("_files", pd.DataFrame({"file": list(files), "sha256": list(files.values())}))
+def _overlaps(con: duckdb.DuckDBPyConnection, ids: str, files: str) -> list[linking.Overlap]:
+    """What a new import shares with each stored source: person ids (``ids``: SQL of a
+    relation with ``person_id``) and identical files (``files``: a relation of ``file,
+    sha256``)."""
     shared_ids = con.execute(
-        "SELECT source, person_id FROM person WHERE person_id IN (SELECT person_id FROM _ids) "
+        f"SELECT source, person_id FROM person WHERE person_id IN (SELECT person_id FROM {ids}) "
         "ORDER BY source, person_id"
     ).df()
     shared_files = con.execute(
         "SELECT i.source, n.file AS new_file, i.file FROM import_files i "
-        "JOIN _files n USING (sha256) ORDER BY i.source, n.file"
+        f"JOIN {files} n USING (sha256) ORDER BY i.source, n.file"
     ).df()
-    con.unregister("_ids")
-    con.unregister("_files")
     out = []
     for source in sorted(set(shared_ids["source"]) | set(shared_files["source"])):
         ids = shared_ids.loc[shared_ids["source"] == source, "person_id"].tolist()
@@ -270,6 +264,11 @@ def _overlaps(
         pairs = list(zip(same["new_file"], same["file"], strict=True))
         out.append(linking.Overlap(source, ids[:3], len(ids), pairs))
     return out
+
+
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _reader(name: str, note: str = "") -> Callable[..., pd.DataFrame]:
@@ -398,10 +397,19 @@ class CohortStore:
         quarantine = issues.frame()
         existed = self.path.exists()
         try:
-            con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:
-            raise InputError(f"cannot open cohort store: {exc}", file=self.path) from exc
+            con = self._open_for_import(raw)
+        except BaseException:
+            if isinstance(raw, SqlTables):
+                raw.con.close()
+            raise
+        # small frames are registered before the transaction, which writes the store only
+        checked = pd.DataFrame({"file": list(files), "sha256": list(files.values())})
+        incoming = {"_quarantine": quarantine, "_files": checked}
+        if isinstance(tables["person"], pd.DataFrame):
+            incoming["_person"] = tables["person"]
         try:
+            for view, frame in incoming.items():
+                con.register(view, frame)
             con.execute("BEGIN TRANSACTION")
             for table in TABLES:
                 con.execute(_ddl(table))
@@ -414,14 +422,19 @@ class CohortStore:
                 raise AlreadyStored(name, self.path)
             for table in [*TABLES, "quarantine", "imports", "import_files"]:
                 con.execute(f"DELETE FROM {table} WHERE source = ?", [name])
-            overlaps = _overlaps(con, tables["person"], files)
+            person = tables["person"]
+            ids = (
+                f"(SELECT {person.person_id()} AS person_id FROM {person.relation})"
+                if isinstance(person, Validated)
+                else "_person"
+            )
+            overlaps = _overlaps(con, ids, "_files")
             if overlaps and link is None:
                 raise linking.Unlinked(name, overlaps, self.path)
             for table, frame in tables.items():
                 self._insert(con, table, frame, name, columns(table))
-            self._insert(con, "quarantine", quarantine, name, QUARANTINE_COLUMNS)
-            checked = pd.DataFrame({"file": list(files), "sha256": list(files.values())})
-            self._insert(con, "import_files", checked, name, ["file", "sha256"])
+            self._insert(con, "quarantine", "_quarantine", name, QUARANTINE_COLUMNS)
+            self._insert(con, "import_files", "_files", name, ["file", "sha256"])
             con.execute(
                 "INSERT INTO imports (source, kind, path, imported_at, lenient, censor_date, "
                 "n_after_censor, n_quarantined, link) "
@@ -457,23 +470,43 @@ class CohortStore:
             raw.n_after_censor,
         )
 
+    def _open_for_import(self, raw: SourceTables | SqlTables) -> duckdb.DuckDBPyConnection:
+        """A connection writing the store: for tables validated in DuckDB, the importer's own
+        connection with the store attached and in use (the tables go from one database to
+        the other without leaving DuckDB), else a connection to the store."""
+        try:
+            if not isinstance(raw, SqlTables):
+                return duckdb.connect(str(self.path))
+            raw.con.execute(f"ATTACH {_literal(str(self.path))} AS cohort_store")
+            raw.con.execute("USE cohort_store")
+            return raw.con
+        except duckdb.Error as exc:
+            raise InputError(f"cannot open cohort store: {exc}", file=self.path) from exc
+
     @staticmethod
     def _insert(
         con: duckdb.DuckDBPyConnection,
         table: str,
-        frame: pd.DataFrame | pa.Table,
+        frame: pd.DataFrame | Validated | str,
         name: str,
         cols: list[str],
     ) -> None:
-        """Insert the ``cols`` of ``frame`` (a DataFrame or an Arrow table, read in place by
-        DuckDB) into ``table`` under source ``name``."""
+        """Insert the ``cols`` of ``frame`` into ``table`` under source ``name``: a table
+        validated in DuckDB (inserted from there, in order), a DataFrame (read in place) or
+        the name of a registered one."""
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        into = f'INSERT INTO {table} ("source", {quoted}) '
+        if isinstance(frame, Validated):
+            if len(frame):
+                con.execute(into + frame.select(first="?, "), [name])
+            return
+        if isinstance(frame, str):
+            con.execute(into + f"SELECT ?, {quoted} FROM {frame}", [name])
+            return
         if len(frame) == 0:
             return
         con.register("_incoming", frame)
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        con.execute(
-            f'INSERT INTO {table} ("source", {quoted}) SELECT ?, {quoted} FROM _incoming', [name]
-        )
+        con.execute(into + f"SELECT ?, {quoted} FROM _incoming", [name])
         con.unregister("_incoming")
 
     # ----- reading -------------------------------------------------------------------------

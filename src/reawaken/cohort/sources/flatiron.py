@@ -44,6 +44,7 @@ from reawaken.cohort.sources import common, sql_import
 from reawaken.cohort.sources import synthetic as layout
 from reawaken.cohort.sources.sql_import import (
     Check,
+    SourceFile,
     SqlImport,
     SqlTables,
     ident,
@@ -233,31 +234,31 @@ def read(extract: common.Extract) -> SqlTables:
     return q.result(tables, extract.censor_date)
 
 
-def _source(q: SqlImport, raw: str, path: Path, columns: list[str], dates: list[str]) -> str:
-    """The rows of a loaded table (``raw``): its row numbers and file, ``PatientID`` as text,
-    the ``columns`` given as they are, and for each of ``dates`` its text (``<name>_text``)
-    and the date read from it (``<name>_date``)."""
+def _source(q: SqlImport, source: SourceFile, columns: list[str], dates: list[str]) -> str:
+    """The rows of a source table read in one pass: ``_row`` and ``_file``, ``PatientID`` as
+    text, the ``columns`` given as they are, and for each of ``dates`` its text
+    (``<name>_text``) and the date read from it (``<name>_date``)."""
     texts = [
-        f"rowid + 1 AS _row, {quote(str(path))} AS _file",
         f"{sql_import.as_text('PatientID')} AS PatientID",
         *[ident(c) for c in columns],
         *[f"{text(ident(c))} AS {ident(c + '_text')}" for c in dates],
     ]
     parsed = [f"{q.date(ident(c + '_text'))} AS {ident(c + '_date')}" for c in dates]
-    relation = q.name(raw.replace("raw", "rows"))
-    q.sql(
-        f"CREATE TABLE {relation} AS SELECT *{''.join(', ' + p for p in parsed)} "
-        f"FROM (SELECT {', '.join(texts)} FROM {raw})"
+    relation = q.rows(
+        source,
+        lambda file: (
+            f"SELECT *{''.join(', ' + p for p in parsed)} "
+            f"FROM (SELECT {', '.join(texts)} FROM {file})"
+        ),
     )
-    q.sql(f"DROP TABLE {raw}")
     q.read_dates(relation, [(ident(c + "_text"), ident(c + "_date")) for c in dates])
     return relation
 
 
 def _demographics(q: SqlImport) -> str:
     """``Demographics``: persons with an id and a whole year of birth (``born``), ``gender``."""
-    raw, path, _ = q.load("Demographics", ["PatientID", "BirthYear", "Gender"])
-    rows = _source(q, raw, path, ["BirthYear", "Gender"], [])
+    source = q.open("Demographics", ["PatientID", "BirthYear", "Gender"])
+    rows = _source(q, source, ["BirthYear", "Gender"], [])
     demo = q.name("demographics")
     q.sql(
         f"CREATE TABLE {demo} AS SELECT *, {sql_import.number('BirthYear')} AS born, "
@@ -283,8 +284,8 @@ def _metastatic_breast(q: SqlImport) -> tuple[str, str]:
     """``Enhanced_MetastaticBreast``: the rows kept (``dx``, ``met``, ``stage``), and the first
     row of each patient (the start of follow-up)."""
     columns = ["PatientID", "DiagnosisDate", "MetDiagnosisDate", "GroupStage"]
-    raw, path, _ = q.load("Enhanced_MetastaticBreast", columns)
-    rows = _source(q, raw, path, ["GroupStage"], ["DiagnosisDate", "MetDiagnosisDate"])
+    source = q.open("Enhanced_MetastaticBreast", columns)
+    rows = _source(q, source, ["GroupStage"], ["DiagnosisDate", "MetDiagnosisDate"])
     enh = q.name("enhanced")
     stage_text = f"trim(upper(coalesce({sql_import.as_text('GroupStage')}, '')))"
     q.sql(
@@ -324,14 +325,14 @@ def _biomarkers(q: SqlImport) -> tuple[str, list[str]]:
     her2``), and the SQL of every biomarker date (activity)."""
     receptors = q.name("receptors")
     name = "Enhanced_MetBreastBiomarkers"
-    loaded = q.load(name, ["PatientID", "BiomarkerName", "BiomarkerStatus"], required=False)
+    loaded = q.open(name, ["PatientID", "BiomarkerName", "BiomarkerStatus"], required=False)
     if loaded is None:
         q.sql(f"CREATE TABLE {receptors} (PatientID VARCHAR, er VARCHAR, pr VARCHAR, her2 VARCHAR)")
         return receptors, []
-    raw, path, names = loaded
+    path, names = loaded.path, loaded.columns
     date_col = "ResultDate" if "ResultDate" in names else "SpecimenCollectedDate"
     common.require_column_names(names, [date_col], path)
-    rows = _source(q, raw, path, ["BiomarkerName", "BiomarkerStatus"], [date_col])
+    rows = _source(q, loaded, ["BiomarkerName", "BiomarkerStatus"], [date_col])
     bio = q.name("biomarkers")
     status = f"lower(coalesce({sql_import.as_text('BiomarkerStatus')}, ''))"
     q.sql(
@@ -376,7 +377,7 @@ def _diagnoses(q: SqlImport) -> tuple[str, list[str]]:
     """The ``Diagnosis`` rows kept, with the pathogen (``infection``) and the metastasis site
     (``metastasis``) their codes give, and the SQL of their dates (activity)."""
     columns = ["PatientID", "DiagnosisDate", "DiagnosisCode", "DiagnosisCodeSystem"]
-    loaded = q.load("Diagnosis", columns, required=False)
+    loaded = q.open("Diagnosis", columns, required=False)
     if loaded is None:
         empty = q.name("diagnoses")
         q.sql(
@@ -384,8 +385,7 @@ def _diagnoses(q: SqlImport) -> tuple[str, list[str]]:
             "metastasis VARCHAR, _file VARCHAR, _row BIGINT)"
         )
         return empty, []
-    raw, path, _ = loaded
-    rows = _source(q, raw, path, ["DiagnosisCode", "DiagnosisCodeSystem"], ["DiagnosisDate"])
+    rows = _source(q, loaded, ["DiagnosisCode", "DiagnosisCodeSystem"], ["DiagnosisDate"])
     diag = q.name("diagnoses")
     system = f"trim(upper(coalesce({sql_import.as_text('DiagnosisCodeSystem')}, '')))"
     versions = " ".join(f"WHEN {quote(k)} THEN {v}" for k, v in CODE_SYSTEMS.items())
@@ -434,11 +434,10 @@ def _diagnoses(q: SqlImport) -> tuple[str, list[str]]:
 
 def _visits(q: SqlImport) -> list[str]:
     """The SQL of the visit dates (activity), if the extract has a ``Visit`` table."""
-    loaded = q.load("Visit", ["PatientID", "VisitDate"], required=False)
+    loaded = q.open("Visit", ["PatientID", "VisitDate"], required=False)
     if loaded is None:
         return []
-    raw, path, _ = loaded
-    rows = _source(q, raw, path, [], ["VisitDate"])
+    rows = _source(q, loaded, [], ["VisitDate"])
     q.screen(
         rows,
         [q.date_check("VisitDate_date", "VisitDate_text", "VisitDate", "follow_up", required=True)],
@@ -451,14 +450,13 @@ def _mortality(q: SqlImport, demo: str, activity: str) -> tuple[str, str | None]
     """Deaths (dates imputed: ``imputed``), and the patients whose death is before their
     birth (a relation of ``PatientID``; None when there is no mortality table)."""
     deaths = q.name("deaths")
-    loaded = q.load("Enhanced_Mortality_V2", ["PatientID", "DateOfDeath"], required=False)
+    loaded = q.open("Enhanced_Mortality_V2", ["PatientID", "DateOfDeath"], required=False)
     if loaded is None:
         q.sql(
             f"CREATE TABLE {deaths} (PatientID VARCHAR, imputed DATE, _file VARCHAR, _row BIGINT)"
         )
         return deaths, None
-    raw, path, _ = loaded
-    rows = _source(q, raw, path, ["DateOfDeath"], [])
+    rows = _source(q, loaded, ["DateOfDeath"], [])
     stated = sql_import.as_text("DateOfDeath")
     month = "CAST(try_strptime(t || '-01', '%Y-%m-%d') AS DATE)"
     year = "CAST(try_strptime(t || '-01-01', '%Y-%m-%d') AS DATE)"

@@ -141,6 +141,16 @@ class Check:
     table: str
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """A source table found and checked, not read yet (:meth:`SqlImport.open`): its file,
+    its column names and the SQL reading it (every column as text, names as given)."""
+
+    path: Path
+    columns: list[str]
+    sql: str
+
+
 @dataclass
 class SqlTables:
     """What an SQL importer hands back: canonical tables in ``con`` (table name -> relation
@@ -153,6 +163,7 @@ class SqlTables:
     censor_date: pd.Timestamp | None = None
     n_after_censor: int = 0
     notes: list[str] = field(default_factory=list)
+    names_used: int = 0  #: relation names handed out so far (:meth:`SqlImport.name`)
 
 
 class SqlImport:
@@ -169,6 +180,7 @@ class SqlImport:
         self.issues = extract.issues
         self.con = duckdb.connect(":memory:")
         self._n = 0
+        self._backing: dict[str, str] = {}  # relation of rows() -> the table holding them
 
     def sql(self, query: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
         """Run ``query`` on the import's connection."""
@@ -183,7 +195,7 @@ class SqlImport:
         """The canonical tables, records dated after ``cut`` deleted and counted (None or NaT:
         nothing cut)."""
         if cut is None or pd.isna(cut):
-            return SqlTables(self.con, tables, self.issues)
+            return SqlTables(self.con, tables, self.issues, names_used=self._n)
         dropped = 0
         for name, column in (
             ("cancer_diagnosis", "diagnosis_date"),
@@ -193,43 +205,73 @@ class SqlImport:
         ):
             if name in tables:
                 deleted = self.sql(f"DELETE FROM {tables[name]} WHERE {column} > ?", [cut.date()])
-                dropped += deleted.fetchone()[0]
-        return SqlTables(self.con, tables, self.issues, censor_date=cut, n_after_censor=dropped)
+                dropped += deleted.fetchall()[0][0]
+        return SqlTables(
+            self.con,
+            tables,
+            self.issues,
+            censor_date=cut,
+            n_after_censor=dropped,
+            names_used=self._n,
+        )
+
+    @classmethod
+    def resume(cls, raw: SqlTables) -> SqlImport:
+        """Go on working on the connection of an import's tables (relation names continue
+        where the import left them)."""
+        q = cls.__new__(cls)
+        q.extract, q.issues, q.con = None, raw.issues, raw.con
+        q._n, q._backing = raw.names_used, {}
+        return q
 
     # ----- reading files -------------------------------------------------------------------
-    def load(
+    def open(
         self,
         name: str,
         required_columns: list[str],
         *,
         required: bool = True,
         rename: Callable[[str], str] | None = None,
-    ) -> tuple[str, Path, list[str]] | None:
-        """Load table ``name`` of the extract folder, every column as text.
+    ) -> SourceFile | None:
+        """Table ``name`` of the extract folder, every column as text (not read yet: see
+        :meth:`rows`); None when an optional table is absent.
 
-        Returns the relation (its ``rowid`` + 1 is the file's data row), the file and its
-        columns; None when an optional table is absent. ``rename`` renames columns (after
-        their names are stripped of blanks). A required column that is missing raises
-        :class:`~reawaken.errors.InputError` naming it (and a near match).
+        ``rename`` gives a column's new name (from its name stripped of blanks). A required
+        column that is missing raises :class:`~reawaken.errors.InputError` naming it (and a
+        near match).
         """
         path = common.find_table(self.extract.path, name, required=required)
         if path is None:
             return None
-        relation = self.name("raw")
-        source = self._reader(path)
+        reader = self._reader(path)
         try:
-            self.sql(f"CREATE TABLE {relation} AS SELECT * FROM {source}")
+            found = [r[0] for r in self.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
         except duckdb.Error as exc:
             raise InputError(f"cannot read table: {exc}", file=path) from exc
-        found = [c for c in self.sql(f"SELECT * FROM {relation} LIMIT 0").fetchdf().columns]
         names = {c: str(c).strip() for c in found}
         names = {c: rename(n) if rename else n for c, n in names.items()}
-        for old, new in names.items():
-            if old != new:
-                self.sql(f"ALTER TABLE {relation} RENAME COLUMN {ident(old)} TO {ident(new)}")
         columns = list(names.values())
         common.require_column_names(columns, required_columns, path)
-        return relation, path, columns
+        renamed = ", ".join(f"{ident(old)} AS {ident(new)}" for old, new in names.items())
+        return SourceFile(path, columns, f"(SELECT {renamed} FROM {reader})")
+
+    def rows(self, source: SourceFile, query: Callable[[str], str], stem: str = "rows") -> str:
+        """Read ``source`` in one pass through ``query`` (given the SQL of the file's
+        relation, it returns the SELECT of the columns to keep, computed row by row); return
+        a relation of them with ``_row`` (the file's data row) and ``_file``. Rows deleted
+        from it (:meth:`screen`) keep the others' numbers."""
+        data, view = self.name(f"{stem}_data"), self.name(stem)
+        try:
+            # the table keeps the file's order: its rowid + 1 is the data row
+            self.sql(f"CREATE TABLE {data} AS {query(source.sql)}")
+        except duckdb.Error as exc:
+            raise InputError(f"cannot read table: {exc}", file=source.path) from exc
+        self.sql(
+            f"CREATE VIEW {view} AS SELECT rowid + 1 AS _row, {quote(str(source.path))} AS _file, "
+            f"* FROM {data}"
+        )
+        self._backing[view] = data
+        return view
 
     @staticmethod
     def _reader(path: Path) -> str:
@@ -280,10 +322,11 @@ class SqlImport:
         self.con.register("_spelled", frame)
         self.sql(f"INSERT INTO {lookup} SELECT t, d FROM _spelled")
         self.con.unregister("_spelled")
+        table = self._backing.get(relation, relation)
         for t, d in pairs:
             self.sql(
-                f"UPDATE {relation} SET {d} = l.d FROM {lookup} l "
-                f"WHERE {relation}.{d} IS NULL AND l.t = {relation}.{t}"
+                f"UPDATE {table} SET {d} = l.d FROM {lookup} l "
+                f"WHERE {table}.{d} IS NULL AND l.t = {table}.{t}"
             )
 
     @staticmethod
@@ -398,8 +441,10 @@ class SqlImport:
             )
         if not bad:
             return 0
+        table, own = relation, key
+        if relation in self._backing:  # rows(): deleted from the table by row number
+            table, own = self._backing[relation], "rowid + 1"
         self.sql(
-            f"DELETE FROM {relation} WHERE {key} IN "
-            f"(SELECT {key} FROM {flagged} WHERE _k IS NOT NULL)"
+            f"DELETE FROM {table} WHERE {own} IN (SELECT {key} FROM {flagged} WHERE _k IS NOT NULL)"
         )
         return len(bad)

@@ -1,13 +1,13 @@
 """Validating canonical tables held in DuckDB (:class:`~reawaken.cohort.sources.sql_import.
 SqlTables`): the checks of :func:`reawaken.cohort.schema.finalize`, written as SQL predicates,
 with the same messages, the same order of reports and the same rows left out; infection
-records merged into episodes by SQL. The clean tables come back as Arrow tables, ready for
-the store to insert.
+records merged into episodes by SQL. The clean tables stay in DuckDB (:class:`Validated`),
+for the store to insert them from there.
 """
 
 from __future__ import annotations
 
-import pyarrow as pa
+from dataclasses import dataclass
 
 from reawaken.cohort.schema import (
     DEATH_CAUSES,
@@ -26,7 +26,7 @@ def _listed(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(quote(v) for v in values) + ")"
 
 
-def finalize(raw: SqlTables) -> dict[str, pa.Table]:
+def finalize(raw: SqlTables) -> dict[str, Validated]:
     """Validate the canonical tables of ``raw``; return them clean, without provenance.
 
     Checks, in the order of :func:`reawaken.cohort.schema.finalize`: allowed values, one
@@ -42,28 +42,72 @@ def finalize(raw: SqlTables) -> dict[str, pa.Table]:
 
     Returns
     -------
-    dict of str to pyarrow.Table
-        The canonical tables (:data:`reawaken.cohort.schema.TABLES`), ordered by person id
-        and their first column as :func:`reawaken.cohort.schema.finalize` orders them.
+    dict of str to Validated
+        The canonical tables (:data:`reawaken.cohort.schema.TABLES`), still in ``raw.con``;
+        :meth:`Validated.select` reads one in the order of
+        :func:`reawaken.cohort.schema.finalize` (by person id and its first column).
     """
-    q = SqlImport.__new__(SqlImport)
-    q.con, q.issues, q._n = raw.con, raw.issues, 0
+    q = SqlImport.resume(raw)
     tables = {name: raw.tables.get(name) or q.empty(name) for name in TABLES}
 
     checks = _value_checks()
     if _anything_to_check(q, tables, checks):
         _validate(q, tables, checks)
     tables["infection"] = _episodes(q, tables["infection"])
-    out = {}
-    for name, relation in tables.items():
-        cols = ", ".join(ident(c) for c in columns(name))
+    catalog = q.sql("SELECT current_database()").fetchall()[0][0]
+    return {
+        name: Validated(
+            name,
+            f"{ident(catalog)}.main.{relation}",
+            q.sql(f"SELECT count(*) FROM {relation}").fetchall()[0][0],
+        )
+        for name, relation in tables.items()
+    }
+
+
+@dataclass(frozen=True)
+class Validated:
+    """A validated canonical table held in DuckDB (by :func:`finalize`).
+
+    Parameters
+    ----------
+    table : str
+        The canonical table (:data:`reawaken.cohort.schema.TABLES`).
+    relation : str
+        Where it is, qualified by its database (it can be read with another database in use).
+    rows : int
+        How many rows it holds.
+    prefix : str, default ""
+        Put before every person id when it is read (``site-b:``; see :meth:`apart`).
+    """
+
+    table: str
+    relation: str
+    rows: int
+    prefix: str = ""
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def apart(self, name: str) -> Validated:
+        """The same table with its person ids prefixed by ``name`` (link ``distinct``)."""
+        return Validated(self.table, self.relation, self.rows, f"{name}:{self.prefix}")
+
+    def person_id(self) -> str:
+        """SQL of the person id as read (prefixed when kept apart)."""
+        return f"{quote(self.prefix)} || person_id" if self.prefix else "person_id"
+
+    def select(self, *, first: str = "") -> str:
+        """SQL reading the table's canonical columns in the order
+        :func:`reawaken.cohort.schema.finalize` gives (``first``: SQL of a column put before
+        them, e.g. ``?, ``)."""
+        cols = [f"{self.person_id()} AS person_id", *map(ident, columns(self.table)[1:])]
         # finalize's stable sort on the first two columns; episodes of one day by pathogen
-        order = [*columns(name)[:2], *(["pathogen"] if name == "infection" else []), "_ord"]
-        result = q.con.sql(f"SELECT {cols} FROM {relation} ORDER BY {', '.join(map(ident, order))}")
-        # DuckDB 2 names it to_arrow_table, DuckDB 1 fetch_arrow_table
-        fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
-        out[name] = fetch()
-    return out
+        order = [*columns(self.table)[:2], *(["pathogen"] if self.table == "infection" else [])]
+        return (
+            f"SELECT {first}{', '.join(cols)} FROM {self.relation} "
+            f"ORDER BY {', '.join(map(ident, order))}, _ord"
+        )
 
 
 def _value_checks() -> dict[str, list[Check]]:
@@ -108,34 +152,43 @@ def _any(checks: list[Check]) -> str:
 def _anything_to_check(
     q: SqlImport, tables: dict[str, str], checks: dict[str, list[Check]]
 ) -> bool:
-    """Whether :func:`_validate` would report or leave out anything: one pass per table over
-    the tables as they are (a clean cohort, the usual case, is then not screened check by
-    check). Conservative: true whenever any check could hold for any row."""
-    person, fu, outcome = tables["person"], tables["follow_up"], tables["outcome"]
-    found = [
-        f"SELECT bool_or({_any(checks.get('person', []))} OR p.birth_year IS NULL "
-        f"OR f.person_id IS NULL) OR count(*) <> count(DISTINCT p.person_id) FROM {person} p "
-        f"LEFT JOIN (SELECT DISTINCT person_id FROM {fu}) f ON f.person_id = p.person_id",
-        f"SELECT bool_or({_any(checks.get('follow_up', []))} OR p.person_id IS NULL "
-        "OR f.start_date IS NULL OR f.end_date IS NULL OR year(f.end_date) < p.birth_year "
-        "OR f.end_date < f.start_date) OR count(*) <> count(DISTINCT f.person_id) "
-        f"FROM {fu} f LEFT JOIN {person} p ON p.person_id = f.person_id",
-        "SELECT count(*) FILTER (WHERE outcome_type = 'death') <> count(DISTINCT person_id) "
-        f"FILTER (WHERE outcome_type = 'death') FROM {outcome}",
-    ]
-    span = (
-        f"(SELECT f.person_id, f.start_date, f.end_date, p.birth_year FROM {fu} f "
-        f"JOIN {person} p ON p.person_id = f.person_id)"
+    """Whether :func:`_validate` would report or leave out anything: a few passes over the
+    tables as they are (a clean cohort, the usual case, is then not screened check by check).
+    Conservative: true whenever any check could hold for any row.
+
+    The persons joined to their follow-up (``span``) hold one row per id, as many as each
+    table, exactly when every person has one row and one follow-up row (a person in the join
+    n times has n = persons x follow-ups of that id rows)."""
+    person, fu = tables["person"], tables["follow_up"]
+    span = q.name("span")
+    q.sql(
+        f"CREATE TABLE {span} AS SELECT f.person_id, f.start_date, f.end_date, p.birth_year, "
+        f"{_any(checks.get('person', []))} OR {_any(checks.get('follow_up', []))} "
+        "OR p.birth_year IS NULL OR f.start_date IS NULL OR f.end_date IS NULL "
+        "OR year(f.end_date) < p.birth_year OR f.end_date < f.start_date AS _bad "
+        f"FROM {fu} f JOIN {person} p ON p.person_id = f.person_id"
     )
+    found = [
+        f"SELECT count(*) <> count(DISTINCT person_id) OR bool_or(_bad) "
+        f"OR count(*) <> (SELECT count(*) FROM {person}) "
+        f"OR count(*) <> (SELECT count(*) FROM {fu}) FROM {span}"
+    ]
     for name in ("cancer_diagnosis", *EVENT_DATES):
         date = "diagnosis_date" if name == "cancer_diagnosis" else EVENT_DATES[name]
         before = "" if name == "cancer_diagnosis" else f" OR {date} < s.start_date"
+        deaths = (
+            " OR count(*) FILTER (WHERE outcome_type = 'death') "
+            "<> count(DISTINCT e.person_id) FILTER (WHERE outcome_type = 'death')"
+            if name == "outcome"
+            else ""
+        )
         found.append(
             f"SELECT bool_or({_any(checks.get(name, []))} OR s.person_id IS NULL "
-            f"OR {date} IS NULL OR year({date}) < s.birth_year OR {date} > s.end_date{before}) "
-            f"FROM {tables[name]} e LEFT JOIN {span} s ON s.person_id = e.person_id"
+            f"OR {date} IS NULL OR year({date}) < s.birth_year OR {date} > s.end_date{before})"
+            f"{deaths} FROM {tables[name]} e LEFT JOIN {span} s ON s.person_id = e.person_id"
         )
-    flags = q.sql("SELECT " + ", ".join(f"coalesce(({f}), false)" for f in found)).fetchone()
+    flags = q.sql("SELECT " + ", ".join(f"coalesce(({f}), false)" for f in found)).fetchall()[0]
+    q.sql(f"DROP TABLE {span}")
     return any(flags)
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 from reawaken.cohort.sources import common, sql_import
 from reawaken.cohort.sources.sql_import import (
     Check,
+    SourceFile,
     SqlImport,
     SqlTables,
     ident,
@@ -140,14 +141,15 @@ def rename_old_style(frame: pd.DataFrame) -> pd.DataFrame:
 def read(extract: common.Extract) -> SqlTables:
     """Read a UK Biobank extract folder into canonical tables (with provenance), in DuckDB."""
     q = SqlImport(extract)
-    raw, path, names = q.load("participant", ["eid", "p31", "p34", "p53_i0"], rename=new_style)
+    source = q.open("participant", ["eid", "p31", "p34", "p53_i0"], rename=new_style)
+    path, names = source.path, source.columns
     instances = sorted(int(m.group(1)) for c in names if (m := re.match(r"^p40005_i(\d+)$", c)))
-    part = _participants(q, raw, path, instances, set(names))
+    part = _participants(q, source, instances, set(names))
     if "p40000_i0" in names:
         _death_before_birth(q, part)
     for i in instances:
         if f"p40006_i{i}" not in names:
-            rows = q.sql(f"SELECT count(*) FROM {part}").fetchone()[0]
+            rows = q.sql(f"SELECT count(*) FROM {part}").fetchall()[0][0]
             raise InputError(
                 f"registry date column p40005_i{i} without its code column",
                 file=str(path) if rows else None,
@@ -162,7 +164,7 @@ def read(extract: common.Extract) -> SqlTables:
         f"UNION ALL SELECT max(death) FROM {part} UNION ALL SELECT max(lost) FROM {part} "
         f"UNION ALL SELECT max(d) FROM {registry} "
         f"UNION ALL SELECT max(infection_date) FROM {infection})"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     asked = extract.censor_date is not None
     cut = pd.Timestamp(extract.censor_date) if asked else pd.Timestamp(latest)
     tables = {
@@ -198,7 +200,7 @@ def read(extract: common.Extract) -> SqlTables:
     return q.result(tables, cut)
 
 
-def _participants(q: SqlImport, raw: str, path: Path, instances: list[int], names: set) -> str:
+def _participants(q: SqlImport, source: SourceFile, instances: list[int], names: set) -> str:
     """The participant rows (one relation: ids, codes, years and dates read), the rows with
     a bad id, sex code, year of birth or date reported and left out."""
 
@@ -208,7 +210,6 @@ def _participants(q: SqlImport, raw: str, path: Path, instances: list[int], name
         return ident(name) if given else "NULL::VARCHAR"
 
     texts = [
-        f"rowid + 1 AS _row, {quote(str(path))} AS _file",
         f"{sql_import.as_text(ident('eid'))} AS eid",
         "p31, " + sql_import.as_text("p31") + " AS sex_code",
         "p34, " + sql_import.number("p34") + " AS born",
@@ -233,12 +234,11 @@ def _participants(q: SqlImport, raw: str, path: Path, instances: list[int], name
             f"({date_col} IS NOT NULL OR {code_col} IS NOT NULL) AS reg_has_{i}",
         ]
         dates.append(f"{q.date(f'reg_text_{i}')} AS reg_date_{i}")
-    part = q.name("participant")
-    q.sql(
-        f"CREATE TABLE {part} AS SELECT *, {', '.join(dates)} "
-        f"FROM (SELECT {', '.join(texts)} FROM {raw})"
+    part = q.rows(
+        source,
+        lambda file: f"SELECT *, {', '.join(dates)} FROM (SELECT {', '.join(texts)} FROM {file})",
+        "participant",
     )
-    q.sql(f"DROP TABLE {raw}")
     dated = [("start_text", "start"), ("death_text", "death"), ("lost_text", "lost")]
     q.read_dates(part, dated + [(f"reg_text_{i}", f"reg_date_{i}") for i in instances])
     checks = [
@@ -325,20 +325,21 @@ def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
 def _tests(q: SqlImport) -> tuple[str, str]:
     """Positive tests from ``covid19_result`` as infection records: (every kept test, the
     canonical infection table)."""
-    loaded = q.load("covid19_result", ["eid", "specdate", "result"], required=False)
+    loaded = q.open("covid19_result", ["eid", "specdate", "result"], required=False)
     if loaded is None:
         empty = q.empty("infection")
         return empty, empty
-    raw, path, names = loaded
-    origin = sql_import.as_text("origin") if "origin" in names else "NULL::VARCHAR"
-    tests = q.name("tests")
-    q.sql(
-        f"CREATE TABLE {tests} AS SELECT *, {q.date('stext')} AS sdate FROM ("
-        f"SELECT rowid + 1 AS _row, {quote(str(path))} AS _file, {sql_import.as_text('eid')} "
-        f"AS eid, result AS result_raw, {sql_import.as_text('result')} AS result, "
-        f"{text('specdate')} AS stext, {origin} AS origin FROM {raw})"
+    origin = sql_import.as_text("origin") if "origin" in loaded.columns else "NULL::VARCHAR"
+    tests = q.rows(
+        loaded,
+        lambda file: (
+            f"SELECT *, {q.date('stext')} AS sdate FROM ("
+            f"SELECT {sql_import.as_text('eid')} AS eid, result AS result_raw, "
+            f"{sql_import.as_text('result')} AS result, {text('specdate')} AS stext, "
+            f"{origin} AS origin FROM {file})"
+        ),
+        "tests",
     )
-    q.sql(f"DROP TABLE {raw}")
     q.read_dates(tests, [("stext", "sdate")])
     checks = [
         Check("eid IS NULL", "'missing eid'", "'eid'", "infection"),
