@@ -287,7 +287,7 @@ def _death_before_birth(q: SqlImport, part: str) -> None:
 
 def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
     """Cancer registry entries (one row per participant and instance with a date or a code),
-    bad dates and codes reported and left out, classified (``met_site``, ``primary_site``)."""
+    classified (``met_site``, ``primary_site``), bad dates and codes reported and left out."""
     registry = q.name("registry")
     parts = [
         f"SELECT _file, _row, eid, start, {i} AS inst, reg_text_{i} AS dtext, reg_date_{i} AS d, "
@@ -301,7 +301,12 @@ def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
             "NULL::DATE AS start, NULL::INTEGER AS inst, NULL::VARCHAR AS dtext, NULL::DATE AS d, "
             "NULL::VARCHAR AS code_raw, NULL::VARCHAR AS code, NULL::BIGINT AS _key LIMIT 0"
         ]
-    q.sql(f"CREATE TABLE {registry} AS " + " UNION ALL ".join(parts))
+    entries = "(" + " UNION ALL ".join(parts) + ")"
+    lookup = q.classify(entries, "code", ["metastasis", "cancer"])
+    q.sql(
+        f"CREATE TABLE {registry} AS SELECT r.*, c.metastasis AS met_site, "
+        f"c.cancer AS primary_site FROM {entries} r LEFT JOIN {lookup} c USING (code)"
+    )
     checks = [
         q.date_check("d", "dtext", "", "cancer_diagnosis", required=True),
         Check(
@@ -313,13 +318,7 @@ def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
     ]
     checks[0] = Check(checks[0].bad, checks[0].reason, "'p40005_i' || inst", checks[0].table)
     q.screen(registry, checks, person="eid", key="_key", group="inst")
-    lookup = q.classify(registry, "code", ["metastasis", "cancer"])
-    classified = q.name("registry")
-    q.sql(
-        f"CREATE TABLE {classified} AS SELECT r.*, c.metastasis AS met_site, "
-        f"c.cancer AS primary_site FROM {registry} r LEFT JOIN {lookup} c USING (code)"
-    )
-    return classified
+    return registry
 
 
 def _tests(q: SqlImport) -> tuple[str, str]:
@@ -367,9 +366,15 @@ def _deaths(q: SqlImport, part: str) -> str:
     """Death rows (participants with a death date), a malformed underlying cause reported and
     left out, the cause classified from the underlying cause of death (``p40001_i0``)."""
     deaths = q.name("deaths")
+    dead = (
+        f"(SELECT _file, _row, eid, death, cause_raw, cause_code FROM {part} "
+        "WHERE death IS NOT NULL)"
+    )
+    lookup = q.classify(dead, "cause_code", ["death_cause"])
     q.sql(
-        f"CREATE TABLE {deaths} AS SELECT _file, _row, eid, death, cause_raw, cause_code "
-        f"FROM {part} WHERE death IS NOT NULL"
+        f"CREATE TABLE {deaths} AS SELECT d.*, coalesce(c.death_cause, CASE WHEN "
+        f"d.cause_code IS NOT NULL THEN 'other' END) AS cause FROM {dead} d "
+        f"LEFT JOIN {lookup} c ON c.code = d.cause_code"
     )
     code = sql_import.icd_code("cause_code")
     check = Check(
@@ -379,14 +384,7 @@ def _deaths(q: SqlImport, part: str) -> str:
         "outcome",
     )
     q.screen(deaths, [check], person="eid")
-    lookup = q.classify(deaths, "cause_code", ["death_cause"])
-    classified = q.name("deaths")
-    q.sql(
-        f"CREATE TABLE {classified} AS SELECT d.*, coalesce(c.death_cause, CASE WHEN "
-        f"d.cause_code IS NOT NULL THEN 'other' END) AS cause FROM {deaths} d "
-        f"LEFT JOIN {lookup} c ON c.code = d.cause_code"
-    )
-    return classified
+    return deaths
 
 
 def _follow_up(q: SqlImport, part: str, cut: pd.Timestamp, cut_reason: str) -> str:
