@@ -213,7 +213,7 @@ def read_cdm(
     bad = run.rows(omop_sql.observation_problems(obs_t, cdm.dialect), obs_t)
     bad = _report_dates(bad, "start", "observation_period_start_date", issues, "follow_up")
     _report_dates(bad, "end", "observation_period_end_date", issues, "follow_up")
-    span = run.rows(omop_sql.observation(obs_t, cdm.dialect), obs_t)
+    span = run.rows(omop_sql.observation(obs_t, cdm.dialect), obs_t, ("start_date", "_row"))
     deaths, dead_before_birth = _deaths(run, issues, births, sets)
     ids = span["person_id"]
     follow_up = canonical.follow_up(
@@ -267,10 +267,18 @@ class _Runner:
         common.require_columns(pd.DataFrame(columns=list(table.columns)), columns, table.label)
         return table
 
-    def rows(self, sql: str, table: engines.Table) -> pd.DataFrame:
-        """The rows of ``sql`` (DuckDB's dialect, translated), with their provenance."""
+    def rows(self, sql: str, table: engines.Table, order: tuple[str, ...] = ()) -> pd.DataFrame:
+        """The rows of ``sql`` (DuckDB's dialect, translated) with their provenance, sorted by
+        ``order`` (default: their place; where a table gives none, person and date)."""
         frame = self.cdm.frame(engines.translate(sql, self.cdm.dialect))
-        frame["_file"] = table.label
+        if not order:
+            order = ("_row",) if table.row != "NULL" else ("person_id", "event_date")
+        keys = [k for k in order if k in frame]
+        if keys and len(frame) > 1:
+            frame = frame.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
+        # one label per table: a categorical holds it once, not once per row
+        codes = np.zeros(len(frame), dtype=np.int8)
+        frame["_file"] = pd.Categorical.from_codes(codes, categories=[table.label])
         return frame
 
 
@@ -278,14 +286,19 @@ def _report_dates(
     frame: pd.DataFrame, name: str, column: str, issues: Issues, table: str
 ) -> pd.DataFrame:
     """Report the rows whose ``{name}_date`` is missing or not a date (the text stored is in
-    ``{name}_text``); return the others."""
-    date, text = frame[f"{name}_date"], frame[f"{name}_text"]
+    ``{name}_text``); return the others, without that text."""
+    bad = frame[f"{name}_date"].isna().to_numpy()
+    kept = frame.drop(columns=[f"{name}_text"])
+    if not bad.any():
+        return kept
+    shown = frame.loc[bad]
+    text = shown[f"{name}_text"]
     problem = np.where(
         text.isna().to_numpy(), "missing date", "unparseable or impossible date " + text.fillna("")
     )
-    keep = frame.assign(_column=column, _problem=problem)
-    kept = issues.report_mask(keep, date.isna().to_numpy(), "{_problem}", table=table)
-    return kept.drop(columns=["_column", "_problem"])
+    shown = shown.assign(_column=column, _problem=problem)
+    issues.report_mask(shown, np.ones(len(shown), dtype=bool), "{_problem}", table=table)
+    return kept.loc[~bad]
 
 
 def _events(run: _Runner, sql: str, table: engines.Table, issues: Issues, column: str, kind: str):

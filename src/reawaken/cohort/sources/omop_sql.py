@@ -8,8 +8,9 @@ infection diagnoses from ``condition_occurrence`` (hospitalised when the visit i
 positive tests from ``measurement``, vaccinations (CVX) from ``drug_exposure`` and
 ``procedure_occurrence``, first occurrences from ``episode``. Concept sets go in as inline
 ``VALUES`` lists (a read-only role can read them; nothing is written). Every row carries its
-place (``_row``: the file's data row, or the record's id in a database) and, for dates, the
-text as stored (``date_text``), so that a bad date is reported where it is.
+place (``_row``: the file's data row, or the record's id in a database) and, for dates
+stored as text, the text (``date_text``), so that a bad date is reported where it is. The
+rows come back in no particular order: the reader sorts them by place.
 
 A column's SQL depends on how the engine stores it (:attr:`reawaken.cohort.engines.Table.columns`):
 text (a CSV file read by DuckDB) is trimmed, its blanks are NULL, whole numbers written
@@ -161,8 +162,8 @@ class Columns:
     def date(self, name: str) -> tuple[str, str]:
         """The date and the text as stored (for messages)."""
         col, kind = self.raw(name), self.kind(name)
-        if kind in ("date", "timestamp"):
-            return f"CAST({col} AS DATE)", f"CAST({col} AS VARCHAR)"
+        if kind in ("date", "timestamp"):  # only a missing date is bad: no text needed
+            return f"CAST({col} AS DATE)", "CAST(NULL AS VARCHAR)"
         if kind == "text" and self.dialect == "duckdb":
             t = f"NULLIF(TRIM({col}), '')"
             parsed = (
@@ -178,14 +179,6 @@ class Columns:
         )
 
 
-def _order(table: Table) -> str:
-    return (
-        "ORDER BY _row, person_id, date_text"
-        if table.row != "NULL"
-        else ("ORDER BY person_id, event_date, date_text")
-    )
-
-
 # ----- the queries (DuckDB's dialect) ---------------------------------------------------------
 def person(t: Table, dialect: str) -> str:
     """Every person row: id as text, year of birth as stored, gender concept."""
@@ -194,7 +187,7 @@ def person(t: Table, dialect: str) -> str:
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, "
         f"{c.raw('year_of_birth')} AS year_of_birth, "
         f"{c.number('gender_concept_id')} AS gender_concept_id "
-        f"FROM {t.ref} AS s ORDER BY _row"
+        f"FROM {t.ref} AS s"
     )
 
 
@@ -207,7 +200,7 @@ def observation_problems(t: Table, dialect: str) -> str:
         f"SELECT * FROM (SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, "
         f"{start} AS start_date, {start_text} AS start_text, "
         f"{end} AS end_date, {end_text} AS end_text FROM {t.ref} AS s) AS o "
-        "WHERE start_date IS NULL OR end_date IS NULL ORDER BY _row"
+        "WHERE start_date IS NULL OR end_date IS NULL"
     )
 
 
@@ -226,7 +219,7 @@ def observation(t: Table, dialect: str) -> str:
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {start} AS s, {end} AS e "
         f"FROM {t.ref} AS s) AS o "
         "WHERE s IS NOT NULL AND e IS NOT NULL AND person_id IS NOT NULL) AS r "
-        "WHERE k = 1 ORDER BY start_date, _row"
+        "WHERE k = 1"
     )
 
 
@@ -249,7 +242,7 @@ def death(t: Table, dialect: str, concepts: Concepts) -> str:
         f"{date_text} AS date_text, {cause_text} AS cause_text, {_normalised(icd)} AS code, "
         f"{c.number('cause_concept_id')} AS cause_concept FROM {t.ref} AS s) AS d "
         f"LEFT JOIN {values(sorted(by_id.items()), ('concept_id', 'cause'), 'dc')} "
-        f"ON dc.concept_id = d.cause_concept\n{joins}\n{_order(t)}"
+        f"ON dc.concept_id = d.cause_concept\n{joins}"
     )
 
 
@@ -297,7 +290,7 @@ def condition(t: Table, dialect: str, concepts: Concepts, visits: Table | None) 
         f"{_normalised(icd)} AS code, {c.number('visit_occurrence_id')} AS visit_id "
         f"FROM {t.ref} AS s) AS c "
         f"LEFT JOIN {values(rows, ('concept_id', *ROLES), 'o')} ON o.concept_id = c.concept_id\n"
-        f"{joins}\n{visit_join}) AS m WHERE {relevant} {_order(t)}"
+        f"{joins}\n{visit_join}) AS m WHERE {relevant}"
     )
 
 
@@ -320,7 +313,7 @@ def measurement(t: Table, dialect: str, concepts: Concepts) -> str:
         f"{date_text} AS date_text, tc.pathogen FROM {t.ref} AS s "
         f"JOIN {tests} ON tc.concept_id = {c.number('measurement_concept_id')} "
         f"LEFT JOIN {results} ON rc.concept_id = {c.number('value_as_concept_id')} "
-        f"WHERE rc.concept_id IS NOT NULL OR {said}) AS m {_order(t)}"
+        f"WHERE rc.concept_id IS NOT NULL OR {said}) AS m"
     )
 
 
@@ -355,7 +348,7 @@ def vaccination(
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
         f"{date_text} AS date_text, COALESCE({by_concept}, x.vaccine) AS vaccine "
         f"FROM {t.ref} AS s {concept_join}LEFT JOIN {cvx} ON x.code = {short}) AS q "
-        f"WHERE vaccine IS NOT NULL {_order(t)}"
+        f"WHERE vaccine IS NOT NULL"
     )
 
 
@@ -370,5 +363,5 @@ def episode(t: Table, dialect: str, concepts: Concepts) -> str:
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
         f"{date_text} AS date_text, COALESCE(cs.site, 'other') AS site FROM {t.ref} AS s "
         f"LEFT JOIN {sites} ON cs.concept_id = {c.number('episode_object_concept_id')} "
-        f"WHERE {c.number('episode_concept_id')} = {FIRST_OCCURRENCE_EPISODE}) AS e {_order(t)}"
+        f"WHERE {c.number('episode_concept_id')} = {FIRST_OCCURRENCE_EPISODE}) AS e"
     )
