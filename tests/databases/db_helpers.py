@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 
 from reawaken.cohort import sources
-from reawaken.cohort.schema import Issues, finalize
-from reawaken.cohort.sources import common, omop
+from reawaken.cohort.schema import Issues
+from reawaken.cohort.sources import common, omop, sql_validate
 from reawaken.cohort.store import CohortStore
 
 
@@ -107,7 +107,11 @@ def omop_read(
     issues = Issues(lenient=lenient)
     cut = None if censor_date is None else pd.Timestamp(censor_date)
     raw, _ = omop.read_database(where, issues, censor_date=cut, concepts=concepts, **kwargs)
-    tables = finalize(raw.tables, issues)
+    try:
+        validated = sql_validate.finalize(raw)
+        tables = {name: raw.con.execute(v.select()).df() for name, v in validated.items()}
+    finally:
+        raw.con.close()
     return tables, raw.n_after_censor, issues.frame().drop(columns=["file"])
 
 

@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from reawaken.cohort import engines
-from reawaken.cohort.schema import Issues, empty
-from reawaken.cohort.sources import canonical, common, omop_sql
+from reawaken.cohort.schema import Issues
+from reawaken.cohort.sources import common, omop_sql
+from reawaken.cohort.sources.sql_import import Check, SqlImport, SqlTables, ordinal, quote
 from reawaken.cohort.sources.synthetic import (
     DEATH_ICD10,
     METASTASIS_ICD10,
@@ -124,9 +125,9 @@ CDM_TABLES = (
 )
 
 
-def read(extract: common.Extract) -> common.SourceTables:
+def read(extract: common.Extract) -> SqlTables:
     """Read an OMOP CDM v5.4 extract (a folder of tables or a DuckDB file) into canonical
-    tables (with provenance), by the SQL of :mod:`.omop_sql` run in DuckDB."""
+    tables (with provenance, in DuckDB), by the SQL of :mod:`.omop_sql` run in DuckDB."""
     cdm = engines.connect(extract.path, CDM_TABLES)
     try:
         return read_cdm(cdm, extract.issues, extract.censor_date, extract.concepts)
@@ -142,11 +143,12 @@ def read_database(
     schema: str | None = None,
     censor_date: pd.Timestamp | None = None,
     concepts: Path | None = None,
-) -> tuple[common.SourceTables, str]:
+) -> tuple[SqlTables, str]:
     """Read an OMOP CDM where it lives into canonical tables (with provenance).
 
     The canonical cohort is built by SQL run in the database (:mod:`.omop_sql`); only the
-    rows it keeps come back, as Arrow batches. Nothing is written to the database.
+    rows it keeps come back, as Arrow batches, into an in-memory DuckDB where bad rows are
+    reported and the canonical tables put together. Nothing is written to the database.
 
     Parameters
     ----------
@@ -167,8 +169,9 @@ def read_database(
 
     Returns
     -------
-    tables : reawaken.cohort.sources.common.SourceTables
-        The canonical tables with provenance (for :func:`reawaken.cohort.schema.finalize`).
+    tables : reawaken.cohort.sources.sql_import.SqlTables
+        The canonical tables with provenance, in DuckDB (``tables.con``; for
+        :func:`reawaken.cohort.sources.sql_validate.finalize`; the caller closes ``con``).
     described : str
         Engine, host and schema (never a password), for the import record.
 
@@ -178,8 +181,9 @@ def read_database(
     >>> from reawaken.cohort.schema import Issues
     >>> truth = generate("omop", 40, 1, "cdm")
     >>> raw, described = read_database("cdm", Issues())
-    >>> len(raw.tables["person"]), described.split()[0]
-    (40, 'duckdb')
+    >>> raw.con.sql(f"SELECT count(*) FROM {raw.tables['person']}").fetchall(), described[:6]
+    ([(40,)], 'duckdb')
+    >>> raw.con.close()
     """
     cdm = engines.connect(where, CDM_TABLES, engine=engine, schema=schema)
     try:
@@ -193,61 +197,26 @@ def read_cdm(
     issues: Issues,
     censor_date: pd.Timestamp | None = None,
     concepts: Path | None = None,
-) -> common.SourceTables:
-    """The canonical tables (with provenance) of an open CDM."""
-    sets = omop_sql.Concepts(concepts)
-    run = _Runner(cdm)
-    per_t = run.required("person", ["person_id", "gender_concept_id", "year_of_birth"])
-    per = run.rows(omop_sql.person(per_t, cdm.dialect), per_t)
-    per = common.check_persons(
-        per, issues, id_column="person_id", year_column="year_of_birth", year_label="year_of_birth"
-    )
-    births = common.birth_years(per, per["person_id"], per["year_of_birth"], "year_of_birth")
-    sex = per["gender_concept_id"].map(SEX).astype(object).where(lambda s: s.notna(), "unknown")
-    person = canonical.person(per, id_column="person_id", year_column="year_of_birth", sex=sex)
+) -> SqlTables:
+    """The canonical tables (with provenance, in an in-memory DuckDB) of an open CDM.
 
-    obs_t = run.required(
-        "observation_period",
-        ["person_id", "observation_period_start_date", "observation_period_end_date"],
-    )
-    bad = run.rows(omop_sql.observation_problems(obs_t, cdm.dialect), obs_t)
-    bad = _report_dates(bad, "start", "observation_period_start_date", issues, "follow_up")
-    _report_dates(bad, "end", "observation_period_end_date", issues, "follow_up")
-    span = run.rows(omop_sql.observation(obs_t, cdm.dialect), obs_t, ("start_date", "_row"))
-    deaths, dead_before_birth = _deaths(run, issues, births, sets)
-    ids = span["person_id"]
-    follow_up = canonical.follow_up(
-        span,
-        ids,
-        span["start_date"],
-        span["end_date"],
-        "end_of_data",
-        ids.map(canonical.death_dates(deaths)),
-        cut=censor_date,
-        cut_reason="censor_date",
-        column="observation_period_end_date",
-    )
-
-    cond = _conditions(run, issues, sets)
-    tests = _measurements(run, issues, sets)
-    vacc = _vaccinations(run, issues, sets)
-    episodes = _episodes(run, issues, sets)
-    tables = {
-        "person": person,
-        "follow_up": follow_up,
-        "cancer_diagnosis": pd.concat([cond["cancer_diagnosis"], episodes], ignore_index=True),
-        "infection": pd.concat([cond["infection"], tests], ignore_index=True),
-        "vaccination": vacc,
-        "outcome": pd.concat([cond["outcome"], deaths], ignore_index=True),
-    }
-    return common.source_tables(tables, censor_date, left_out=dead_before_birth)
+    Each query of :mod:`.omop_sql` runs in ``cdm``'s engine; its rows stream into DuckDB as
+    Arrow batches, where bad rows are reported (file or table, row, column) and the canonical
+    tables are put together, for :func:`reawaken.cohort.sources.sql_validate.finalize`.
+    """
+    q = SqlImport(common.Extract(Path(cdm.where), issues, censor_date, concepts))
+    try:
+        return _assemble(_Runner(cdm, q), omop_sql.Concepts(concepts), censor_date)
+    except BaseException:
+        q.con.close()
+        raise
 
 
 class _Runner:
-    """Runs the queries of :mod:`.omop_sql` on one CDM; finds and checks its tables."""
+    """Runs the queries of :mod:`.omop_sql` in a CDM's engine into an import's DuckDB."""
 
-    def __init__(self, cdm: engines.Engine) -> None:
-        self.cdm = cdm
+    def __init__(self, cdm: engines.Engine, q: SqlImport) -> None:
+        self.cdm, self.q = cdm, q
         self._nonempty: set[str] | None = None
 
     def required(self, name: str, columns: list[str]) -> engines.Table:
@@ -267,150 +236,295 @@ class _Runner:
         common.require_columns(pd.DataFrame(columns=list(table.columns)), columns, table.label)
         return table
 
-    def rows(self, sql: str, table: engines.Table, order: tuple[str, ...] = ()) -> pd.DataFrame:
-        """The rows of ``sql`` (DuckDB's dialect, translated) with their provenance, sorted by
-        ``order`` (default: their place; where a table gives none, person and date)."""
-        frame = self.cdm.frame(engines.translate(sql, self.cdm.dialect))
+    def rows(self, stem: str, sql: str, table: engines.Table, order: tuple[str, ...] = ()) -> str:
+        """Run ``sql`` (DuckDB's dialect, translated) in the engine; return a DuckDB table of
+        its rows with ``_file`` and ``_o``, their order: by ``order`` (default: their place;
+        where a table gives none, person and date)."""
+        reader = self.cdm.batches(engines.translate(sql, self.cdm.dialect))
+        names = reader.schema.names
         if not order:
             order = ("_row",) if table.row != "NULL" else ("person_id", "event_date")
-        keys = [k for k in order if k in frame]
-        if keys and len(frame) > 1:
-            frame = frame.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
-        # one label per table: a categorical holds it once, not once per row
-        codes = np.zeros(len(frame), dtype=np.int8)
-        frame["_file"] = pd.Categorical.from_codes(codes, categories=[table.label])
-        return frame
+        keys = ", ".join(f"{k} NULLS LAST" for k in (*order, "_row", "person_id") if k in names)
+        relation = self.q.name(stem)
+        self.q.con.register("_arriving", reader)
+        try:
+            self.q.sql(
+                f"CREATE TABLE {relation} AS SELECT *, {quote(table.label)} AS _file, "
+                f"row_number() OVER (ORDER BY {keys}) AS _o FROM _arriving"
+            )
+        finally:
+            self.q.con.unregister("_arriving")
+        return relation
+
+    def screen_dates(self, relation: str, name: str, column: str, table: str) -> None:
+        """Report and delete the rows whose ``{name}_date`` is missing or not a date."""
+        self.q.screen(
+            relation, [_date_check(name, column, table)], person="person_id", key="_o", order="_o"
+        )
 
 
-def _report_dates(
-    frame: pd.DataFrame, name: str, column: str, issues: Issues, table: str
-) -> pd.DataFrame:
-    """Report the rows whose ``{name}_date`` is missing or not a date (the text stored is in
-    ``{name}_text``); return the others, without that text."""
-    bad = frame[f"{name}_date"].isna().to_numpy()
-    kept = frame.drop(columns=[f"{name}_text"])
-    if not bad.any():
-        return kept
-    shown = frame.loc[bad]
-    text = shown[f"{name}_text"]
-    problem = np.where(
-        text.isna().to_numpy(), "missing date", "unparseable or impossible date " + text.fillna("")
+def _date_check(name: str, column: str, table: str) -> Check:
+    return Check(
+        bad=f"{name}_date IS NULL",
+        reason=(
+            f"CASE WHEN {name}_text IS NULL THEN 'missing date' "
+            f"ELSE 'unparseable or impossible date ' || {name}_text END"
+        ),
+        column=quote(column),
+        table=table,
     )
-    shown = shown.assign(_column=column, _problem=problem)
-    issues.report_mask(shown, np.ones(len(shown), dtype=bool), "{_problem}", table=table)
-    return kept.loc[~bad]
 
 
-def _events(run: _Runner, sql: str, table: engines.Table, issues: Issues, column: str, kind: str):
-    frame = run.rows(sql, table).rename(columns={"date_text": "event_text"})
-    return _report_dates(frame, "event", column, issues, kind)
+def _number(value: str) -> str:
+    return f"TRY_CAST(trim(CAST({value} AS VARCHAR)) AS DOUBLE)"
+
+
+def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -> SqlTables:
+    q, dialect = run.q, run.cdm.dialect
+    per_t = run.required("person", ["person_id", "gender_concept_id", "year_of_birth"])
+    per = run.rows("person", omop_sql.person(per_t, dialect), per_t)
+    year = _number("year_of_birth")
+    show_year = "coalesce(CAST(year_of_birth AS VARCHAR), 'missing')"
+    q.screen(
+        per,
+        [
+            Check("person_id IS NULL", "'missing person_id'", "'person_id'", "person"),
+            Check(
+                f"{year} IS NULL OR {year} <> floor({year})",
+                f"'bad year_of_birth ' || {show_year}",
+                "'year_of_birth'",
+                "person",
+            ),
+        ],
+        person="person_id",
+        key="_o",
+        order="_o",
+    )
+
+    obs_t = run.required(
+        "observation_period",
+        ["person_id", "observation_period_start_date", "observation_period_end_date"],
+    )
+    bad = run.rows("periods_bad", omop_sql.observation_problems(obs_t, dialect), obs_t)
+    q.screen(
+        bad,
+        [
+            _date_check("start", "observation_period_start_date", "follow_up"),
+            _date_check("end", "observation_period_end_date", "follow_up"),
+        ],
+        person="person_id",
+        key="_o",
+        order="_o",
+    )
+    span = run.rows("periods", omop_sql.observation(obs_t, dialect), obs_t, ("start_date", "_row"))
+    death, left_out = _deaths(run, sets, per, per_t)
+    cond = _conditions(run, sets)
+    tests = _events(
+        run,
+        "tests",
+        ["person_id", "measurement_concept_id", "measurement_date"],
+        "measurement",
+        "measurement_date",
+        "infection",
+        lambda t: omop_sql.measurement(t, dialect, sets),
+    )
+    vocab = run.optional("concept", ["concept_id", "concept_code", "vocabulary_id"])
+    drugs, procedures = (
+        _events(
+            run,
+            stem,
+            ["person_id", f"{prefix}_concept_id", date_col],
+            name,
+            date_col,
+            "vaccination",
+            lambda t, p=prefix, c=date_col: omop_sql.vaccination(t, dialect, sets, p, c, vocab),
+        )
+        for stem, name, prefix, date_col in (
+            ("drugs", "drug_exposure", "drug", "drug_exposure_start_date"),
+            ("procedures", "procedure_occurrence", "procedure", "procedure_date"),
+        )
+    )
+    episodes = _events(
+        run,
+        "episodes",
+        ["person_id", "episode_concept_id", "episode_start_date", "episode_object_concept_id"],
+        "episode",
+        "episode_start_date",
+        "cancer_diagnosis",
+        lambda t: omop_sql.episode(t, dialect, sets),
+    )
+
+    sex = (
+        "CASE gender_concept_id "
+        + " ".join(f"WHEN {k} THEN {quote(v)}" for k, v in SEX.items())
+        + " ELSE 'unknown' END"
+    )
+    tables = {
+        "person": q.canonical(
+            "person",
+            f"SELECT person_id, CAST({year} AS INTEGER) AS birth_year, {sex} AS sex, _file, "
+            f"_row, 'person_id' AS _column, _o FROM {per}",
+            "_o",
+        ),
+        "follow_up": q.canonical("follow_up", _follow_up(span, death, cut), "_o"),
+    }
+    parts: dict[str, list[str]] = {
+        "cancer_diagnosis": [],
+        "infection": [],
+        "vaccination": [],
+        "outcome": [],
+    }
+    column = "'condition_start_date'"
+    if cond is not None:
+        parts["outcome"].append(
+            "SELECT person_id, event_date AS outcome_date, 'distant_metastasis' AS outcome_type, "
+            f"metastasis AS site, NULL AS cause, _file, _row, {column} AS _column, _o "
+            f"FROM {cond} WHERE metastasis IS NOT NULL"
+        )
+        parts["cancer_diagnosis"].append(
+            "SELECT person_id, event_date AS diagnosis_date, cancer AS site, code, "
+            f"NULL AS stage, NULL AS er, NULL AS pr, NULL AS her2, _file, _row, {column} AS "
+            f"_column, _o FROM {cond} WHERE cancer IS NOT NULL AND metastasis IS NULL"
+        )
+        parts["infection"].append(
+            "SELECT person_id, event_date AS infection_date, infection AS pathogen, "
+            f"'diagnosis' AS evidence, hospitalised, _file, _row, {column} AS _column, _o "
+            f"FROM {cond} WHERE infection IS NOT NULL AND metastasis IS NULL AND cancer IS NULL"
+        )
+    if episodes is not None:
+        parts["cancer_diagnosis"].append(
+            "SELECT person_id, event_date AS diagnosis_date, site, NULL AS code, NULL AS stage, "
+            "NULL AS er, NULL AS pr, NULL AS her2, _file, _row, 'episode_start_date' AS _column, "
+            f"_o FROM {episodes}"
+        )
+    if tests is not None:
+        parts["infection"].append(
+            "SELECT person_id, event_date AS infection_date, pathogen, 'test' AS evidence, "
+            "FALSE AS hospitalised, _file, _row, 'measurement_date' AS _column, _o "
+            f"FROM {tests}"
+        )
+    for relation, date_col in (
+        (drugs, "drug_exposure_start_date"),
+        (procedures, "procedure_date"),
+    ):
+        if relation is not None:
+            parts["vaccination"].append(
+                "SELECT person_id, event_date AS vaccination_date, vaccine, _file, _row, "
+                f"'{date_col}' AS _column, _o FROM {relation}"
+            )
+    if death is not None:
+        parts["outcome"].append(
+            "SELECT person_id, event_date AS outcome_date, 'death' AS outcome_type, NULL AS site, "
+            f"cause, _file, _row, 'death_date' AS _column, _o FROM {death}"
+        )
+    for name, selects in parts.items():
+        if not selects:
+            tables[name] = q.empty(name)
+            continue
+        union = " UNION ALL ".join(
+            f"SELECT *, {k} AS _part FROM ({sql})" for k, sql in enumerate(selects)
+        )
+        tables[name] = q.canonical(name, union, ordinal("_part", "_o"))
+    if left_out:
+        q.con.register("_left_out", pd.DataFrame({"person_id": sorted(left_out)}))
+        q.sql(
+            f"DELETE FROM {tables['person']} WHERE person_id IN (SELECT person_id FROM _left_out)"
+        )
+        q.con.unregister("_left_out")
+    return q.result(tables, cut)
+
+
+def _follow_up(span: str, death: str | None, cut: pd.Timestamp | None) -> str:
+    """Follow-up from the earliest start to the first death, else the latest end; then to
+    ``cut`` for everybody followed beyond it or without an end
+    (:func:`reawaken.cohort.sources.canonical.follow_up`, written in SQL)."""
+    deaths = (
+        f"(SELECT person_id, arg_min(event_date, _o) AS death FROM {death} GROUP BY person_id)"
+        if death is not None
+        else "(SELECT CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS DATE) AS death)"
+    )
+    end = "coalesce(d.death, o.end_date)"
+    reason = "CASE WHEN d.death IS NOT NULL THEN 'death' ELSE 'end_of_data' END"
+    if cut is not None:
+        late = f"({end} IS NULL OR {end} > DATE '{cut.date()}')"
+        reason = f"CASE WHEN {late} THEN 'censor_date' ELSE {reason} END"
+        end = f"CASE WHEN {late} THEN DATE '{cut.date()}' ELSE {end} END"
+    return (
+        f"SELECT o.person_id, o.start_date, {end} AS end_date, {reason} AS end_reason, o._file, "
+        f"o._row, 'observation_period_end_date' AS _column, o._o FROM {span} AS o "
+        f"LEFT JOIN {deaths} AS d ON d.person_id = o.person_id"
+    )
+
+
+def _events(
+    run: _Runner, stem: str, columns: list[str], name: str, date_col: str, kind: str, sql
+) -> str | None:
+    """Rows of CDM table ``name`` kept by ``sql(table)``, their bad dates reported; None when
+    the table is absent or empty."""
+    table = run.optional(name, columns)
+    if table is None:
+        return None
+    relation = run.rows(stem, sql(table), table)
+    run.screen_dates(relation, "event", date_col, kind)
+    return relation
 
 
 def _deaths(
-    run: _Runner, issues: Issues, births: pd.DataFrame, sets: omop_sql.Concepts
-) -> tuple[pd.DataFrame, set]:
-    """Deaths, and the persons dead before birth."""
+    run: _Runner, sets: omop_sql.Concepts, per: str, per_t: engines.Table
+) -> tuple[str | None, set]:
+    """Deaths (bad dates and deaths before birth reported), and the persons dead before
+    birth (left out, when lenient)."""
     table = run.optional("death", ["person_id", "death_date"])
     if table is None:
-        return empty("outcome"), set()
-    death = _events(
-        run, omop_sql.death(table, run.cdm.dialect, sets), table, issues, "death_date", "outcome"
+        return None, set()
+    q = run.q
+    death = run.rows("deaths", omop_sql.death(table, run.cdm.dialect, sets), table)
+    run.screen_dates(death, "event", "death_date", "outcome")
+    births = (
+        f"(SELECT person_id, CAST(arg_min({_number('year_of_birth')}, _o) AS BIGINT) AS year, "
+        f"arg_min(_row, _o) AS born_row FROM {per} GROUP BY person_id)"
     )
-    dates = death["event_date"]
-    death, dead_before_birth = common.report_death_before_birth(
-        death,
-        death["person_id"],
-        dates.dt.year,
-        dates.dt.strftime("%Y-%m-%d"),
-        births,
-        issues,
-        column="death_date",
+    where = Path(per_t.label).name
+    joined = (
+        f"(SELECT d.*, b.year, b.born_row FROM {death} AS d "
+        f"LEFT JOIN {births} AS b ON b.person_id = d.person_id)"
     )
-    deaths = canonical.death(
-        death, death["person_id"], death["event_date"], death["cause"], "death_date"
-    )
-    return deaths, dead_before_birth
-
-
-def _conditions(run: _Runner, issues: Issues, sets: omop_sql.Concepts) -> dict[str, pd.DataFrame]:
-    """Cancer diagnoses, metastases and infection diagnoses from ``condition_occurrence``."""
-    date_col = "condition_start_date"
-    out = {
-        "cancer_diagnosis": empty("cancer_diagnosis"),
-        "infection": empty("infection"),
-        "outcome": empty("outcome"),
+    before = "year(event_date) < year"
+    left_out = {
+        r[0] for r in q.sql(f"SELECT DISTINCT person_id FROM {joined} WHERE {before}").fetchall()
     }
-    table = run.optional("condition_occurrence", ["person_id", "condition_concept_id", date_col])
-    if table is None:
-        return out
+    q.screen(
+        death,
+        [
+            Check(
+                before,
+                "'death date ' || strftime(event_date, '%Y-%m-%d') || ' is before birth "
+                f"(year_of_birth ' || year || ' in {where.replace(chr(39), chr(39) * 2)} row ' || "
+                "coalesce(CAST(born_row AS VARCHAR), 'None') || ')'",
+                "'death_date'",
+                "outcome",
+            )
+        ],
+        person="person_id",
+        key="_o",
+        order="_o",
+        rows=joined,
+    )
+    return death, left_out
+
+
+def _conditions(run: _Runner, sets: omop_sql.Concepts) -> str | None:
+    """Cancer diagnoses, metastases and infection diagnoses from ``condition_occurrence``."""
+    columns = ["person_id", "condition_concept_id", "condition_start_date"]
     visits = run.cdm.table("visit_occurrence")
-    sql = omop_sql.condition(table, run.cdm.dialect, sets, visits)
-    cond = _events(run, sql, table, issues, date_col, "outcome")
-    met = cond.loc[cond["metastasis"].notna()]
-    out["outcome"] = canonical.metastasis(
-        met, met["person_id"], met["event_date"], met["metastasis"], date_col
-    )
-    can = cond.loc[cond["cancer"].notna() & cond["metastasis"].isna()]
-    out["cancer_diagnosis"] = canonical.diagnosis(
-        can, can["person_id"], can["event_date"], can["cancer"], date_col, code=can["code"]
-    )
-    inf = cond.loc[cond["infection"].notna() & cond["metastasis"].isna() & cond["cancer"].isna()]
-    out["infection"] = canonical.infection(
-        inf,
-        inf["person_id"],
-        inf["event_date"],
-        inf["infection"],
-        "diagnosis",
-        date_col,
-        hospitalised=inf["hospitalised"].astype("boolean"),
-    )
-    return out
-
-
-def _measurements(run: _Runner, issues: Issues, sets: omop_sql.Concepts) -> pd.DataFrame:
-    """Positive tests from ``measurement`` as infection records."""
-    table = run.optional("measurement", ["person_id", "measurement_concept_id", "measurement_date"])
-    if table is None:
-        return empty("infection")
-    sql = omop_sql.measurement(table, run.cdm.dialect, sets)
-    meas = _events(run, sql, table, issues, "measurement_date", "infection")
-    return canonical.infection(
-        meas, meas["person_id"], meas["event_date"], meas["pathogen"], "test", "measurement_date"
-    )
-
-
-def _vaccinations(run: _Runner, issues: Issues, sets: omop_sql.Concepts) -> pd.DataFrame:
-    """Vaccinations (CVX codes) from ``drug_exposure`` and ``procedure_occurrence``."""
-    vocab = run.optional("concept", ["concept_id", "concept_code", "vocabulary_id"])
-    parts = []
-    for name, prefix, date_col in (
-        ("drug_exposure", "drug", "drug_exposure_start_date"),
-        ("procedure_occurrence", "procedure", "procedure_date"),
-    ):
-        table = run.optional(name, ["person_id", f"{prefix}_concept_id", date_col])
-        if table is None:
-            continue
-        sql = omop_sql.vaccination(table, run.cdm.dialect, sets, prefix, date_col, vocab)
-        frame = _events(run, sql, table, issues, date_col, "vaccination")
-        values = {
-            "person_id": frame["person_id"],
-            "vaccination_date": frame["event_date"],
-            "vaccine": frame["vaccine"],
-        }
-        parts.append(canonical.table(frame, values, date_col))
-    return pd.concat(parts, ignore_index=True) if parts else empty("vaccination")
-
-
-def _episodes(run: _Runner, issues: Issues, sets: omop_sql.Concepts) -> pd.DataFrame:
-    """First occurrences of a cancer from the oncology extension's ``episode`` table."""
-    columns = ["person_id", "episode_concept_id", "episode_start_date", "episode_object_concept_id"]
-    table = run.optional("episode", columns)
-    if table is None:
-        return empty("cancer_diagnosis")
-    sql = omop_sql.episode(table, run.cdm.dialect, sets)
-    ep = _events(run, sql, table, issues, "episode_start_date", "cancer_diagnosis")
-    return canonical.diagnosis(
-        ep, ep["person_id"], ep["event_date"], ep["site"], "episode_start_date"
+    return _events(
+        run,
+        "conditions",
+        columns,
+        "condition_occurrence",
+        "condition_start_date",
+        "outcome",
+        lambda t: omop_sql.condition(t, run.cdm.dialect, sets, visits),
     )
 
 

@@ -9,7 +9,7 @@ positive tests from ``measurement``, vaccinations (CVX) from ``drug_exposure`` a
 ``procedure_occurrence``, first occurrences from ``episode``. Concept sets go in as inline
 ``VALUES`` lists (a read-only role can read them; nothing is written). Every row carries its
 place (``_row``: the file's data row, or the record's id in a database) and, for dates
-stored as text, the text (``date_text``), so that a bad date is reported where it is. The
+stored as text, the text (``event_text``), so that a bad date is reported where it is. The
 rows come back in no particular order: the reader sorts them by place.
 
 A column's SQL depends on how the engine stores it (:attr:`reawaken.cohort.engines.Table.columns`):
@@ -227,7 +227,7 @@ def death(t: Table, dialect: str, concepts: Concepts) -> str:
     """Deaths with their cause: ``cause_concept_id`` (COVID-19 or cancer concepts) first, then
     an ICD-10 ``cause_source_value``; any other cause given is ``other``, none is NULL."""
     c = Columns(t, dialect)
-    date, date_text = c.date("death_date")
+    date, event_text = c.date("death_date")
     covid = common.covid_pathogen()
     by_id = {k: "covid" for k, v in concepts.omop["infection"].items() if v == covid}
     by_id.update({k: "cancer" for k in (*concepts.omop["cancer"], *concepts.omop["metastasis"])})
@@ -235,11 +235,11 @@ def death(t: Table, dialect: str, concepts: Concepts) -> str:
     cause_text = c.text("cause_source_value")
     icd = f"CASE WHEN regexp_matches({cause_text}, '^[A-Za-z][0-9]') THEN {cause_text} END"
     return (
-        "SELECT d._row, d.person_id, d.date_text, d.event_date, COALESCE(dc.cause, "
+        "SELECT d._row, d.person_id, d.event_text, d.event_date, COALESCE(dc.cause, "
         f"{value['death_cause']}, CASE WHEN d.cause_text IS NOT NULL THEN 'other' END, "
         "CASE WHEN COALESCE(d.cause_concept, 0) <> 0 THEN 'other' END) AS cause FROM ("
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
-        f"{date_text} AS date_text, {cause_text} AS cause_text, {_normalised(icd)} AS code, "
+        f"{event_text} AS event_text, {cause_text} AS cause_text, {_normalised(icd)} AS code, "
         f"{c.number('cause_concept_id')} AS cause_concept FROM {t.ref} AS s) AS d "
         f"LEFT JOIN {values(sorted(by_id.items()), ('concept_id', 'cause'), 'dc')} "
         f"ON dc.concept_id = d.cause_concept\n{joins}"
@@ -266,7 +266,7 @@ def condition(t: Table, dialect: str, concepts: Concepts, visits: Table | None) 
     """Condition rows that are a cancer, a metastasis or a respiratory infection (by concept,
     else by ICD-10 ``condition_source_value``), with ``hospitalised`` for an inpatient visit."""
     c = Columns(t, dialect)
-    date, date_text = c.date("condition_start_date")
+    date, event_text = c.date("condition_start_date")
     source = c.text("condition_source_value")
     icd = f"CASE WHEN regexp_matches({source}, '^[A-Za-z][0-9][0-9]') THEN {source} END"
     rows = [
@@ -283,10 +283,10 @@ def condition(t: Table, dialect: str, concepts: Concepts, visits: Table | None) 
     relevant = " OR ".join(f"{r} IS NOT NULL" for r in ROLES)
     return (
         "SELECT * FROM ("
-        f"SELECT c._row, c.person_id, c.date_text, c.event_date, {role_values}, c.code, "
+        f"SELECT c._row, c.person_id, c.event_text, c.event_date, {role_values}, c.code, "
         f"{hospitalised} AS hospitalised FROM ("
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
-        f"{date_text} AS date_text, {c.number('condition_concept_id')} AS concept_id, "
+        f"{event_text} AS event_text, {c.number('condition_concept_id')} AS concept_id, "
         f"{_normalised(icd)} AS code, {c.number('visit_occurrence_id')} AS visit_id "
         f"FROM {t.ref} AS s) AS c "
         f"LEFT JOIN {values(rows, ('concept_id', *ROLES), 'o')} ON o.concept_id = c.concept_id\n"
@@ -299,7 +299,7 @@ def measurement(t: Table, dialect: str, concepts: Concepts) -> str:
     Detected/Positive/Present concept, or ``value_source_value`` saying detected, positive or
     present without not/no/neg."""
     c = Columns(t, dialect)
-    date, date_text = c.date("measurement_date")
+    date, event_text = c.date("measurement_date")
     tests = values(sorted(concepts.omop["test"].items()), ("concept_id", "pathogen"), "tc")
     results = values([(k,) for k in sorted(concepts.omop["result"])], ("concept_id",), "rc")
     text = f"LOWER({c.text('value_source_value')})"
@@ -310,7 +310,7 @@ def measurement(t: Table, dialect: str, concepts: Concepts) -> str:
     return (
         "SELECT * FROM ("
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
-        f"{date_text} AS date_text, tc.pathogen FROM {t.ref} AS s "
+        f"{event_text} AS event_text, tc.pathogen FROM {t.ref} AS s "
         f"JOIN {tests} ON tc.concept_id = {c.number('measurement_concept_id')} "
         f"LEFT JOIN {results} ON rc.concept_id = {c.number('value_as_concept_id')} "
         f"WHERE rc.concept_id IS NOT NULL OR {said}) AS m"
@@ -323,7 +323,7 @@ def vaccination(
     """Vaccinations: a CVX concept (by the ``concept`` table, when given) or a CVX code (1-3
     digits) in ``{prefix}_source_value``."""
     c = Columns(t, dialect)
-    date, date_text = c.date(date_column)
+    date, event_text = c.date(date_column)
     cvx = concepts.cvx()
     by_concept = "NULL"
     concept_join = ""
@@ -346,7 +346,7 @@ def vaccination(
     return (
         "SELECT * FROM ("
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
-        f"{date_text} AS date_text, COALESCE({by_concept}, x.vaccine) AS vaccine "
+        f"{event_text} AS event_text, COALESCE({by_concept}, x.vaccine) AS vaccine "
         f"FROM {t.ref} AS s {concept_join}LEFT JOIN {cvx} ON x.code = {short}) AS q "
         f"WHERE vaccine IS NOT NULL"
     )
@@ -356,12 +356,12 @@ def episode(t: Table, dialect: str, concepts: Concepts) -> str:
     """First occurrences of a cancer (``episode_concept_id`` 32528), the site from
     ``episode_object_concept_id`` (``other`` when not a cancer concept of the sets)."""
     c = Columns(t, dialect)
-    date, date_text = c.date("episode_start_date")
+    date, event_text = c.date("episode_start_date")
     sites = values(sorted(concepts.omop["cancer"].items()), ("concept_id", "site"), "cs")
     return (
         "SELECT * FROM ("
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
-        f"{date_text} AS date_text, COALESCE(cs.site, 'other') AS site FROM {t.ref} AS s "
+        f"{event_text} AS event_text, COALESCE(cs.site, 'other') AS site FROM {t.ref} AS s "
         f"LEFT JOIN {sites} ON cs.concept_id = {c.number('episode_object_concept_id')} "
         f"WHERE {c.number('episode_concept_id')} = {FIRST_OCCURRENCE_EPISODE}) AS e"
     )
