@@ -277,3 +277,25 @@ def test_estimate_in_engine_writes_the_same_estimates(few_deaths, tmp_path):
     fit = json.loads((tmp_path / "engine" / "fit.json").read_text())
     assert fit["inputs"] == "engine"
     assert "inputs" not in json.loads((tmp_path / "memory" / "fit.json").read_text())
+
+
+def test_sccs_equal_with_infections_of_both_viruses_on_one_day(few_deaths, tmp_path):
+    """Cases infected by both viruses of ``any`` on the same day: the stacked rows list the
+    event once per infection; the engine counts it as the rows do."""
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "same_day.duckdb"
+    shutil.copy(few_deaths["flatiron"], db)
+    con = duckdb.connect(str(db))
+    con.execute("""INSERT INTO infection
+        SELECT i.source, i.person_id, i.infection_date, 'influenza', i.evidence, i.hospitalised
+        FROM infection i JOIN outcome o USING (source, person_id)
+        WHERE i.pathogen = 'sars-cov-2' AND o.outcome_type = 'distant_metastasis'
+        LIMIT 40""")
+    con.close()
+    memory, engine = _both(db, "sccs", outcome="distant_metastasis", exposure="any",
+                           windows="0-30,31-90,91-180")  # fmt: skip
+    _assert_same(memory, engine)
+    assert memory.summary["fit"]["events"] == engine.summary["fit"]["events"]
