@@ -227,6 +227,26 @@ def test_unchanged_rerun_does_no_work_and_a_changed_setting_reruns_its_dependent
     assert windows == {"0-90", ">90"}
 
 
+def test_a_step_cached_by_other_code_runs_again(tmp_path, monkeypatch):
+    """The cache key holds the code's digest: after an upgrade of reawaken nothing cached by
+    the old version is read back."""
+    from reawaken.study import cache
+
+    config = check_config(
+        copy.deepcopy(SMALL)
+        | {
+            "cohorts": {"flatiron": 0, "ukb": 0},
+            "bridge": {"enabled": False},
+            "population": {"enabled": False},
+        }
+    )
+    run_study(config, tmp_path, quiet=True)
+    assert all(o.cached for o in run_study(config, tmp_path, quiet=True)[0].values())
+    monkeypatch.setattr(cache, "code_digest", lambda: "another version")
+    again, _ = run_study(config, tmp_path, quiet=True)
+    assert not any(o.cached for o in again.values())
+
+
 def test_an_interrupted_step_leaves_nothing_half_written(tmp_path, monkeypatch):
     from reawaken.study import steps
 

@@ -11,6 +11,7 @@ the key of that step and of every step that depends on it, and only those run ag
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -89,9 +90,24 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 of the reawaken package's code and data files: a step's output depends on the
+    code that made it, so a cached step from another version of reawaken is run again."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".json", ".csv", ".toml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def step_key(step: Step, config: Mapping, upstream: Mapping[str, StepOutput]) -> str:
-    """The hash of everything the step's output depends on."""
+    """The hash of everything the step's output depends on: its settings, its upstream steps'
+    keys, its input files' checksums and the code (:func:`code_digest`)."""
     payload = {
+        "code": code_digest(),
         "step": step.name,
         "settings": step.settings(config),
         "upstream": {name: upstream[name].key for name in step.depends},
