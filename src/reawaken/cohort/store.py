@@ -2,8 +2,10 @@
 
 Each import is stored under a source name (default: the source kind, one of
 :func:`reawaken.cohort.sources.kinds`); every table has a ``source`` column. An import is all or
-nothing: the files are read and validated in memory first, then written in one transaction, so
-a failure leaves the store as it was (a store file that did not exist before is removed).
+nothing: the files are read and validated first (UK Biobank and Flatiron by SQL in an
+in-memory DuckDB database, which then writes the store directly; OMOP in pandas), then written
+in one transaction, so a failure leaves the store as it was (a store file that did not exist
+before is removed).
 Importing a name that is already stored is refused unless ``replace=True``.
 
 Python API for analyses (each method returns a pandas DataFrame; pass ``source=`` to restrict)::
@@ -133,6 +135,8 @@ def read_source(
     lenient: bool = False,
     censor_date: str | pd.Timestamp | None = None,
     concepts: str | Path | None = None,
+    engine: str | None = None,
+    cdm_schema: str | None = None,
 ):
     """Read and validate one source extract without storing it.
 
@@ -143,13 +147,18 @@ def read_source(
         ``flatiron``, ``omop`` or one registered).
     path : str or pathlib.Path
         The extract: a folder with one file per table (``.csv``, ``.tsv`` or ``.parquet``),
-        for OMOP also a DuckDB file.
+        for OMOP also a DuckDB file or a database (:func:`reawaken.cohort.sources.omop.
+        read_database`: ``postgresql://user@host:port/db``, ``sc://host:port``, ``local``).
     lenient : bool, default False
         Leave bad rows out and report them (else the first bad row raises).
     censor_date : str or pandas.Timestamp, optional
         End follow-up at this date (``YYYY-MM-DD``); later records are left out and counted.
     concepts : str or pathlib.Path, optional
         A folder of concept files whose rows are added to the packaged concept sets.
+    engine : {"duckdb", "postgres", "spark"}, optional
+        OMOP only: the engine holding the CDM (default: from ``path``).
+    cdm_schema : str, optional
+        OMOP only: the CDM's schema in that database.
 
     Returns
     -------
@@ -178,8 +187,14 @@ def read_source(
     >>> len(issues.frame())
     0
     """
-    raw, tables, issues = _read_validated(
-        kind, path, lenient=lenient, censor_date=censor_date, concepts=concepts
+    raw, tables, issues, _ = _read_validated(
+        kind,
+        path,
+        lenient=lenient,
+        censor_date=censor_date,
+        concepts=concepts,
+        engine=engine,
+        cdm_schema=cdm_schema,
     )
     try:
         return raw, {name: _as_frame(raw, table) for name, table in tables.items()}, issues
@@ -195,10 +210,13 @@ def _read_validated(
     lenient: bool = False,
     censor_date: str | pd.Timestamp | None = None,
     concepts: str | Path | None = None,
-) -> tuple[SourceTables | SqlTables, dict[str, pd.DataFrame | Validated], Issues]:
+    engine: str | None = None,
+    cdm_schema: str | None = None,
+) -> tuple[SourceTables | SqlTables, dict[str, pd.DataFrame | Validated], Issues, str | None]:
     """:func:`read_source` with the validated tables where the importer made them: in
     DuckDB for an importer working there (validated by SQL; the caller closes ``raw.con``),
-    pandas DataFrames for one working in pandas."""
+    pandas DataFrames for one working in pandas; and, for a CDM read in a database, the
+    engine, host and schema it was read from (never a password)."""
     source = sources.get(kind)
     cut = None
     if censor_date is not None:
@@ -208,14 +226,22 @@ def _read_validated(
     check_concepts(concepts)
     issues = Issues(lenient=lenient, id_column=source.id_column)
     extras = None if concepts is None else Path(concepts)
-    raw = source.read(Extract(Path(path), issues, censor_date=cut, concepts=extras))
+    described = None
+    if engine is not None or cdm_schema is not None or "://" in str(path):
+        if kind != "omop":
+            raise InputError(f"only the omop source reads from a database, not {kind}: {path}")
+        raw, described = source.read_database(
+            str(path), issues, engine=engine, schema=cdm_schema, censor_date=cut, concepts=extras
+        )
+    else:
+        raw = source.read(Extract(Path(path), issues, censor_date=cut, concepts=extras))
     if isinstance(raw, SqlTables):
         try:
-            return raw, sql_validate.finalize(raw), issues
+            return raw, sql_validate.finalize(raw), issues, described
         except BaseException:
             raw.con.close()
             raise
-    return raw, finalize(raw.tables, issues), issues
+    return raw, finalize(raw.tables, issues), issues, described
 
 
 def _as_frame(raw: SourceTables | SqlTables, table: pd.DataFrame | Validated) -> pd.DataFrame:
@@ -337,11 +363,14 @@ class CohortStore:
         censor_date: str | pd.Timestamp | None = None,
         concepts: str | Path | None = None,
         link: str | None = None,
+        engine: str | None = None,
+        cdm_schema: str | None = None,
     ) -> ImportResult:
         """Read, validate and store one source extract, all or nothing.
 
-        The files are read and validated in memory, then written in one transaction: a
-        failure leaves the store as it was (a store file that did not exist is removed).
+        The files are read and validated first (by SQL in DuckDB for the UK Biobank and
+        Flatiron layouts), then written in one transaction: a failure leaves the store as it
+        was (a store file that did not exist is removed).
         The SHA-256 of every file read is recorded (the ``import_files`` table). An import
         whose person ids are already stored under another source, or whose files are
         identical to a stored import's (under any name), is refused unless ``link`` says
@@ -367,6 +396,12 @@ class CohortStore:
             How the import's persons relate to those already stored, when ids or files are
             shared: ``same-person`` (merged, counted once) or ``distinct`` (separate id
             spaces: the ids are stored prefixed by ``name``, ``site-b:123``).
+        engine : {"duckdb", "postgres", "spark"}, optional
+            OMOP only: the engine holding the CDM (default: from ``path``: a
+            ``postgresql://`` or ``sc://`` URL is read in that database, see
+            :func:`read_source`); the import records the engine, host and schema as its path.
+        cdm_schema : str, optional
+            OMOP only: the CDM's schema in that database.
 
         Returns
         -------
@@ -388,12 +423,18 @@ class CohortStore:
         linking.check_link(link)
         if self.path.exists() and not replace and name in self._stored_sources():
             raise AlreadyStored(name, self.path)
-        raw, tables, issues = _read_validated(
-            kind, path, lenient=lenient, censor_date=censor_date, concepts=concepts
+        raw, tables, issues, described = _read_validated(
+            kind,
+            path,
+            lenient=lenient,
+            censor_date=censor_date,
+            concepts=concepts,
+            engine=engine,
+            cdm_schema=cdm_schema,
         )
         if link == linking.DISTINCT:
             tables = _kept_apart(tables, name)
-        files = linking.checksums(Path(path))
+        files = {} if described is not None else linking.checksums(Path(path))
         quarantine = issues.frame()
         existed = self.path.exists()
         try:
@@ -442,7 +483,7 @@ class CohortStore:
                 [
                     name,
                     kind,
-                    str(Path(path).resolve()),
+                    described or str(Path(path).resolve()),
                     lenient,
                     None if raw.censor_date is None else raw.censor_date.date(),
                     raw.n_after_censor,

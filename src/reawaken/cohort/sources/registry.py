@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from reawaken.cohort.sources.common import Extract, SourceTables
+from reawaken.cohort.sources.sql_import import SqlTables
 from reawaken.cohort.sources.synthetic import Cohort, SyntheticDesign, SyntheticFiles
 from reawaken.errors import InputError
 
@@ -50,7 +51,11 @@ class Source(Protocol):
         ``read(extract)``: its importer, given what to read
         (:class:`~reawaken.cohort.sources.common.Extract`: the path, where to report bad rows,
         the censor date, extra concept sets), returning
-        :class:`~reawaken.cohort.sources.common.SourceTables`.
+        :class:`~reawaken.cohort.sources.common.SourceTables` (pandas DataFrames, validated
+        by :func:`reawaken.cohort.schema.finalize`) or
+        :class:`~reawaken.cohort.sources.sql_import.SqlTables` (tables in DuckDB, validated
+        there by :func:`reawaken.cohort.sources.sql_validate.finalize`: the UK Biobank and
+        Flatiron importers).
     write_synthetic : callable
         ``write_synthetic(cohort, out, rng)``: its synthetic layout, returning
         :class:`~reawaken.cohort.sources.synthetic.SyntheticFiles`.
@@ -71,10 +76,10 @@ class Source(Protocol):
     field_map: tuple[tuple[str, str], ...]  #: (source field, canonical column) rows
     synthetic: SyntheticDesign  #: how its synthetic persons enter follow-up
 
-    def read(self, extract: Extract) -> SourceTables:
-        """Read ``extract.path`` into canonical tables carrying provenance; report bad rows
-        through ``extract.issues``; end follow-up at ``extract.censor_date``; add
-        ``extract.concepts`` to the concept sets."""
+    def read(self, extract: Extract) -> SourceTables | SqlTables:
+        """Read ``extract.path`` into canonical tables carrying provenance (pandas
+        DataFrames, or tables in DuckDB); report bad rows through ``extract.issues``; end
+        follow-up at ``extract.censor_date``; add ``extract.concepts`` to the concept sets."""
         ...
 
     def write_synthetic(
