@@ -19,9 +19,9 @@ in the engine; only what a fitter needs comes back, streamed as Arrow record bat
 - Cox: the counting-process intervals with their time-since-infection windows, split by SQL
   (:func:`cox_intervals`, equal to :func:`reawaken.epi.cohort_designs.cox_intervals`). The Cox
   fitter needs every interval at once: memory of the size of the intervals of the persons at
-  risk (a few rows per person), never of the store's tables. With calendar-year adjustment, and
-  for the competing-risks design (whose curves need the persons), the persons at risk and their
-  infections come from the engine (:func:`read_cohort`) and the intervals are split in memory.
+  risk (a few rows per person), never of the store's tables. For the competing-risks design
+  (whose curves need the persons), the persons at risk and their infections come from the
+  engine (:func:`read_cohort`) and the intervals are split in memory.
 
 The engine runs with at most :data:`MEMORY_LIMIT` of memory and spills to a temporary folder
 beyond it. A store whose sources are linked as the same person is refused (merging linked
@@ -599,18 +599,22 @@ def cox_intervals(
     exposure: str,
     windows: Sequence[tuple[float, float]],
     time_scale: str,
+    calendar_years: bool = False,
     event_status: int = 1,
     source: str | None = None,
 ) -> CoxData:
     """Counting-process intervals with time-since-infection windows, split by SQL in the
     engine and streamed: what :func:`reawaken.epi.cohort_designs.cox_intervals` builds in
-    memory (without calendar-year adjustment), after :func:`define_persons`.
+    memory, after :func:`define_persons`.
 
     Each person's follow-up ``(start, exit + 1]`` (days since diagnosis, or calendar days) is
     cut where a window of the most recent infection begins or ends (an infection on day ``t``
     opens window ``(a, b)`` at ``t + a``, days ``(t + a - 1, t + b]``; the next infection ends
     its windows, as :func:`reawaken.epi.intervals.add_infection_windows` does). Persons are
-    numbered ``id`` 1, 2, ... in the order of source and person id. The Cox fitter needs every
+    numbered ``id`` 1, 2, ... in the order of source and person id. With ``calendar_years``
+    follow-up is also cut on each 1 January and ``calendar_year`` (with its indicators
+    ``year_YYYY``, the first year the reference) is the year of each interval's first day (on
+    the diagnosis time scale only). The Cox fitter needs every
     interval at once: memory of the size of the intervals (a few rows per person at risk), not
     of the store's tables.
 
@@ -649,6 +653,15 @@ def cox_intervals(
     )
     prefix = exposure.replace("-", "_")
     infected = "true" if column_name(exposure) == prefix else "false"
+    new_years = ""
+    if calendar_years:  # 1 January of each year after the first day, inside follow-up
+        jan1 = f"(make_date(y::INTEGER, 1, 1) - {_EPOCH})::DOUBLE - p.origin"
+        first_year = "year(DATE '1970-01-01' + (p.start + p.origin)::INTEGER)"
+        last_year = "year(DATE '1970-01-01' + (p.stop + p.origin)::INTEGER)"
+        new_years = f"""UNION
+            SELECT p.id, {jan1} FROM persons p,
+                   range({first_year} + 1, {last_year} + 1) r(y)
+            WHERE {jan1} > p.start AND {jan1} < p.stop"""
     sql = f"""
         WITH persons AS (
             SELECT row_number() OVER (ORDER BY source, person_id) AS id, source, person_id,
@@ -675,14 +688,16 @@ def cox_intervals(
             SELECT id, start AS at FROM persons
             UNION
             SELECT k.id, k.time FROM kept k JOIN persons p USING (id)
-            WHERE k.time > p.start AND k.time < p.stop),
+            WHERE k.time > p.start AND k.time < p.stop
+            {new_years}),
         pieces AS (
             SELECT s.id, s.at AS start,
                    lead(s.at) OVER (PARTITION BY s.id ORDER BY s.at) AS next_start
             FROM starts s)
         SELECT q.id, q.start, coalesce(q.next_start, p.stop) AS stop,
                CASE WHEN q.next_start IS NULL THEN p.event ELSE 0 END AS event,
-               p.stage, p.age10, coalesce(k.value, 'none') AS "window"
+               p.stage, p.age10, coalesce(k.value, 'none') AS "window",
+               year(DATE '1970-01-01' + (q.start + p.origin)::INTEGER) AS calendar_year
         FROM pieces q JOIN persons p USING (id)
         ASOF LEFT JOIN kept k ON q.id = k.id AND q.start >= k.time
         ORDER BY q.id, q.start"""
@@ -712,6 +727,18 @@ def cox_intervals(
             "(the models adjust for age only)"
         )
     iv["age10"] = got["age10"].astype(float)
+    adjust = [*stages, "age10"]
+    if calendar_years:
+        iv["calendar_year"] = got["calendar_year"].astype(np.int64)
+        first = con.execute(
+            "SELECT year(min(DATE '1970-01-01' + start::INTEGER)) FROM rw_at_risk"
+        ).fetchall()[0][0]
+        years = sorted(set(iv["calendar_year"].astype(str)))
+        reference = str(first) if str(first) in years else iv["calendar_year"].astype(str).mode()[0]
+        for level in years:
+            if level != reference:
+                iv[f"year_{level}"] = (iv["calendar_year"].astype(str) == level).astype(np.int64)
+                adjust.append(f"year_{level}")
     window_column = f"{prefix}_window"
     iv[window_column] = got["window"].astype(object)
     terms, kept = [], []
@@ -725,4 +752,4 @@ def cox_intervals(
             notes.append(f"no person-time in window {label} days: left out")
     if not terms:
         raise InputError(f"no person-time after a recorded {exposure} infection")
-    return CoxData(iv, terms, kept, [*stages, "age10"], window_column, notes)
+    return CoxData(iv, terms, kept, adjust, window_column, notes)

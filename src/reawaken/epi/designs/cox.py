@@ -149,11 +149,11 @@ class CoxDesign(CohortDesign):
         The counting-process intervals and their windows are split by SQL and streamed
         (:func:`~reawaken.epi.engine_inputs.cox_intervals`); the Cox fitter needs them all at
         once, so memory is of the size of the intervals of the persons at risk, never of the
-        store's tables. With calendar-year adjustment, or for a design that draws curves from
-        the persons (``competing``), the persons at risk and their infections come from the
-        engine (:func:`~reawaken.epi.engine_inputs.read_cohort`) and the intervals are split in
+        store's tables. For a design that draws curves from the persons (``competing``), the
+        persons at risk and their infections come from the engine
+        (:func:`~reawaken.epi.engine_inputs.read_cohort`) and the intervals are split in
         memory."""
-        if settings.calendar_years or type(self).curves is not CoxDesign.curves:
+        if type(self).curves is not CoxDesign.curves:
             return self.from_cohort(engine_inputs.read_cohort(store, settings), settings)
         with engine_inputs.engine(store) as con:
             persons = engine_inputs.define_persons(con, store, settings.outcome, settings.source)
@@ -163,6 +163,7 @@ class CoxDesign(CohortDesign):
                     exposure=settings.exposure,
                     windows=settings.windows,
                     time_scale=settings.time_scale,
+                    calendar_years=settings.calendar_years,
                     event_status=status,
                     source=settings.source,
                 )
