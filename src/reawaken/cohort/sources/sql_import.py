@@ -76,7 +76,29 @@ def text(column: str) -> str:
 
 def as_text(column: str) -> str:
     """SQL: an identifier or code as text (trimmed, blank NULL, ``12.0`` -> ``12``), as
-    :func:`reawaken.cohort.sources.common.as_text` gives for the pandas importers."""
+    :func:`reawaken.cohort.sources.common.as_text` gives for the pandas importers.
+
+    Parameters
+    ----------
+    column : str
+        SQL of a text column (quoted with :func:`ident` where needed).
+
+    Returns
+    -------
+    str
+        The SQL expression.
+
+    Raises
+    ------
+    None
+        It only writes SQL.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> duckdb.sql(f"SELECT {as_text('x')} FROM (VALUES (' 12.0 '), (''), ('F7')) t(x)").fetchall()
+    [('12',), (None,), ('F7',)]
+    """
     value = text(column)
     return (
         f"CASE WHEN contains({value}, '.') "
@@ -86,7 +108,29 @@ def as_text(column: str) -> str:
 
 def icd_code(column: str) -> str:
     """SQL: a code upper case without dots and blanks, NULL when empty
-    (:func:`reawaken.cohort.codes.normalise_code`)."""
+    (:func:`reawaken.cohort.codes.normalise_code`).
+
+    Parameters
+    ----------
+    column : str
+        SQL of a text column.
+
+    Returns
+    -------
+    str
+        The SQL expression.
+
+    Raises
+    ------
+    None
+        It only writes SQL.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> duckdb.sql(f"SELECT {icd_code('x')} FROM (VALUES ('c78.01'), ('.')) t(x)").fetchall()
+    [('C7801',), (None,)]
+    """
     return f"nullif(upper(regexp_replace({column}, '[.\\s]', '', 'g')), '')"
 
 
@@ -114,7 +158,30 @@ def show_date(value: str) -> str:
 
 def ordinal(*parts: str) -> str:
     """SQL: one BIGINT ordering rows as ``parts`` do, most significant first (up to three:
-    the last, a row number, below 2**32; the middle below 2**20; the first below 2**11)."""
+    the last, a row number, below 2**32; the middle below 2**20; the first below 2**11).
+
+    Parameters
+    ----------
+    *parts : str
+        SQL of whole numbers, most significant first.
+
+    Returns
+    -------
+    str
+        The SQL expression (no window, no sort: rows keep their place in one pass).
+
+    Raises
+    ------
+    ValueError
+        If given more than three parts.
+
+    Examples
+    --------
+    >>> ordinal("_part", "_row")
+    'CAST(_part AS BIGINT) * 4294967296 + CAST(_row AS BIGINT) * 1'
+    """
+    if not 1 <= len(parts) <= 3:
+        raise ValueError(f"ordinal takes one to three parts, not {len(parts)}")
     weights = [2**52, 2**32, 1][3 - len(parts) :]
     return " + ".join(f"CAST({p} AS BIGINT) * {w}" for p, w in zip(parts, weights, strict=True))
 
@@ -173,6 +240,30 @@ class SqlImport:
     ----------
     extract : reawaken.cohort.sources.common.Extract
         What is imported (folder, issues, censor date, concepts).
+
+    Examples
+    --------
+    A table read in one pass, a bad year of birth found by an SQL predicate and quarantined
+    (lenient) with its file, row and column:
+
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from reawaken.cohort.schema import Issues
+    >>> from reawaken.cohort.sources.common import Extract
+    >>> folder = Path("extract")
+    >>> folder.mkdir()
+    >>> frame = pd.DataFrame({"eid": [1001, 1002], "p34": ["1950", "x"]})
+    >>> frame.to_csv(folder / "participant.csv", index=False)
+    >>> q = SqlImport(Extract(folder, Issues(lenient=True, id_column="eid")))
+    >>> source = q.open("participant", ["eid", "p34"])
+    >>> rows = q.rows(source, lambda file: f"SELECT {as_text('eid')} AS eid, p34 FROM {file}")
+    >>> bad = Check(f"{number('p34')} IS NULL", "'bad year ' || p34", "'p34'", "person")
+    >>> q.screen(rows, [bad], person="eid")
+    1
+    >>> q.issues.frame()[["person_id", "row", "column", "reason"]].values.tolist()
+    [['1002', 2, 'p34', 'bad year x']]
+    >>> q.sql(f"SELECT eid, _row FROM {rows}").fetchall()
+    [('1001', 1)]
     """
 
     def __init__(self, extract: common.Extract) -> None:

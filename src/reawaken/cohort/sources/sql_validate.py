@@ -46,6 +46,26 @@ def finalize(raw: SqlTables) -> dict[str, Validated]:
         The canonical tables (:data:`reawaken.cohort.schema.TABLES`), still in ``raw.con``;
         :meth:`Validated.select` reads one in the order of
         :func:`reawaken.cohort.schema.finalize` (by person id and its first column).
+
+    Raises
+    ------
+    reawaken.errors.InputError
+        When ``raw.issues`` is strict, at the first bad row (file, row, column, reason).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from reawaken.cohort import generate
+    >>> from reawaken.cohort.schema import Issues
+    >>> from reawaken.cohort.sources import ukb
+    >>> from reawaken.cohort.sources.common import Extract
+    >>> truth = generate("ukb", 200, 1, "ukb-extract")
+    >>> raw = ukb.read(Extract(Path("ukb-extract"), Issues(id_column="eid")))
+    >>> tables = finalize(raw)
+    >>> len(tables["person"]), len(tables["follow_up"])
+    (200, 200)
+    >>> raw.con.sql(tables["person"].select()).fetchall()[0]
+    ('1000001', 1937, 'female')
     """
     q = SqlImport.resume(raw)
     tables = {name: raw.tables.get(name) or q.empty(name) for name in TABLES}
