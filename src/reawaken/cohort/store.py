@@ -472,8 +472,10 @@ class CohortStore:
             overlaps = _overlaps(con, ids, "_files")
             if overlaps and link is None:
                 raise linking.Unlinked(name, overlaps, self.path)
-            for table, frame in tables.items():
-                self._insert(con, table, frame, name, columns(table))
+            stored_rows = {
+                table: self._insert(con, table, frame, name, columns(table))
+                for table, frame in tables.items()
+            }
             self._insert(con, "quarantine", "_quarantine", name, QUARANTINE_COLUMNS)
             self._insert(con, "import_files", "_files", name, ["file", "sha256"])
             con.execute(
@@ -505,7 +507,7 @@ class CohortStore:
         con.close()
         return ImportResult(
             name,
-            {t: len(f) for t, f in tables.items()},
+            stored_rows,
             len(quarantine),
             raw.censor_date,
             raw.n_after_censor,
@@ -531,24 +533,23 @@ class CohortStore:
         frame: pd.DataFrame | Validated | str,
         name: str,
         cols: list[str],
-    ) -> None:
+    ) -> int:
         """Insert the ``cols`` of ``frame`` into ``table`` under source ``name``: a table
         validated in DuckDB (inserted from there, in order), a DataFrame (read in place) or
-        the name of a registered one."""
+        the name of a registered one. Returns how many rows were inserted."""
         quoted = ", ".join(f'"{c}"' for c in cols)
         into = f'INSERT INTO {table} ("source", {quoted}) '
         if isinstance(frame, Validated):
-            if len(frame):
-                con.execute(into + frame.select(first="?, "), [name])
-            return
+            return con.execute(into + frame.select(first="?, "), [name]).fetchall()[0][0]
         if isinstance(frame, str):
-            con.execute(into + f"SELECT ?, {quoted} FROM {frame}", [name])
-            return
+            return con.execute(into + f"SELECT ?, {quoted} FROM {frame}", [name]).fetchall()[0][0]
         if len(frame) == 0:
-            return
+            return 0
         con.register("_incoming", frame)
-        con.execute(into + f"SELECT ?, {quoted} FROM _incoming", [name])
+        inserted = con.execute(into + f"SELECT ?, {quoted} FROM _incoming", [name])
+        count = inserted.fetchall()[0][0]
         con.unregister("_incoming")
+        return count
 
     # ----- reading -------------------------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:

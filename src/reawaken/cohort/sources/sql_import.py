@@ -272,6 +272,7 @@ class SqlImport:
         self.con = duckdb.connect(":memory:")
         self._n = 0
         self._backing: dict[str, str] = {}  # relation of rows() -> the table holding them
+        self._views: set[str] = set()  # canonical tables made as views
 
     def sql(self, query: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
         """Run ``query`` on the import's connection."""
@@ -288,15 +289,28 @@ class SqlImport:
         if cut is None or pd.isna(cut):
             return SqlTables(self.con, tables, self.issues, names_used=self._n)
         dropped = 0
+        tables = dict(tables)
         for name, column in (
             ("cancer_diagnosis", "diagnosis_date"),
             ("infection", "infection_date"),
             ("vaccination", "vaccination_date"),
             ("outcome", "outcome_date"),
         ):
-            if name in tables:
-                deleted = self.sql(f"DELETE FROM {tables[name]} WHERE {column} > ?", [cut.date()])
-                dropped += deleted.fetchall()[0][0]
+            if name not in tables:
+                continue
+            relation, late = tables[name], f"{column} > DATE {quote(cut.strftime('%Y-%m-%d'))}"
+            if relation not in self._views:
+                dropped += self.sql(f"DELETE FROM {relation} WHERE {late}").fetchall()[0][0]
+                continue
+            n = self.sql(f"SELECT count(*) FROM {relation} WHERE {late}").fetchall()[0][0]
+            if n:
+                dropped += n
+                tables[name] = self.name(f"cohort_{name}")
+                self.sql(
+                    f"CREATE VIEW {tables[name]} AS SELECT * FROM {relation} "
+                    f"WHERE NOT coalesce({late}, false)"
+                )
+                self._views.add(tables[name])
         return SqlTables(
             self.con,
             tables,
@@ -312,7 +326,7 @@ class SqlImport:
         where the import left them)."""
         q = cls.__new__(cls)
         q.extract, q.issues, q.con = None, raw.issues, raw.con
-        q._n, q._backing = raw.names_used, {}
+        q._n, q._backing, q._views = raw.names_used, {}, set()
         return q
 
     # ----- reading files -------------------------------------------------------------------
@@ -435,20 +449,23 @@ class SqlImport:
             table=table,
         )
 
-    def canonical(self, table: str, query: str, order: str) -> str:
+    def canonical(self, table: str, query: str, order: str, *, view: bool = False) -> str:
         """Create canonical table ``table`` from ``query`` (its canonical columns with
         provenance), ``order`` the SQL of each row's unique place (``_ord``, e.g.
-        :func:`ordinal`); return its relation name."""
+        :func:`ordinal`); return its relation name. ``view``: a view, computed where it is
+        read (nothing may be deleted from it; :meth:`result` cuts it by a filter)."""
         relation = self.name(f"cohort_{table}")
         typed = ", ".join(
             f"CAST({ident(c)} AS {TABLES[table].get(c, 'VARCHAR')}) AS {ident(c)}"
             for c in columns(table)
         )
         self.sql(
-            f"CREATE TABLE {relation} AS SELECT {typed}, CAST(_file AS VARCHAR) AS _file, "
-            "CAST(_row AS BIGINT) AS _row, CAST(_column AS VARCHAR) AS _column, "
-            f"{order} AS _ord FROM ({query})"
+            f"CREATE {'VIEW' if view else 'TABLE'} {relation} AS SELECT {typed}, "
+            "CAST(_file AS VARCHAR) AS _file, CAST(_row AS BIGINT) AS _row, "
+            f"CAST(_column AS VARCHAR) AS _column, {order} AS _ord FROM ({query})"
         )
+        if view:
+            self._views.add(relation)
         return relation
 
     def empty(self, table: str) -> str:

@@ -76,11 +76,7 @@ def finalize(raw: SqlTables) -> dict[str, Validated]:
     tables["infection"] = _episodes(q, tables["infection"])
     catalog = q.sql("SELECT current_database()").fetchall()[0][0]
     return {
-        name: Validated(
-            name,
-            f"{ident(catalog)}.main.{relation}",
-            q.sql(f"SELECT count(*) FROM {relation}").fetchall()[0][0],
-        )
+        name: Validated(name, f"{ident(catalog)}.main.{relation}")
         for name, relation in tables.items()
     }
 
@@ -95,23 +91,17 @@ class Validated:
         The canonical table (:data:`reawaken.cohort.schema.TABLES`).
     relation : str
         Where it is, qualified by its database (it can be read with another database in use).
-    rows : int
-        How many rows it holds.
     prefix : str, default ""
         Put before every person id when it is read (``site-b:``; see :meth:`apart`).
     """
 
     table: str
     relation: str
-    rows: int
     prefix: str = ""
-
-    def __len__(self) -> int:
-        return self.rows
 
     def apart(self, name: str) -> Validated:
         """The same table with its person ids prefixed by ``name`` (link ``distinct``)."""
-        return Validated(self.table, self.relation, self.rows, f"{name}:{self.prefix}")
+        return Validated(self.table, self.relation, f"{name}:{self.prefix}")
 
     def person_id(self) -> str:
         """SQL of the person id as read (prefixed when kept apart)."""
@@ -218,6 +208,10 @@ def _validate(q: SqlImport, tables: dict[str, str], checks: dict[str, list[Check
 
     def screen(table: str, listed: list[Check], rows: str | None = None) -> None:
         q.screen(tables[table], listed, person="person_id", key="_ord", order="_ord", rows=rows)
+
+    for name, relation in list(tables.items()):  # bad rows are deleted: tables, not views
+        tables[name] = q.name(f"valid_{name}")
+        q.sql(f"CREATE TABLE {tables[name]} AS SELECT * FROM {relation}")
 
     for table, listed in checks.items():
         screen(table, listed)

@@ -174,6 +174,7 @@ def read(extract: common.Extract) -> SqlTables:
             + " ".join(f"WHEN {quote(k)} THEN {quote(v)}" for k, v in SEX.items())
             + f" ELSE 'unknown' END AS sex, _file, _row, 'eid' AS _column FROM {part}",
             "_row",
+            view=True,
         ),
         "follow_up": _follow_up(q, part, cut, "censor_date" if asked else "end_of_data"),
         "cancer_diagnosis": q.canonical(
@@ -185,6 +186,7 @@ def read(extract: common.Extract) -> SqlTables:
             f"FROM {registry} WHERE (met_site IS NOT NULL AND d < start) "
             "OR (met_site IS NULL AND primary_site IS NOT NULL)",
             ordinal("inst", "_row"),
+            view=True,
         ),
         "infection": tests,
         "outcome": q.canonical(
@@ -195,6 +197,7 @@ def read(extract: common.Extract) -> SqlTables:
             "UNION ALL SELECT eid, death, 'death', NULL, cause, _file, _row, 'p40000_i0', 1, 0 "
             f"FROM {deaths}",
             ordinal("_part", "inst", "_row"),
+            view=True,
         ),
     }
     return q.result(tables, cut)
@@ -407,6 +410,7 @@ def _follow_up(q: SqlImport, part: str, cut: pd.Timestamp, cut_reason: str) -> s
         f"CASE WHEN {late} THEN {quote(cut_reason)} ELSE _why END AS end_reason, _file, _row "
         f"FROM ({ended}))",
         "_row",
+        view=True,
     )
 
 
