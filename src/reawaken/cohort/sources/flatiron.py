@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -130,33 +131,80 @@ field_map: tuple[tuple[str, str], ...] = (
 )
 
 
+def _stated_period(text: str) -> str:
+    """SQL of the columns ``mid`` (the imputation date: 15th of the month, 1 July of the
+    year) and ``period_end`` (the period's last day) of a death date ``text`` (SQL of a text:
+    ``YYYY-MM``, ``YYYY`` or ``YYYY-MM-DD``); NULL where it is none of these."""
+    month = (
+        f"CASE WHEN regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}') "
+        f"THEN CAST(try_strptime({text} || '-01', '%Y-%m-%d') AS DATE) END"
+    )
+    year = (
+        f"CASE WHEN regexp_full_match({text}, '[0-9]{{4}}') "
+        f"THEN CAST(try_strptime({text} || '-01-01', '%Y-%m-%d') AS DATE) END"
+    )
+    day = (
+        f"CASE WHEN regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+        f"THEN CAST(try_strptime({text}, '%Y-%m-%d') AS DATE) END"
+    )
+    return (
+        f"CAST(coalesce({month} + 14, {year} + INTERVAL 6 MONTH, {day}) AS DATE) AS mid, "
+        f"CAST(coalesce(last_day({month}), {year} + INTERVAL 1 YEAR - INTERVAL 1 DAY, {day}) "
+        "AS DATE) AS period_end"
+    )
+
+
+#: SQL: the death date imputed from ``mid`` and the patient's last activity ``_last``.
+_IMPUTED = "greatest(mid, _last)"
+#: SQL: true where the last activity falls after the stated period.
+_AFTER_PERIOD = f"{_IMPUTED} > period_end"
+
+
 def death_period(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The imputation date (15th of the month, 1 July of the year) and the last day of the
-    period a death date ``YYYY-MM``, ``YYYY`` or ``YYYY-MM-DD`` states; NaT where unreadable."""
-    text = text.astype("string").str.strip()
-    month = pd.to_datetime(
-        text.where(text.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m", errors="coerce"
-    )
-    year = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}")), format="%Y", errors="coerce")
-    day = pd.to_datetime(
-        text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")), format="%Y-%m-%d", errors="coerce"
-    )
-    mid = month + pd.Timedelta(days=14)
-    mid = mid.fillna(year + pd.DateOffset(months=6)).fillna(day)
-    last = (month + pd.offsets.MonthEnd(0)).fillna(year + pd.offsets.YearEnd(0)).fillna(day)
-    return mid, last
+    period a death date ``YYYY-MM``, ``YYYY`` or ``YYYY-MM-DD`` states; NaT where unreadable
+    (the SQL the importer runs)."""
+    frame = _run_period(text, pd.Series(pd.NaT, index=text.index))
+    return frame["mid"], frame["period_end"]
 
 
 def impute_death_date(text: pd.Series, last_activity: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Impute death dates given as ``YYYY-MM`` or ``YYYY`` (see module docstring).
+    """Impute death dates given as ``YYYY-MM`` or ``YYYY`` (see module docstring; the SQL the
+    importer runs).
 
     Returns (imputed dates, problem mask): problem where the text is not such a date or the
     last activity falls after the stated period.
     """
-    mid, last = death_period(text)
-    imputed = pd.concat([mid, last_activity.reindex(mid.index)], axis=1).max(axis=1)
-    bad = mid.isna() | (imputed > last)
-    return imputed.where(~bad), bad
+    frame = _run_period(text, last_activity.reindex(text.index))
+    bad = frame["mid"].isna() | frame["after"].fillna(False).astype(bool)
+    return frame["imputed"].where(~bad), bad
+
+
+def _run_period(text: pd.Series, last_activity: pd.Series) -> pd.DataFrame:
+    """``mid``, ``period_end``, ``imputed`` and ``after`` of death date texts, by the SQL of
+    :func:`_stated_period` (rows aligned with ``text``)."""
+    con = duckdb.connect(":memory:")
+    try:
+        data = pd.DataFrame(
+            {
+                "t": text.astype(object).where(text.notna(), None).astype(str).tolist(),
+                "_last": pd.to_datetime(last_activity).dt.date.astype(object).tolist(),
+                "_i": range(len(text)),
+            }
+        )
+        data.loc[text.isna().to_numpy(), "t"] = None
+        con.register("_deaths", data)
+        frame = con.execute(
+            f"SELECT mid, period_end, {_IMPUTED} AS imputed, {_AFTER_PERIOD} AS after FROM ("
+            f"SELECT *, {_stated_period('t')} FROM (SELECT {sql_import.as_text('t')} AS t, "
+            "CAST(_last AS DATE) AS _last, _i FROM _deaths)) ORDER BY _i"
+        ).df()
+    finally:
+        con.close()
+    frame.index = text.index
+    for column in ("mid", "period_end", "imputed"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return frame
 
 
 def read(extract: common.Extract) -> SqlTables:
@@ -458,18 +506,9 @@ def _mortality(q: SqlImport, demo: str, activity: str) -> tuple[str, str | None]
         return deaths, None
     rows = _source(q, loaded, ["DateOfDeath"], [])
     stated = sql_import.as_text("DateOfDeath")
-    month = "CAST(try_strptime(t || '-01', '%Y-%m-%d') AS DATE)"
-    year = "CAST(try_strptime(t || '-01-01', '%Y-%m-%d') AS DATE)"
     q.sql(
-        f"CREATE TABLE {deaths} AS SELECT *, "
-        "coalesce(m + 14, y + INTERVAL 6 MONTH, d)::DATE AS mid, "
-        "coalesce(last_day(m), y + INTERVAL 1 YEAR - INTERVAL 1 DAY, d)::DATE AS period_end "
-        "FROM (SELECT *, "
-        f"CASE WHEN regexp_full_match(t, '[0-9]{{4}}-[0-9]{{2}}') THEN {month} END AS m, "
-        f"CASE WHEN regexp_full_match(t, '[0-9]{{4}}') THEN {year} END AS y, "
-        "CASE WHEN regexp_full_match(t, '[0-9]{4}-[0-9]{2}-[0-9]{2}') "
-        "THEN CAST(try_strptime(t, '%Y-%m-%d') AS DATE) END AS d "
-        f"FROM (SELECT *, {stated} AS t FROM {rows}) WHERE t IS NOT NULL)"
+        f"CREATE TABLE {deaths} AS SELECT *, {_stated_period('t')} "
+        f"FROM (SELECT *, {stated} AS t FROM {rows}) WHERE t IS NOT NULL"
     )
     q.screen(
         deaths,
@@ -508,14 +547,14 @@ def _mortality(q: SqlImport, demo: str, activity: str) -> tuple[str, str | None]
         rows=born,
     )
     seen = (
-        f"(SELECT d.*, a.last AS _last, greatest(d.mid, a.last) AS imputed FROM {deaths} d "
-        f"LEFT JOIN {activity} a ON a.person_id = d.PatientID)"
+        f"(SELECT *, {_IMPUTED} AS imputed FROM (SELECT d.*, a.last AS _last FROM {deaths} d "
+        f"LEFT JOIN {activity} a ON a.person_id = d.PatientID))"
     )
     q.screen(
         deaths,
         [
             Check(
-                "imputed > period_end",
+                _AFTER_PERIOD,
                 f"'death date ' || {show('DateOfDeath')} || ' is before last activity ' || "
                 f"{show_date('_last')} || ' (a later record of the patient)'",
                 "'DateOfDeath'",
