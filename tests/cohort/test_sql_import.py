@@ -195,3 +195,27 @@ def test_strict_raises_the_first_quarantined_row(tmp_path, kind):
         first["column"],
     )
     assert err.value.file == first["file"]
+
+
+@pytest.mark.parametrize("kind", ["ukb", "flatiron"])
+def test_parquet_files_give_the_tables_of_csv_files(tmp_path, kind, ukb_small, flatiron_small):
+    # parquet columns are typed (ids and years as integers, blanks as floats' NaN): read as
+    # text they give the same cohort as the same tables in CSV/TSV
+    folder = ukb_small if kind == "ukb" else flatiron_small
+    parquet = tmp_path / kind
+    parquet.mkdir()
+    for file in folder.iterdir():
+        sep = "\t" if file.suffix == ".tsv" else ","
+        pd.read_csv(file, sep=sep).to_parquet(parquet / f"{file.stem}.parquet")
+    _, want, _ = read_source(kind, folder)
+    _, got, _ = read_source(kind, parquet)
+    for name, frame in want.items():
+        pd.testing.assert_frame_equal(got[name], frame, obj=name)
+
+
+def test_only_omop_reads_from_a_database():
+    with pytest.raises(InputError) as err:
+        read_source("ukb", "postgresql://reader@localhost:5432/cdm")
+    assert err.value.reason == (
+        "only the omop source reads from a database, not ukb: postgresql://reader@localhost:5432/cdm"
+    )
