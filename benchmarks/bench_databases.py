@@ -8,10 +8,10 @@ Measured:
   schema with DuckDB-inferred types (ids and concepts integers, dates dates) by ADBC bulk copy
   (a server started by ``.ci/postgres`` in a temporary folder, or ``REAWAKEN_TEST_PG``);
 - canonical cohort: :func:`reawaken.cohort.sources.omop.read_database` (the SQL of
-  ``omop_sql`` run in the database, the kept rows streamed back as Arrow) and
-  :func:`reawaken.cohort.schema.finalize` (validation, infection episodes), in a fresh
-  process: wall time and its peak resident memory (``ru_maxrss``; the server's own memory is
-  not counted);
+  ``omop_sql`` run in the database, the kept rows streamed back as Arrow into DuckDB) and
+  :func:`reawaken.cohort.sources.sql_validate.finalize` (validation, infection episodes), in
+  a fresh process: wall time and its peak resident memory (``ru_maxrss``; the server's own
+  memory is not counted); then the whole ``CohortStore.import_source`` into a new store;
 - peer: the same in DuckDB from the CSV folder (the path of ``cohort import`` for files);
 - with ``--spark``: the same CDM as Parquet tables in a local Spark session (``local[*]``),
   read by the same SQL (the JVM's memory is not counted).
@@ -38,10 +38,12 @@ TARGET_S = 60.0  # issue 13: canonical cohort of 10^6 persons in PostgreSQL
 TARGET_MB = 2048.0  # issue 13: memory under 2 GB
 
 _CHILD = """
-import json, os, resource, sys, time, warnings
+import json, os, resource, sys, tempfile, time, warnings
+from pathlib import Path
 warnings.simplefilter("ignore", FutureWarning)
-from reawaken.cohort.schema import Issues, finalize
-from reawaken.cohort.sources import omop
+from reawaken.cohort.schema import Issues
+from reawaken.cohort.sources import omop, sql_validate
+from reawaken.cohort.store import CohortStore
 where, engine, schema = sys.argv[1], sys.argv[2] or None, sys.argv[3] or None
 if engine == "spark":
     from pyspark.sql import SparkSession
@@ -56,22 +58,40 @@ t = time.perf_counter()
 issues = Issues()
 raw, described = omop.read_database(where, issues, engine=engine, schema=schema)
 read_s = time.perf_counter() - t
-tables = finalize(raw.tables, issues)
+validated = sql_validate.finalize(raw)
 wall = time.perf_counter() - t
+count = "SELECT count(*) FROM {}"
+rows = {k: raw.con.sql(count.format(v.relation)).fetchall()[0][0] for k, v in validated.items()}
+raw.con.close()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-rows = {k: len(v) for k, v in tables.items()}
-print(json.dumps({"wall": wall, "read": read_s, "peak_mb": peak, "rows": rows, "on": described}))
+store_s = None
+if sys.argv[5] == "store":  # the whole import into a new cohort store
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        CohortStore(Path(tmp) / "c.duckdb").import_source(
+            "omop", where, engine=engine, cdm_schema=schema
+        )
+        store_s = time.perf_counter() - t
+out = {"wall": wall, "read": read_s, "peak_mb": peak, "rows": rows, "on": described}
+print(json.dumps({**out, "store": store_s}))
 """
 
 
 def child(where: str, engine: str = "", schema: str = "", extra: str = "{}") -> dict:
-    """Run the canonical cohort in a fresh process; its timings, peak memory and rows."""
+    """Run the canonical cohort in a fresh process; its timings, peak memory and rows (and,
+    where the store reads databases, the time of a whole import into a new store)."""
+    import inspect
+
+    from reawaken.cohort.store import CohortStore
+
+    store = "engine" in inspect.signature(CohortStore.import_source).parameters
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, where, engine, schema, extra],
-        check=True,
+        [sys.executable, "-c", _CHILD, where, engine, schema, extra, "store" if store else ""],
         capture_output=True,
         text=True,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"the canonical cohort failed: {out.stderr[-2000:]}")
     return json.loads([x for x in out.stdout.splitlines() if x.startswith("{")][-1])
 
 
@@ -161,6 +181,8 @@ def main() -> None:
             f"PostgreSQL canonical cohort: {pg['wall']:.1f} s (SQL and transfer {pg['read']:.1f} s)"
             f", peak {pg['peak_mb']:.0f} MB; rows {json.dumps(pg['rows'])}"
         )
+        if pg["store"] is not None:
+            print(f"  whole import into a new cohort store: {pg['store']:.1f} s")
         print(
             f"  target <= {TARGET_S:.0f} s: ratio {pg['wall'] / TARGET_S:.2f}; "
             f"target < {TARGET_MB:.0f} MB: ratio {pg['peak_mb'] / TARGET_MB:.2f}"
@@ -184,7 +206,7 @@ def main() -> None:
             os.environ["SPARK_LOCAL_DIRS"] = str(tmp / "spark-local")
             os.environ["WAREHOUSE"] = str(warehouse)
             out = subprocess.run(
-                [sys.executable, "-c", _CHILD, "local", "spark", "cdm", json.dumps(files)],
+                [sys.executable, "-c", _CHILD, "local", "spark", "cdm", json.dumps(files), ""],
                 check=True,
                 capture_output=True,
                 text=True,

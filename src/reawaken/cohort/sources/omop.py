@@ -218,6 +218,7 @@ class _Runner:
     def __init__(self, cdm: engines.Engine, q: SqlImport) -> None:
         self.cdm, self.q = cdm, q
         self._nonempty: set[str] | None = None
+        self.labels: dict[str, str] = {}  # relation of rows read -> its table's label (SQL)
 
     def required(self, name: str, columns: list[str]) -> engines.Table:
         table = self.cdm.table(name)
@@ -238,7 +239,7 @@ class _Runner:
 
     def rows(self, stem: str, sql: str, table: engines.Table, order: tuple[str, ...] = ()) -> str:
         """Run ``sql`` (DuckDB's dialect, translated) in the engine; return a DuckDB table of
-        its rows with ``_file`` and ``_o``, their order: by ``order`` (default: their place;
+        its rows with ``_o``, their order: by ``order`` (default: their place;
         where a table gives none, person and date)."""
         reader = self.cdm.batches(engines.translate(sql, self.cdm.dialect))
         names = reader.schema.names
@@ -249,18 +250,34 @@ class _Runner:
         self.q.con.register("_arriving", reader)
         try:
             self.q.sql(
-                f"CREATE TABLE {relation} AS SELECT *, {quote(table.label)} AS _file, "
+                f"CREATE TABLE {relation} AS SELECT *, "
                 f"row_number() OVER (ORDER BY {keys}) AS _o FROM _arriving"
             )
         finally:
             self.q.con.unregister("_arriving")
+        self.labels[relation] = quote(table.label)
         return relation
+
+    def screen(self, relation: str, checks: list[Check], rows: str | None = None) -> None:
+        """Report and delete the rows of ``relation`` failing ``checks`` (in their order)."""
+        self.q.screen(
+            relation,
+            checks,
+            person="person_id",
+            file=self.labels[relation],
+            key="_o",
+            order="_o",
+            rows=rows,
+        )
+
+    def drop(self) -> None:
+        """Drop the tables of the rows read (once the canonical tables are made)."""
+        for relation in self.labels:
+            self.q.sql(f"DROP TABLE IF EXISTS {relation}")
 
     def screen_dates(self, relation: str, name: str, column: str, table: str) -> None:
         """Report and delete the rows whose ``{name}_date`` is missing or not a date."""
-        self.q.screen(
-            relation, [_date_check(name, column, table)], person="person_id", key="_o", order="_o"
-        )
+        self.screen(relation, [_date_check(name, column, table)])
 
 
 def _date_check(name: str, column: str, table: str) -> Check:
@@ -285,7 +302,7 @@ def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -
     per = run.rows("person", omop_sql.person(per_t, dialect), per_t)
     year = _number("year_of_birth")
     show_year = "coalesce(CAST(year_of_birth AS VARCHAR), 'missing')"
-    q.screen(
+    run.screen(
         per,
         [
             Check("person_id IS NULL", "'missing person_id'", "'person_id'", "person"),
@@ -296,9 +313,6 @@ def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -
                 "person",
             ),
         ],
-        person="person_id",
-        key="_o",
-        order="_o",
     )
 
     obs_t = run.required(
@@ -306,15 +320,12 @@ def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -
         ["person_id", "observation_period_start_date", "observation_period_end_date"],
     )
     bad = run.rows("periods_bad", omop_sql.observation_problems(obs_t, dialect), obs_t)
-    q.screen(
+    run.screen(
         bad,
         [
             _date_check("start", "observation_period_start_date", "follow_up"),
             _date_check("end", "observation_period_end_date", "follow_up"),
         ],
-        person="person_id",
-        key="_o",
-        order="_o",
     )
     span = run.rows("periods", omop_sql.observation(obs_t, dialect), obs_t, ("start_date", "_row"))
     death, left_out = _deaths(run, sets, per, per_t)
@@ -362,11 +373,11 @@ def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -
     tables = {
         "person": q.canonical(
             "person",
-            f"SELECT person_id, CAST({year} AS INTEGER) AS birth_year, {sex} AS sex, _file, "
-            f"_row, 'person_id' AS _column, _o FROM {per}",
+            f"SELECT person_id, CAST({year} AS INTEGER) AS birth_year, {sex} AS sex, "
+            f"{run.labels[per]} AS _file, _row, 'person_id' AS _column, _o FROM {per}",
             "_o",
         ),
-        "follow_up": q.canonical("follow_up", _follow_up(span, death, cut), "_o"),
+        "follow_up": q.canonical("follow_up", _follow_up(span, run.labels[span], death, cut), "_o"),
     }
     parts: dict[str, list[str]] = {
         "cancer_diagnosis": [],
@@ -378,29 +389,33 @@ def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -
     if cond is not None:
         parts["outcome"].append(
             "SELECT person_id, event_date AS outcome_date, 'distant_metastasis' AS outcome_type, "
-            f"metastasis AS site, NULL AS cause, _file, _row, {column} AS _column, _o "
+            f"metastasis AS site, NULL AS cause, {run.labels[cond]} AS _file, _row, "
+            f"{column} AS _column, _o "
             f"FROM {cond} WHERE metastasis IS NOT NULL"
         )
         parts["cancer_diagnosis"].append(
             "SELECT person_id, event_date AS diagnosis_date, cancer AS site, code, "
-            f"NULL AS stage, NULL AS er, NULL AS pr, NULL AS her2, _file, _row, {column} AS "
+            f"NULL AS stage, NULL AS er, NULL AS pr, NULL AS her2, {run.labels[cond]} AS _file, "
+            f"_row, {column} AS "
             f"_column, _o FROM {cond} WHERE cancer IS NOT NULL AND metastasis IS NULL"
         )
         parts["infection"].append(
             "SELECT person_id, event_date AS infection_date, infection AS pathogen, "
-            f"'diagnosis' AS evidence, hospitalised, _file, _row, {column} AS _column, _o "
+            f"'diagnosis' AS evidence, hospitalised, {run.labels[cond]} AS _file, _row, "
+            f"{column} AS _column, _o "
             f"FROM {cond} WHERE infection IS NOT NULL AND metastasis IS NULL AND cancer IS NULL"
         )
     if episodes is not None:
         parts["cancer_diagnosis"].append(
             "SELECT person_id, event_date AS diagnosis_date, site, NULL AS code, NULL AS stage, "
-            "NULL AS er, NULL AS pr, NULL AS her2, _file, _row, 'episode_start_date' AS _column, "
-            f"_o FROM {episodes}"
+            f"NULL AS er, NULL AS pr, NULL AS her2, {run.labels[episodes]} AS _file, _row, "
+            f"'episode_start_date' AS _column, _o FROM {episodes}"
         )
     if tests is not None:
         parts["infection"].append(
             "SELECT person_id, event_date AS infection_date, pathogen, 'test' AS evidence, "
-            "FALSE AS hospitalised, _file, _row, 'measurement_date' AS _column, _o "
+            f"FALSE AS hospitalised, {run.labels[tests]} AS _file, _row, "
+            "'measurement_date' AS _column, _o "
             f"FROM {tests}"
         )
     for relation, date_col in (
@@ -409,13 +424,14 @@ def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -
     ):
         if relation is not None:
             parts["vaccination"].append(
-                "SELECT person_id, event_date AS vaccination_date, vaccine, _file, _row, "
+                "SELECT person_id, event_date AS vaccination_date, vaccine, "
+                f"{run.labels[relation]} AS _file, _row, "
                 f"'{date_col}' AS _column, _o FROM {relation}"
             )
     if death is not None:
         parts["outcome"].append(
             "SELECT person_id, event_date AS outcome_date, 'death' AS outcome_type, NULL AS site, "
-            f"cause, _file, _row, 'death_date' AS _column, _o FROM {death}"
+            f"cause, {run.labels[death]} AS _file, _row, 'death_date' AS _column, _o FROM {death}"
         )
     for name, selects in parts.items():
         if not selects:
@@ -431,10 +447,11 @@ def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -
             f"DELETE FROM {tables['person']} WHERE person_id IN (SELECT person_id FROM _left_out)"
         )
         q.con.unregister("_left_out")
+    run.drop()
     return q.result(tables, cut)
 
 
-def _follow_up(span: str, death: str | None, cut: pd.Timestamp | None) -> str:
+def _follow_up(span: str, label: str, death: str | None, cut: pd.Timestamp | None) -> str:
     """Follow-up from the earliest start to the first death, else the latest end; then to
     ``cut`` for everybody followed beyond it or without an end
     (:func:`reawaken.cohort.sources.canonical.follow_up`, written in SQL)."""
@@ -450,9 +467,9 @@ def _follow_up(span: str, death: str | None, cut: pd.Timestamp | None) -> str:
         reason = f"CASE WHEN {late} THEN 'censor_date' ELSE {reason} END"
         end = f"CASE WHEN {late} THEN DATE '{cut.date()}' ELSE {end} END"
     return (
-        f"SELECT o.person_id, o.start_date, {end} AS end_date, {reason} AS end_reason, o._file, "
-        f"o._row, 'observation_period_end_date' AS _column, o._o FROM {span} AS o "
-        f"LEFT JOIN {deaths} AS d ON d.person_id = o.person_id"
+        f"SELECT o.person_id, o.start_date, {end} AS end_date, {reason} AS end_reason, "
+        f"{label} AS _file, o._row, 'observation_period_end_date' AS _column, o._o "
+        f"FROM {span} AS o LEFT JOIN {deaths} AS d ON d.person_id = o.person_id"
     )
 
 
@@ -493,7 +510,7 @@ def _deaths(
     left_out = {
         r[0] for r in q.sql(f"SELECT DISTINCT person_id FROM {joined} WHERE {before}").fetchall()
     }
-    q.screen(
+    run.screen(
         death,
         [
             Check(
@@ -505,9 +522,6 @@ def _deaths(
                 "outcome",
             )
         ],
-        person="person_id",
-        key="_o",
-        order="_o",
         rows=joined,
     )
     return death, left_out

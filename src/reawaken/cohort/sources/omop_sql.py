@@ -10,7 +10,7 @@ positive tests from ``measurement``, vaccinations (CVX) from ``drug_exposure`` a
 ``VALUES`` lists (a read-only role can read them; nothing is written). Every row carries its
 place (``_row``: the file's data row, or the record's id in a database) and, for dates
 stored as text, the text (``event_text``), so that a bad date is reported where it is. The
-rows come back in no particular order: the reader sorts them by place.
+rows come back in no particular order: the reader numbers them by place.
 
 A column's SQL depends on how the engine stores it (:attr:`reawaken.cohort.engines.Table.columns`):
 text (a CSV file read by DuckDB) is trimmed, its blanks are NULL, whole numbers written
@@ -33,6 +33,9 @@ INPATIENT_VISITS = (9201, 262)
 FIRST_OCCURRENCE_EPISODE = 32528
 ROLES = ("cancer", "metastasis", "infection")
 _WORD = "(^|[^a-z0-9_])"  # a word starts here (Python's \b before a word character)
+#: Keeps PostgreSQL from copying a subquery's expressions into each join (it would compute a
+#: row's ICD code once per join): ``OFFSET 0`` is an optimisation fence there.
+_FENCE = {"postgres": " OFFSET 0"}
 
 
 # ----- concept sets as VALUES lists -----------------------------------------------------------
@@ -144,6 +147,15 @@ class Columns:
             f"THEN COALESCE(NULLIF({whole}, ''), '0') ELSE {t} END"
         )
 
+    def code(self, name: str) -> str:
+        """A code or word as text: trimmed, blank is NULL (for codes that start with a letter,
+        and words, the same as :meth:`text`, for less work)."""
+        if not self.has(name):
+            return "CAST(NULL AS VARCHAR)"
+        if self.kind(name) != "text":
+            return self.text(name)
+        return f"NULLIF(TRIM({self.raw(name)}), '')"
+
     def number(self, name: str) -> str:
         """Concept ids and other whole numbers (NULL where not a number)."""
         if not self.has(name):
@@ -232,7 +244,7 @@ def death(t: Table, dialect: str, concepts: Concepts) -> str:
     by_id = {k: "covid" for k, v in concepts.omop["infection"].items() if v == covid}
     by_id.update({k: "cancer" for k in (*concepts.omop["cancer"], *concepts.omop["metastasis"])})
     joins, value = concepts.icd_joins(("death_cause",), "d.code", "i")
-    cause_text = c.text("cause_source_value")
+    cause_text = c.code("cause_source_value")
     icd = f"CASE WHEN regexp_matches({cause_text}, '^[A-Za-z][0-9]') THEN {cause_text} END"
     return (
         "SELECT d._row, d.person_id, d.event_text, d.event_date, COALESCE(dc.cause, "
@@ -267,7 +279,7 @@ def condition(t: Table, dialect: str, concepts: Concepts, visits: Table | None) 
     else by ICD-10 ``condition_source_value``), with ``hospitalised`` for an inpatient visit."""
     c = Columns(t, dialect)
     date, event_text = c.date("condition_start_date")
-    source = c.text("condition_source_value")
+    source = c.code("condition_source_value")
     icd = f"CASE WHEN regexp_matches({source}, '^[A-Za-z][0-9][0-9]') THEN {source} END"
     rows = [
         (k, *(concepts.omop[r].get(k) for r in ROLES))
@@ -288,7 +300,7 @@ def condition(t: Table, dialect: str, concepts: Concepts, visits: Table | None) 
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
         f"{event_text} AS event_text, {c.number('condition_concept_id')} AS concept_id, "
         f"{_normalised(icd)} AS code, {c.number('visit_occurrence_id')} AS visit_id "
-        f"FROM {t.ref} AS s) AS c "
+        f"FROM {t.ref} AS s{_FENCE.get(dialect, '')}) AS c "
         f"LEFT JOIN {values(rows, ('concept_id', *ROLES), 'o')} ON o.concept_id = c.concept_id\n"
         f"{joins}\n{visit_join}) AS m WHERE {relevant}"
     )
@@ -302,7 +314,7 @@ def measurement(t: Table, dialect: str, concepts: Concepts) -> str:
     date, event_text = c.date("measurement_date")
     tests = values(sorted(concepts.omop["test"].items()), ("concept_id", "pathogen"), "tc")
     results = values([(k,) for k in sorted(concepts.omop["result"])], ("concept_id",), "rc")
-    text = f"LOWER({c.text('value_source_value')})"
+    text = f"LOWER({c.code('value_source_value')})"
     said = (
         f"COALESCE(regexp_matches({text}, '{_WORD}(detected|positive|present)') "
         f"AND NOT regexp_matches({text}, '{_WORD}(not|no|neg)'), FALSE)"
