@@ -409,7 +409,9 @@ def sccs_data(persons: pd.DataFrame, infections: pd.DataFrame) -> pd.DataFrame:
             "died": cases["died"].to_numpy(),
         }
     )
-    inf = infections[infections["id"].isin(set(base["case"]))][["id", "day"]]
+    # two infections of the exposure recorded on one day are one exposure (one row: a row per
+    # infection would count the case's event once per row)
+    inf = infections[infections["id"].isin(set(base["case"]))][["id", "day"]].drop_duplicates()
     rows = base.merge(inf, left_on="case", right_on="id", how="left")
     rows["exposure"] = rows["day"] - rows["diagnosis"]
     return rows[["case", "start", "end", "event", "exposure", "died"]].reset_index(drop=True)

@@ -356,14 +356,11 @@ def read_cohort(store: Any, settings: Any) -> Cohort:
 
 def define_cases(con: duckdb.DuckDBPyConnection, exposure: str, source: str | None) -> int:
     """Create the temporary tables of the cases of the case series (``rw_cases``: ``case_id``,
-    ``start, end, event`` in days since diagnosis, ``died``, ``mult``) and of their distinct
-    infection days (``rw_exposure``: ``case_id, x`` days since diagnosis) in the engine, after
+    ``start, end, event`` in days since diagnosis, ``died``) and of their distinct infection
+    days (``rw_infections``: ``case_id, x`` days since diagnosis; two infections of the exposure
+    recorded on one day are one exposure, as in
+    :func:`reawaken.epi.cohort_designs.sccs_data`) in the engine, after
     :func:`define_persons`; return the number of cases.
-
-    ``mult`` is the number of events the case series counts on the event's day: the most
-    infections of the exposure recorded on one day (1 without any), as the stacked layout
-    (one row per event and infection) counts them
-    (:func:`reawaken.epi.sccs.split_case_series`).
 
     Raises
     ------
@@ -380,18 +377,13 @@ def define_cases(con: duckdb.DuckDBPyConnection, exposure: str, source: str | No
                exit - diagnosis AS event, died
         FROM rw_at_risk WHERE status = 1""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE rw_infections AS
-        SELECT c.case_id, i.infection_date - {_EPOCH} - c.diagnosis AS x
+        SELECT DISTINCT c.case_id, i.infection_date - {_EPOCH} - c.diagnosis AS x
         FROM rw_case_persons c JOIN (
             SELECT source, person_id, infection_date FROM infection
             WHERE pathogen IN ({pathogens}){_and_source(source)}) i
         USING (source, person_id)""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE rw_exposure AS
-        SELECT case_id, x, count(*) AS n FROM rw_infections GROUP BY case_id, x""")
     con.execute("""CREATE OR REPLACE TEMP TABLE rw_cases AS
-        SELECT c.case_id, c.start, c."end", c.event, c.died, coalesce(m.mult, 1) AS mult
-        FROM rw_case_persons c LEFT JOIN (
-            SELECT case_id, max(n) AS mult FROM rw_exposure GROUP BY case_id) m
-        USING (case_id)""")
+        SELECT case_id, start, "end", event, died FROM rw_case_persons""")
     cases = con.execute("SELECT count(*) FROM rw_cases").fetchall()[0][0]
     if not cases:
         raise InputError("no person has the outcome: no cases for a case series")
@@ -488,7 +480,7 @@ def sccs_aggregates(
         "SELECT case_id, start - 1 AS cut FROM rw_cases",
         'SELECT case_id, "end" AS cut FROM rw_cases',
         *(
-            f"SELECT e.case_id, {clamp.format(v=edge)} AS cut FROM rw_exposure e "
+            f"SELECT e.case_id, {clamp.format(v=edge)} AS cut FROM rw_infections e "
             f"JOIN rw_cases c USING (case_id) CROSS JOIN {_values(numbered, 'w(k, a, b)')}"
             for edge in edges
         ),
@@ -507,13 +499,13 @@ def sccs_aggregates(
             FROM cuts),
         win AS (
             SELECT iv.case_id, iv.hi, arg_max(w.k, e.x) AS "window"
-            FROM iv JOIN rw_exposure e USING (case_id)
+            FROM iv JOIN rw_infections e USING (case_id)
             JOIN {_values(numbered, "w(k, a, b)")} ON iv.hi - e.x BETWEEN w.a AND w.b
             WHERE iv.hi IS NOT NULL GROUP BY iv.case_id, iv.hi),
         labelled AS (
             SELECT iv.case_id, iv.hi - iv.lo AS length, coalesce(win."window", 0) AS "window",
                    {age} AS age_group,
-                   CASE WHEN c.event > iv.lo AND c.event <= iv.hi THEN c.mult ELSE 0 END
+                   CASE WHEN c.event > iv.lo AND c.event <= iv.hi THEN 1 ELSE 0 END
                        AS events
             FROM iv LEFT JOIN win USING (case_id, hi) JOIN rw_cases c USING (case_id)
             WHERE iv.hi IS NOT NULL)
