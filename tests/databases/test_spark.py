@@ -79,3 +79,12 @@ def test_cli_imports_from_spark(spark_synthea, synthea_folder, tmp_path, capsys)
     assert main([*argv, "--cdm-schema", "synthea", "--db", str(spark)]) == 0
     assert _summary_json(spark, capsys) == _summary_json(files, capsys)
     assert CohortStore(spark).imports()["path"].iloc[0] == "spark local schema synthea"
+
+
+def test_cli_refuses_a_token_in_a_spark_connect_url(tmp_path, capsys):
+    url = "sc://localhost:15002/;token=secret"
+    db = tmp_path / "c.duckdb"
+    assert main(["cohort", "import", "--source", "omop", url, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "holds a token" in err and "secret" not in err
+    assert not db.exists()

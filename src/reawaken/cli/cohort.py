@@ -32,7 +32,12 @@ ENGINES = ("duckdb", "postgres", "spark")
 @accepting(
     "an existing folder of extract files or a DuckDB file; for OMOP also a database URL "
     "without password (postgresql://user@host:port/db, sc://host:port) or local (Spark)",
-    ("/nonexistent", "postgresql://reader:secret@localhost/cdm", "ftp://host/cdm"),
+    (
+        "/nonexistent",
+        "postgresql://reader:secret@localhost/cdm",
+        "sc://localhost:15002/;token=secret",
+        "ftp://host/cdm",
+    ),
     metavar="PATH|URL",
 )
 def EXTRACT(value: object) -> str:
@@ -42,7 +47,11 @@ def EXTRACT(value: object) -> str:
         from reawaken.cohort.engines import check_postgres_url
 
         return check_postgres_url(text)
-    if text.startswith("sc://") or text == "local":
+    if text.startswith("sc://"):
+        from reawaken.cohort.engines import check_spark_url
+
+        return check_spark_url(text)
+    if text == "local":
         return text
     if re.match(r"^[a-z][a-z0-9+.-]*://", text):
         raise Refused("not a database URL reawaken reads (postgresql://, sc://)")

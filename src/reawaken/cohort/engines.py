@@ -10,11 +10,14 @@ before its first query.
 
 Credentials are never taken from the command line: a PostgreSQL URL holding a password is
 refused; libpq finds it in ``PGPASSWORD``, the password file (``~/.pgpass`` or
-``PGPASSFILE``) or a service file (``PGSERVICEFILE``, ``?service=name``).
+``PGPASSFILE``) or a service file (``PGSERVICEFILE``, ``?service=name``). A Spark Connect
+URL holding a token is refused too; the token comes from ``SPARK_REMOTE`` (the same URL with
+``;token=...``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -405,12 +408,13 @@ class SparkEngine(Engine):
     def __init__(self, url: str | None, schema: str) -> None:
         from pyspark.sql import SparkSession
 
-        where = url or "local"
+        where = spark_where(url)
         super().__init__("spark", where, schema)
         try:
             with _quiet():
                 if url:
-                    self.spark = SparkSession.builder.remote(url).getOrCreate()
+                    remote = _with_token(check_spark_url(url))
+                    self.spark = SparkSession.builder.remote(remote).getOrCreate()
                 else:
                     active = SparkSession.getActiveSession()
                     self.spark = active or SparkSession.builder.master("local[*]").getOrCreate()
@@ -448,6 +452,47 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         yield
+
+
+def check_spark_url(url: str) -> str:
+    """The Spark Connect URL if it holds no token; else an InputError (a token comes from
+    the environment: ``SPARK_REMOTE`` holding the same URL with ``;token=...``).
+
+    Examples
+    --------
+    >>> check_spark_url("sc://spark.example.org:15002")
+    'sc://spark.example.org:15002'
+    >>> check_spark_url("sc://spark.example.org:15002/;token=secret")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: the Spark Connect URL holds a token: leave it out and set ...
+    """
+    if "token=" in url.split(";", 1)[-1].lower() and ";" in url:
+        raise InputError(
+            "the Spark Connect URL holds a token: leave it out and set SPARK_REMOTE to the URL "
+            "with its token instead"
+        )
+    return url
+
+
+def _with_token(url: str) -> str:
+    """``url``, with the parameters (a token) that ``SPARK_REMOTE`` gives for the same host."""
+    remote = os.environ.get("SPARK_REMOTE", "")
+    if remote and remote.split(";", 1)[0].rstrip("/") == url.split(";", 1)[0].rstrip("/"):
+        return remote
+    return url
+
+
+def spark_where(url: str | None) -> str:
+    """A Spark Connect URL without its parameters (``;token=...``, ``;user_id=...``: a token
+    is a credential), or ``local``.
+
+    Examples
+    --------
+    >>> spark_where("sc://spark.example.org:15002/;token=secret;use_ssl=true")
+    'sc://spark.example.org:15002/'
+    """
+    return (url or "local").split(";", 1)[0]
 
 
 def _id_row(table: str, columns: dict[str, tuple[str, str]]) -> str:
@@ -504,7 +549,7 @@ def describe(where: str | Path, *, engine: str | None = None, schema: str | None
     if kind == "postgres":
         return f"postgres {postgres_where(check_postgres_url(text))} schema {schema or 'public'}"
     if kind == "spark":
-        return f"spark {text or 'local'} schema {schema or 'default'}"
+        return f"spark {spark_where(text)} schema {schema or 'default'}"
     return f"duckdb {Path(text).resolve()}" + (f" schema {schema}" if schema else "")
 
 
