@@ -236,6 +236,13 @@ def _odds_ratio_html(found: Mapping, planted: Mapping | None) -> str:
     )
 
 
+COHORT_NAMES = {
+    "cohort_flatiron": "the Flatiron-like cohort",
+    "cohort_ukb": "the UK Biobank-like cohort",
+    "store": "the cohort store",
+}
+
+
 def answer(outputs: Mapping[str, StepOutput]) -> list[str]:
     """The answer in three sentences, from the numbers."""
     out = []
@@ -247,7 +254,8 @@ def answer(outputs: Mapping[str, StepOutput]) -> list[str]:
             "study's claims hold: infection wakes dormant DCCs through IL-6 and CD4+ T cells "
             "protect the awakened cells from CD8+ T cells."
         )
-    for name in ("estimates_flatiron", "estimates_store", "estimates_ukb"):
+    clauses = []
+    for name in ("estimates_flatiron", "estimates_store"):
         est = outputs.get(name)
         if not est:
             continue
@@ -260,16 +268,27 @@ def answer(outputs: Mapping[str, StepOutput]) -> list[str]:
                 ]
                 if rows:
                     r0 = rows[0]
-                    out.append(
-                        f"On the {est.results['cohort'].replace('cohort_', '')} cohort the "
-                        f"hazard ratio of {run['outcome'].replace('_', ' ')} "
+                    where = COHORT_NAMES.get(est.results["cohort"], "the cohort")
+                    clauses.append(
+                        f"on {where} the hazard ratio of {run['outcome'].replace('_', ' ')} "
                         f"{r0.get('window')} days after a SARS-CoV-2 infection is "
                         f"{_number(r0['ratio'])} ({_number(r0['ci_lower'])}-"
-                        f"{_number(r0['ci_upper'])})."
+                        f"{_number(r0['ci_upper'])})"
                     )
                     break
-        if len(out) >= 2:
+    ukb = outputs.get("estimates_ukb")
+    for run in ukb.results["runs"] if ukb else []:
+        found = run.get("odds_ratio_year") or {}
+        if found.get("value") is not None:
+            clauses.append(
+                "on the UK Biobank-like cohort, analysed as the paper, the odds ratio of cancer "
+                f"death within a year is {_number(found['value'])} ({_number(found['lower'])}-"
+                f"{_number(found['upper'])}; planted 1.85)"
+            )
             break
+    if clauses:
+        text = "; ".join(clauses)
+        out.append(text[0].upper() + text[1:] + ".")
     bridge = outputs.get("bridge")
     if bridge:
         studies = {s["study"]: s for s in bridge.results["studies"]}
