@@ -24,6 +24,7 @@ import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 
@@ -76,4 +77,26 @@ def lazy_names(
     def __dir__() -> list[str]:
         return sorted({*vars(sys.modules[package]), *where})
 
+    shadowed = {
+        name: attribute
+        for name, (module, attribute) in where.items()
+        if attribute is not None and module == f"{package}.{name}"
+    }
+    if shadowed:  # e.g. reawaken.epi.evalue, the function of the module reawaken.epi.evalue
+        _keep_names_over_submodules(sys.modules[package], shadowed)
     return __getattr__, __dir__, sorted(where)
+
+
+def _keep_names_over_submodules(package: ModuleType, shadowed: dict[str, str]) -> None:
+    """Keep each public name of ``package`` that has the name of its own submodule (``name``:
+    the function ``name`` of the submodule ``name``) as the package's attribute when the
+    submodule is imported: the import system sets the attribute to the submodule then, which a
+    name imported when first used would not override."""
+
+    class _Package(type(package)):  # type: ignore[misc]
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name in shadowed and isinstance(value, ModuleType):
+                value = getattr(value, shadowed[name])
+            super().__setattr__(name, value)
+
+    package.__class__ = _Package

@@ -12,6 +12,7 @@ from __future__ import annotations
 import typer
 
 from reawaken import __version__
+from reawaken.cli.deferred import DeferredGroup
 from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.errors import ReawakenError
 
@@ -19,6 +20,7 @@ __all__ = ["NOT_CONVERGED", "app", "main"]
 
 app = typer.Typer(
     name="reawaken",
+    cls=DeferredGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

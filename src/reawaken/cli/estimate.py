@@ -28,18 +28,19 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from reawaken.cli import checks, fit_output
 from reawaken.cli.checks import option
+from reawaken.cli.deferred import build_single, stand_in
 from reawaken.cli.exit_status import NOT_CONVERGED
-from reawaken.epi.design import Design
-from reawaken.epi.estimate import DESIGNS, in_engine_designs, run_design
-from reawaken.epi.outputs import DEFAULT_MIN_CELL, publish_design, write_published
-from reawaken.epi.settings import Setting, SettingError, setting_of
 from reawaken.errors import ConvergenceWarning, InputError
+
+if TYPE_CHECKING:  # the designs import the estimators: imported when the command is built
+    from reawaken.epi.design import Design
+    from reawaken.epi.settings import Setting
 
 
 def _flag_name(name: str) -> str:
@@ -68,6 +69,8 @@ def settings_options(
 
     A field of the same name must be declared alike (default, help, what it accepts) by every
     design that has it: it is one option."""
+    from reawaken.epi.settings import setting_of
+
     found: dict[str, tuple[Any, Setting]] = {}
     users: dict[str, tuple[str, ...]] = {}
     for design in designs.values():
@@ -96,6 +99,8 @@ def settings_options(
 def _given(settings_type: type, ctx: typer.Context, names: tuple[str, ...]) -> str:
     """The options behind ``names`` as given, e.g. ``--time-scale calendar with
     --calendar-years``."""
+    from reawaken.epi.settings import setting_of
+
     accepts = {f.name: setting_of(f).accepts for f in fields(settings_type)}
     shown = []
     for name in names:
@@ -122,6 +127,9 @@ def _inputs(in_engine: bool) -> str:
 
 def _estimate(ctx: typer.Context, **options: Any) -> None:
     from reawaken.cohort.store import CohortStore
+    from reawaken.epi.estimate import DESIGNS, in_engine_designs, run_design
+    from reawaken.epi.outputs import publish_design, write_published
+    from reawaken.epi.settings import SettingError
 
     design = DESIGNS[options["design"]]
     _, applies = settings_options(DESIGNS)
@@ -172,6 +180,8 @@ def _signature() -> inspect.Signature:
     """The command's parameters as typer reads them: the context, the store, the design, one
     option per setting of the designs registered now, the output folder and the small-cell
     threshold."""
+    from reawaken.epi.estimate import DESIGNS
+    from reawaken.epi.outputs import DEFAULT_MIN_CELL
 
     def param(name: str, kind: type, default: Any) -> inspect.Parameter:
         return inspect.Parameter(
@@ -231,5 +241,8 @@ estimate = EstimateCommand()
 
 
 def register(app: typer.Typer) -> None:
-    """Attach the top-level ``estimate`` command."""
-    app.command("estimate")(estimate)
+    """Attach the top-level ``estimate`` command, built when it is used
+    (:mod:`reawaken.cli.deferred`): its options import every registered design."""
+    app.command("estimate")(
+        stand_in(EstimateCommand.__doc__, lambda: build_single("estimate", estimate))
+    )

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, option
 from reawaken.cli.fit_cox import MISSING, MISSING_HELP
 from reawaken.cli.fit_output import OVERWRITE_HELP, out_folder, plain_options, run_fit, write_out
-from reawaken.io import read_table, write_csv_atomic, write_text_atomic
 from reawaken.suppression import DEFAULT_MIN_CELL
+
+if TYPE_CHECKING:  # imported by the fits, not when the command line starts
+    import pandas as pd
 
 EVENT_HELP = "Column: 0 censored, 1 outcome, 2 competing."
 
@@ -58,6 +60,7 @@ def cif(
     from reawaken.epi.cohort_designs import events_by_time
     from reawaken.epi.competing import CIF_COLUMNS, check_competing_data, cumulative_incidence
     from reawaken.epi.outputs import provenance, publish_curves
+    from reawaken.io import read_table, write_csv_atomic, write_text_atomic
 
     times = at  # the check gives the list of times
     out_folder(out, overwrite)

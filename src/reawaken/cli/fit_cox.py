@@ -10,13 +10,16 @@ The ``--missing`` option of the regression commands is here too.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
 from reawaken.cli.fit_output import OVERWRITE_HELP, run_fit
+
+if TYPE_CHECKING:  # imported by the fit, not when the command line starts
+    import pandas as pd
 
 MISSING = checks.choice(("drop", "error"))
 MISSING_HELP = "Rows with a missing model value: drop (as R's na.omit) or error."

@@ -16,15 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 
 from reawaken.cli.exit_status import NOT_CONVERGED
 from reawaken.errors import ConvergenceWarning, InputError
-from reawaken.io import read_table
 from reawaken.run_folder import check_out_folder, write_run
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas is imported by the fits, not when the command line starts
+    import pandas as pd
+
     from reawaken.epi.tables import RatioFit
 
 
@@ -116,6 +116,8 @@ def run_fit(
     left out for missing values (its ``missing``, where it has one) are then counted, and a fit
     that did not converge exits with status 3 (``NOT_CONVERGED``) after its ``not_converged``
     message, if any, on stderr."""
+    from reawaken.io import read_table
+
     out, data, overwrite = Path(options["out"]), Path(options["data"]), bool(options["overwrite"])
     out_folder(out, overwrite)
     frame = read_table(data)

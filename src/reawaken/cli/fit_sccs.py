@@ -9,26 +9,25 @@ a fit that did not converge is written marked as such and exits with :data:`NOT_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from reawaken.cli import checks
 from reawaken.cli.checks import COLUMN, COLUMNS, option
 from reawaken.cli.fit_output import OVERWRITE_HELP, run_fit
-from reawaken.epi.sccs import (
-    check_post_windows,
-    check_pre_windows,
-    parse_seasons,
-    parse_windows,
-)
 from reawaken.errors import InputError
+
+if TYPE_CHECKING:  # the fit's modules load pandas: imported when an option is checked or run
+    import pandas as pd
 
 MAX_WINDOWS = 50  # each window is one term of the conditional Poisson fit
 _WIN = "whole days after exposure a-b, comma-separated"
 
 
 def _windows(text: str) -> list[tuple[int, int]]:
+    from reawaken.epi.sccs import parse_windows
+
     windows = parse_windows(text)
     if len(windows) > MAX_WINDOWS:
         raise checks.Refused(f"{len(windows)} windows, more than {MAX_WINDOWS}")
@@ -36,11 +35,21 @@ def _windows(text: str) -> list[tuple[int, int]]:
 
 
 def _post_windows(text: str) -> list[tuple[int, int]]:
+    from reawaken.epi.sccs import check_post_windows
+
     return check_post_windows(_windows(text))
 
 
 def _pre_windows(text: str) -> list[tuple[int, int]]:
+    from reawaken.epi.sccs import check_pre_windows
+
     return check_pre_windows(_windows(text))
+
+
+def _seasons(text: str) -> list[tuple[int, int]]:
+    from reawaken.epi.sccs import parse_seasons
+
+    return parse_seasons(text)
 
 
 WINDOWS = checks.parsed(
@@ -59,7 +68,7 @@ PRE_WINDOWS = checks.parsed(
 )
 SEASONS = checks.parsed(
     "season start days MM-DD, comma-separated, the first is the reference: 01-01,04-01",
-    parse_seasons,
+    _seasons,
     bad=("13-01,01-01", "01-01"),
     example="01-01,07-01",
     metavar="MM-DD,...",

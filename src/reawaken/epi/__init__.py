@@ -15,84 +15,49 @@ The names below are the public ones; the modules hold the rest (importable, not 
     fit = fit_cox(df, start="start", stop="stop", event="event", covariates=["age"])
     fit.estimates()
 
-Importing this package loads numpy, pandas and scipy, never matplotlib (figures import it
+The names are imported when first used (PEP 562): importing this package loads nothing heavy;
+asking for a name loads its module (numpy, pandas, scipy), never matplotlib (figures import it
 when drawn), JAX, numba or DuckDB.
 """
 
 from __future__ import annotations
 
-from reawaken.epi.competing import cause_specific_cox as cause_specific_cox
-from reawaken.epi.competing import cumulative_incidence as cumulative_incidence
-from reawaken.epi.cox import CoxResult as CoxResult
-from reawaken.epi.cox import fit_cox as fit_cox
-from reawaken.epi.design import Design as Design
-from reawaken.epi.design import DesignResult as DesignResult
-from reawaken.epi.designs.competing import CompetingSettings as CompetingSettings
-from reawaken.epi.designs.cox import CoxSettings as CoxSettings
-from reawaken.epi.designs.emulation import EmulationSettings as EmulationSettings
-from reawaken.epi.designs.sccs import SCCSSettings as SCCSSettings
-from reawaken.epi.emulation import EmulationResult as EmulationResult
-from reawaken.epi.emulation import emulate as emulate
-from reawaken.epi.estimate import DESIGNS as DESIGNS
-from reawaken.epi.estimate import register_design as register_design
-from reawaken.epi.estimate import run_design as run_design
-from reawaken.epi.evalue import EValue as EValue
-from reawaken.epi.evalue import add_evalues as add_evalues
-from reawaken.epi.evalue import evalue as evalue
-from reawaken.epi.examples import example_data as example_data
-from reawaken.epi.finegray import FineGrayFit as FineGrayFit
-from reawaken.epi.finegray import fit_fine_gray as fit_fine_gray
-from reawaken.epi.intervals import DEFAULT_WINDOWS as DEFAULT_WINDOWS
-from reawaken.epi.intervals import TimeDependent as TimeDependent
-from reawaken.epi.intervals import build_intervals as build_intervals
-from reawaken.epi.outputs import suppress_small_counts as suppress_small_counts
-from reawaken.epi.sccs import CaseSeries as CaseSeries
-from reawaken.epi.sccs import SCCSFit as SCCSFit
-from reawaken.epi.sccs import fit_case_series as fit_case_series
-from reawaken.epi.sccs import split_case_series as split_case_series
-from reawaken.epi.settings import StudySettings as StudySettings
-from reawaken.epi.tables import RatioResult as RatioResult
+from typing import TYPE_CHECKING
 
-__all__ = [
-    # Cox
-    "fit_cox",
-    "CoxResult",
-    # self-controlled case series
-    "split_case_series",
-    "fit_case_series",
-    "CaseSeries",
-    "SCCSFit",
-    # competing risks
-    "cumulative_incidence",
-    "cause_specific_cox",
-    "fit_fine_gray",
-    "FineGrayFit",
-    # target-trial emulation
-    "emulate",
-    "EmulationResult",
-    # counting-process intervals and time-since-infection windows
-    "build_intervals",
-    "TimeDependent",
-    "DEFAULT_WINDOWS",
-    # E-values
-    "evalue",
-    "EValue",
-    "add_evalues",
-    # what every ratio fit shares
-    "RatioResult",
-    # designs on the cohort store
-    "run_design",
-    "register_design",
-    "DESIGNS",
-    "Design",
-    "DesignResult",
-    "StudySettings",
-    "CoxSettings",
-    "CompetingSettings",
-    "SCCSSettings",
-    "EmulationSettings",
-    # small-count suppression
-    "suppress_small_counts",
-    # made-up data to try the estimators on
-    "example_data",
-]
+from reawaken._lazy import lazy_names
+
+__getattr__, __dir__, __all__ = lazy_names(__name__, __file__)
+
+
+if TYPE_CHECKING:  # the public names (for type checkers, editors and lazy_names)
+    from reawaken.epi.competing import cause_specific_cox as cause_specific_cox
+    from reawaken.epi.competing import cumulative_incidence as cumulative_incidence
+    from reawaken.epi.cox import CoxResult as CoxResult
+    from reawaken.epi.cox import fit_cox as fit_cox
+    from reawaken.epi.design import Design as Design
+    from reawaken.epi.design import DesignResult as DesignResult
+    from reawaken.epi.designs.competing import CompetingSettings as CompetingSettings
+    from reawaken.epi.designs.cox import CoxSettings as CoxSettings
+    from reawaken.epi.designs.emulation import EmulationSettings as EmulationSettings
+    from reawaken.epi.designs.sccs import SCCSSettings as SCCSSettings
+    from reawaken.epi.emulation import EmulationResult as EmulationResult
+    from reawaken.epi.emulation import emulate as emulate
+    from reawaken.epi.estimate import DESIGNS as DESIGNS
+    from reawaken.epi.estimate import register_design as register_design
+    from reawaken.epi.estimate import run_design as run_design
+    from reawaken.epi.evalue import EValue as EValue
+    from reawaken.epi.evalue import add_evalues as add_evalues
+    from reawaken.epi.evalue import evalue as evalue
+    from reawaken.epi.examples import example_data as example_data
+    from reawaken.epi.finegray import FineGrayFit as FineGrayFit
+    from reawaken.epi.finegray import fit_fine_gray as fit_fine_gray
+    from reawaken.epi.intervals import DEFAULT_WINDOWS as DEFAULT_WINDOWS
+    from reawaken.epi.intervals import TimeDependent as TimeDependent
+    from reawaken.epi.intervals import build_intervals as build_intervals
+    from reawaken.epi.outputs import suppress_small_counts as suppress_small_counts
+    from reawaken.epi.sccs import CaseSeries as CaseSeries
+    from reawaken.epi.sccs import SCCSFit as SCCSFit
+    from reawaken.epi.sccs import fit_case_series as fit_case_series
+    from reawaken.epi.sccs import split_case_series as split_case_series
+    from reawaken.epi.settings import StudySettings as StudySettings
+    from reawaken.epi.tables import RatioResult as RatioResult

@@ -1,0 +1,74 @@
+"""The command line starts without the heavy libraries: importing ``reawaken.cli``, building the
+whole command line (``reawaken --help``) and a command's help load neither SciPy, matplotlib,
+JAX nor numba, nor the estimators, the simulation or the figures; those are imported by the
+command that uses them. Asserted on the modules loaded, in a fresh interpreter (wall time is
+too noisy to test)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+#: Loaded only by the commands that use them.
+HEAVY = (
+    "scipy",
+    "matplotlib",
+    "jax",
+    "numba",
+    "diffrax",
+    "reawaken.epi.cox",
+    "reawaken.epi.competing",
+    "reawaken.epi.estimate",
+    "reawaken.epi.designs",
+    "reawaken.simulate",
+    "reawaken.plots",
+)
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The heavy modules (and their submodules) loaded after ``code`` in a fresh interpreter."""
+    script = (
+        "import sys\n"
+        f"{code}\n"
+        f"heavy = {HEAVY!r}\n"
+        "print(','.join(sorted(m for m in sys.modules "
+        "if any(m == h or m.startswith(h + '.') for h in heavy))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True
+    )
+    return [m for m in done.stdout.splitlines()[-1].split(",") if m]
+
+
+def test_importing_the_command_line_loads_nothing_heavy():
+    assert _loaded_after("import reawaken.cli") == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["cohort", "import", "--help"], ["cohort", "summary", "--help"]],
+)
+def test_help_of_the_command_line_loads_nothing_heavy(argv):
+    code = (
+        "import contextlib, io\n"
+        "from reawaken.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    assert main({argv!r}) == 0\n"
+        "assert 'Usage: reawaken' in out.getvalue()"
+    )
+    assert _loaded_after(code) == []
+
+
+def test_estimate_is_listed_without_being_built(capsys):
+    """``reawaken --help`` lists ``estimate`` with its summary line; its options, which come
+    from the registered designs, are there once it is asked for."""
+    from reawaken.cli import main
+
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    assert "estimate    Estimate the effect of infection on an outcome with one" in listed
+    assert main(["estimate", "--help"]) == 0
+    shown = capsys.readouterr().out
+    assert "--design" in shown and "--outcome" in shown and "--controls" in shown
