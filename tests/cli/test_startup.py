@@ -72,3 +72,18 @@ def test_estimate_is_listed_without_being_built(capsys):
     assert main(["estimate", "--help"]) == 0
     shown = capsys.readouterr().out
     assert "--design" in shown and "--outcome" in shown and "--controls" in shown
+
+
+def test_epi_names_are_imported_when_first_used():
+    """``import reawaken.epi`` loads no estimator; a name that is also its module's name
+    (``evalue`` of ``reawaken.epi.evalue``) is the function however the module was imported."""
+    assert _loaded_after("import reawaken.epi") == []
+    code = (
+        "import math\n"
+        "import reawaken.epi.design  # imports the module reawaken.epi.evalue on the way\n"
+        "from reawaken.epi import evalue\n"
+        "assert math.isclose(evalue(0.5, 0.3, 0.8).point, 2 + math.sqrt(2), rel_tol=1e-12)\n"
+        "import reawaken.epi\n"
+        "assert reawaken.epi.evalue is evalue"
+    )
+    assert "reawaken.epi.cox" not in _loaded_after(code)
