@@ -12,6 +12,16 @@ import pandas as pd
 from reawaken.errors import InputError
 
 
+def duckdb_connect(database: str | Path = ":memory:", *, read_only: bool = False):
+    """A DuckDB connection without the progress bar DuckDB draws on stdout during long
+    queries (a command's output stays its own)."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=read_only)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Write ``path`` through ``write(tmp_path)`` into a temporary file, then rename it in place.
 

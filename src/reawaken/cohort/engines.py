@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from reawaken.cohort.sources import common
 from reawaken.errors import InputError
+from reawaken.io import duckdb_connect
 
 ENGINES = ("duckdb", "postgres", "spark")
 
@@ -191,7 +192,7 @@ class DuckDBEngine(Engine):
         super().__init__("duckdb", str(path), schema)
         self._duckdb = duckdb
         if path.is_dir():
-            self.con = duckdb.connect()
+            self.con = duckdb_connect()
             try:
                 for name in names:
                     file = common.find_table(path, name, required=False)
@@ -202,7 +203,7 @@ class DuckDBEngine(Engine):
                 raise
         elif path.is_file():
             try:
-                self.con = duckdb.connect(str(path), read_only=True)
+                self.con = duckdb_connect(str(path), read_only=True)
                 self._catalog(path)
             except duckdb.Error as exc:
                 raise InputError(f"not a DuckDB database: {_line(exc)}", file=path) from exc

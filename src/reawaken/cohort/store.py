@@ -36,6 +36,7 @@ from reawaken.cohort.sources.sql_import import SqlTables
 from reawaken.cohort.sources.sql_validate import Validated
 from reawaken.cohort.summary import summarise
 from reawaken.errors import InputError
+from reawaken.io import duckdb_connect
 from reawaken.suppression import DEFAULT_MIN_CELL
 
 DEFAULT_PATH = Path("reawaken.duckdb")
@@ -519,7 +520,7 @@ class CohortStore:
         the other without leaving DuckDB), else a connection to the store."""
         try:
             if not isinstance(raw, SqlTables):
-                return duckdb.connect(str(self.path))
+                return duckdb_connect(str(self.path))
             raw.con.execute(f"ATTACH {_literal(str(self.path))} AS cohort_store")
             raw.con.execute("USE cohort_store")
             return raw.con
@@ -556,7 +557,7 @@ class CohortStore:
         if not self.path.exists():
             raise InputError("no cohort store here (import a source first)", file=self.path)
         try:
-            return duckdb.connect(str(self.path), read_only=True)
+            return duckdb_connect(str(self.path), read_only=True)
         except duckdb.Error as exc:
             raise InputError(f"cannot open cohort store: {exc}", file=self.path) from exc
 

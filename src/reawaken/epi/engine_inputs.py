@@ -59,6 +59,7 @@ from reawaken.epi.sccs import (
     observation_check,
 )
 from reawaken.errors import InputError
+from reawaken.io import duckdb_connect
 
 if TYPE_CHECKING:
     import duckdb
@@ -139,7 +140,7 @@ def engine(store: Any, memory_limit: str = MEMORY_LIMIT) -> Iterator[duckdb.Duck
         raise InputError("no cohort store here (import a source first)", file=store.path)
     with tempfile.TemporaryDirectory(prefix="reawaken-engine-") as spill:
         try:  # settings by SET: a process may hold the file open already (without them)
-            con = duckdb.connect(str(store.path), read_only=True)
+            con = duckdb_connect(str(store.path), read_only=True)
         except duckdb.Error as exc:
             raise InputError(f"cannot open cohort store: {exc}", file=store.path) from exc
         try:

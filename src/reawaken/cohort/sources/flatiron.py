@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -55,6 +54,7 @@ from reawaken.cohort.sources.sql_import import (
     show_date,
     text,
 )
+from reawaken.io import duckdb_connect
 
 SEX = {"F": "female", "M": "male", "FEMALE": "female", "MALE": "male"}
 _STAGE_SQL = r"^STAGE\s+(0|IV|III|II|I)[A-C]?\d?$"
@@ -183,7 +183,7 @@ def impute_death_date(text: pd.Series, last_activity: pd.Series) -> tuple[pd.Ser
 def _run_period(text: pd.Series, last_activity: pd.Series) -> pd.DataFrame:
     """``mid``, ``period_end``, ``imputed`` and ``after`` of death date texts, by the SQL of
     :func:`_stated_period` (rows aligned with ``text``)."""
-    con = duckdb.connect(":memory:")
+    con = duckdb_connect(":memory:")
     try:
         data = pd.DataFrame(
             {

@@ -33,6 +33,7 @@ from reawaken.cohort import codes
 from reawaken.cohort.schema import TABLES, Issues, columns
 from reawaken.cohort.sources import common
 from reawaken.errors import InputError
+from reawaken.io import duckdb_connect
 
 #: Cell texts pandas reads as missing (``pandas.read_csv``'s default ``na_values``): the same
 #: texts are NULL here, so that an import reads the files as the pandas importers did.
@@ -269,7 +270,7 @@ class SqlImport:
     def __init__(self, extract: common.Extract) -> None:
         self.extract = extract
         self.issues = extract.issues
-        self.con = duckdb.connect(":memory:")
+        self.con = duckdb_connect(":memory:")
         self._n = 0
         self._backing: dict[str, str] = {}  # relation of rows() -> the table holding them
         self._views: set[str] = set()  # canonical tables made as views
