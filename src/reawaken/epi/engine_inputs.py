@@ -220,8 +220,8 @@ def define_persons(con: duckdb.DuckDBPyConnection, store: Any, outcome: str, sou
         if linked:
             raise InputError(
                 "inputs built in the engine: the store holds sources linked as the same "
-                "person, which are merged in memory only; run without --in-engine (inputs "
-                "'memory') or choose one source",
+                "person, which are merged in memory only; build the inputs in memory or "
+                "choose one source",
                 file=store.path,
             )
     where = "" if source is None else f"WHERE source = {_text(source)}"
