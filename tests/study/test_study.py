@@ -422,3 +422,28 @@ def test_store_counts_that_subtraction_would_give_back_are_hidden(tmp_path):
     assert edited["outcomes"]["distant_metastasis"] is None
     assert any("lung_metastasis" in note for note in edited["suppression_notes"])
     assert edited["persons"] == plain["persons"]
+
+
+def test_the_answer_quotes_the_estimates(small_study):
+    """The summary's three sentences: the claims met, the cohort's first shown window with its
+    interval (the numbers of results.json), the bridge."""
+    from reawaken.study.report import _number, answer
+
+    _, _, outputs = small_study
+    sentences = answer(outputs)
+    assert len(sentences) == 3
+    mouse = outputs["mouse"].results
+    assert f"{mouse['claims_met']} of {mouse['claims_total']}" in sentences[0]
+    run = next(
+        r
+        for r in outputs["estimates_flatiron"].results["runs"]
+        if r["design"] == "cox" and not r.get("refused") and not r["negative_control"]
+    )
+    shown = [r for r in run["estimates"] if r.get("kind") == "exposure" and r.get("ratio")]
+    assert sentences[1].startswith("On the Flatiron-like cohort")
+    if shown:
+        first = shown[0]
+        assert f"{_number(first['ratio'])} ({_number(first['ci_lower'])}-" in sentences[1]
+    else:  # every window suppressed (a small cohort): said so, no number
+        assert "enough lung metastasis events to be shown" in sentences[1]
+    assert "published 1.85 (1.14-3.02)" in sentences[2]

@@ -266,16 +266,21 @@ def answer(outputs: Mapping[str, StepOutput]) -> list[str]:
                     for r in run["estimates"]
                     if r.get("kind") == "exposure" and r.get("ratio") is not None
                 ]
-                if rows:
-                    r0 = rows[0]
-                    where = COHORT_NAMES.get(est.results["cohort"], "the cohort")
+                where = COHORT_NAMES.get(est.results["cohort"], "the cohort")
+                if not rows:
                     clauses.append(
-                        f"on {where} the hazard ratio of {run['outcome'].replace('_', ' ')} "
-                        f"{r0.get('window')} days after a SARS-CoV-2 infection is "
-                        f"{_number(r0['ratio'])} ({_number(r0['ci_lower'])}-"
-                        f"{_number(r0['ci_upper'])})"
+                        f"on {where} no window after a SARS-CoV-2 infection has enough "
+                        f"{run['outcome'].replace('_', ' ')} events to be shown"
                     )
                     break
+                r0 = rows[0]
+                clauses.append(
+                    f"on {where} the hazard ratio of {run['outcome'].replace('_', ' ')} "
+                    f"{r0.get('window')} days after a SARS-CoV-2 infection is "
+                    f"{_number(r0['ratio'])} ({_number(r0['ci_lower'])}-"
+                    f"{_number(r0['ci_upper'])})"
+                )
+                break
     ukb = outputs.get("estimates_ukb")
     for run in ukb.results["runs"] if ukb else []:
         found = run.get("odds_ratio_year") or {}
