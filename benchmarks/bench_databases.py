@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 60.0  # issue 13: canonical cohort of 10^6 persons in PostgreSQL
@@ -96,24 +95,74 @@ def child(where: str, engine: str = "", schema: str = "", extra: str = "{}") -> 
 
 
 def cdm_tables(folder: Path):
-    """The CDM tables of ``folder`` as Arrow, one at a time (types inferred by DuckDB)."""
+    """The CDM tables of ``folder`` (CSV, types inferred by DuckDB, or Parquet) as streams of
+    Arrow batches, one table at a time (names lower case)."""
     from reawaken.cohort.sources import common, omop
 
     con = duckdb.connect()
+    con.execute("SET produce_arrow_string_view = false")
     for name in omop.CDM_TABLES:
         file = common.find_table(folder, name, required=False)
         if file is None:
             continue
-        rel = con.sql(f"SELECT * FROM read_csv_auto('{file}', sample_size = -1)")
-        table = rel.arrow()
-        if isinstance(table, pa.RecordBatchReader):
-            table = table.read_all()
-        plain = [
-            pa.field(f.name.lower(), pa.string() if pa.types.is_string_view(f.type) else f.type)
-            for f in table.schema
-        ]
-        yield name, table.rename_columns([f.name for f in plain]).cast(pa.schema(plain))
+        if file.suffix == ".parquet":
+            sql = f"read_parquet('{file}')"
+        else:
+            sql = f"read_csv_auto('{file}', sample_size = -1)"
+        names = [c for c, *_ in con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()]
+        lower = ", ".join(f'"{c}" AS "{c.lower()}"' for c in names)
+        rel = con.sql(f"SELECT {lower} FROM {sql}")
+        reader = rel.to_arrow_reader() if hasattr(rel, "to_arrow_reader") else rel.arrow()
+        yield name, reader
     con.close()
+
+
+def is_id(column: str) -> bool:
+    """An identifier column of the CDM (``person_id``, ``measurement_id``, visit ids; not a
+    concept)."""
+    column = column.lower()
+    return column.endswith("_id") and not column.endswith("_concept_id")
+
+
+def replicate(folder: Path, copies: int, out: Path) -> dict[str, int]:
+    """The CDM of ``folder`` ``copies`` times over, as Parquet files in ``out``: copy ``k``
+    has every id column (``is_id``) shifted by ``k * stride`` (``stride`` above every id of
+    ``folder``), so that each copy is a new set of persons with the same records. Written by
+    DuckDB without passing through Python (types inferred from the CSV files)."""
+    from reawaken.cohort.sources import common, omop
+
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{out.parent / 'replicate.spill'}'")
+    out.mkdir(parents=True, exist_ok=True)
+    read = {}
+    for name in omop.CDM_TABLES:
+        file = common.find_table(folder, name, required=False)
+        if file is not None:
+            con.execute(f"CREATE TABLE {name} AS FROM read_csv_auto('{file}', sample_size = -1)")
+            read[name] = name
+    ids = {
+        name: [c for c, *_ in con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall() if is_id(c)]
+        for name, sql in read.items()
+    }
+    stride = 1 + max(
+        con.execute(f"SELECT max({c}) FROM {read[name]}").fetchall()[0][0] or 0
+        for name, columns in ids.items()
+        for c in columns
+    )
+    stride = 10 ** len(str(stride))  # a round number: copy k's ids are k * 10^d + id
+    rows = {}
+    for name, sql in read.items():
+
+        def copy(k: int, name: str = name, sql: str = sql) -> str:
+            shifted = ", ".join(f"CAST({c} AS BIGINT) + {k * stride} AS {c}" for c in ids[name])
+            return f"SELECT * REPLACE ({shifted}) FROM {sql}" if shifted else f"SELECT * FROM {sql}"
+
+        target = out / f"{name}.parquet"
+        union = " UNION ALL ".join(copy(k) for k in range(copies))
+        con.execute(f"COPY ({union}) TO '{target}' (FORMAT parquet)")
+        rows[name] = con.execute(f"SELECT count(*) FROM '{target}'").fetchall()[0][0]
+    con.close()
+    return rows
 
 
 def start_postgres(folder: Path) -> tuple[str, dict]:
@@ -140,11 +189,50 @@ def load_postgres(url: str, folder: Path, schema: str) -> dict[str, int]:
             cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
             cur.execute(f"CREATE SCHEMA {schema}")
             for name, table in cdm_tables(folder):
-                cur.adbc_ingest(name, table, mode="create", db_schema_name=schema)
-                rows[name] = table.num_rows
+                rows[name] = cur.adbc_ingest(name, table, mode="create", db_schema_name=schema)
             cur.execute("ANALYZE")
         con.commit()
     return rows
+
+
+def spark(cdm: Path, tmp: Path) -> dict:
+    """The canonical cohort of the CDM in ``cdm`` read as Parquet tables by a local Spark."""
+    files = {}
+    for file in sorted(cdm.iterdir()):
+        if file.suffix == ".parquet":
+            files[file.stem] = str(file)
+            continue
+        path = tmp / "spark-parquet" / f"{file.stem}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect()
+        con.execute(
+            f"COPY (FROM read_csv_auto('{file}', sample_size = -1)) TO '{path}' (FORMAT parquet)"
+        )
+        con.close()
+        files[file.stem] = str(path)
+    os.environ["SPARK_LOCAL_DIRS"] = str(tmp / "spark-local")
+    os.environ["WAREHOUSE"] = str(tmp / "warehouse")
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, "local", "spark", "cdm", json.dumps(files), ""],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"the Spark canonical cohort failed: {out.stderr[-2000:]}")
+    sp = json.loads([x for x in out.stdout.splitlines() if x.startswith("{")][-1])
+    print(
+        f"Spark local canonical cohort: {sp['wall']:.1f} s (SQL {sp['read']:.1f} s), "
+        f"Python peak {sp['peak_mb']:.0f} MB (JVM not counted); rows {json.dumps(sp['rows'])}"
+    )
+    return sp
+
+
+def spark_only(cdm: Path, tmp: Path) -> None:
+    """Spark and the DuckDB peer only (no PostgreSQL)."""
+    sp = spark(cdm, tmp)
+    duck = child(str(cdm))
+    print(f"DuckDB from the files (peer): {duck['wall']:.1f} s, peak {duck['peak_mb']:.0f} MB")
+    assert sp["rows"] == duck["rows"], "Spark and DuckDB give different cohorts"
 
 
 def main() -> None:
@@ -152,6 +240,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--spark", action="store_true", help="also read the CDM in Spark")
+    parser.add_argument(
+        "--replicate",
+        type=int,
+        default=1,
+        help="copies of the generated CDM (ids shifted): --n 100000 --replicate 10 reads "
+        "10^6 persons without generating them",
+    )
+    parser.add_argument(
+        "--skip-postgres", action="store_true", help="only the Spark (and DuckDB) reads"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="reawaken-bench-"))
     pg_dir = Path(tempfile.mkdtemp(prefix="reawaken-bench-pg-"))  # under /tmp: open to postgres
@@ -168,6 +266,17 @@ def main() -> None:
         gen_s = time.perf_counter() - t
         mb = sum(p.stat().st_size for p in cdm.iterdir()) / 1e6
         print(f"synthetic OMOP: {args.n} persons, {mb:.0f} MB of CSV in {gen_s:.1f} s")
+        if args.replicate > 1:
+            t = time.perf_counter()
+            made = replicate(cdm, args.replicate, tmp / "parquet")
+            cdm = tmp / "parquet"
+            print(
+                f"replicated {args.replicate} times: {args.n * args.replicate} persons as Parquet"
+                f" in {time.perf_counter() - t:.1f} s: " + json.dumps(made)
+            )
+        if args.skip_postgres:
+            spark_only(cdm, tmp)
+            return
 
         url, env = start_postgres(pg_dir)
         started = not os.environ.get("REAWAKEN_TEST_PG")
@@ -194,28 +303,7 @@ def main() -> None:
         )
         assert pg["rows"] == duck["rows"], "PostgreSQL and DuckDB give different cohorts"
         if args.spark:
-            import pyarrow.parquet as pq
-
-            files = {}
-            for name, table in cdm_tables(cdm):
-                path = tmp / "parquet" / f"{name}.parquet"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(table, path)
-                files[name] = str(path)
-            warehouse = tmp / "warehouse"
-            os.environ["SPARK_LOCAL_DIRS"] = str(tmp / "spark-local")
-            os.environ["WAREHOUSE"] = str(warehouse)
-            out = subprocess.run(
-                [sys.executable, "-c", _CHILD, "local", "spark", "cdm", json.dumps(files), ""],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            sp = json.loads([x for x in out.stdout.splitlines() if x.startswith("{")][-1])
-            print(
-                f"Spark local canonical cohort: {sp['wall']:.1f} s (SQL {sp['read']:.1f} s), "
-                f"Python peak {sp['peak_mb']:.0f} MB (JVM not counted)"
-            )
+            sp = spark(cdm, tmp)
             assert sp["rows"] == duck["rows"], "Spark and DuckDB give different cohorts"
     finally:
         if started:

@@ -194,6 +194,7 @@ class DuckDBEngine(Engine):
         if path.is_dir():
             self.con = duckdb_connect()
             try:
+                limit_memory(self.con)  # the tables read spill to disk beyond the limit
                 for name in names:
                     file = common.find_table(path, name, required=False)
                     if file is not None:
@@ -505,6 +506,51 @@ def _id_row(table: str, columns: dict[str, tuple[str, str]]) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+#: Memory an import's DuckDB may hold before it spills to disk (assumed: half of the 2 GB
+#: the import of a CDM of any size is to stay under, issue 13; the rest is Python, Arrow
+#: batches in flight and DuckDB's own overhead). ``REAWAKEN_IMPORT_MEMORY`` overrides it.
+IMPORT_MEMORY = "1GB"
+
+
+def limit_memory(con, memory: str | None = None) -> str:
+    """Bound the memory of an import's DuckDB connection: beyond ``memory`` its tables, sorts
+    and joins spill to a fresh folder under the system's temporary folder, which DuckDB
+    creates when it first spills and removes when the connection closes.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The connection (in memory or on a file).
+    memory : str, optional
+        DuckDB's ``memory_limit`` (default: ``REAWAKEN_IMPORT_MEMORY`` or
+        :data:`IMPORT_MEMORY`).
+
+    Returns
+    -------
+    str
+        The folder spilled to (absent until DuckDB spills).
+
+    Examples
+    --------
+    >>> from reawaken.io import duckdb_connect
+    >>> con = duckdb_connect()
+    >>> spill = limit_memory(con, "256MiB")
+    >>> con.sql("SELECT current_setting('memory_limit')").fetchall()
+    [('256.0 MiB',)]
+    >>> con.close()
+    >>> Path(spill).exists()
+    False
+    """
+    import tempfile
+    import uuid
+
+    memory = memory or os.environ.get("REAWAKEN_IMPORT_MEMORY") or IMPORT_MEMORY
+    spill = str(Path(tempfile.gettempdir()) / f"reawaken-import-{uuid.uuid4().hex}.tmp")
+    con.execute(f"SET memory_limit = {_literal(memory)}")
+    con.execute(f"SET temp_directory = {_literal(spill)}")
+    return spill
 
 
 def _line(exc: BaseException) -> str:

@@ -202,10 +202,14 @@ def read_cdm(
 
     Each query of :mod:`.omop_sql` runs in ``cdm``'s engine; its rows stream into DuckDB as
     Arrow batches, where bad rows are reported (file or table, row, column) and the canonical
-    tables are put together, for :func:`reawaken.cohort.sources.sql_validate.finalize`.
+    tables are put together, for :func:`reawaken.cohort.sources.sql_validate.finalize`. That
+    DuckDB holds at most :data:`reawaken.cohort.engines.IMPORT_MEMORY` and spills the rest to
+    a temporary folder (:func:`reawaken.cohort.engines.limit_memory`), also while the store
+    inserts the tables from it.
     """
     q = SqlImport(common.Extract(Path(cdm.where), issues, censor_date, concepts))
     try:
+        engines.limit_memory(q.con)  # spills to disk beyond the limit
         return _assemble(_Runner(cdm, q), omop_sql.Concepts(concepts), censor_date)
     except BaseException:
         q.con.close()
