@@ -440,12 +440,50 @@ class SparkEngine(Engine):
             raise InputError(f"cannot read schema {schema} on Spark {where}: {_line(exc)}") from exc
 
     def batches(self, sql: str) -> pa.RecordBatchReader:
+        """The rows of ``sql``: from a local session, written by Spark as Parquet files to a
+        temporary folder and streamed from there batch by batch (the folder removed once read),
+        so that Python never holds the whole result; from Spark Connect, as Arrow."""
         try:
             with _quiet():
-                table = self.spark.sql(sql).toArrow()
+                frame = self.spark.sql(sql)
+                if self._local():
+                    return self._through_files(frame)
+                table = frame.toArrow()
         except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
             raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
         return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+
+    def _local(self) -> bool:
+        """Whether the session runs on this machine (a classic session, master ``local``)."""
+        try:
+            return str(self.spark.sparkContext.master).startswith("local")
+        except Exception:  # Spark Connect has no SparkContext
+            return False
+
+    @staticmethod
+    def _through_files(frame) -> pa.RecordBatchReader:
+        import shutil
+        import tempfile
+
+        import pyarrow.dataset as ds
+
+        folder = Path(tempfile.mkdtemp(prefix="reawaken-spark-"))
+        try:
+            frame.write.mode("overwrite").parquet(str(folder / "rows"))
+            data = ds.dataset(str(folder / "rows"), format="parquet")
+            schema = data.schema
+            scanner = data.scanner(batch_size=65536, use_threads=False)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+        def stream() -> Iterator[pa.RecordBatch]:
+            try:  # the folder lives as long as its batches are read
+                yield from scanner.to_batches()
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+
+        return pa.RecordBatchReader.from_batches(schema, stream())
 
 
 @contextmanager
