@@ -36,12 +36,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # imported by the functions that use them: the default alone stays light
+    import pandas as pd
 
-DEFAULT_MIN_CELL = 10
+DEFAULT_MIN_CELL = 10  # UK Biobank and Flatiron: counts from 1 to 9 are not shown
 
 
 def is_small(count: Any, min_cell: int) -> Any:
@@ -99,6 +99,8 @@ def suppress_small_counts(
     1  31-90       0
     2    >90      25
     """
+    import pandas as pd
+
     out = frame.copy()
     for column in columns:
         values = pd.to_numeric(out[column]).astype("Int64")
@@ -181,6 +183,8 @@ def shown_steps(
     >>> shown_steps([2, 10, 14, 30], fixed=[False, False, False, True])
     [False, True, False, True]
     """
+    import numpy as np
+
     counts = np.asarray(cumulative, dtype=np.int64)
     fixed = np.asarray(fixed, dtype=bool)
     later_fixed = np.where(fixed, counts, np.iinfo(np.int64).max)

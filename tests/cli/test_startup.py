@@ -1,6 +1,6 @@
 """The command line starts without the heavy libraries: importing ``reawaken.cli``, building the
 whole command line (``reawaken --help``) and a command's help load neither SciPy, matplotlib,
-JAX nor numba, nor the estimators, the simulation or the figures; those are imported by the
+JAX, numba, pandas nor DuckDB, nor the estimators, the simulation or the figures; those are imported by the
 command that uses them. Asserted on the modules loaded, in a fresh interpreter (wall time is
 too noisy to test)."""
 
@@ -15,6 +15,8 @@ import pytest
 HEAVY = (
     "scipy",
     "matplotlib",
+    "pandas",
+    "duckdb",
     "jax",
     "numba",
     "diffrax",

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from reawaken.errors import InputError
+
+if TYPE_CHECKING:  # imported by assumption_table: value() and the table's rows stay light
+    import pandas as pd
 
 BASES = ("sourced", "assumed", "calibrated")
 
@@ -299,4 +301,6 @@ def assumption_table(values: dict[str, HumanValue] | None = None) -> pd.DataFram
     ['assumed', 'calibrated', 'sourced']
     """
     rows = (values or current()).values()
+    import pandas as pd
+
     return pd.DataFrame([vars(v) for v in rows])

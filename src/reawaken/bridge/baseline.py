@@ -21,6 +21,12 @@ import numpy as np
 import pandas as pd
 
 from reawaken.bridge.assumptions import PAN_2017, value
+from reawaken.bridge.limits import MAX_AGE as MAX_AGE
+from reawaken.bridge.limits import MAX_YEARS_SINCE_DIAGNOSIS as MAX_YEARS_SINCE_DIAGNOSIS
+from reawaken.bridge.limits import MIN_AGE as MIN_AGE
+from reawaken.bridge.limits import STAGE_GROUPS as STAGE_GROUPS
+from reawaken.bridge.limits import STAGES as STAGES
+from reawaken.bridge.limits import SUBTYPES as SUBTYPES
 from reawaken.errors import InputError
 
 PAN_RISKS: dict[tuple[str, str], float] = {
@@ -34,17 +40,6 @@ PAN_RISKS: dict[tuple[str, str], float] = {
 """Risk of distant recurrence in years 5-20 by T and N (Pan et al. 2017, Figure 2)."""
 PAN_YEARS = 15.0
 
-STAGE_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
-    "I": (("T1", "N0"),),
-    "II": (("T2", "N0"), ("T1", "N1-3"), ("T2", "N1-3")),
-    "III": (("T1", "N4-9"), ("T2", "N4-9")),
-}
-"""Pan's T/N groups each stage is taken as (equal weights): an assumption (stage IIA is T2N0 or
-T1N1, IIB T2N1; stage III is approximated by four to nine positive nodes)."""
-
-STAGES = tuple(STAGE_GROUPS)
-SUBTYPES = ("hr+her2-", "hr+her2+", "hr-her2+", "triple-negative")
-"""Clinical subtypes by hormone receptors (HR) and HER2."""
 
 LUNG_SHARE: dict[str, float] = {
     "hr+her2-": 0.302,
@@ -58,9 +53,6 @@ LUNG_SHARE_SOURCE = (
     "share of first distant metastases in the lung: an assumption (HR+/HER2- as luminal A, "
     "HR+/HER2+ as luminal B)"
 )
-
-MIN_AGE, MAX_AGE = 18.0, 100.0
-MAX_YEARS_SINCE_DIAGNOSIS = 30.0
 
 
 @dataclass(frozen=True)

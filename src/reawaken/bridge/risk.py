@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reawaken.accepts import choice, whole
 from reawaken.bridge.assumptions import value
 from reawaken.bridge.baseline import (
     Profile,
@@ -36,31 +35,22 @@ from reawaken.bridge.baseline import (
     other_death_hazard,
 )
 from reawaken.bridge.kernel import LesionBiology, compute_kernel
+from reawaken.bridge.limits import DAYS_SINCE as DAYS_SINCE
+from reawaken.bridge.limits import DRAWS as DRAWS
+from reawaken.bridge.limits import INFECTION as INFECTION
+from reawaken.bridge.limits import INFECTIONS as INFECTIONS
+from reawaken.bridge.limits import INTERVAL_MEANING as INTERVAL_MEANING
+from reawaken.bridge.limits import LABEL as LABEL
+from reawaken.bridge.limits import MAX_DAYS_SINCE as MAX_DAYS_SINCE
+from reawaken.bridge.limits import MAX_DRAWS as MAX_DRAWS
 from reawaken.errors import InputError
 
-LABEL = "research model, not clinical advice"
-"""Said with every result: printed, and in the JSON."""
 YEAR_DAYS = 365.25
 """Days in a year (Julian): the hazards are annual, the grid and the kernel are in days."""
 YEARS = (1.0, 5.0)
 """The horizons reported (years from today)."""
-INFECTIONS = ("influenza", "sars-cov-2", "none")
-"""The infections a risk can be computed for (``"none"``: the baseline alone)."""
-MAX_DAYS_SINCE = 3650
-"""The most days since the infection accepted: ten years, the span of the bridge's kernel
-(``reawaken.bridge.kernel.DEFAULT_HORIZON``); the kernel is computed here to ``D`` plus five
-years whatever ``D``."""
-MAX_DRAWS = 100_000
 LEVEL = 0.95
 """The interval's coverage over draws (2.5 and 97.5 percentiles)."""
-INTERVAL_MEANING = (
-    "2.5 and 97.5 percentiles over the within-host parameter draws: the spread of the response "
-    "to the infection between people, not estimation uncertainty"
-)
-
-INFECTION = choice(INFECTIONS, "an infection:")
-DAYS_SINCE = whole(0, MAX_DAYS_SINCE, "ten years, the span of the excess-hazard kernel")
-DRAWS = whole(1, MAX_DRAWS, "each draw is one within-host solve")
 
 
 @dataclass(frozen=True)

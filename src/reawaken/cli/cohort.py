@@ -12,10 +12,10 @@ from reawaken.accepts import Refused, accepting
 from reawaken.cli import checks
 from reawaken.cli.checks import flag, option
 from reawaken.cli.fit_output import OVERWRITE_HELP, out_folder
-from reawaken.cohort import linking, sources
-from reawaken.cohort.store import DEFAULT_MIN_CELL, DEFAULT_PATH, AlreadyStored, CohortStore
+from reawaken.cohort.defaults import DEFAULT_PATH, LINKS
+from reawaken.cohort.sources import registry
 from reawaken.errors import InputError
-from reawaken.run_folder import write_run
+from reawaken.suppression import DEFAULT_MIN_CELL
 
 cohort_app = typer.Typer(
     help="Cohort store: import, summarise, synthesise.", no_args_is_help=True, rich_markup_mode=None
@@ -83,7 +83,7 @@ def import_command(
         "file, never in the URL).",
     ),
     source: str = option(
-        checks.choice(sources.kinds(), "a source kind:"), ..., "--source", help="Source."
+        checks.choice(registry.kinds(), "a source kind:"), ..., "--source", help="Source."
     ),
     db: Path = option(checks.STORE_TO_WRITE, DEFAULT_PATH, "--db", help="Cohort store."),
     name: str = option(
@@ -98,7 +98,7 @@ def import_command(
         checks.EXISTING_FOLDER, None, "--concepts", help="Folder of extra concept-set files."
     ),
     link: str = option(
-        checks.choice(linking.LINKS, "a link:"),
+        checks.choice(LINKS, "a link:"),
         None,
         "--link",
         help="Person ids or files shared with a stored source: same-person (merged, counted "
@@ -131,6 +131,9 @@ def import_command(
         postgresql://reader@db.example.org:5432/cdm --cdm-schema cdm54 --db cohort.duckdb
       reawaken cohort import --source omop --engine spark local --cdm-schema cdm
     """
+    from reawaken.cohort import linking
+    from reawaken.cohort.store import AlreadyStored, CohortStore
+
     database = _database(path, engine)
     if database and source != "omop":
         raise InputError(f"only --source omop reads from a database, not {source}: {path}")
@@ -198,6 +201,7 @@ def summary_command(
     Example:
       reawaken cohort summary --db cohort.duckdb --json
     """
+    from reawaken.cohort.store import CohortStore
     from reawaken.cohort.summary import format_summary
 
     summary = CohortStore(db).summary(min_cell=min_cell, source=source)
@@ -210,7 +214,7 @@ MECHANISM_DRAWS = 200
 
 @cohort_app.command("synth")
 def synth_command(
-    like: str = option(checks.choice(sources.kinds(), "a layout:"), ..., "--like", help="Layout."),
+    like: str = option(checks.choice(registry.kinds(), "a layout:"), ..., "--like", help="Layout."),
     n: int = option(
         checks.whole(1, MAX_SYNTH, "every person is held in memory, ~2.6 GB per million"),
         ...,
@@ -242,6 +246,7 @@ def synth_command(
       reawaken cohort synth --like flatiron --n 20000 --seed 1 --out synth/
     """
     from reawaken.cohort.synth_layouts import generate
+    from reawaken.run_folder import write_run
 
     out_folder(out, overwrite)  # refused before the work
     # every file of an earlier extract (it has truth.json) belongs to that run

@@ -12,7 +12,7 @@ import typer
 from reawaken.cli import checks, fit_output
 from reawaken.cli.checks import Refused, option
 from reawaken.errors import InputError
-from reawaken.population.run import DEFAULT_CHUNK, MAX_DRAWS, MAX_SURVIVORS, MAX_YEARS
+from reawaken.population.limits import DEFAULT_CHUNK, MAX_DRAWS, MAX_SURVIVORS, MAX_YEARS
 from reawaken.population.scenarios import ACCEPTED, parse_scenario
 
 OUTPUT_FILES = ("scenarios.csv", "per_year.csv", "population.png", "population.json")

@@ -5,20 +5,28 @@ clinical advice."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from reawaken.bridge.assumptions import value
-from reawaken.bridge.baseline import (
+from reawaken.bridge.limits import (
+    DAYS_SINCE,
+    DRAWS,
+    INFECTION,
+    INTERVAL_MEANING,
+    LABEL,
     MAX_AGE,
     MAX_YEARS_SINCE_DIAGNOSIS,
     MIN_AGE,
     STAGES,
     SUBTYPES,
 )
-from reawaken.bridge.risk import DAYS_SINCE, DRAWS, INFECTION, INTERVAL_MEANING, LABEL, Risk
 from reawaken.cli import checks
 from reawaken.cli.checks import option
+
+if TYPE_CHECKING:
+    from reawaken.bridge.risk import Risk
 
 AGE = checks.real(MIN_AGE, MAX_AGE, why="years")
 STAGE = checks.choice(STAGES, "a stage:")

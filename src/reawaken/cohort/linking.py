@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from reawaken.cohort.defaults import DISTINCT as DISTINCT
+from reawaken.cohort.defaults import LINKS as LINKS
+from reawaken.cohort.defaults import SAME_PERSON as SAME_PERSON
 from reawaken.cohort.schema import merge_infection_episodes
 from reawaken.cohort.sources.common import SUFFIXES
 from reawaken.errors import InputError
 
-SAME_PERSON = "same-person"
-DISTINCT = "distinct"
-LINKS = (SAME_PERSON, DISTINCT)
 _SHOWN_IDS = 3  # person ids a refusal names
 
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from reawaken.errors import InputError
+
+if TYPE_CHECKING:  # imported where used: the names of the parameters and sets stay light
+    import numpy as np
+    import pandas as pd
+
 from reawaken.model.calibrated import (
     calibrated_values,
     calibration_command,
@@ -242,6 +245,8 @@ class ParameterSet:
 
     def vector(self) -> np.ndarray:
         """Values as a float64 vector in the order of ``PARAMETER_NAMES``."""
+        import numpy as np
+
         return np.array([p.value for p in self.parameters], dtype=np.float64)
 
     def with_values(self, source: str = "user override", **values: float) -> ParameterSet:
@@ -259,6 +264,8 @@ class ParameterSet:
 
     def table(self) -> pd.DataFrame:
         """The parameter table: name, value, unit, source, assumed, basis, description."""
+        import pandas as pd
+
         return pd.DataFrame(
             [
                 {
@@ -277,6 +284,8 @@ class ParameterSet:
 
 def check_value(name: str, value: object) -> float:
     """A parameter value as a finite, non-negative float, else an InputError naming it."""
+    import numpy as np
+
     if isinstance(value, np.generic):
         value = value.item()  # a plain value in messages, never np.float64(...)
     try:

@@ -20,13 +20,13 @@ import pandas as pd
 
 from reawaken.errors import InputError
 from reawaken.population.kernels import KernelSet, build_kernels
+from reawaken.population.limits import DEFAULT_CHUNK as DEFAULT_CHUNK
+from reawaken.population.limits import MAX_DRAWS as MAX_DRAWS
+from reawaken.population.limits import MAX_SURVIVORS as MAX_SURVIVORS
+from reawaken.population.limits import MAX_YEARS as MAX_YEARS
 from reawaken.population.scenarios import Scenario, scenario_list
 from reawaken.population.simulation import MEASURES, Plan, simulate_chunk
 
-MAX_SURVIVORS = 1_000_000_000
-MAX_YEARS = 10
-MAX_DRAWS = 1000
-DEFAULT_CHUNK = 100_000
 LEVEL = 0.95
 
 SCENARIO_MEASURES = (

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
-from reawaken.cohort.sources.common import Extract, SourceTables
-from reawaken.cohort.sources.sql_import import SqlTables
-from reawaken.cohort.sources.synthetic import Cohort, SyntheticDesign, SyntheticFiles
 from reawaken.errors import InputError
+
+if TYPE_CHECKING:  # the types of a source's names; listing the kinds loads none of them
+    import numpy as np
+
+    from reawaken.cohort.sources.common import Extract, SourceTables
+    from reawaken.cohort.sources.sql_import import SqlTables
+    from reawaken.cohort.sources.synthetic import Cohort, SyntheticDesign, SyntheticFiles
 
 
 class Source(Protocol):
