@@ -275,8 +275,10 @@ def _death_before_birth(q: SqlImport, part: str) -> None:
         f"SELECT eid AS _id, arg_min(born, _row) AS _first FROM {part} GROUP BY eid "
         "HAVING count(*) > 1"
     )
+    # only rows with a death can fail: the others are not joined
     rows = (
-        f"(SELECT *, coalesce(_first, born) AS _born FROM {part} LEFT JOIN ({twice}) ON _id = eid)"
+        f"(SELECT *, coalesce(_first, born) AS _born FROM {part} LEFT JOIN ({twice}) ON _id = eid "
+        "WHERE death IS NOT NULL)"
     )
     check = Check(
         "death IS NOT NULL AND year(death) < _born",
