@@ -1,8 +1,8 @@
 """The command line starts without the heavy libraries: importing ``reawaken.cli``, building the
 whole command line (``reawaken --help``) and a command's help load neither SciPy, matplotlib,
-JAX, numba, pandas nor DuckDB, nor the estimators, the simulation or the figures; those are imported by the
-command that uses them. Asserted on the modules loaded, in a fresh interpreter (wall time is
-too noisy to test)."""
+JAX, numba, pandas nor DuckDB, nor the estimators, the simulation or the figures; those are
+imported by the command that uses them. Asserted on the modules loaded, in a fresh interpreter
+(wall time is too noisy to test)."""
 
 from __future__ import annotations
 
@@ -89,3 +89,30 @@ def test_epi_names_are_imported_when_first_used():
         "assert reawaken.epi.evalue is evalue"
     )
     assert "reawaken.epi.cox" not in _loaded_after(code)
+
+
+def test_light_constants_are_those_of_the_modules_that_use_them():
+    """The command line reads its choices and defaults from light modules; the store, the
+    linking, the bridge and the population run take the same values (the defaults shown in
+    ``--help`` are those the library applies)."""
+    from reawaken.bridge import baseline, limits, risk
+    from reawaken.cohort import defaults, linking, sources, store
+    from reawaken.population import limits as population_limits
+    from reawaken.population import run
+
+    assert store.DEFAULT_PATH == defaults.DEFAULT_PATH
+    assert linking.LINKS == ("same-person", "distinct") == defaults.LINKS
+    assert sources.kinds()[:3] == ("ukb", "flatiron", "omop")
+    assert (baseline.STAGES, baseline.SUBTYPES, baseline.MIN_AGE, baseline.MAX_AGE) == (
+        limits.STAGES,
+        limits.SUBTYPES,
+        limits.MIN_AGE,
+        limits.MAX_AGE,
+    )
+    assert risk.DRAWS is limits.DRAWS and risk.INFECTION is limits.INFECTION
+    assert (run.MAX_SURVIVORS, run.MAX_YEARS, run.MAX_DRAWS, run.DEFAULT_CHUNK) == (
+        population_limits.MAX_SURVIVORS,
+        population_limits.MAX_YEARS,
+        population_limits.MAX_DRAWS,
+        population_limits.DEFAULT_CHUNK,
+    )
