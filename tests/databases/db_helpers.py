@@ -61,11 +61,11 @@ def cdm_arrow(folder: Path) -> dict[str, pa.Table]:
 
 
 def _plain_strings(table: pa.Table) -> pa.Table:
+    """String views (DuckDB 1.4 and later, pyarrow 16 and later) as plain strings, which every
+    ADBC driver ingests; older pyarrow has no string views."""
+    is_view = getattr(pa.types, "is_string_view", lambda _: False)
     schema = pa.schema(
-        [
-            pa.field(f.name, pa.string()) if pa.types.is_string_view(f.type) else f
-            for f in table.schema
-        ]
+        [pa.field(f.name, pa.string()) if is_view(f.type) else f for f in table.schema]
     )
     return table.cast(schema)
 
