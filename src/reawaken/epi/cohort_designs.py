@@ -361,11 +361,32 @@ def cox_intervals(
     window_column = f"{prefix}_window"
     if window_column not in iv.columns:
         iv[window_column] = "none"
-    terms, kept = [], []
     for label in labels:
-        name = f"{prefix}_{label.replace('>', 'gt').replace('-', '_')}"
+        name = window_term(prefix, label)
         if name not in iv.columns:
             iv[name] = 0
+    return cox_data(iv, prefix, labels, exposure, adjust, window_column, notes)
+
+
+def window_term(prefix: str, label: str) -> str:
+    """The indicator column of a window (``any`` and ``>365`` -> ``any_gt365``)."""
+    return f"{prefix}_{label.replace('>', 'gt').replace('-', '_')}"
+
+
+def cox_data(
+    iv: pd.DataFrame,
+    prefix: str,
+    labels: list[str],
+    exposure: str,
+    adjust: list[str],
+    window_column: str,
+    notes: list[str],
+) -> CoxData:
+    """The Cox design's data from intervals holding each window's indicator column: the
+    windows with person-time are the terms, the others noted and left out."""
+    terms, kept = [], []
+    for label in labels:
+        name = window_term(prefix, label)
         if iv[name].any():
             terms.append(name)
             kept.append(label)

@@ -48,7 +48,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from reawaken.epi.cohort_designs import OUTCOMES, CoxData, age_band, exposures
+from reawaken.epi.cohort_designs import (
+    OUTCOMES,
+    CoxData,
+    age_band,
+    cox_data,
+    exposures,
+    window_term,
+)
 from reawaken.epi.design import Cohort
 from reawaken.epi.intervals import column_name, window_label
 from reawaken.epi.sccs import (
@@ -734,15 +741,6 @@ def cox_intervals(
                 adjust.append(f"year_{level}")
     window_column = f"{prefix}_window"
     iv[window_column] = got["window"].astype(object)
-    terms, kept = [], []
     for label in labels:
-        name = f"{prefix}_{label.replace('>', 'gt').replace('-', '_')}"
-        iv[name] = (iv[window_column] == label).astype(np.int64)
-        if iv[name].any():
-            terms.append(name)
-            kept.append(label)
-        else:
-            notes.append(f"no person-time in window {label} days: left out")
-    if not terms:
-        raise InputError(f"no person-time after a recorded {exposure} infection")
-    return CoxData(iv, terms, kept, adjust, window_column, notes)
+        iv[window_term(prefix, label)] = (iv[window_column] == label).astype(np.int64)
+    return cox_data(iv, prefix, labels, exposure, adjust, window_column, notes)
