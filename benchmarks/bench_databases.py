@@ -16,6 +16,12 @@ Measured:
 - with ``--spark``: the same CDM as Parquet tables in a local Spark session (``local[*]``),
   read by the same SQL (the JVM's memory is not counted).
 
+Larger CDMs without the generator's memory (about 2.6 GB per million persons):
+``--n 100000 --replicate 30`` generates 10^5 persons once and writes 30 copies of every table
+as Parquet, each copy's id columns (``person_id`` and every ``*_id`` but concepts) shifted by
+``k * 10^d`` above the generated ids, by DuckDB (:func:`replicate`); the copies are loaded and
+read as the generated CDM is. ``--skip-postgres`` runs only Spark (and the DuckDB peer).
+
 Run: ``python benchmarks/bench_databases.py`` (default ``--n 1000000``).
 """
 
