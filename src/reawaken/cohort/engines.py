@@ -30,34 +30,11 @@ import pandas as pd
 import pyarrow as pa
 
 from reawaken.cohort.sources import common
+from reawaken.cohort.sources.sql_import import NA_TEXTS
 from reawaken.errors import InputError
 from reawaken.io import duckdb_connect
 
 ENGINES = ("duckdb", "postgres", "spark")
-
-#: pandas' default missing-value markers (``pandas.read_csv``): the same cells are NULL when
-#: DuckDB reads a CSV file as text.
-NA_TEXT = (
-    "",
-    "#N/A",
-    "#N/A N/A",
-    "#NA",
-    "-1.#IND",
-    "-1.#QNAN",
-    "-NaN",
-    "-nan",
-    "1.#IND",
-    "1.#QNAN",
-    "<NA>",
-    "N/A",
-    "NA",
-    "NULL",
-    "NaN",
-    "None",
-    "n/a",
-    "nan",
-    "null",
-)
 
 
 @dataclass(frozen=True)
@@ -219,7 +196,7 @@ class DuckDBEngine(Engine):
             reader = f"read_parquet('{quoted}')"
         else:
             delim = "\\t" if suffix == ".tsv" else ","
-            nulls = ", ".join("'" + v.replace("'", "''") + "'" for v in NA_TEXT)
+            nulls = ", ".join("'" + v.replace("'", "''") + "'" for v in NA_TEXTS)
             reader = (
                 f"read_csv('{quoted}', all_varchar = true, header = true, delim = '{delim}', "
                 f"nullstr = [{nulls}], auto_detect = true)"

@@ -29,6 +29,7 @@ import pandas as pd
 
 from reawaken.cohort import linking, sources
 from reawaken.cohort.codes import check_concepts
+from reawaken.cohort.defaults import DEFAULT_PATH
 from reawaken.cohort.schema import QUARANTINE_COLUMNS, TABLES, Issues, columns, empty, finalize
 from reawaken.cohort.sources import sql_validate
 from reawaken.cohort.sources.common import Extract, SourceTables
@@ -38,8 +39,6 @@ from reawaken.cohort.summary import summarise
 from reawaken.errors import InputError
 from reawaken.io import duckdb_connect
 from reawaken.suppression import DEFAULT_MIN_CELL
-
-DEFAULT_PATH = Path("reawaken.duckdb")
 
 _IMPORTS_DDL = """CREATE TABLE IF NOT EXISTS imports (
     source VARCHAR PRIMARY KEY, kind VARCHAR, path VARCHAR, imported_at TIMESTAMP,
