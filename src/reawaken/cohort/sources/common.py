@@ -259,15 +259,19 @@ def report_death_before_birth(
     return kept.drop(columns=["_death", "_birth"]), set(ids[bad])
 
 
+DATED_TABLES = (
+    ("cancer_diagnosis", "diagnosis_date"),
+    ("infection", "infection_date"),
+    ("vaccination", "vaccination_date"),
+    ("outcome", "outcome_date"),
+)
+"""The canonical tables whose records a censor date cuts, with their date column."""
+
+
 def truncate_at(tables: dict[str, pd.DataFrame], censor: pd.Timestamp) -> int:
     """Drop event and diagnosis rows dated after ``censor`` (in place); return how many."""
     dropped = 0
-    for name, column in (
-        ("cancer_diagnosis", "diagnosis_date"),
-        ("infection", "infection_date"),
-        ("vaccination", "vaccination_date"),
-        ("outcome", "outcome_date"),
-    ):
+    for name, column in DATED_TABLES:
         if name not in tables:
             continue
         late = tables[name][column] > censor

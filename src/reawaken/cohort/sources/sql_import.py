@@ -291,12 +291,7 @@ class SqlImport:
             return SqlTables(self.con, tables, self.issues, names_used=self._n)
         dropped = 0
         tables = dict(tables)
-        for name, column in (
-            ("cancer_diagnosis", "diagnosis_date"),
-            ("infection", "infection_date"),
-            ("vaccination", "vaccination_date"),
-            ("outcome", "outcome_date"),
-        ):
+        for name, column in common.DATED_TABLES:
             if name not in tables:
                 continue
             relation, late = tables[name], f"{column} > DATE {quote(cut.strftime('%Y-%m-%d'))}"
