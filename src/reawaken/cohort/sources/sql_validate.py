@@ -62,8 +62,9 @@ def finalize(raw: SqlTables) -> dict[str, Validated]:
     >>> truth = generate("ukb", 200, 1, "ukb-extract")
     >>> raw = ukb.read(Extract(Path("ukb-extract"), Issues(id_column="eid")))
     >>> tables = finalize(raw)
-    >>> len(tables["person"]), len(tables["follow_up"])
-    (200, 200)
+    >>> count = "SELECT count(*) FROM {}"
+    >>> [raw.con.sql(count.format(tables[t].relation)).fetchall() for t in ("person", "follow_up")]
+    [[(200,)], [(200,)]]
     >>> raw.con.sql(tables["person"].select()).fetchall()[0]
     ('1000001', 1937, 'female')
     """
@@ -162,43 +163,43 @@ def _any(checks: list[Check]) -> str:
 def _anything_to_check(
     q: SqlImport, tables: dict[str, str], checks: dict[str, list[Check]]
 ) -> bool:
-    """Whether :func:`_validate` would report or leave out anything: a few passes over the
+    """Whether :func:`_validate` would report or leave out anything: one query over the
     tables as they are (a clean cohort, the usual case, is then not screened check by check).
     Conservative: true whenever any check could hold for any row.
 
     The persons joined to their follow-up (``span``) hold one row per id, as many as each
     table, exactly when every person has one row and one follow-up row (a person in the join
-    n times has n = persons x follow-ups of that id rows)."""
+    n times has n = persons x follow-ups of that id rows). The event tables, one after the
+    other, are joined to ``span`` once."""
     person, fu = tables["person"], tables["follow_up"]
-    span = q.name("span")
-    q.sql(
-        f"CREATE TABLE {span} AS SELECT f.person_id, f.start_date, f.end_date, p.birth_year, "
+    span = (
+        "SELECT f.person_id, f.start_date, f.end_date, p.birth_year, "
         f"{_any(checks.get('person', []))} OR {_any(checks.get('follow_up', []))} "
         "OR p.birth_year IS NULL OR f.start_date IS NULL OR f.end_date IS NULL "
         "OR year(f.end_date) < p.birth_year OR f.end_date < f.start_date AS _bad "
         f"FROM {fu} f JOIN {person} p ON p.person_id = f.person_id"
     )
-    found = [
-        f"SELECT count(*) <> count(DISTINCT person_id) OR bool_or(_bad) "
-        f"OR count(*) <> (SELECT count(*) FROM {person}) "
-        f"OR count(*) <> (SELECT count(*) FROM {fu}) FROM {span}"
-    ]
+    events = []  # person, date, whether it must not precede follow-up, a bad value or no date
     for name in ("cancer_diagnosis", *EVENT_DATES):
         date = "diagnosis_date" if name == "cancer_diagnosis" else EVENT_DATES[name]
-        before = "" if name == "cancer_diagnosis" else f" OR {date} < s.start_date"
-        deaths = (
-            " OR count(*) FILTER (WHERE outcome_type = 'death') "
-            "<> count(DISTINCT e.person_id) FILTER (WHERE outcome_type = 'death')"
-            if name == "outcome"
-            else ""
+        events.append(
+            f"SELECT person_id, {date} AS _date, {name != 'cancer_diagnosis'} AS _in_span, "
+            f"{_any(checks.get(name, []))} OR {date} IS NULL AS _bad FROM {tables[name]}"
         )
-        found.append(
-            f"SELECT bool_or({_any(checks.get(name, []))} OR s.person_id IS NULL "
-            f"OR {date} IS NULL OR year({date}) < s.birth_year OR {date} > s.end_date{before})"
-            f"{deaths} FROM {tables[name]} e LEFT JOIN {span} s ON s.person_id = e.person_id"
-        )
-    flags = q.sql("SELECT " + ", ".join(f"coalesce(({f}), false)" for f in found)).fetchall()[0]
-    q.sql(f"DROP TABLE {span}")
+    found = [
+        "SELECT count(*) <> count(DISTINCT person_id) OR bool_or(_bad) "
+        f"OR count(*) <> (SELECT count(*) FROM {person}) "
+        f"OR count(*) <> (SELECT count(*) FROM {fu}) FROM span",
+        "SELECT bool_or(e._bad OR s.person_id IS NULL OR year(e._date) < s.birth_year "
+        "OR e._date > s.end_date OR (e._in_span AND e._date < s.start_date)) "
+        f"FROM ({' UNION ALL '.join(events)}) e LEFT JOIN span s ON s.person_id = e.person_id",
+        "SELECT count(*) <> count(DISTINCT person_id) "
+        f"FROM {tables['outcome']} WHERE outcome_type = 'death'",
+    ]
+    flags = q.sql(
+        f"WITH span AS MATERIALIZED ({span}) "
+        f"SELECT {', '.join(f'coalesce(({f}), false)' for f in found)}"
+    ).fetchall()[0]
     return any(flags)
 
 
