@@ -36,6 +36,10 @@ from reawaken.io import duckdb_connect
 
 ENGINES = ("duckdb", "postgres", "spark")
 
+#: Rows fetched from Spark Connect at a time (assumed: about 10 columns of ids, dates and
+#: short texts, ~100 MB of Arrow; a larger result is fetched in parts split by a hash).
+CONNECT_ROWS = 1_000_000
+
 
 @dataclass(frozen=True)
 class Table:
@@ -126,6 +130,17 @@ class Engine:
     def batches(self, sql: str) -> pa.RecordBatchReader:
         """Run ``sql`` (in this engine's dialect) and stream its rows as Arrow batches."""
         raise NotImplementedError
+
+    @contextmanager
+    def rows_into(self, con, sql: str) -> Iterator[str]:
+        """The rows of ``sql`` (in this engine's dialect) as a relation that ``con``, an
+        import's DuckDB connection, reads once: here the Arrow batches of :meth:`batches`,
+        registered on ``con`` while the relation is in use."""
+        con.register("_arriving", self.batches(sql))
+        try:
+            yield "_arriving"
+        finally:
+            con.unregister("_arriving")
 
     def frame(self, sql: str) -> pd.DataFrame:
         """The result of ``sql`` as a DataFrame: dates as ``datetime64[ns]``, text as objects
@@ -417,18 +432,45 @@ class SparkEngine(Engine):
             raise InputError(f"cannot read schema {schema} on Spark {where}: {_line(exc)}") from exc
 
     def batches(self, sql: str) -> pa.RecordBatchReader:
-        """The rows of ``sql``: from a local session, written by Spark as Parquet files to a
-        temporary folder and streamed from there batch by batch (the folder removed once read),
-        so that Python never holds the whole result; from Spark Connect, as Arrow."""
+        """The rows of ``sql`` as Arrow batches: from a local session, written by Spark as
+        Parquet files to a temporary folder and read back batch by batch (the folder removed
+        once read); from Spark Connect, in parts of at most :data:`CONNECT_ROWS` rows (the
+        rows split by a hash of all their columns), each fetched whole as Arrow, so that
+        Python never holds the whole result."""
         try:
             with _quiet():
                 frame = self.spark.sql(sql)
                 if self._local():
                     return self._through_files(frame)
-                table = frame.toArrow()
+                return self._in_parts(frame)
         except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
             raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
-        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+
+    @contextmanager
+    def rows_into(self, con, sql: str) -> Iterator[str]:
+        """The rows of ``sql`` for an import's DuckDB ``con``: from a local session, the
+        Parquet files Spark wrote, read by DuckDB itself (within ``con``'s memory limit; no
+        Arrow buffers held in Python); from Spark Connect, as :meth:`batches` gives them."""
+        if not self._local():
+            with super().rows_into(con, sql) as relation:
+                yield relation
+            return
+        import shutil
+
+        try:
+            with _quiet():
+                folder = self._written(self.spark.sql(sql))
+        except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
+            raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
+        try:
+            files = sorted((folder / "rows").glob("*.parquet"))
+            if files:
+                yield f"read_parquet({_literal(str(folder / 'rows' / '*.parquet'))})"
+            else:  # a result without rows may be written without a file
+                with super().rows_into(con, sql) as relation:
+                    yield relation
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _local(self) -> bool:
         """Whether the session runs on this machine (a classic session, master ``local``)."""
@@ -438,15 +480,27 @@ class SparkEngine(Engine):
             return False
 
     @staticmethod
-    def _through_files(frame) -> pa.RecordBatchReader:
+    def _written(frame) -> Path:
+        """A fresh temporary folder holding the rows of ``frame`` as Parquet (``rows/``)."""
         import shutil
         import tempfile
-
-        import pyarrow.dataset as ds
 
         folder = Path(tempfile.mkdtemp(prefix="reawaken-spark-"))
         try:
             frame.write.mode("overwrite").parquet(str(folder / "rows"))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return folder
+
+    @classmethod
+    def _through_files(cls, frame) -> pa.RecordBatchReader:
+        import shutil
+
+        import pyarrow.dataset as ds
+
+        folder = cls._written(frame)
+        try:
             data = ds.dataset(str(folder / "rows"), format="parquet")
             schema = data.schema
             scanner = data.scanner(batch_size=65536, use_threads=False)
@@ -461,6 +515,24 @@ class SparkEngine(Engine):
                 shutil.rmtree(folder, ignore_errors=True)
 
         return pa.RecordBatchReader.from_batches(schema, stream())
+
+    @staticmethod
+    def _in_parts(frame) -> pa.RecordBatchReader:
+        """The rows of a Spark Connect ``frame`` in parts of at most :data:`CONNECT_ROWS`."""
+        from pyspark.sql import functions as F
+
+        first = frame.limit(CONNECT_ROWS + 1).toArrow()
+        if first.num_rows <= CONNECT_ROWS:
+            return pa.RecordBatchReader.from_batches(first.schema, first.to_batches())
+        parts = -(-frame.count() // CONNECT_ROWS)
+        key = F.pmod(F.hash(*[F.col(f"`{c}`") for c in frame.columns]), F.lit(parts))
+
+        def stream() -> Iterator[pa.RecordBatch]:
+            for k in range(parts):
+                with _quiet():
+                    yield from frame.where(key == k).toArrow().to_batches()
+
+        return pa.RecordBatchReader.from_batches(first.schema, stream())
 
 
 @contextmanager

@@ -245,20 +245,16 @@ class _Runner:
         """Run ``sql`` (DuckDB's dialect, translated) in the engine; return a DuckDB table of
         its rows with ``_o``, their order: by ``order`` (default: their place;
         where a table gives none, person and date)."""
-        reader = self.cdm.batches(engines.translate(sql, self.cdm.dialect))
-        names = reader.schema.names
         if not order:
             order = ("_row",) if table.row != "NULL" else ("person_id", "event_date")
-        keys = ", ".join(f"{k} NULLS LAST" for k in (*order, "_row", "person_id") if k in names)
         relation = self.q.name(stem)
-        self.q.con.register("_arriving", reader)
-        try:
+        with self.cdm.rows_into(self.q.con, engines.translate(sql, self.cdm.dialect)) as rows:
+            names = [r[0] for r in self.q.sql(f"DESCRIBE SELECT * FROM {rows}").fetchall()]
+            keys = [k for k in dict.fromkeys((*order, "_row", "person_id")) if k in names]
             self.q.sql(
-                f"CREATE TABLE {relation} AS SELECT *, "
-                f"row_number() OVER (ORDER BY {keys}) AS _o FROM _arriving"
+                f"CREATE TABLE {relation} AS SELECT *, row_number() OVER (ORDER BY "
+                f"{', '.join(f'{k} NULLS LAST' for k in keys)}) AS _o FROM {rows}"
             )
-        finally:
-            self.q.con.unregister("_arriving")
         self.labels[relation] = quote(table.label)
         return relation
 
