@@ -1,5 +1,6 @@
 """Real database servers for the tests: PostgreSQL (``REAWAKEN_TEST_PG``, else one started by
-``.ci/postgres`` in a temporary folder and stopped at the end) and a local Spark session.
+``.ci/postgres`` in a temporary folder and stopped at the end), a local Spark session, and a
+Spark Connect server (pyspark's ``start-connect-server.sh``, on a free loopback port).
 
 Without PostgreSQL binaries (or pyspark and Java) these tests skip, except under CI
 (``CI=true``), where they fail: CI installs them.
@@ -9,13 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
 import pytest
-from db_helpers import Postgres, load_postgres, load_spark
+from db_helpers import Postgres, cdm_arrow, load_postgres, load_spark
 
 from reawaken.cohort import generate
 from reference_data import shared_reference
@@ -134,3 +138,89 @@ def spark_synthetic(spark, synthetic_folder, tmp_path_factory):
         warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas 3
         load_spark(spark, synthetic_folder, "synthetic", tmp_path_factory.mktemp("parquet"))
     return spark
+
+
+#: A Spark Connect server and the CDM database it holds: its URL and schema.
+CONNECT_LOAD = """
+import sys
+from pathlib import Path
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.remote(sys.argv[1]).getOrCreate()
+spark.sql(f"CREATE DATABASE IF NOT EXISTS {sys.argv[2]}")
+for path in sorted(Path(sys.argv[3]).glob("*.parquet")):
+    spark.sql(f"CREATE TABLE {sys.argv[2]}.{path.stem} USING parquet LOCATION '{path}'")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def spark_connect(synthetic_folder, tmp_path_factory):
+    """A Spark Connect server (pyspark's own, local[1], a free port) holding the synthetic CDM
+    as database ``synthetic``; yields its URL. Clients run in subprocesses: a Connect client
+    switches pyspark in its process to Connect mode, which the local session tests must not
+    see."""
+    try:
+        import pyspark
+    except ImportError:
+        _missing("pyspark not installed")
+    if shutil.which("java") is None:
+        _missing("no Java runtime for Spark")
+    home = Path(pyspark.__file__).parent
+    start = home / "sbin" / "start-connect-server.sh"
+    stop = home / "sbin" / "stop-connect-server.sh"
+    if not start.exists():
+        _missing(f"pyspark has no {start.name}")
+    folder = tmp_path_factory.mktemp("spark-connect")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_LOG_DIR": str(folder / "logs"),
+        "SPARK_PID_DIR": str(folder / "pid"),
+        "SPARK_IDENT_STRING": f"reawaken-tests-{port}",
+    }
+    conf = {
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.sql.warehouse.dir": str(folder / "warehouse"),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "1",
+        "spark.ui.enabled": "false",
+    }
+    args = ["bash", str(start), "--master", "local[1]"]
+    for key, value in conf.items():
+        args += ["--conf", f"{key}={value}"]
+    subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    logs = "".join(p.read_text()[-2000:] for p in (folder / "logs").glob("*"))
+                    pytest.fail(f"the Spark Connect server did not start: {logs}")
+                time.sleep(1)
+        url = f"sc://127.0.0.1:{port}"
+        files = folder / "parquet"
+        files.mkdir()
+        import pyarrow.parquet as pq
+
+        for name, table in cdm_arrow(synthetic_folder).items():
+            pq.write_table(table, files / f"{name}.parquet")
+        subprocess.run(
+            [sys.executable, "-c", CONNECT_LOAD, url, "synthetic", str(files)],
+            env={k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        yield url
+    finally:
+        subprocess.run(["bash", str(stop)], env=env, capture_output=True, check=False)

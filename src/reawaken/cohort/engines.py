@@ -38,7 +38,19 @@ ENGINES = ("duckdb", "postgres", "spark")
 
 #: Rows fetched from Spark Connect at a time (assumed: about 10 columns of ids, dates and
 #: short texts, ~100 MB of Arrow; a larger result is fetched in parts split by a hash).
+#: ``REAWAKEN_CONNECT_ROWS`` overrides it.
 CONNECT_ROWS = 1_000_000
+
+
+def connect_rows() -> int:
+    """Rows fetched from Spark Connect at a time: ``REAWAKEN_CONNECT_ROWS`` or
+    :data:`CONNECT_ROWS`."""
+    given = os.environ.get("REAWAKEN_CONNECT_ROWS")
+    if given is None:
+        return CONNECT_ROWS
+    if not given.strip().isdigit() or int(given) < 1:
+        raise InputError(f"REAWAKEN_CONNECT_ROWS must be a whole number above 0, not {given!r}")
+    return int(given)
 
 
 @dataclass(frozen=True)
@@ -434,7 +446,7 @@ class SparkEngine(Engine):
     def batches(self, sql: str) -> pa.RecordBatchReader:
         """The rows of ``sql`` as Arrow batches: from a local session, written by Spark as
         Parquet files to a temporary folder and read back batch by batch (the folder removed
-        once read); from Spark Connect, in parts of at most :data:`CONNECT_ROWS` rows (the
+        once read); from Spark Connect, in parts of about :func:`connect_rows` rows (the
         rows split by a hash of all their columns), each fetched whole as Arrow, so that
         Python never holds the whole result."""
         try:
@@ -518,13 +530,15 @@ class SparkEngine(Engine):
 
     @staticmethod
     def _in_parts(frame) -> pa.RecordBatchReader:
-        """The rows of a Spark Connect ``frame`` in parts of at most :data:`CONNECT_ROWS`."""
+        """The rows of a Spark Connect ``frame`` in parts of about :func:`connect_rows` rows
+        (expected: a part's size varies with the hash)."""
         from pyspark.sql import functions as F
 
-        first = frame.limit(CONNECT_ROWS + 1).toArrow()
-        if first.num_rows <= CONNECT_ROWS:
+        most = connect_rows()
+        first = frame.limit(most + 1).toArrow()
+        if first.num_rows <= most:
             return pa.RecordBatchReader.from_batches(first.schema, first.to_batches())
-        parts = -(-frame.count() // CONNECT_ROWS)
+        parts = -(-frame.count() // most)
         key = F.pmod(F.hash(*[F.col(f"`{c}`") for c in frame.columns]), F.lit(parts))
 
         def stream() -> Iterator[pa.RecordBatch]:
