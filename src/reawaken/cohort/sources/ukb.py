@@ -308,14 +308,17 @@ def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
         ]
     entries = "(" + " UNION ALL ".join(parts) + ")"
     lookup = q.classify(entries, "code", ["metastasis", "cancer"])
+    # whether a code is well formed, worked out once per distinct code (the lookup's)
     q.sql(
         f"CREATE TABLE {registry} AS SELECT r.*, c.metastasis AS met_site, "
-        f"c.cancer AS primary_site FROM {entries} r LEFT JOIN {lookup} c USING (code)"
+        f"c.cancer AS primary_site, c._well_formed FROM {entries} r LEFT JOIN "
+        f"(SELECT *, {sql_import.well_formed('code')} AS _well_formed FROM {lookup}) c "
+        "USING (code)"
     )
     checks = [
         q.date_check("d", "dtext", "", "cancer_diagnosis", required=True),
         Check(
-            f"code IS NULL OR NOT {sql_import.well_formed('code')}",
+            f"code IS NULL OR NOT coalesce(_well_formed, {sql_import.well_formed('code')})",
             f"'unknown ICD-10 code ' || {show('code_raw')}",
             "'p40006_i' || inst",
             "cancer_diagnosis",
@@ -376,14 +379,17 @@ def _deaths(q: SqlImport, part: str) -> str:
         "WHERE death IS NOT NULL)"
     )
     lookup = q.classify(dead, "cause_code", ["death_cause"])
+    # whether a code is well formed, worked out once per distinct code (the lookup's)
+    known = sql_import.well_formed(sql_import.icd_code("code"))
     q.sql(
         f"CREATE TABLE {deaths} AS SELECT d.*, coalesce(c.death_cause, CASE WHEN "
-        f"d.cause_code IS NOT NULL THEN 'other' END) AS cause FROM {dead} d "
-        f"LEFT JOIN {lookup} c ON c.code = d.cause_code"
+        f"d.cause_code IS NOT NULL THEN 'other' END) AS cause, c._well_formed FROM {dead} d "
+        f"LEFT JOIN (SELECT *, {known} AS _well_formed FROM {lookup}) c "
+        "ON c.code = d.cause_code"
     )
     code = sql_import.icd_code("cause_code")
     check = Check(
-        f"cause_code IS NOT NULL AND NOT {sql_import.well_formed(code)}",
+        f"cause_code IS NOT NULL AND NOT coalesce(_well_formed, {sql_import.well_formed(code)})",
         f"'unknown ICD-10 code ' || {show('cause_raw')}",
         "'p40001_i0'",
         "outcome",
