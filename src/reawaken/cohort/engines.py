@@ -154,6 +154,11 @@ class Engine:
         finally:
             con.unregister("_arriving")
 
+    def import_connection(self):
+        """A DuckDB connection the import may work in (so that one memory limit bounds the
+        CDM's tables and the import's), or None: the import opens its own."""
+        return None
+
     def frame(self, sql: str) -> pd.DataFrame:
         """The result of ``sql`` as a DataFrame: dates as ``datetime64[ns]``, text as objects
         (None where missing)."""
@@ -274,8 +279,32 @@ class DuckDBEngine(Engine):
         except self._duckdb.Error as exc:
             raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
 
+    def import_connection(self):
+        """For a folder: the in-memory connection holding its tables (already bounded by
+        :func:`limit_memory`); the import then reads them by SQL, without Arrow, and
+        :meth:`close` drops them instead of closing it. None for a DuckDB file."""
+        if not Path(self.where).is_dir():
+            return None
+        self._handed = True
+        return self.con
+
+    @contextmanager
+    def rows_into(self, con, sql: str) -> Iterator[str]:
+        if con is self.con:  # the import works in this connection: the query itself
+            yield f"({sql})"
+            return
+        with super().rows_into(con, sql) as relation:
+            yield relation
+
     def close(self) -> None:
-        self.con.close()
+        if not getattr(self, "_handed", False):
+            self.con.close()
+            return
+        try:  # the import goes on in the connection (unless it failed and closed it)
+            for table in self.tables.values():
+                self.con.execute(f"DROP TABLE IF EXISTS temp.main.{table.ref}")
+        except self._duckdb.Error:
+            pass
 
 
 # ----- PostgreSQL ----------------------------------------------------------------------------

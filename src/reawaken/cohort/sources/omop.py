@@ -202,14 +202,21 @@ def read_cdm(
 
     Each query of :mod:`.omop_sql` runs in ``cdm``'s engine; its rows stream into DuckDB as
     Arrow batches, where bad rows are reported (file or table, row, column) and the canonical
-    tables are put together, for :func:`reawaken.cohort.sources.sql_validate.finalize`. That
-    DuckDB holds at most :data:`reawaken.cohort.engines.IMPORT_MEMORY` and spills the rest to
-    a temporary folder (:func:`reawaken.cohort.engines.limit_memory`), also while the store
-    inserts the tables from it.
+    tables are put together, for :func:`reawaken.cohort.sources.sql_validate.finalize` (a
+    folder's tables, loaded into DuckDB by the engine, are read there by SQL: the import
+    works in the engine's connection). That DuckDB holds at most
+    :data:`reawaken.cohort.engines.IMPORT_MEMORY` and spills the rest to a temporary folder
+    (:func:`reawaken.cohort.engines.limit_memory`), also while the store inserts the tables
+    from it.
     """
     q = SqlImport(common.Extract(Path(cdm.where), issues, censor_date, concepts))
+    shared = cdm.import_connection()
+    if shared is not None:  # one database, one memory limit, for the CDM and the import
+        q.con.close()
+        q.con = shared
     try:
-        engines.limit_memory(q.con)  # spills to disk beyond the limit
+        if shared is None:
+            engines.limit_memory(q.con)  # spills to disk beyond the limit
         return _assemble(_Runner(cdm, q), omop_sql.Concepts(concepts), censor_date)
     except BaseException:
         q.con.close()
