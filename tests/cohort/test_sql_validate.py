@@ -80,6 +80,23 @@ def test_clean_cohort_passes_whole():
     [
         (_with("person", ("p1", 1950, "female")), "duplicate person id p1"),
         (_with("person", ("p3", 1970, "female")), "no follow-up for person p3"),
+        (  # as many joined rows as rows in either table, none alone: p1 twice in each
+            _with(
+                "follow_up",
+                ("p1", D(2010, 1, 1), D(2020, 1, 1), "lost"),
+                ("p3", D(2010, 1, 1), D(2020, 1, 1), "lost"),
+                ("p4", D(2010, 1, 1), D(2020, 1, 1), "lost"),
+            )
+            | {
+                "person": [
+                    *CLEAN["person"],
+                    ("p1", 1950, "female"),
+                    ("p5", 1950, "female"),
+                    ("p6", 1950, "female"),
+                ]
+            },
+            "duplicate person id p1",
+        ),
         (_with("person", ("p3", None, "male")), "missing year of birth"),
         (_with("person", ("p3", 1970, "x")), "unknown sex x (expected one of"),
         (

@@ -167,17 +167,19 @@ def _anything_to_check(
     tables as they are (a clean cohort, the usual case, is then not screened check by check).
     Conservative: true whenever any check could hold for any row.
 
-    The persons joined to their follow-up (``span``) hold one row per id, as many as each
-    table, exactly when every person has one row and one follow-up row (a person in the join
-    n times has n = persons x follow-ups of that id rows). The event tables, one after the
-    other, are joined to ``span`` once."""
+    The persons fully joined to their follow-up (``span``) have no row without the other
+    side and as many rows as each table exactly when every person has one row and one
+    follow-up row: with no row alone, an id with p person and f follow-up rows (both at least
+    1) gives p x f rows, and the sum of p x f equals the sum of p only when every f is 1 (and
+    likewise every p). The event tables, one after the other, are joined to ``span`` once."""
     person, fu = tables["person"], tables["follow_up"]
     span = (
-        "SELECT f.person_id, f.start_date, f.end_date, p.birth_year, "
-        f"{_any(checks.get('person', []))} OR {_any(checks.get('follow_up', []))} "
+        "SELECT coalesce(f.person_id, p.person_id) AS person_id, f.start_date, f.end_date, "
+        f"p.birth_year, {_any(checks.get('person', []))} OR {_any(checks.get('follow_up', []))} "
+        "OR p.person_id IS NULL OR f.person_id IS NULL "
         "OR p.birth_year IS NULL OR f.start_date IS NULL OR f.end_date IS NULL "
         "OR year(f.end_date) < p.birth_year OR f.end_date < f.start_date AS _bad "
-        f"FROM {fu} f JOIN {person} p ON p.person_id = f.person_id"
+        f"FROM {fu} f FULL JOIN {person} p ON p.person_id = f.person_id"
     )
     events = []  # person, date, whether it must not precede follow-up, a bad value or no date
     for name in ("cancer_diagnosis", *EVENT_DATES):
@@ -187,7 +189,7 @@ def _anything_to_check(
             f"{_any(checks.get(name, []))} OR {date} IS NULL AS _bad FROM {tables[name]}"
         )
     found = [
-        "SELECT count(*) <> count(DISTINCT person_id) OR bool_or(_bad) "
+        "SELECT bool_or(_bad) "
         f"OR count(*) <> (SELECT count(*) FROM {person}) "
         f"OR count(*) <> (SELECT count(*) FROM {fu}) FROM span",
         "SELECT bool_or(e._bad OR s.person_id IS NULL OR year(e._date) < s.birth_year "
