@@ -191,9 +191,14 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 
 
 # ----- DuckDB --------------------------------------------------------------------------------
+#: The name a CDM in a DuckDB file is attached under (read-only) in the import's connection.
+CDM_FILE = "reawaken_cdm"
+
+
 class DuckDBEngine(Engine):
     """DuckDB over a folder of table files (read as text, as a spreadsheet shows them) or a
-    DuckDB database file (read-only)."""
+    DuckDB database file (attached read-only), in an in-memory connection whose memory is
+    bounded (:func:`limit_memory`)."""
 
     def __init__(self, path: Path, names: tuple[str, ...], schema: str | None = None) -> None:
         import duckdb
@@ -212,10 +217,13 @@ class DuckDBEngine(Engine):
                 self.con.close()
                 raise
         elif path.is_file():
+            self.con = duckdb_connect()
             try:
-                self.con = duckdb_connect(str(path), read_only=True)
+                limit_memory(self.con)  # the queries' sorts and joins spill beyond the limit
+                self.con.execute(f"ATTACH {_literal(str(path))} AS {CDM_FILE} (READ_ONLY)")
                 self._catalog(path)
             except duckdb.Error as exc:
+                self.con.close()
                 raise InputError(f"not a DuckDB database: {_line(exc)}", file=path) from exc
         else:
             raise InputError("not a folder of source tables or a DuckDB file", file=path)
@@ -243,7 +251,9 @@ class DuckDBEngine(Engine):
 
     def _catalog(self, path: Path) -> None:
         rows = self.con.execute(
-            "SELECT table_schema, table_name, table_type FROM information_schema.tables"
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = ?",
+            [CDM_FILE],
         ).fetchall()
         found: dict[str, tuple[str, str, str]] = {}
         for schema, name, kind in rows:
@@ -252,12 +262,13 @@ class DuckDBEngine(Engine):
         for lower, (schema, name, kind) in found.items():
             cols = self.con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [schema, name],
+                "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? "
+                "ORDER BY ordinal_position",
+                [CDM_FILE, schema, name],
             ).fetchall()
             self.tables[lower] = Table(
                 lower,
-                f'"{schema}"."{name}"',
+                f'{CDM_FILE}."{schema}"."{name}"',
                 f"{path}:{lower}",
                 {c.lower(): (c, kind_of(t)) for c, t in cols},
                 "(rowid + 1)" if kind == "BASE TABLE" else "NULL",
@@ -280,11 +291,10 @@ class DuckDBEngine(Engine):
             raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
 
     def import_connection(self):
-        """For a folder: the in-memory connection holding its tables (already bounded by
-        :func:`limit_memory`); the import then reads them by SQL, without Arrow, and
-        :meth:`close` drops them instead of closing it. None for a DuckDB file."""
-        if not Path(self.where).is_dir():
-            return None
+        """The in-memory connection holding a folder's tables or the DuckDB file attached
+        read-only (already bounded by :func:`limit_memory`): the import reads them there by
+        SQL, without Arrow, and :meth:`close` drops the tables or detaches the file instead
+        of closing it."""
         self._handed = True
         return self.con
 
@@ -301,6 +311,9 @@ class DuckDBEngine(Engine):
             self.con.close()
             return
         try:  # the import goes on in the connection (unless it failed and closed it)
+            if not Path(self.where).is_dir():
+                self.con.execute(f"DETACH {CDM_FILE}")
+                return
             for table in self.tables.values():
                 self.con.execute(f"DROP TABLE IF EXISTS temp.main.{table.ref}")
         except self._duckdb.Error:
