@@ -163,7 +163,7 @@ def _any(checks: list[Check]) -> str:
 def _anything_to_check(
     q: SqlImport, tables: dict[str, str], checks: dict[str, list[Check]]
 ) -> bool:
-    """Whether :func:`_validate` would report or leave out anything: one query over the
+    """Whether :func:`_validate` would report or leave out anything: three queries over the
     tables as they are (a clean cohort, the usual case, is then not screened check by check).
     Conservative: true whenever any check could hold for any row.
 
@@ -171,8 +171,11 @@ def _anything_to_check(
     side and as many rows as each table exactly when every person has one row and one
     follow-up row: with no row alone, an id with p person and f follow-up rows (both at least
     1) gives p x f rows, and the sum of p x f equals the sum of p only when every f is 1 (and
-    likewise every p). The event tables, one after the other, are joined to ``span`` once."""
+    likewise every p). The event tables, one after the other, are joined to ``span`` once.
+    The queries run one at a time over ``span`` as a table, so that a CDM of 10^7 persons
+    stays within the import's memory limit (held as one query's CTE it ran out of memory)."""
     person, fu = tables["person"], tables["follow_up"]
+    relation = q.name("span")
     span = (
         "SELECT coalesce(f.person_id, p.person_id) AS person_id, f.start_date, f.end_date, "
         f"p.birth_year, {_any(checks.get('person', []))} OR {_any(checks.get('follow_up', []))} "
@@ -191,18 +194,22 @@ def _anything_to_check(
     found = [
         "SELECT bool_or(_bad) "
         f"OR count(*) <> (SELECT count(*) FROM {person}) "
-        f"OR count(*) <> (SELECT count(*) FROM {fu}) FROM span",
+        f"OR count(*) <> (SELECT count(*) FROM {fu}) FROM {relation}",
         "SELECT bool_or(e._bad OR s.person_id IS NULL OR year(e._date) < s.birth_year "
         "OR e._date > s.end_date OR (e._in_span AND e._date < s.start_date)) "
-        f"FROM ({' UNION ALL '.join(events)}) e LEFT JOIN span s ON s.person_id = e.person_id",
+        f"FROM ({' UNION ALL '.join(events)}) e LEFT JOIN {relation} s "
+        "ON s.person_id = e.person_id",
         "SELECT count(*) <> count(DISTINCT person_id) "
         f"FROM {tables['outcome']} WHERE outcome_type = 'death'",
     ]
-    flags = q.sql(
-        f"WITH span AS MATERIALIZED ({span}) "
-        f"SELECT {', '.join(f'coalesce(({f}), false)' for f in found)}"
-    ).fetchall()[0]
-    return any(flags)
+    # a table (spilled to disk beyond the import's memory limit, as a CTE held in memory is
+    # not), read by one query at a time (their hash tables never held at once); the first
+    # query finding anything ends the check
+    q.sql(f"CREATE TABLE {relation} AS {span}")
+    try:
+        return any(q.sql(f"SELECT coalesce(({f}), false)").fetchall()[0][0] for f in found)
+    finally:
+        q.sql(f"DROP TABLE {relation}")
 
 
 def _validate(q: SqlImport, tables: dict[str, str], checks: dict[str, list[Check]]) -> None:
