@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from child_process import run_child
+
 GEN_TARGET_S = 60.0
 IMPORT_TARGET_RATIO = 2.0  # import time / plain read_csv time, same files, same run
 IMPORT_TARGET_MB = 1536.0  # 1.5 GB
@@ -57,25 +59,6 @@ t = time.perf_counter()
 CohortStore(sys.argv[1]).import_source("ukb", sys.argv[2], censor_date=sys.argv[3])
 print("work", time.perf_counter() - t)
 """
-
-
-def run_child(args: list[str]) -> tuple[float, float, float | None]:
-    """Run ``args`` in a fresh process; return (wall seconds, peak resident MB of that child,
-    the seconds it printed on a line ``work <seconds>``, if any)."""
-    probe = (
-        "import resource, subprocess, sys, time, json;"
-        "t = time.perf_counter();"
-        "out = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True);"
-        "w = time.perf_counter() - t;"
-        "work = [float(x.split()[1]) for x in out.stdout.splitlines() if x.startswith('work ')];"
-        "print(json.dumps([w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,"
-        " work[0] if work else None]))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, *args], check=True, capture_output=True, text=True
-    )
-    wall, peak, work = json.loads(out.stdout.strip().splitlines()[-1])
-    return wall, peak, work
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from child_process import run_child
 
 MEMORY_TARGET_MB = 2048.0
 EQUAL_TO = 1e-10
@@ -67,22 +68,6 @@ DESIGN = [
     "0",
 ]
 CLI = [sys.executable, "-m", "reawaken.cli"]
-
-
-def run_child(args: list[str]) -> tuple[float, float]:
-    """Run ``args`` in a fresh process; return (wall seconds, peak resident MB of that child)."""
-    probe = (
-        "import resource, subprocess, sys, time, json;"
-        "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True,"
-        " stdout=subprocess.DEVNULL);"
-        "w = time.perf_counter() - t;"
-        "print(json.dumps([w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, *args], check=True, capture_output=True, text=True
-    )
-    wall, peak = json.loads(out.stdout.strip().splitlines()[-1])
-    return wall, peak
 
 
 def replicate(small: Path, big: Path, copies: int) -> dict[str, int]:
@@ -169,7 +154,7 @@ def main() -> None:
                 print(f"store of {rows['person']:,} persons ({copies} copies) built by SQL in "
                       f"{time.perf_counter() - t:.1f} s: {rows}")  # fmt: skip
             out = tmp / f"est{copies}{'_engine' if inputs else ''}"
-            wall, peak = run_child(
+            wall, peak, _ = run_child(
                 [*CLI, "estimate", "--db", str(big), *DESIGN, "--out", str(out),
                  "--overwrite", *inputs]
             )  # fmt: skip

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from child_process import run_child
 
 TIME_TARGET_S = 60.0
 MEMORY_TARGET_MB = 2048.0
@@ -39,28 +40,12 @@ SCENARIOS = [
 ]
 
 
-def run_child(args: list[str]) -> tuple[float, float]:
-    """Run ``args`` in a fresh process; return (wall seconds, peak resident MB of the child and
-    its descendants)."""
-    probe = (
-        "import resource, subprocess, sys, time, json;"
-        "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True,"
-        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
-        "w = time.perf_counter() - t;"
-        "print(json.dumps([w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, *args], check=True, capture_output=True, text=True
-    )
-    wall, peak = json.loads(out.stdout.strip().splitlines()[-1])
-    return wall, peak
-
-
 def population(out: Path, survivors: int, years: int, draws: int, seed: int, *more: str):
     exe = str(Path(sys.executable).with_name("reawaken"))
     argv = [exe, "population", "--survivors", str(survivors), "--years", str(years)]
     argv += ["--draws", str(draws), "--seed", str(seed), *SCENARIOS, "--out", str(out), *more]
-    return run_child(argv)
+    wall, peak, _ = run_child(argv)
+    return wall, peak
 
 
 def main() -> None:
