@@ -634,7 +634,7 @@ class CohortStore:
             con.close()
 
     def table(self, name: str, source: str | None = None) -> pd.DataFrame:
-        """One stored table, ordered by source and person id.
+        """One stored table, ordered by source and person id (a person's rows as imported).
 
         Parameters
         ----------
@@ -662,8 +662,10 @@ class CohortStore:
         return frame
 
     def _read(self, name: str, source: str | None = None) -> pd.DataFrame:
-        """Table ``name`` as stored (dates as ``datetime64``), of one source or all."""
-        order = "source" if name == "imports" else "source, person_id"
+        """Table ``name`` as stored (dates as ``datetime64``), of one source or all: by source
+        and person, a person's rows in the order they were imported (the validated order:
+        by date, then as read)."""
+        order = "source" if name == "imports" else "source, person_id, rowid"
         where, params = ("WHERE source = ?", [source]) if source is not None else ("", [])
         frame = self.query(f"SELECT * FROM {name} {where} ORDER BY {order}", params)
         for col, kind in TABLES.get(name, {}).items():
