@@ -19,14 +19,13 @@ import warnings
 from pathlib import Path
 
 import pytest
-from db_helpers import Postgres, cdm_arrow, load_postgres, load_spark
+from db_helpers import SYNTHETIC_N, Postgres, cdm_arrow, load_postgres, load_spark
 
 from reawaken.cohort import generate
 from reference_data import shared_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / ".ci" / "postgres"
-SYNTHETIC_N = 20_000  # persons of the synthetic OMOP extract loaded in every engine
 SYNTHETIC_SEED = 7
 
 

@@ -16,6 +16,9 @@ from reawaken.cohort.schema import Issues
 from reawaken.cohort.sources import common, omop, sql_validate
 from reawaken.cohort.store import CohortStore
 
+#: Persons of the synthetic OMOP extract loaded in every engine.
+SYNTHETIC_N = 100_000
+
 
 @dataclass
 class Postgres:

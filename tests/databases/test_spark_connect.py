@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from db_helpers import rows
+from db_helpers import SYNTHETIC_N, rows
 
 from reawaken.cohort.schema import TABLES
 from reawaken.cohort.store import CohortStore
@@ -32,15 +32,15 @@ def _import(url: str, db, *args: str, **env: str) -> subprocess.CompletedProcess
 def test_synthetic_through_spark_connect_equals_the_duckdb_import(
     spark_connect, synthetic_folder, tmp_path
 ):
-    # results above 25,000 rows (the vaccinations) come in parts; the others whole
+    # results above 100,000 rows (conditions, vaccinations) come in parts; the others whole
     db = tmp_path / "connect.duckdb"
-    done = _import(spark_connect, db, "--cdm-schema", "synthetic", REAWAKEN_CONNECT_ROWS="25000")
+    done = _import(spark_connect, db, "--cdm-schema", "synthetic", REAWAKEN_CONNECT_ROWS="100000")
     assert done.returncode == 0, done.stderr[-3000:]
     want = CohortStore(tmp_path / "files.duckdb")
     want.import_source("omop", synthetic_folder)
     got = CohortStore(db)
-    assert len(got.person()) == 20_000
-    assert len(got.vaccination()) > 2 * 25_000 > len(got.outcome())
+    assert len(got.person()) == SYNTHETIC_N
+    assert len(got.vaccination()) > 2 * 100_000 > len(got.outcome())
     for name in TABLES:
         assert rows(got.table(name)) == rows(want.table(name)), name
     assert got.imports()["path"].tolist() == [f"spark {spark_connect} schema synthetic"]
