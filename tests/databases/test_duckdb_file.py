@@ -64,3 +64,12 @@ def test_a_file_that_is_not_duckdb_is_named(tmp_path):
         CohortStore(store).import_source("omop", bogus)
     assert str(bogus) in str(err.value)
     assert not store.exists()
+
+
+def test_the_store_cannot_be_the_cdm_file(tmp_path, synthea_folder):
+    cdm = tmp_path / "cdm.duckdb"
+    _cdm_file(cdm, synthea_folder, schema="cdm54", views=False)
+    before = hashlib.sha256(cdm.read_bytes()).hexdigest()
+    with pytest.raises(InputError, match="cannot be the extract's own file"):
+        CohortStore(cdm).import_source("omop", cdm, cdm_schema="cdm54")
+    assert hashlib.sha256(cdm.read_bytes()).hexdigest() == before

@@ -421,6 +421,12 @@ class CohortStore:
         """
         name = name or kind
         linking.check_link(link)
+        if "://" not in str(path) and Path(path).resolve() == self.path.resolve():
+            raise InputError(
+                "the cohort store cannot be the extract's own file (nothing is written to the "
+                "extract): give another --db",
+                file=self.path,
+            )
         if self.path.exists() and not replace and name in self._stored_sources():
             raise AlreadyStored(name, self.path)
         raw, tables, issues, described = _read_validated(
