@@ -424,7 +424,7 @@ class CohortStore:
         if "://" not in str(path) and Path(path).resolve() == self.path.resolve():
             raise InputError(
                 "the cohort store cannot be the extract's own file (nothing is written to the "
-                "extract): give another --db",
+                "extract): store the import in another file",
                 file=self.path,
             )
         if self.path.exists() and not replace and name in self._stored_sources():
