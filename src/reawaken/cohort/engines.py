@@ -204,6 +204,7 @@ class DuckDBEngine(Engine):
         import duckdb
 
         super().__init__("duckdb", str(path), schema)
+        self._handed = False  # the connection handed to an import (import_connection)
         self._duckdb = duckdb
         if path.is_dir():
             self.con = duckdb_connect()
@@ -307,7 +308,7 @@ class DuckDBEngine(Engine):
             yield relation
 
     def close(self) -> None:
-        if not getattr(self, "_handed", False):
+        if not self._handed:
             self.con.close()
             return
         try:  # the import goes on in the connection (unless it failed and closed it)
@@ -491,12 +492,13 @@ class SparkEngine(Engine):
         once read); from Spark Connect, in parts of about :func:`connect_rows` rows (the
         rows split by a hash of all their columns), each fetched whole as Arrow, so that
         Python never holds the whole result."""
+        most = None if self._local() else connect_rows()
         try:
             with _quiet():
                 frame = self.spark.sql(sql)
-                if self._local():
+                if most is None:
                     return self._through_files(frame)
-                return self._in_parts(frame)
+                return self._in_parts(frame, most)
         except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
             raise InputError(f"query failed on {self.describe()}: {_line(exc)}") from exc
 
@@ -571,12 +573,11 @@ class SparkEngine(Engine):
         return pa.RecordBatchReader.from_batches(schema, stream())
 
     @staticmethod
-    def _in_parts(frame) -> pa.RecordBatchReader:
-        """The rows of a Spark Connect ``frame`` in parts of about :func:`connect_rows` rows
-        (expected: a part's size varies with the hash)."""
+    def _in_parts(frame, most: int) -> pa.RecordBatchReader:
+        """The rows of a Spark Connect ``frame`` in parts of about ``most`` rows (expected:
+        a part's size varies with the hash)."""
         from pyspark.sql import functions as F
 
-        most = connect_rows()
         first = frame.limit(most + 1).toArrow()
         if first.num_rows <= most:
             return pa.RecordBatchReader.from_batches(first.schema, first.to_batches())

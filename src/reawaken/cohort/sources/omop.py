@@ -209,11 +209,8 @@ def read_cdm(
     (:func:`reawaken.cohort.engines.limit_memory`), also while the store inserts the tables
     from it.
     """
-    q = SqlImport(common.Extract(Path(cdm.where), issues, censor_date, concepts))
-    shared = cdm.import_connection()
-    if shared is not None:  # one database, one memory limit, for the CDM and the import
-        q.con.close()
-        q.con = shared
+    shared = cdm.import_connection()  # one database, one memory limit, for CDM and import
+    q = SqlImport(common.Extract(Path(cdm.where), issues, censor_date, concepts), shared)
     try:
         if shared is None:
             engines.limit_memory(q.con)  # spills to disk beyond the limit

@@ -241,6 +241,9 @@ class SqlImport:
     ----------
     extract : reawaken.cohort.sources.common.Extract
         What is imported (folder, issues, censor date, concepts).
+    con : duckdb.DuckDBPyConnection, optional
+        The connection to work in (e.g. the one holding the CDM's tables); default: a new
+        in-memory one. The import's result owns it (``SqlTables.con``: the caller closes it).
 
     Examples
     --------
@@ -267,10 +270,12 @@ class SqlImport:
     [('1001', 1)]
     """
 
-    def __init__(self, extract: common.Extract) -> None:
+    def __init__(
+        self, extract: common.Extract, con: duckdb.DuckDBPyConnection | None = None
+    ) -> None:
         self.extract = extract
         self.issues = extract.issues
-        self.con = duckdb_connect(":memory:")
+        self.con = duckdb_connect(":memory:") if con is None else con
         self._n = 0
         self._backing: dict[str, str] = {}  # relation of rows() -> the table holding them
         self._views: set[str] = set()  # canonical tables made as views
