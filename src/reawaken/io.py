@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +23,73 @@ def duckdb_connect(database: str | Path = ":memory:", *, read_only: bool = False
     con = duckdb.connect(str(database), read_only=read_only)
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+_SCRATCH = re.compile(r"^reawaken-[a-z]+-(?P<host>.+)-(?P<pid>[0-9]+)-[A-Za-z0-9_]+\.tmp$")
+
+
+def scratch_prefix(kind: str) -> str:
+    """The start of a scratch folder's name for ``kind`` (an import's spill, Spark's results),
+    in the system's temporary folder: ``reawaken-KIND-HOST-PID-``, to which the caller adds a
+    random part and ``.tmp`` (``tempfile.mkdtemp(prefix=..., suffix=".tmp")``).
+
+    The scratch folders left by ended processes of this machine are removed first: a process
+    killed before it could remove its folder (DuckDB removes its spill only when the connection
+    closes; at 10^7 persons an import's spill holds gigabytes) leaves it to the next one. A
+    folder of a running process, of another machine sharing the folder, or of another user
+    (not removable) is left alone.
+
+    Parameters
+    ----------
+    kind : str
+        Lower-case letters naming what the folder holds (``import``, ``spark``, ``engine``).
+
+    Returns
+    -------
+    str
+        The name's start, a full path in :func:`tempfile.gettempdir`.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not lower-case letters.
+
+    Examples
+    --------
+    >>> prefix = scratch_prefix("import")
+    >>> Path(prefix).name.startswith("reawaken-import-")
+    True
+    >>> Path(prefix).name.endswith(f"-{os.getpid()}-")
+    True
+    """
+    if not re.fullmatch(r"[a-z]+", kind):
+        raise ValueError(f"a scratch kind is lower-case letters, not {kind!r}")
+    host = _host()
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob("reawaken-*.tmp"):
+        found = _SCRATCH.match(folder.name)
+        ended = found and found["host"] == host and not _running(int(found["pid"]))
+        if ended and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+    return str(root / f"reawaken-{kind}-{host}-{os.getpid()}-")
+
+
+def _host() -> str:
+    """This machine's name as a scratch folder's name holds it (letters, digits, dots)."""
+    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "localhost"
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OverflowError:  # not a pid this system can have
+        return False
+    return True
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:

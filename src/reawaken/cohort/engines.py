@@ -32,7 +32,7 @@ import pyarrow as pa
 from reawaken.cohort.sources import common
 from reawaken.cohort.sources.sql_import import NA_TEXTS
 from reawaken.errors import InputError
-from reawaken.io import duckdb_connect
+from reawaken.io import duckdb_connect, scratch_prefix
 
 ENGINES = ("duckdb", "postgres", "spark")
 
@@ -541,7 +541,7 @@ class SparkEngine(Engine):
         import shutil
         import tempfile
 
-        folder = Path(tempfile.mkdtemp(prefix="reawaken-spark-"))
+        folder = Path(tempfile.mkdtemp(prefix=scratch_prefix("spark"), suffix=".tmp"))
         try:
             frame.write.mode("overwrite").parquet(str(folder / "rows"))
         except BaseException:
@@ -661,7 +661,8 @@ IMPORT_MEMORY = "1GB"
 def limit_memory(con, memory: str | None = None) -> str:
     """Bound the memory of an import's DuckDB connection: beyond ``memory`` its tables, sorts
     and joins spill to a fresh folder under the system's temporary folder, which DuckDB
-    creates when it first spills and removes when the connection closes.
+    creates when it first spills and removes when the connection closes (the folder of an
+    import killed before that is removed by the next one: :func:`reawaken.io.scratch_prefix`).
 
     Parameters
     ----------
@@ -687,11 +688,10 @@ def limit_memory(con, memory: str | None = None) -> str:
     >>> Path(spill).exists()
     False
     """
-    import tempfile
     import uuid
 
     memory = memory or os.environ.get("REAWAKEN_IMPORT_MEMORY") or IMPORT_MEMORY
-    spill = str(Path(tempfile.gettempdir()) / f"reawaken-import-{uuid.uuid4().hex}.tmp")
+    spill = f"{scratch_prefix('import')}{uuid.uuid4().hex}.tmp"
     con.execute(f"SET memory_limit = {_literal(memory)}")
     con.execute(f"SET temp_directory = {_literal(spill)}")
     return spill

@@ -66,7 +66,7 @@ from reawaken.epi.sccs import (
     observation_check,
 )
 from reawaken.errors import InputError
-from reawaken.io import duckdb_connect
+from reawaken.io import duckdb_connect, scratch_prefix
 
 if TYPE_CHECKING:
     import duckdb
@@ -145,7 +145,7 @@ def engine(store: Any, memory_limit: str = MEMORY_LIMIT) -> Iterator[duckdb.Duck
 
     if not store.path.exists():
         raise InputError("no cohort store here (import a source first)", file=store.path)
-    with tempfile.TemporaryDirectory(prefix="reawaken-engine-") as spill:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("engine"), suffix=".tmp") as spill:
         try:  # settings by SET: a process may hold the file open already (without them)
             con = duckdb_connect(str(store.path), read_only=True)
         except duckdb.Error as exc:
