@@ -575,19 +575,29 @@ class SparkEngine(Engine):
     @staticmethod
     def _in_parts(frame, most: int) -> pa.RecordBatchReader:
         """The rows of a Spark Connect ``frame`` in parts of about ``most`` rows (expected:
-        a part's size varies with the hash)."""
+        a part's size varies with the hash). A result of more than one part is computed once
+        and kept on the cluster (``persist``: memory, then disk) while its parts are fetched,
+        so that every part comes from the same rows, then released."""
         from pyspark.sql import functions as F
 
         first = frame.limit(most + 1).toArrow()
         if first.num_rows <= most:
             return pa.RecordBatchReader.from_batches(first.schema, first.to_batches())
-        parts = -(-frame.count() // most)
-        key = F.pmod(F.hash(*[F.col(f"`{c}`") for c in frame.columns]), F.lit(parts))
+        kept = frame.persist()
+        try:
+            parts = -(-kept.count() // most)
+        except BaseException:
+            kept.unpersist()
+            raise
+        key = F.pmod(F.hash(*[F.col(f"`{c}`") for c in kept.columns]), F.lit(parts))
 
         def stream() -> Iterator[pa.RecordBatch]:
-            for k in range(parts):
-                with _quiet():
-                    yield from frame.where(key == k).toArrow().to_batches()
+            try:
+                for k in range(parts):
+                    with _quiet():
+                        yield from kept.where(key == k).toArrow().to_batches()
+            finally:
+                kept.unpersist()
 
         return pa.RecordBatchReader.from_batches(first.schema, stream())
 
