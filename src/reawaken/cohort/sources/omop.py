@@ -11,12 +11,16 @@ female / 8507 male / else unknown, ``year_of_birth``); ``observation_period`` (f
 earliest start to the latest end); ``death`` (``death_date`` ends follow-up; cause from
 ``cause_concept_id`` or an ICD-10 ``cause_source_value``: C00-D48 cancer, U07.1/U07.2 or the
 COVID-19 concept covid, any other cause other, none NULL); ``condition_occurrence`` (cancer,
-secondary malignancy and respiratory infection concepts, with ICD-10 ``condition_source_value``
-as fallback; an infection diagnosed at an inpatient visit, ``visit_concept_id`` 9201 or 262 in
-``visit_occurrence``, is hospitalised); ``measurement`` (SARS-CoV-2, influenza and RSV tests;
-positive when ``value_as_concept_id`` is a positive/detected concept or ``value_source_value``
-says detected/positive); ``drug_exposure`` and ``procedure_occurrence`` (vaccinations: a CVX
-concept per the ``concept`` table when present, else a CVX code in the source value);
+secondary malignancy and respiratory infection concepts, with an ICD-10
+``condition_source_value`` as fallback (a value shaped as an ICD-10 code: Read codes such as
+``C34..00`` are not read as ICD-10); an infection diagnosed at an inpatient visit,
+``visit_concept_id`` 9201, 262, 8717 or 32037 in ``visit_occurrence``, is hospitalised);
+``measurement`` (SARS-CoV-2, influenza and RSV tests; positive when ``value_as_concept_id`` is
+a positive/detected concept or ``value_source_value`` says detected/positive, not negated);
+``concept_ancestor`` (optional: a concept of a concept set stands for its descendants too, with
+the values of its nearest ancestor in the set); ``drug_exposure`` and
+``procedure_occurrence`` (vaccinations: a CVX concept per the ``concept`` table when present,
+else a CVX code in the source value);
 ``episode`` (oncology extension, optional: ``episode_concept_id`` 32528 Disease First Occurrence
 is a cancer diagnosis, its site from ``episode_object_concept_id``).
 
@@ -30,6 +34,7 @@ Synthetic layout (:func:`write_synthetic`): ``person``, ``observation_period``,
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -89,12 +94,13 @@ field_map: tuple[tuple[str, str], ...] = (
         "`condition_occurrence` cancer / secondary malignancy / respiratory infection "
         "concepts, ICD-10 `condition_source_value` as fallback",
         "`cancer_diagnosis` / `outcome` `distant_metastasis` / `infection` (evidence "
-        "diagnosis; hospitalised when the `visit_occurrence` is inpatient, 9201 or 262)",
+        "diagnosis; hospitalised when the `visit_occurrence` is inpatient, 9201, 262, 8717 "
+        "or 32037)",
     ),
     (
         "`measurement` test concepts of the pathogen table (SARS-CoV-2, influenza, RSV), "
         "positive by `value_as_concept_id` (Detected/Positive/Present concepts) or a "
-        "`value_source_value` saying detected/positive",
+        "`value_source_value` saying detected/positive (not negated)",
         "`infection` (evidence test)",
     ),
     (
@@ -106,6 +112,11 @@ field_map: tuple[tuple[str, str], ...] = (
         "`episode` (oncology extension, if present): `episode_concept_id` 32528 Disease First "
         "Occurrence",
         "`cancer_diagnosis` (site from `episode_object_concept_id`)",
+    ),
+    (
+        "`concept_ancestor` (if present): descendants of the concept sets' concepts",
+        "the values of their nearest ancestor in the set (condition, measurement, death "
+        "cause, episode site)",
     ),
 )
 
@@ -119,6 +130,7 @@ CDM_TABLES = (
     "condition_occurrence",
     "measurement",
     "concept",
+    "concept_ancestor",
     "drug_exposure",
     "procedure_occurrence",
     "episode",
@@ -302,6 +314,8 @@ def _number(value: str) -> str:
 
 def _assemble(run: _Runner, sets: omop_sql.Concepts, cut: pd.Timestamp | None) -> SqlTables:
     q, dialect = run.q, run.cdm.dialect
+    ancestors = run.optional("concept_ancestor", ["ancestor_concept_id", "descendant_concept_id"])
+    sets = dataclasses.replace(sets, ancestors=ancestors, dialect=dialect)
     per_t = run.required("person", ["person_id", "gender_concept_id", "year_of_birth"])
     per = run.rows("person", omop_sql.person(per_t, dialect), per_t)
     year = _number("year_of_birth")

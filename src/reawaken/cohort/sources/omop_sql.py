@@ -29,10 +29,21 @@ from reawaken.cohort.engines import Table
 from reawaken.cohort.sources import common
 from reawaken.errors import InputError
 
-INPATIENT_VISITS = (9201, 262)
+#: Visit concepts of a stay in hospital (OMOP standard concepts of the Visit domain):
+#: 9201 Inpatient Visit, 262 Emergency Room and Inpatient Visit, 8717 Inpatient Hospital
+#: (CMS Place of Service 21, claims CDMs), 32037 Intensive Care.
+INPATIENT_VISITS = (9201, 262, 8717, 32037)
 FIRST_OCCURRENCE_EPISODE = 32528
 ROLES = ("cancer", "metastasis", "infection")
 _WORD = "(^|[^a-z0-9_])"  # a word starts here (Python's \b before a word character)
+_END = "([^a-z0-9_]|$)"  # a word ends here
+#: A source value that is an ICD-10 code, as written (a letter, two digits, a third character,
+#: then at most one dot and up to four characters), alone or followed by a blank or other
+#: separator and text (``C50.9 Malignant ...``). Other coding systems that start the same way
+#: are not read as ICD-10: Read v2 codes (CPRD), whose dots pad five characters (``C10E.00``
+#: type 1 diabetes, ``C34..00`` gout, ``J11..00`` gastric ulcer), would otherwise be ICD-10
+#: C10, C34 (lung cancer) and J11 (influenza).
+ICD10_SHAPE = "^[A-Za-z][0-9][0-9A-Za-z]([.]?[0-9A-Za-z]{1,4})?([^0-9A-Za-z.]|$)"
 #: Keeps PostgreSQL from copying a subquery's expressions into each join (it would compute a
 #: row's ICD code once per join): ``OFFSET 0`` is an optimisation fence there.
 _FENCE = {"postgres": " OFFSET 0"}
@@ -80,9 +91,40 @@ def _prefixes(role: str, extra: Path | None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Concepts:
-    """The concept sets of one import (packaged, plus a user's folder ``extra``)."""
+    """The concept sets of one import (packaged, plus a user's folder ``extra``), and the CDM's
+    ``concept_ancestor`` table when it has one (in ``dialect``'s engine): a concept of a set
+    then stands for its descendants too."""
 
     extra: Path | None = None
+    ancestors: Table | None = None
+    dialect: str = "duckdb"
+
+    def set_of(self, rows: list[tuple], names: tuple[str, ...], alias: str) -> str:
+        """The concept set ``rows`` (``concept_id`` first) as the relation ``alias(names)``;
+        with ``concept_ancestor``, every descendant of a concept of the set too, with the
+        values of its nearest ancestor in the set (the concept itself first; equally near
+        ancestors: the smallest concept id).
+
+        Examples
+        --------
+        >>> Concepts().set_of([(4112853, "breast")], ("concept_id", "site"), "cs")
+        "(VALUES (4112853, 'breast')) AS cs(concept_id, site)"
+        """
+        if self.ancestors is None or not rows:
+            return values(rows, names, alias)
+        a = Columns(self.ancestors, self.dialect)
+        carried = "".join(f", v.{n}" for n in names[1:])
+        level = f"COALESCE({a.number('min_levels_of_separation')}, 1000000)"
+        return (
+            f"(SELECT {', '.join(names)} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "
+            "concept_id ORDER BY lv, root) AS k FROM ("
+            f"SELECT v.concept_id AS concept_id{carried}, -1 AS lv, v.concept_id AS root "
+            f"FROM {values(rows, names, 'v')} UNION ALL "
+            f"SELECT {a.number('descendant_concept_id')}{carried}, {level}, v.concept_id "
+            f"FROM {self.ancestors.ref} AS s JOIN {values(rows, names, 'v')} "
+            f"ON v.concept_id = {a.number('ancestor_concept_id')}) AS e) AS r "
+            f"WHERE k = 1) AS {alias}"
+        )
 
     @cached_property
     def omop(self) -> dict[str, dict[int, str]]:
@@ -245,7 +287,7 @@ def death(t: Table, dialect: str, concepts: Concepts) -> str:
     by_id.update({k: "cancer" for k in (*concepts.omop["cancer"], *concepts.omop["metastasis"])})
     joins, value = concepts.icd_joins(("death_cause",), "d.code", "i")
     cause_text = c.code("cause_source_value")
-    icd = f"CASE WHEN regexp_matches({cause_text}, '^[A-Za-z][0-9]') THEN {cause_text} END"
+    icd = f"CASE WHEN regexp_matches({cause_text}, '{ICD10_SHAPE}') THEN {cause_text} END"
     return (
         "SELECT d._row, d.person_id, d.event_text, d.event_date, COALESCE(dc.cause, "
         f"{value['death_cause']}, CASE WHEN d.cause_text IS NOT NULL THEN 'other' END, "
@@ -253,7 +295,7 @@ def death(t: Table, dialect: str, concepts: Concepts) -> str:
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
         f"{event_text} AS event_text, {cause_text} AS cause_text, {_normalised(icd)} AS code, "
         f"{c.number('cause_concept_id')} AS cause_concept FROM {t.ref} AS s) AS d "
-        f"LEFT JOIN {values(sorted(by_id.items()), ('concept_id', 'cause'), 'dc')} "
+        f"LEFT JOIN {concepts.set_of(sorted(by_id.items()), ('concept_id', 'cause'), 'dc')} "
         f"ON dc.concept_id = d.cause_concept\n{joins}"
     )
 
@@ -280,7 +322,7 @@ def condition(t: Table, dialect: str, concepts: Concepts, visits: Table | None) 
     c = Columns(t, dialect)
     date, event_text = c.date("condition_start_date")
     source = c.code("condition_source_value")
-    icd = f"CASE WHEN regexp_matches({source}, '^[A-Za-z][0-9][0-9]') THEN {source} END"
+    icd = f"CASE WHEN regexp_matches({source}, '{ICD10_SHAPE}') THEN {source} END"
     rows = [
         (k, *(concepts.omop[r].get(k) for r in ROLES))
         for k in sorted({k for r in ROLES for k in concepts.omop[r]})
@@ -301,23 +343,28 @@ def condition(t: Table, dialect: str, concepts: Concepts, visits: Table | None) 
         f"{event_text} AS event_text, {c.number('condition_concept_id')} AS concept_id, "
         f"{_normalised(icd)} AS code, {c.number('visit_occurrence_id')} AS visit_id "
         f"FROM {t.ref} AS s{_FENCE.get(dialect, '')}) AS c "
-        f"LEFT JOIN {values(rows, ('concept_id', *ROLES), 'o')} ON o.concept_id = c.concept_id\n"
+        f"LEFT JOIN {concepts.set_of(rows, ('concept_id', *ROLES), 'o')} "
+        "ON o.concept_id = c.concept_id\n"
         f"{joins}\n{visit_join}) AS m WHERE {relevant}"
     )
 
 
 def measurement(t: Table, dialect: str, concepts: Concepts) -> str:
     """Positive tests for a pathogen of the pathogen table: ``value_as_concept_id`` a
-    Detected/Positive/Present concept, or ``value_source_value`` saying detected, positive or
-    present without not/no/neg."""
+    Detected/Positive/Present concept, or ``value_source_value`` saying detected, positive,
+    present or pos (whole words) without the words not, no, none, never or a word starting
+    with neg."""
     c = Columns(t, dialect)
     date, event_text = c.date("measurement_date")
-    tests = values(sorted(concepts.omop["test"].items()), ("concept_id", "pathogen"), "tc")
-    results = values([(k,) for k in sorted(concepts.omop["result"])], ("concept_id",), "rc")
+    tests = concepts.set_of(sorted(concepts.omop["test"].items()), ("concept_id", "pathogen"), "tc")
+    results = concepts.set_of(
+        [(k,) for k in sorted(concepts.omop["result"])], ("concept_id",), "rc"
+    )
     text = f"LOWER({c.code('value_source_value')})"
     said = (
-        f"COALESCE(regexp_matches({text}, '{_WORD}(detected|positive|present)') "
-        f"AND NOT regexp_matches({text}, '{_WORD}(not|no|neg)'), FALSE)"
+        f"COALESCE(regexp_matches({text}, '{_WORD}(detected|positive|present|pos){_END}') "
+        f"AND NOT regexp_matches({text}, '{_WORD}(not|no|none|never){_END}|{_WORD}neg'), "
+        "FALSE)"
     )
     return (
         "SELECT * FROM ("
@@ -369,7 +416,7 @@ def episode(t: Table, dialect: str, concepts: Concepts) -> str:
     ``episode_object_concept_id`` (``other`` when not a cancer concept of the sets)."""
     c = Columns(t, dialect)
     date, event_text = c.date("episode_start_date")
-    sites = values(sorted(concepts.omop["cancer"].items()), ("concept_id", "site"), "cs")
+    sites = concepts.set_of(sorted(concepts.omop["cancer"].items()), ("concept_id", "site"), "cs")
     return (
         "SELECT * FROM ("
         f"SELECT {t.row} AS _row, {c.text('person_id')} AS person_id, {date} AS event_date, "
