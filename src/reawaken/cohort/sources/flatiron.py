@@ -437,7 +437,8 @@ def _diagnoses(q: SqlImport) -> tuple[str, list[str]]:
     diag = q.name("diagnoses")
     system = f"trim(upper(coalesce({sql_import.as_text('DiagnosisCodeSystem')}, '')))"
     versions = " ".join(f"WHEN {quote(k)} THEN {v}" for k, v in CODE_SYSTEMS.items())
-    code = sql_import.as_text("DiagnosisCode")
+    # the code as written (not read as an id: ICD-9-CM 197.0, lung, keeps its ``.0``)
+    code = text("DiagnosisCode")
     q.sql(
         f"CREATE TABLE {diag}_all AS SELECT *, CASE {system} {versions} END AS version, "
         f"{code} AS code, {sql_import.icd_code(code)} AS normalised, "

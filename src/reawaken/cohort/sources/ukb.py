@@ -220,7 +220,7 @@ def _participants(q: SqlImport, source: SourceFile, instances: list[int], names:
         f"{text(col('p40000_i0', given=optional['p40000_i0']))} AS death_text",
         f"{text(col('p191', given=optional['p191']))} AS lost_text",
         f"{col('p40001_i0', given=optional['p40001_i0'])} AS cause_raw",
-        f"{sql_import.as_text(col('p40001_i0', given=optional['p40001_i0']))} AS cause_code",
+        f"{text(col('p40001_i0', given=optional['p40001_i0']))} AS cause_code",
     ]
     dates = [
         f"{q.date('start_text')} AS start",
@@ -233,7 +233,7 @@ def _participants(q: SqlImport, source: SourceFile, instances: list[int], names:
         texts += [
             f"{text(date_col)} AS reg_text_{i}",
             f"{code_col} AS reg_raw_{i}",
-            f"{sql_import.icd_code(sql_import.as_text(code_col))} AS reg_code_{i}",
+            f"{sql_import.icd_code(text(code_col))} AS reg_code_{i}",
             f"({date_col} IS NOT NULL OR {code_col} IS NOT NULL) AS reg_has_{i}",
         ]
         dates.append(f"{q.date(f'reg_text_{i}')} AS reg_date_{i}")
