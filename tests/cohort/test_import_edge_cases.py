@@ -4,11 +4,18 @@ import keeps of a person whose death row is quarantined."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from cohort_helpers import rows
 
+from reawaken.cohort.sources import common
 from reawaken.cohort.store import CohortStore
 from reawaken.errors import InputError
 
@@ -57,4 +64,103 @@ def test_flatiron_icd9_code_ending_in_dot_zero_keeps_its_site(tmp_path):
         ("F1", "2016-02-01", "distant_metastasis", "lung"),
         ("F2", "2017-05-05", "distant_metastasis", "brain"),
         ("F3", "2018-01-01", "distant_metastasis", "liver"),
+    ]
+
+
+# ----- 2. time zones -----------------------------------------------------------------------------
+CLI = Path(sys.executable).with_name("reawaken")
+DATE_TIMES = [
+    "2008-01-01T23:30:00+05:00",
+    "2008-01-01T01:30:00-05:00",
+    "2008-01-01T23:30:00Z",
+    "2008-01-01 12:00",
+    "2008-01-01T23:30:00.123456-05:00",
+]
+
+
+def _cli_import(folder: Path, db: Path, tz: str, *options: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TZ": tz}
+    command = [str(CLI), "cohort", "import", "--source", "ukb", str(folder), "--db", str(db)]
+    return subprocess.run([*command, *options], capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Tokyo"])
+def test_date_times_with_offsets_give_the_date_as_written_in_any_time_zone(tmp_path, tz):
+    lines = [UKB_HEADER] + [f"{1001 + i},0,1950,{d}" for i, d in enumerate(DATE_TIMES)]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    done = _cli_import(folder, tmp_path / "c.duckdb", tz)
+    assert done.returncode == 0, done.stderr
+    follow_up = CohortStore(tmp_path / "c.duckdb").table("follow_up")
+    assert rows(follow_up[["start_date", "end_date"]]) == [("2008-01-01", "2008-01-01")] * 5
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Tokyo"])
+def test_parquet_timestamps_with_a_time_zone_give_their_utc_date(tmp_path, tz):
+    utc = dt.UTC
+    stamp = pa.timestamp("us", tz="UTC")
+    table = pa.table(
+        {
+            "eid": pa.array([1001, 1002], pa.int64()),
+            "p31": pa.array([0, 1]),
+            "p34": pa.array([1950, 1945]),
+            "p53_i0": pa.array([dt.datetime(2008, 1, 1, tzinfo=utc)] * 2, stamp),
+            "p40000_i0": pa.array([dt.datetime(2015, 6, 1, 23, 30, tzinfo=utc), None], stamp),
+            "p40001_i0": pa.array(["C509", None]),
+            "p191": pa.array([None, dt.datetime(2012, 3, 4)], pa.timestamp("us")),
+        }
+    )
+    (tmp_path / "x").mkdir()
+    pq.write_table(table, tmp_path / "x" / "participant.parquet")
+    done = _cli_import(tmp_path / "x", tmp_path / "c.duckdb", tz)
+    assert done.returncode == 0, done.stderr
+    follow_up = CohortStore(tmp_path / "c.duckdb").table("follow_up")
+    assert rows(follow_up) == [
+        ("1001", "2008-01-01", "2015-06-01", "death"),
+        ("1002", "2008-01-01", "2012-03-04", "lost"),
+    ]
+
+
+def test_flatiron_visit_dates_with_and_without_offsets(tmp_path):
+    visits = "PatientID,VisitDate\nF1,2021-05-05T10:00:00Z\nF2,2022-01-01 09:00\nF3,2019-03-20\n"
+    folder = _write(tmp_path / "x", {**FLATIRON, "Visit.csv": visits})
+    follow_up = _import(tmp_path, "flatiron", folder).table("follow_up")
+    assert rows(follow_up[["person_id", "end_date"]]) == [
+        ("F1", "2021-05-05"),
+        ("F2", "2022-01-01"),
+        ("F3", "2019-03-20"),
+    ]
+
+
+def test_a_text_the_date_reader_fails_on_is_a_bad_date(tmp_path, monkeypatch):
+    def fails(text):
+        raise ValueError("Mixed timezones detected")
+
+    monkeypatch.setattr(common, "parse_date_text", fails)
+    lines = [UKB_HEADER, "1001,0,1950,2008-01-01", "1002,0,1950,2008-01-01T10:00Z"]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.column) == ("participant.csv", 2, "p53_i0")
+    assert err.reason == "unparseable or impossible date 2008-01-01T10:00Z"
+
+
+# ----- 7. date spellings -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "value", ["now", "today", "2008", "2008-05", "20080101", "2008/05/01", "2008-01-01 25:00"]
+)
+def test_only_iso_and_day_month_year_dates_are_read(tmp_path, value):
+    lines = ["eid,p31,p34,p53_i0,p191", "1001,0,1950,2008-01-01,"]
+    lines.append(f"1002,0,1950,2008-01-01,{value}")
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.column) == ("participant.csv", 2, "p191")
+    assert err.reason == f"unparseable or impossible date {value}"
+
+
+def test_day_month_year_dates_are_read(tmp_path):
+    lines = [UKB_HEADER, "1001,0,1950,31/12/2008", "1002,0,1950,1/2/2008"]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    follow_up = _import(tmp_path, "ukb", folder).table("follow_up")
+    assert rows(follow_up[["person_id", "start_date"]]) == [
+        ("1001", "2008-12-31"),
+        ("1002", "2008-02-01"),
     ]

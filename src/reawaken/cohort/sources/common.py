@@ -150,13 +150,16 @@ def parse_dates(
     table: str,
     required: bool = False,
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Parse ``frame[column]`` as dates (ISO ``YYYY-MM-DD[ time]`` or ``DD/MM/YYYY``).
+    """Parse ``frame[column]`` as dates (:func:`parse_date_text`; a column of time-zone-aware
+    timestamps: their dates in UTC).
 
     Returns the rows that parsed (blank allowed unless ``required``) and their dates. A value
     that is not a real calendar date (``2021-02-30``, ``tomorrow``) is reported.
     """
     raw = frame[column]
     if pd.api.types.is_datetime64_any_dtype(raw):
+        if getattr(raw.dt, "tz", None) is not None:  # an instant: its date in UTC
+            raw = raw.dt.tz_convert("UTC").dt.tz_localize(None)
         dates = raw.dt.normalize()
         text = raw.astype("string")
     else:
@@ -175,18 +178,44 @@ def parse_dates(
     return kept.drop(columns=["_problem"]), dates.loc[kept.index]
 
 
+#: ISO 8601 extended date ``YYYY-MM-DD``, optionally with a time (after ``T`` or a blank:
+#: ``HH:MM``, ``HH:MM:SS``, a fraction of a second) and a UTC offset (``Z``, ``+HH``,
+#: ``+HH:MM``, ``+HHMM``).
+ISO_DATE = (
+    r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
+    r"(?:Z|[+-](?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?)?$"
+)
+#: ``DD/MM/YYYY`` (day and month of one or two digits).
+DMY_DATE = r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"
+_TIME_LIMITS = {"H": 23, "M": 59, "S": 60, "oh": 23, "om": 59}  # ISO 8601 (60: a leap second)
+
+
 def parse_date_text(text: pd.Series) -> pd.Series:
-    """Dates of stripped texts (NA for blank): ISO ``YYYY-MM-DD[ time]`` (any ISO 8601 date,
-    the time dropped), else ``DD/MM/YYYY``; NaT where the text is not a calendar date."""
-    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    todo = dates.isna() & text.notna()
-    if todo.any():
-        iso = pd.to_datetime(text[todo], format="ISO8601", errors="coerce")
-        dates[todo] = iso.dt.tz_localize(None).dt.normalize() if iso.dt.tz else iso.dt.normalize()
-        todo = dates.isna() & text.notna()
-    if todo.any():
-        dates[todo] = pd.to_datetime(text[todo], format="%d/%m/%Y", errors="coerce")
-    return dates.astype("datetime64[ns]")
+    """Dates of stripped texts (NA for blank): ISO 8601 ``YYYY-MM-DD``, the same with a time
+    and perhaps a UTC offset (the date as written: ``2008-01-01T23:30:00-05:00`` is
+    2008-01-01, not converted to UTC), or ``DD/MM/YYYY``; NaT for anything else (``2008``,
+    ``2008-05``, ``20080101``, ``2008/05/01``, ``now``) and for a text that is not a calendar
+    date or time (``2008-06-31``, ``2008-01-01 25:00``).
+
+    Examples
+    --------
+    >>> texts = ["2008-01-01T23:30:00-05:00", "2008-01-01 12:00Z", "31/12/2008", "2008", "now"]
+    >>> parse_date_text(pd.Series(texts, dtype="string")).dt.strftime("%Y-%m-%d").tolist()
+    ['2008-01-01', '2008-01-01', '2008-12-31', nan, nan]
+    """
+    text = pd.Series(text, dtype="string")
+    iso = text.str.extract(ISO_DATE)
+    fine = pd.Series(True, index=text.index)
+    for part, most in _TIME_LIMITS.items():
+        value = pd.to_numeric(iso[part])
+        fine &= value.isna() | (value <= most)
+    day = (iso["y"] + "-" + iso["m"] + "-" + iso["d"]).where(fine)
+    dmy = text.str.extract(DMY_DATE)
+    day = day.fillna(dmy["y"] + "-" + dmy["m"].str.zfill(2) + "-" + dmy["d"].str.zfill(2))
+    dates = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
+    inside = (dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max)  # pandas' ns range
+    return dates.where(inside).astype("datetime64[ns]")
 
 
 def report(

@@ -8,7 +8,8 @@ What the UK Biobank and Flatiron importers share:
 * SQL for the values: text (:func:`text`), identifiers and codes (:func:`as_text`), ICD codes
   (:func:`icd_code`), whole numbers (:func:`number`), dates (:meth:`SqlImport.date`: ISO
   ``YYYY-MM-DD`` by SQL; :meth:`SqlImport.read_dates`: other spellings read once per distinct
-  text with the rules of :func:`reawaken.cohort.sources.common.parse_date_text`);
+  text with the rules of :func:`reawaken.cohort.sources.common.parse_date_text`; the session's
+  time zone is UTC, so that a Parquet timestamp with a time zone reads as its UTC text);
 * bad rows found by SQL predicates (:class:`Check`, :meth:`SqlImport.screen`), reported
   through :class:`reawaken.cohort.schema.Issues` with the file, row, column and reason, in the
   order the checks are listed and then the rows (strict: the first raises; lenient: every
@@ -234,6 +235,21 @@ class SqlTables:
     names_used: int = 0  #: relation names handed out so far (:meth:`SqlImport.name`)
 
 
+def _parse_dates(spelled: pd.Series) -> pd.Series:
+    """:func:`reawaken.cohort.sources.common.parse_date_text` of ``spelled``; a text it
+    fails on (raises) is no date (NaT), reported as a bad date like any other."""
+    try:
+        return common.parse_date_text(pd.Series(spelled, dtype="string"))
+    except (ValueError, TypeError, OverflowError):
+        one = []
+        for value in spelled:
+            try:
+                one.append(common.parse_date_text(pd.Series([value], dtype="string")).iloc[0])
+            except (ValueError, TypeError, OverflowError):
+                one.append(pd.NaT)
+        return pd.Series(one, index=spelled.index, dtype="datetime64[ns]")
+
+
 class SqlImport:
     """One import in DuckDB: a private in-memory connection, the extract and its issues.
 
@@ -276,6 +292,9 @@ class SqlImport:
         self.extract = extract
         self.issues = extract.issues
         self.con = duckdb_connect(":memory:") if con is None else con
+        # a timestamp with a time zone (Parquet ``timestamp[tz=...]``) is read as its text in
+        # UTC, whatever the machine's zone: its date is the same on every machine
+        self.con.execute("SET TimeZone = 'UTC'")
         self._n = 0
         self._backing: dict[str, str] = {}  # relation of rows() -> the table holding them
         self._views: set[str] = set()  # canonical tables made as views
@@ -418,7 +437,7 @@ class SqlImport:
         if not len(found):
             return
         spelled = pd.Series(found["t"].astype(object).tolist(), dtype=object)
-        parsed = common.parse_date_text(pd.Series(spelled, dtype="string"))
+        parsed = _parse_dates(spelled)
         frame = pd.DataFrame({"t": spelled, "d": parsed.dt.date.astype(object)})
         frame = frame[parsed.notna().to_numpy()]
         if not len(frame):
