@@ -164,3 +164,29 @@ def test_day_month_year_dates_are_read(tmp_path):
         ("1001", "2008-12-31"),
         ("1002", "2008-02-01"),
     ]
+
+
+# ----- 3. years of birth out of range ------------------------------------------------------------
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e30", "1e12", "99999999999"])
+def test_a_year_of_birth_that_is_no_whole_number_that_fits_is_reported(tmp_path, value):
+    lines = ["eid,p31,p34,p53_i0,p40000_i0", f"1001,0,{value},2008-01-01,2010-01-01"]
+    lines.append("1002,0,1950,2008-01-01,")
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.column) == ("participant.csv", 1, "p34")
+    assert err.reason == f"bad year of birth {value}"
+    store = _import(tmp_path, "ukb", folder, lenient=True)
+    assert rows(store.table("person")) == [("1002", 1950, "female")]
+    quarantined = store.table("quarantine")
+    assert quarantined[["row", "column", "reason"]].values.tolist() == [
+        [1, "p34", f"bad year of birth {value}"]
+    ]
+
+
+@pytest.mark.parametrize("value", ["1e12", "inf"])
+def test_flatiron_birth_year_out_of_range_is_reported(tmp_path, value):
+    demographics = f"PatientID,BirthYear,Gender\nF1,1950,F\nF2,1960,Female\nF3,{value},\n"
+    folder = _write(tmp_path / "x", {**FLATIRON, "Demographics.csv": demographics})
+    err = _error(tmp_path, "flatiron", folder)
+    assert (Path(err.file).name, err.row, err.column) == ("Demographics.csv", 3, "BirthYear")
+    assert err.reason == f"bad year of birth {value}"

@@ -341,10 +341,11 @@ def check_persons(
             table="person",
             column=column,
         )
-    year = pd.to_numeric(frame[year_column], errors="coerce")
+    year = pd.to_numeric(frame[year_column], errors="coerce").astype(float)
+    fits = np.isfinite(year) & (year.abs() <= 2**31 - 1)  # person.birth_year: 32-bit INTEGER
     return report(
         frame,
-        year.isna() | (year != np.floor(year)),
+        year.isna() | ~fits | (year != np.floor(year)),
         f"bad {year_label} {{{year_column}}}",
         issues,
         table="person",

@@ -317,7 +317,7 @@ def _demographics(q: SqlImport) -> str:
         [
             Check("PatientID IS NULL", "'missing PatientID'", "'PatientID'", "person"),
             Check(
-                "born IS NULL OR born <> floor(born)",
+                sql_import.bad_year("born"),
                 f"'bad year of birth ' || {show('BirthYear')}",
                 "'BirthYear'",
                 "person",

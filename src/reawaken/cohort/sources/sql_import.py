@@ -148,6 +148,29 @@ def number(column: str) -> str:
     return f"TRY_CAST(trim({column}) AS DOUBLE)"
 
 
+#: The largest year of birth the canonical tables hold (``person.birth_year`` is a DuckDB
+#: INTEGER, 32 bits); no plausible range is assumed beyond it.
+MAX_YEAR = 2**31 - 1
+
+
+def bad_year(value: str) -> str:
+    """SQL: true where ``value`` (a number read by :func:`number`) is no year: missing, not
+    finite (``inf``), not whole, or beyond what ``person.birth_year`` holds (``1e12``).
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> texts = "VALUES ('1950'), ('1950e0'), ('1950.5'), ('inf'), ('1e12'), ('x')"
+    >>> query = f"SELECT t, {bad_year(number('t'))} FROM ({texts}) v(t)"
+    >>> [bad for _, bad in duckdb.sql(query).fetchall()]
+    [False, False, True, True, True, True]
+    """
+    return (
+        f"({value} IS NULL OR NOT isfinite({value}) OR abs({value}) > {MAX_YEAR} "
+        f"OR {value} <> floor({value}))"
+    )
+
+
 def show(value: str) -> str:
     """SQL: a value as a message shows it (``missing`` for NULL; dates as ``YYYY-MM-DD``)."""
     return f"coalesce(CAST({value} AS VARCHAR), 'missing')"

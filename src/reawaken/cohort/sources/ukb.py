@@ -253,7 +253,7 @@ def _participants(q: SqlImport, source: SourceFile, instances: list[int], names:
             "person",
         ),
         Check(
-            "born IS NULL OR born <> floor(born)",
+            sql_import.bad_year("born"),
             f"'bad year of birth ' || {show('p34')}",
             "'p34'",
             "person",
