@@ -190,3 +190,55 @@ def test_flatiron_birth_year_out_of_range_is_reported(tmp_path, value):
     err = _error(tmp_path, "flatiron", folder)
     assert (Path(err.file).name, err.row, err.column) == ("Demographics.csv", 3, "BirthYear")
     assert err.reason == f"bad year of birth {value}"
+
+
+# ----- 4. malformed files ------------------------------------------------------------------------
+def _participants(n: int) -> list[str]:
+    return ["eid,p31,p34,p53_i0,p190"] + [f"{1000 + i},0,1950,2008-01-01," for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("n", [5, 30_000])  # found when sniffing the file, or when reading it
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("1003,0,1950,2008-01-01,lost, abroad", "expected 5 fields, found 6"),
+        ("1003,0,1950,2008-01-01", "expected 5 fields, found 4"),
+        ('1003,0,1950,"2008-01-01,', "unterminated quote"),
+    ],
+)
+def test_a_malformed_csv_row_is_one_line_naming_its_data_row(tmp_path, n, line, reason):
+    lines = _participants(n)
+    lines[3] = line
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.column, err.reason) == (
+        "participant.csv",
+        3,
+        None,
+        reason,
+    )
+
+
+def test_text_that_is_not_utf8_is_named_with_its_row(tmp_path):
+    latin = "eid,p31,p34,p53_i0,p190\n1001,0,1950,2008-01-01,\n1002,0,1950,2008-01-01,Bj\xf6rk\n"
+    folder = _write(tmp_path / "x", {"participant.csv": latin.encode("latin-1")})
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.reason) == ("participant.csv", 2, "not UTF-8 text")
+    utf16 = "eid,p31,p34,p53_i0\n1001,0,1950,2008-01-01\n".encode("utf-16")
+    folder = _write(tmp_path / "y", {"participant.csv": utf16})
+    err = _error(tmp_path, "ukb", folder)
+    assert (err.row, err.reason) == (None, "not UTF-8 text in the header")
+
+
+def test_a_malformed_tsv_row_of_flatiron_through_the_cli(tmp_path):
+    visits = "PatientID\tVisitDate\nF1\t2021-05-05\nF2\t2022-01-01\textra\nF3\t2019-03-20\n"
+    folder = _write(tmp_path / "x", {**FLATIRON, "Visit.tsv": visits})
+    (folder / "Visit.csv").unlink()
+    command = [str(CLI), "cohort", "import", "--source", "flatiron", str(folder)]
+    done = subprocess.run(
+        [*command, "--db", str(tmp_path / "c.duckdb")], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: file {folder / 'Visit.tsv'}, row 2: expected 2 fields, found 3"
+    ]

@@ -23,7 +23,9 @@ What the UK Biobank and Flatiron importers share:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,6 +260,75 @@ class SqlTables:
     names_used: int = 0  #: relation names handed out so far (:meth:`SqlImport.name`)
 
 
+def read_error(path: Path, exc: duckdb.Error) -> InputError:
+    """The error of a file DuckDB could not read, in one line: for a ``.csv`` or ``.tsv``
+    file the data row (header not counted) and what is wrong with it, found by
+    :func:`csv_problem`; else the first line of DuckDB's message."""
+    if path.suffix.lower() in (".csv", ".tsv"):
+        found = csv_problem(path, "\t" if path.suffix.lower() == ".tsv" else ",")
+        if found is not None:
+            row, reason = found
+            if row == 0:
+                return InputError(f"{reason} in the header", file=path)
+            return InputError(reason, file=path, row=row)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return InputError(f"cannot read table: {first}", file=path)
+
+
+def csv_problem(path: Path, delimiter: str) -> tuple[int, str] | None:
+    """The first malformed row of a delimited text file read as the importer reads it
+    (UTF-8, a UTF-8 byte order mark allowed; quote ``"`` doubled inside a quoted field; blank
+    lines skipped): (its data row, 0 for the header; the reason: ``expected 15 fields, found
+    16``, ``unterminated quote``, ``not UTF-8 text``), or None when there is none.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("t.csv").write_text('a,b\\n1,2\\n3,4,5\\n')
+    >>> csv_problem(Path("t.csv"), ",")
+    (2, 'expected 2 fields, found 3')
+    >>> _ = Path("t.csv").write_text('a,b\\n1,"2\\n3,4\\n')
+    >>> csv_problem(Path("t.csv"), ",")
+    (1, 'unterminated quote')
+    """
+    undecodable = False
+
+    def lines() -> Iterator[str]:
+        nonlocal undecodable
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle):
+                try:
+                    yield raw.decode("utf-8-sig" if number == 0 else "utf-8")
+                except UnicodeDecodeError:
+                    undecodable = True
+                    return
+
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)  # an unterminated quote runs to the end of the file
+    records, width = 0, None  # records read, the header's included
+    try:
+        reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', strict=True)
+        for fields in reader:
+            if not fields:
+                continue
+            if width is None:
+                width = len(fields)
+            elif len(fields) != width:
+                return records, f"expected {width} fields, found {len(fields)}"
+            records += 1
+    except csv.Error as exc:
+        if undecodable:
+            return records, "not UTF-8 text"
+        if "end of data" in str(exc):
+            return records, "unterminated quote"
+        return records, f"malformed quoting ({exc})"
+    finally:
+        csv.field_size_limit(limit)
+    if undecodable:
+        return records, "not UTF-8 text"
+    return None
+
+
 def _parse_dates(spelled: pd.Series) -> pd.Series:
     """:func:`reawaken.cohort.sources.common.parse_date_text` of ``spelled``; a text it
     fails on (raises) is no date (NaT), reported as a bad date like any other."""
@@ -395,7 +466,7 @@ class SqlImport:
         try:
             found = [r[0] for r in self.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
         except duckdb.Error as exc:
-            raise InputError(f"cannot read table: {exc}", file=path) from exc
+            raise read_error(path, exc) from exc
         names = {c: str(c).strip() for c in found}
         names = {c: rename(n) if rename else n for c, n in names.items()}
         columns = list(names.values())
@@ -413,7 +484,7 @@ class SqlImport:
             # the table keeps the file's order: its rowid + 1 is the data row
             self.sql(f"CREATE TABLE {data} AS {query(source.sql)}")
         except duckdb.Error as exc:
-            raise InputError(f"cannot read table: {exc}", file=source.path) from exc
+            raise read_error(source.path, exc) from exc
         self.sql(
             f"CREATE VIEW {view} AS SELECT rowid + 1 AS _row, {quote(str(source.path))} AS _file, "
             f"* FROM {data}"
@@ -428,7 +499,7 @@ class SqlImport:
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             return f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet({literal}))"
-        delim = "\\t" if suffix == ".tsv" else ","
+        delim = "\\t" if suffix == ".tsv" else ","  # as read_error() reads it
         nulls = ", ".join(quote(t) for t in NA_TEXTS)
         return (
             f"read_csv({literal}, all_varchar = true, header = true, delim = '{delim}', "
