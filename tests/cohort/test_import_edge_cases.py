@@ -242,3 +242,25 @@ def test_a_malformed_tsv_row_of_flatiron_through_the_cli(tmp_path):
     assert done.stderr.strip().splitlines() == [
         f"error: file {folder / 'Visit.tsv'}, row 2: expected 2 fields, found 3"
     ]
+
+
+# ----- 5. a column given twice -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("header", "first", "second"),
+    [
+        ("eid,p31,p34,p53_i0,31-0.0", "p31", "31-0.0"),
+        ("eid,31-0.0,p34,p53_i0,p31", "31-0.0", "p31"),
+        ("eid,p31,p34,p53_i0,p40005_i0,p40006_i0,40005-0.0", "p40005_i0", "40005-0.0"),
+        ("eid,p31,p34,p53_i0,p34", "p34", "p34"),
+        ("eid,p31,p34,p53_i0, p34 ", "p34", " p34 "),
+    ],
+)
+def test_a_column_given_twice_is_refused_naming_both(tmp_path, header, first, second):
+    width = header.count(",") + 1
+    values = ["1001", "0", "1950", "2008-01-01", "2005-01-01", "C509", "2006-01-01"][:width]
+    lines = [header, ",".join(values)]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert Path(err.file).name == "participant.csv"
+    used = first.strip() if first.startswith("p") else second.strip()
+    assert err.reason == f"column {used!r} given twice: {first!r} and {second!r}"

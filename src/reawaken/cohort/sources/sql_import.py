@@ -329,6 +329,41 @@ def csv_problem(path: Path, delimiter: str) -> tuple[int, str] | None:
     return None
 
 
+def _refuse_twice(path: Path, names: dict[str, str]) -> None:
+    """Raise InputError when two columns of the file at ``path`` have one name (``names``:
+    DuckDB's column name -> the name used), naming both as the file writes them: blanks
+    around a name and the old ``31-0.0`` style are undone before (``p31`` and ``31-0.0``),
+    and DuckDB calls the second of two identical names ``p31_1`` (the header says)."""
+    written = list(names)
+    header = _csv_header(path) if path.suffix.lower() in (".csv", ".tsv") else None
+    if header is not None and len(header) == len(written):
+        written = header
+    seen: dict[str, str] = {}
+    for original, used in zip(written, names.values(), strict=True):
+        if used in seen:
+            raise InputError(
+                f"column {used!r} given twice: {seen[used]!r} and {original!r}", file=path
+            )
+        seen[used] = original
+    if header is not None and len(header) == len(written):
+        stripped = [h.strip() for h in header]
+        twice = [h for k, h in enumerate(stripped) if h in stripped[:k]]
+        if twice:
+            first = header[stripped.index(twice[0])]
+            last = header[len(stripped) - 1 - stripped[::-1].index(twice[0])]
+            raise InputError(f"column {twice[0]!r} given twice: {first!r} and {last!r}", file=path)
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The column names of a ``.csv`` or ``.tsv`` file's header (None if unreadable)."""
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle, delimiter=delimiter, quotechar='"'), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
 def _parse_dates(spelled: pd.Series) -> pd.Series:
     """:func:`reawaken.cohort.sources.common.parse_date_text` of ``spelled``; a text it
     fails on (raises) is no date (NaT), reported as a bad date like any other."""
@@ -469,6 +504,7 @@ class SqlImport:
             raise read_error(path, exc) from exc
         names = {c: str(c).strip() for c in found}
         names = {c: rename(n) if rename else n for c, n in names.items()}
+        _refuse_twice(path, names)
         columns = list(names.values())
         common.require_column_names(columns, required_columns, path)
         renamed = ", ".join(f"{ident(old)} AS {ident(new)}" for old, new in names.items())
