@@ -264,3 +264,12 @@ def test_a_column_given_twice_is_refused_naming_both(tmp_path, header, first, se
     assert Path(err.file).name == "participant.csv"
     used = first.strip() if first.startswith("p") else second.strip()
     assert err.reason == f"column {used!r} given twice: {first!r} and {second!r}"
+
+
+# ----- 6. a registry code column without its date column -----------------------------------------
+def test_a_registry_code_column_without_its_date_column_is_refused(tmp_path):
+    lines = ["eid,p31,p34,p53_i0,p40006_i0", "1001,0,1950,2008-01-01,C509"]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.column) == ("participant.csv", None, "p40005_i0")
+    assert err.reason == "registry code column p40006_i0 without its date column"

@@ -144,6 +144,13 @@ def read(extract: common.Extract) -> SqlTables:
     source = q.open("participant", ["eid", "p31", "p34", "p53_i0"], rename=new_style)
     path, names = source.path, source.columns
     instances = sorted(int(m.group(1)) for c in names if (m := re.match(r"^p40005_i(\d+)$", c)))
+    for c in names:
+        if (m := re.match(r"^p40006_i(\d+)$", c)) and int(m.group(1)) not in instances:
+            raise InputError(
+                f"registry code column {c} without its date column",
+                file=str(path),
+                column=f"p40005_i{m.group(1)}",
+            )
     part = _participants(q, source, instances, set(names))
     if "p40000_i0" in names:
         _death_before_birth(q, part)
