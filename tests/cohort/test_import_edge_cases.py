@@ -273,3 +273,55 @@ def test_a_registry_code_column_without_its_date_column_is_refused(tmp_path):
     err = _error(tmp_path, "ukb", folder)
     assert (Path(err.file).name, err.row, err.column) == ("participant.csv", None, "p40005_i0")
     assert err.reason == "registry code column p40006_i0 without its date column"
+
+
+# ----- 8. a quarantined death leaves a consistent person -----------------------------------------
+def test_ukb_malformed_cause_keeps_the_death_without_its_cause(tmp_path):
+    lines = [
+        "eid,p31,p34,p53_i0,p40000_i0,p40001_i0",
+        "1001,0,1950,2008-01-01,2015-01-01,C50*",
+        "1002,0,1950,2008-01-01,2016-01-01,C509",
+    ]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.column) == ("participant.csv", 1, "p40001_i0")
+    assert err.reason == "unknown ICD-10 code C50*"
+    store = _import(tmp_path, "ukb", folder, lenient=True)
+    assert rows(store.table("outcome")[["person_id", "outcome_date", "outcome_type", "cause"]]) == [
+        ("1001", "2015-01-01", "death", None),
+        ("1002", "2016-01-01", "death", "cancer"),
+    ]
+    assert rows(store.table("follow_up")) == [
+        ("1001", "2008-01-01", "2015-01-01", "death"),
+        ("1002", "2008-01-01", "2016-01-01", "death"),
+    ]
+    quarantined = store.table("quarantine")[["person_id", "row", "column", "reason"]]
+    assert quarantined.values.tolist() == [
+        ["1001", 1, "p40001_i0", "unknown ICD-10 code C50* (the death is kept, its cause NULL)"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("death", "reason"),
+    [
+        ("2019-02", "death date 2019-02 is before last activity 2019-03-20"),
+        ("2019-13", "death date 2019-13 is not a date YYYY-MM (or YYYY)"),
+        ("1940-05", "death date 1940-05 is before birth (BirthYear 1955"),
+    ],
+)
+def test_flatiron_patient_with_a_quarantined_death_is_left_out(tmp_path, death, reason):
+    mortality = f"PatientID,DateOfDeath\nF3,{death}\n"
+    folder = _write(tmp_path / "x", {**FLATIRON, "Enhanced_Mortality_V2.csv": mortality})
+    store = _import(tmp_path, "flatiron", folder, lenient=True)
+    assert store.table("person")["person_id"].tolist() == ["F1", "F2"]
+    assert store.table("follow_up")["person_id"].tolist() == ["F1", "F2"]
+    quarantined = store.table("quarantine")
+    assert quarantined["person_id"].unique().tolist() == ["F3"]
+    first = quarantined.iloc[0]
+    assert (Path(first["file"]).name, first["row"], first["column"]) == (
+        "Enhanced_Mortality_V2.csv",
+        1,
+        "DateOfDeath",
+    )
+    assert first["reason"].startswith(reason)
+    assert "person F3 not in the person table (or left out)" in quarantined["reason"].tolist()

@@ -54,17 +54,20 @@ FROZEN: dict[str, dict[str, tuple[int, str]]] = {
         "outcome": (117, "b9c9f43c96c12147c768d9a5e4ea791de6a27acf1b2afc32e7f2cc0211997e02"),
         "quarantine": (0, EMPTY),
     },
+    # flatiron-planted differs from the pandas importers in one way: a patient whose death
+    # row is quarantined (F0000000 "last spring", F0000015 "2012" before last activity) is
+    # left out with all their rows (3 more quarantined), not stored as alive
     "flatiron-planted": {
-        "person": (396, "33294bf81fba1cc60dcdba32b2b5333102db9cd922357a7ad2524ccabcbfe968"),
+        "person": (394, "5c098bf00eff65dfb1dcdf5bc5c7c11a6c404ee73dfae2c4d3c003a9917e4912"),
         "cancer_diagnosis": (
-            396,
-            "c578193b90a04c115e78a83fbaf3d7eb3b6f709fb94e74929a65fb0cba6233e5",
+            394,
+            "d9bbe11a2f118ce934db249db0b863713ce3b4677669b5bfe851943a838ae756",
         ),
-        "follow_up": (396, "033b886e175da0de9dcb90bc11a3094837e3d10a6dbf7419f9af7d20fdfdfb48"),
+        "follow_up": (394, "8081c6a61baba9ff437a29e6ef84119de4ff6be788a7116572bea934e252ab20"),
         "infection": (102, "cb6aae905852e1a260b3c7ea4ace94ca405e3a8e6d5a03ac1361a22e214e8a60"),
         "vaccination": (0, EMPTY),
-        "outcome": (114, "1529c9421f3cf024e8462114eec16ddc55f7c6a90912d6a2e70bb1bc775ebd8d"),
-        "quarantine": (16, "6c94ff864eaafa69dfc2edb629e785f9cf3f8a3c0cb88731b75040d39899d2a6"),
+        "outcome": (113, "efb1f6e545ecedf1cd7ee82b32aec14aee33193a489331226da6c5071c99c36a"),
+        "quarantine": (19, "7a6a6f078b4d101b2b2b2f1408586df95af4ec12d3ec85f2b4cdd2d80752cf75"),
     },
 }
 

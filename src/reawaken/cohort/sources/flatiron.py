@@ -496,8 +496,9 @@ def _visits(q: SqlImport) -> list[str]:
 
 
 def _mortality(q: SqlImport, demo: str, activity: str) -> tuple[str, str | None]:
-    """Deaths (dates imputed: ``imputed``), and the patients whose death is before their
-    birth (a relation of ``PatientID``; None when there is no mortality table)."""
+    """Deaths (dates imputed: ``imputed``), and the patients left out: those with a death row
+    reported (not a date, before their birth, before their last activity; a relation of
+    ``PatientID``; None when there is no mortality table)."""
     deaths = q.name("deaths")
     loaded = q.open("Enhanced_Mortality_V2", ["PatientID", "DateOfDeath"], required=False)
     if loaded is None:
@@ -511,6 +512,10 @@ def _mortality(q: SqlImport, demo: str, activity: str) -> tuple[str, str | None]
         f"CREATE TABLE {deaths} AS SELECT *, {_stated_period('t')} "
         f"FROM (SELECT *, {stated} AS t FROM {rows}) WHERE t IS NOT NULL"
     )
+    # a patient whose death row is reported (lenient: quarantined) is left out: without the
+    # death, the patient would be stored as alive
+    left_out = q.name("death_left_out")
+    q.sql(f"CREATE TABLE {left_out} AS SELECT DISTINCT PatientID FROM {deaths} WHERE mid IS NULL")
     q.screen(
         deaths,
         [
@@ -529,8 +534,7 @@ def _mortality(q: SqlImport, demo: str, activity: str) -> tuple[str, str | None]
     )
     born = f"(SELECT * FROM {deaths} LEFT JOIN ({births}) ON _id = PatientID)"
     before_birth = "year(mid) < _born"
-    left_out = q.name("dead_before_birth")
-    q.sql(f"CREATE TABLE {left_out} AS SELECT DISTINCT PatientID FROM {born} WHERE {before_birth}")
+    q.sql(f"INSERT INTO {left_out} SELECT DISTINCT PatientID FROM {born} WHERE {before_birth}")
     name = "regexp_extract(_born_file, '[^/\\\\]*$')"
     q.screen(
         deaths,
@@ -551,6 +555,7 @@ def _mortality(q: SqlImport, demo: str, activity: str) -> tuple[str, str | None]
         f"(SELECT *, {_IMPUTED} AS imputed FROM (SELECT d.*, a.last AS _last FROM {deaths} d "
         f"LEFT JOIN {activity} a ON a.person_id = d.PatientID))"
     )
+    q.sql(f"INSERT INTO {left_out} SELECT DISTINCT PatientID FROM {seen} WHERE {_AFTER_PERIOD}")
     q.screen(
         deaths,
         [

@@ -378,8 +378,9 @@ def _tests(q: SqlImport) -> tuple[str, str]:
 
 
 def _deaths(q: SqlImport, part: str) -> str:
-    """Death rows (participants with a death date), a malformed underlying cause reported and
-    left out, the cause classified from the underlying cause of death (``p40001_i0``)."""
+    """Death rows (participants with a death date), the cause classified from the underlying
+    cause of death (``p40001_i0``); a malformed cause is reported and the death kept with
+    cause NULL (a lenient import: the death still ends follow-up)."""
     deaths = q.name("deaths")
     dead = (
         f"(SELECT _file, _row, eid, death, cause_raw, cause_code FROM {part} "
@@ -394,13 +395,19 @@ def _deaths(q: SqlImport, part: str) -> str:
         f"LEFT JOIN (SELECT *, {known} AS _well_formed FROM {lookup}) c "
         "ON c.code = d.cause_code"
     )
+    bad = "cause_code IS NOT NULL AND NOT _well_formed"  # every code is in the lookup
+    # the death stands without its cause (lenient): a copy is screened, the cause cleared
+    kept = " (the death is kept, its cause NULL)" if q.issues.lenient else ""
     check = Check(
-        "cause_code IS NOT NULL AND NOT _well_formed",  # every code is in the lookup
-        f"'unknown ICD-10 code ' || {show('cause_raw')}",
+        bad,
+        f"'unknown ICD-10 code ' || {show('cause_raw')} || {quote(kept)}",
         "'p40001_i0'",
         "outcome",
     )
-    q.screen(deaths, [check], person="eid")
+    causes = q.name("causes")
+    q.sql(f"CREATE TABLE {causes} AS SELECT * FROM {deaths}")
+    q.screen(causes, [check], person="eid")
+    q.sql(f"UPDATE {deaths} SET cause = NULL WHERE {bad}")
     return deaths
 
 
