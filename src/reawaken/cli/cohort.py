@@ -60,16 +60,21 @@ def EXTRACT(value: object) -> str:
     return text
 
 
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
+
+
 @accepting(
-    "a schema name: letters, digits and _, not starting with a digit",
-    ("", "cdm; drop", "1cdm"),
+    "a schema name: letters, digits and _, not starting with a digit; on Spark also catalog.schema",
+    ("", "cdm; drop", "1cdm", "main.cdm.person", ".cdm", "main."),
     "cdm",
     "SCHEMA",
 )
 def SCHEMA(value: object) -> str:
-    """A plain SQL identifier (the CDM's schema, or Spark database)."""
+    """A plain SQL identifier (the CDM's schema, or Spark database), or two joined by a dot
+    (Spark: ``catalog.schema``, as ``main.cdm`` in Unity Catalog; the engines refuse it
+    elsewhere)."""
     text = str(value)
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", text):
+    if not re.fullmatch(rf"{_IDENTIFIER}(\.{_IDENTIFIER})?", text):
         raise Refused("not a schema name")
     return text
 
@@ -116,7 +121,7 @@ def import_command(
         None,
         "--cdm-schema",
         help="The OMOP CDM's schema (PostgreSQL, default public; Spark database, default "
-        "default; a DuckDB file: any).",
+        "default, or catalog.database; a DuckDB file: any).",
     ),
 ) -> None:
     """Import one extract, all or nothing.

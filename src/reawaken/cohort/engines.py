@@ -8,6 +8,11 @@ as engine, host and schema without a password (:meth:`Engine.describe`: this tex
 store's import record and to logs). Engines only read: a PostgreSQL session is set read-only
 before its first query.
 
+Every engine reads the CDM in UTC (DuckDB's ``TimeZone``, PostgreSQL's ``TIME ZONE``, Spark's
+``spark.sql.session.timeZone``), so that a date stored as a ``TIMESTAMP WITH TIME ZONE`` is
+its UTC date whatever the time zone of the machine, the server or the session (a Spark
+session found active is given back in its own time zone).
+
 Credentials are never taken from the command line: a PostgreSQL URL holding a password is
 refused; libpq finds it in ``PGPASSWORD``, the password file (``~/.pgpass`` or
 ``PGPASSFILE``) or a service file (``PGSERVICEFILE``, ``?service=name``). A Spark Connect
@@ -113,6 +118,45 @@ def kind_of(type_name: str) -> str:
     return "other"
 
 
+#: One part of a schema's name: letters (any script), digits, ``_``, ``$`` and ``-``.
+_NAME_PART = re.compile(r"[\w$-]+")
+
+
+def schema_parts(schema: str, dialect: str) -> tuple[str, ...]:
+    """The parts of the CDM schema's name: ``(schema,)``, or on Spark also
+    ``(catalog, schema)`` (``main.cdm`` in Unity Catalog, ``spark_catalog.cdm``); an
+    InputError for any other name.
+
+    Examples
+    --------
+    >>> schema_parts("main.cdm", "spark")
+    ('main', 'cdm')
+    >>> schema_parts("cdm54", "postgres")
+    ('cdm54',)
+    >>> schema_parts("main.cdm", "postgres")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reawaken.errors.InputError: the CDM schema 'main.cdm' names a catalog and a schema ...
+    """
+    parts = tuple(schema.split("."))
+    if not all(_NAME_PART.fullmatch(p) for p in parts) or len(parts) > 2:
+        raise InputError(
+            f"the CDM schema {schema!r} is not a schema name (accepted: letters, digits, _, $ "
+            "and -; on Spark also catalog.schema)"
+        )
+    if len(parts) == 2 and dialect != "spark":
+        raise InputError(
+            f"the CDM schema {schema!r} names a catalog and a schema (catalog.schema), which "
+            "only Spark reads: give the schema alone"
+        )
+    return parts
+
+
+def _quoted(*parts: str) -> str:
+    """A qualified name in DuckDB's dialect, each part quoted (``"main"."cdm"."person"``)."""
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+
 @dataclass
 class Engine:
     """An open connection to a CDM (made by :func:`connect`)."""
@@ -203,6 +247,8 @@ class DuckDBEngine(Engine):
     def __init__(self, path: Path, names: tuple[str, ...], schema: str | None = None) -> None:
         import duckdb
 
+        if schema is not None:
+            schema_parts(schema, "duckdb")
         super().__init__("duckdb", str(path), schema)
         self._handed = False  # the connection handed to an import (import_connection)
         self._duckdb = duckdb
@@ -210,6 +256,7 @@ class DuckDBEngine(Engine):
             self.con = duckdb_connect()
             try:
                 limit_memory(self.con)  # the tables read spill to disk beyond the limit
+                _in_utc(self.con)
                 for name in names:
                     file = common.find_table(path, name, required=False)
                     if file is not None:
@@ -221,11 +268,14 @@ class DuckDBEngine(Engine):
             self.con = duckdb_connect()
             try:
                 limit_memory(self.con)  # the queries' sorts and joins spill beyond the limit
+                _in_utc(self.con)
                 self.con.execute(f"ATTACH {_literal(str(path))} AS {CDM_FILE} (READ_ONLY)")
-                self._catalog(path)
-            except duckdb.Error as exc:
+                self._catalog(path, names)
+            except BaseException as exc:
                 self.con.close()
-                raise InputError(f"not a DuckDB database: {_line(exc)}", file=path) from exc
+                if isinstance(exc, duckdb.Error):
+                    raise InputError(f"not a DuckDB database: {_line(exc)}", file=path) from exc
+                raise
         else:
             raise InputError("not a folder of source tables or a DuckDB file", file=path)
 
@@ -236,7 +286,7 @@ class DuckDBEngine(Engine):
         if suffix == ".parquet":
             reader = f"read_parquet('{quoted}')"
         else:
-            delim = "\\t" if suffix == ".tsv" else ","
+            delim = "\\t" if delimiter(file) == "\t" else ","
             nulls = ", ".join("'" + v.replace("'", "''") + "'" for v in NA_TEXTS)
             reader = (
                 f"read_csv('{quoted}', all_varchar = true, header = true, delim = '{delim}', "
@@ -250,17 +300,27 @@ class DuckDBEngine(Engine):
         columns = {str(c).strip().lower(): (c, kind_of(t)) for c, t, *_ in described}
         self.tables[name] = Table(name, f'"{name}"', str(file), columns, "(rowid + 1)")
 
-    def _catalog(self, path: Path) -> None:
+    def _catalog(self, path: Path, names: tuple[str, ...]) -> None:
+        """The tables of the attached file: those of the CDM schema, or of any schema when
+        none is given (a CDM table found in more than one schema is refused)."""
         rows = self.con.execute(
             "SELECT table_schema, table_name, table_type FROM information_schema.tables "
-            "WHERE table_catalog = ?",
+            "WHERE table_catalog = ? ORDER BY table_schema, table_name",
             [CDM_FILE],
         ).fetchall()
-        found: dict[str, tuple[str, str, str]] = {}
+        seen: dict[str, list[tuple[str, str, str]]] = {}
         for schema, name, kind in rows:
             if self.schema is None or schema.lower() == self.schema.lower():
-                found.setdefault(name.lower(), (schema, name, kind))
-        for lower, (schema, name, kind) in found.items():
+                seen.setdefault(name.lower(), []).append((schema, name, kind))
+        for name in names:
+            schemas = sorted({schema for schema, _, _ in seen.get(name, [])})
+            if len(schemas) > 1:
+                raise InputError(
+                    f"table {name} is in more than one schema ({', '.join(schemas)}): choose "
+                    "one as the CDM schema",
+                    file=path,
+                )
+        for lower, ((schema, name, kind), *_) in seen.items():
             cols = self.con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? "
@@ -269,8 +329,8 @@ class DuckDBEngine(Engine):
             ).fetchall()
             self.tables[lower] = Table(
                 lower,
-                f'{CDM_FILE}."{schema}"."{name}"',
-                f"{path}:{lower}",
+                _quoted(CDM_FILE, schema, name),
+                f"{path}:{lower}" if schema.lower() == "main" else f"{path}:{schema}.{lower}",
                 {c.lower(): (c, kind_of(t)) for c, t in cols},
                 "(rowid + 1)" if kind == "BASE TABLE" else "NULL",
             )
@@ -377,6 +437,7 @@ class PostgresEngine(Engine):
     def __init__(self, url: str, schema: str) -> None:
         import adbc_driver_postgresql.dbapi as dbapi
 
+        schema_parts(schema, "postgres")
         super().__init__("postgres", postgres_where(check_postgres_url(url)), schema)
         self._errors = (dbapi.Error,)
         try:
@@ -392,6 +453,7 @@ class PostgresEngine(Engine):
     def _catalog(self, schema: str) -> None:
         self._run("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         self._run("SET DateStyle = 'ISO'")
+        self._run("SET TIME ZONE 'UTC'")  # a timestamptz's date is its UTC date
         rows = self.frame(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "
             f"WHERE table_schema = {_literal(schema)} ORDER BY table_name, ordinal_position"
@@ -410,7 +472,11 @@ class PostgresEngine(Engine):
                 for c, t in zip(cols["column_name"], cols["data_type"], strict=True)
             }
             self.tables[lower] = Table(
-                lower, f'"{schema}"."{name}"', f"{schema}.{lower}", columns, _id_row(lower, columns)
+                lower,
+                _quoted(schema, str(name)),
+                f"{schema}.{lower}",
+                columns,
+                _id_row(lower, columns),
             )
 
     def missing_table(self, name: str) -> InputError:
@@ -452,13 +518,16 @@ class PostgresEngine(Engine):
 # ----- Spark ---------------------------------------------------------------------------------
 class SparkEngine(Engine):
     """Spark: a local session (``local[*]``) by default, or Spark Connect (``sc://host:port``);
-    an active session is used as it is."""
+    an active session is used as it is, its time zone set to UTC while the CDM is read. The
+    schema is a database, or ``catalog.database`` (``main.cdm`` in Unity Catalog)."""
 
     def __init__(self, url: str | None, schema: str) -> None:
         from pyspark.sql import SparkSession
 
+        parts = schema_parts(schema, "spark")
         where = spark_where(url)
         super().__init__("spark", where, schema)
+        self._zone: str | None = None  # the session's time zone before the CDM was read
         try:
             with _quiet():
                 if url:
@@ -467,24 +536,39 @@ class SparkEngine(Engine):
                 else:
                     active = SparkSession.getActiveSession()
                     self.spark = active or SparkSession.builder.master("local[*]").getOrCreate()
-                if not self.spark.catalog.databaseExists(schema):
+                self._zone = self.spark.conf.get(SPARK_ZONE)
+                self.spark.conf.set(SPARK_ZONE, "UTC")  # a timestamp's date is its UTC date
+                qualified = ".".join(_backticked(p) for p in parts)
+                if not self.spark.catalog.databaseExists(qualified):
                     raise InputError(f"schema {schema} not found in Spark {where}")
-                names = [t.name for t in self.spark.catalog.listTables(schema) if not t.isTemporary]
-                for name in names:
+                listed = self.spark.catalog.listTables(qualified)
+                for name in [t.name for t in listed if not t.isTemporary]:
                     lower = name.lower()
-                    cols = self.spark.catalog.listColumns(f"`{schema}`.`{name}`")
+                    cols = self.spark.catalog.listColumns(f"{qualified}.{_backticked(name)}")
                     columns = {c.name.lower(): (c.name, kind_of(c.dataType)) for c in cols}
                     self.tables[lower] = Table(
                         lower,
-                        f'"{schema}"."{name}"',
+                        _quoted(*parts, name),
                         f"{schema}.{lower}",
                         columns,
                         _id_row(lower, columns),
                     )
-        except InputError:
-            raise
-        except Exception as exc:  # pyspark raises many classes (analysis, connect, py4j)
+        except BaseException as exc:
+            try:
+                self.close()
+            except Exception:  # a session that failed may not take the setting back
+                pass
+            if isinstance(exc, InputError) or not isinstance(exc, Exception):
+                raise
+            # pyspark raises many classes (analysis, connect, py4j)
             raise InputError(f"cannot read schema {schema} on Spark {where}: {_line(exc)}") from exc
+
+    def close(self) -> None:
+        """Give the session back in its own time zone (the session stays open)."""
+        if self._zone is not None:
+            zone, self._zone = self._zone, None
+            with _quiet():
+                self.spark.conf.set(SPARK_ZONE, zone)
 
     def batches(self, sql: str) -> pa.RecordBatchReader:
         """The rows of ``sql`` as Arrow batches: from a local session, written by Spark as
@@ -602,6 +686,15 @@ class SparkEngine(Engine):
         return pa.RecordBatchReader.from_batches(first.schema, stream())
 
 
+#: The Spark setting that names a session's time zone.
+SPARK_ZONE = "spark.sql.session.timeZone"
+
+
+def _backticked(part: str) -> str:
+    """One part of a name as Spark quotes it (`` `cdm` ``)."""
+    return "`" + part.replace("`", "``") + "`"
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
     """pyspark's warnings about its own support of pandas versions say nothing about the data."""
@@ -660,6 +753,35 @@ def _id_row(table: str, columns: dict[str, tuple[str, str]]) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _in_utc(con) -> None:
+    """Set a DuckDB connection's time zone to UTC: a ``TIMESTAMP WITH TIME ZONE``'s date is
+    then its UTC date."""
+    con.execute("SET TimeZone = 'UTC'")
+
+
+def delimiter(file: Path) -> str:
+    r"""The delimiter of a table file: a tab for ``.tsv``, and for ``.csv`` a tab when its
+    header line holds tabs and no commas (OHDSI Athena's vocabulary files, ``CONCEPT.csv``
+    and the others, are tab-separated though named ``.csv``), else a comma.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "CONCEPT.csv").write_text("concept_id\tconcept_name\n1\tCOVID-19, mRNA\n")
+    >>> delimiter(folder / "CONCEPT.csv") == "\t"
+    True
+    >>> _ = (folder / "person.csv").write_text("person_id,year_of_birth\n1,1950\n")
+    >>> delimiter(folder / "person.csv")
+    ','
+    """
+    if file.suffix.lower() == ".tsv":
+        return "\t"
+    with open(file, "rb") as handle:
+        header = handle.readline(1 << 20)  # a header line is short (assumed: under 1 MiB)
+    return "\t" if b"\t" in header and b"," not in header else ","
 
 
 #: Memory an import's DuckDB may hold before it spills to disk (assumed: half of the 2 GB
