@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -487,11 +488,13 @@ class CohortStore:
             con.execute(
                 "INSERT INTO imports (source, kind, path, imported_at, lenient, censor_date, "
                 "n_after_censor, n_quarantined, link) "
-                "VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     name,
                     kind,
                     described or str(Path(path).resolve()),
+                    # this machine's local time, whatever the time zone of the SQL session
+                    datetime.now(),
                     lenient,
                     None if raw.censor_date is None else raw.censor_date.date(),
                     raw.n_after_censor,
