@@ -325,3 +325,37 @@ def test_flatiron_patient_with_a_quarantined_death_is_left_out(tmp_path, death, 
     )
     assert first["reason"].startswith(reason)
     assert "person F3 not in the person table (or left out)" in quarantined["reason"].tolist()
+
+
+def test_ukb_end_of_data_is_the_latest_date_of_the_rows_kept(tmp_path):
+    lines = [
+        "eid,p31,p34,p53_i0,p40000_i0,p40001_i0,p190,p191",
+        "1001,0,1950,2008-01-01,2015-06-01,C509,,",
+        "1002,0,1950,2008-01-01,,,,",
+        "1004,0,1950,2008-01-01,2016-06-01,I219,5,2014-01-01",  # death after loss: not kept
+        "1003,0,1950,2008-01-01,2007-06-01,I219,,",  # death before the assessment: left out
+    ]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    store = _import(tmp_path, "ukb", folder, lenient=True)
+    assert rows(store.table("follow_up")) == [
+        ("1001", "2008-01-01", "2015-06-01", "death"),
+        ("1002", "2008-01-01", "2015-06-01", "end_of_data"),
+        ("1004", "2008-01-01", "2014-01-01", "lost"),
+    ]
+    imports = store.table("imports")
+    assert imports["censor_date"].dt.strftime("%Y-%m-%d").tolist() == ["2015-06-01"]
+    assert imports["n_after_censor"].tolist() == [0]
+    reasons = store.table("quarantine")["reason"].tolist()
+    assert "event 2016-06-01 after end of follow-up 2014-01-01" in reasons
+
+
+def test_ukb_end_of_data_leaves_out_a_duplicated_id(tmp_path):
+    lines = [
+        "eid,p31,p34,p53_i0,p40005_i0,p40006_i0,p40000_i0,p40001_i0",
+        "1001,0,1950,2008-01-01,2005-01-01,C509,,",
+        "1002,0,1950,2008-01-01,,,,",
+        "1001,0,1950,2009-01-01,2006-01-01,C509,2012-01-01,C509",
+    ]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    store = _import(tmp_path, "ukb", folder, lenient=True)
+    assert rows(store.table("follow_up")) == [("1002", "2008-01-01", "2008-01-01", "end_of_data")]

@@ -36,7 +36,9 @@ FROZEN: dict[str, dict[str, tuple[int, str]]] = {
             387,
             "d7da0cd96bc8706b595fdcf69f382d2947efbda32be8ea330d5ab5349e7cccec",
         ),
-        "follow_up": (390, "c3cd03073ab33170f32eea21b000d22ad059ce45649b41ee3c6d122e017365b6"),
+        # the end of data is the latest date of the rows kept, 2022-12-27, not the quarantined
+        # diagnosis of 2030-01-01 (row 31) as the pandas importer had it
+        "follow_up": (390, "3e3561b253f87a81758022c6319dca99d667b56ddf57d60ee0de9df0096de571"),
         "infection": (36, "8e58bdf131373650ffcb71ab462ea0c971cddb999d4b221d568669983000fa1c"),
         "vaccination": (0, EMPTY),
         "outcome": (274, "af3872bb5e80cf8c47ab618a41bd21c993570b4f0e4a711a41b88bc598b44a7f"),

@@ -15,6 +15,7 @@ from reawaken.cohort.schema import (
     EVENT_DATES,
     METASTASIS_SITES,
     TABLES,
+    Issues,
     allowed,
     columns,
 )
@@ -80,6 +81,32 @@ def finalize(raw: SqlTables) -> dict[str, Validated]:
         name: Validated(name, f"{ident(catalog)}.main.{relation}")
         for name, relation in tables.items()
     }
+
+
+def left_out(q: SqlImport, tables: dict[str, str]) -> tuple[str, str] | None:
+    """What :func:`finalize` would leave out of the canonical ``tables`` of the import ``q``,
+    found by running its checks on copies, leniently, reporting nothing: relations of the
+    persons kept (``person_id``) and of the rows left out (``table_name``, ``_row``,
+    ``_column``: where they were read); None when nothing would be (the usual case).
+
+    For an importer whose own dates decide something (UK Biobank's end of data: the latest
+    date of the rows kept). The relation names continue ``q``'s."""
+    dry = SqlImport.resume(SqlTables(q.con, tables, Issues(lenient=True), names_used=q._n))
+    copies = {name: tables.get(name) or dry.empty(name) for name in TABLES}
+    checks = _value_checks()
+    found = _anything_to_check(dry, copies, checks)
+    if found:
+        _validate(dry, copies, checks)
+    q._n = dry._n
+    if not found:
+        return None
+    persons, rows = q.name("kept_persons"), q.name("left_out_rows")
+    q.sql(f"CREATE TABLE {persons} AS SELECT DISTINCT person_id FROM {copies['person']}")
+    q.sql(f"CREATE TABLE {rows} (table_name VARCHAR, _row BIGINT, _column VARCHAR)")
+    reported = [(r["table_name"], r["row"], r["column"]) for r in dry.issues.rows]
+    if reported:
+        q.con.executemany(f"INSERT INTO {rows} VALUES (?, ?, ?)", reported)
+    return persons, rows
 
 
 @dataclass(frozen=True)

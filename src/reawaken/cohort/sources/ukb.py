@@ -14,17 +14,17 @@ hosaq, reqorg``; ``result`` 1 is positive, 0 negative; ``origin`` 1 (inpatient) 
 infection as hospitalised.
 
 Mapping: follow-up starts at ``p53_i0``; it ends at death (``p40000_i0``), at loss to follow-up
-(``p191``) or at the censor date, whichever comes first. UK Biobank has no end of follow-up of
-its own, so the censor date defaults to the latest date the extract holds (any registry, death,
-loss or test date) and is overridden by ``censor_date``; records after it are left out and
-counted. A registry entry with a primary-cancer code is a ``cancer_diagnosis`` (stage and
-receptors are not in these fields, so NULL). A secondary-neoplasm code (C77-C79; C78.0 lung,
-C78.7 liver, C79.3 brain, C79.5 bone, others ``other``) on or after the assessment date is a
+(``p191``) or at the censor date, whichever comes first. UK Biobank has no end of follow-up of its
+own, so the censor date defaults to the latest date the extract holds (any registry, death, loss or
+test date; of the rows kept, when lenient) and is overridden by ``censor_date``; records after it
+are left out and counted. A registry entry with a primary-cancer code is a ``cancer_diagnosis``
+(stage and receptors are not in these fields, so NULL). A secondary-neoplasm code (C77-C79; C78.0
+lung, C78.7 liver, C79.3 brain, C79.5 bone, others ``other``) on or after the assessment date is a
 ``distant_metastasis`` outcome; one registered before it is prevalent disease and kept as a
 ``cancer_diagnosis`` row with stage ``IV`` and site ``other``. An underlying cause of death in
-C00-D48 is a cancer death, U07.1/U07.2 a COVID death, anything else other. Each positive test is
-an infection record (evidence ``test``), merged into episodes; its pathogen is the one whose
-ICD-10 codes hold U07.1 in the pathogen table (``sars-cov-2``).
+C00-D48 is a cancer death, U07.1/U07.2 a COVID death, anything else other. Each positive test is an
+infection record (evidence ``test``), merged into episodes; its pathogen is the one whose ICD-10
+codes hold U07.1 in the pathogen table (``sars-cov-2``).
 
 Synthetic layout (:func:`write_synthetic`): ``participant.tsv`` and ``covid19_result.tsv``.
 """
@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reawaken.cohort.sources import common, sql_import
+from reawaken.cohort.sources import common, sql_import, sql_validate
 from reawaken.cohort.sources.sql_import import (
     Check,
     SourceFile,
@@ -166,14 +166,8 @@ def read(extract: common.Extract) -> SqlTables:
     infection, tests = _tests(q)
     deaths = _deaths(q, part)
 
-    latest = q.sql(
-        f"SELECT max(d) FROM (SELECT max(start) AS d FROM {part} "
-        f"UNION ALL SELECT max(death) FROM {part} UNION ALL SELECT max(lost) FROM {part} "
-        f"UNION ALL SELECT max(d) FROM {registry} "
-        f"UNION ALL SELECT max(infection_date) FROM {infection})"
-    ).fetchall()[0][0]
     asked = extract.censor_date is not None
-    cut = pd.Timestamp(extract.censor_date) if asked else pd.Timestamp(latest)
+    cut = pd.Timestamp(extract.censor_date) if asked else _latest(q, part, registry, infection)
     tables = {
         "person": q.canonical(
             "person",
@@ -207,7 +201,47 @@ def read(extract: common.Extract) -> SqlTables:
             view=True,
         ),
     }
-    return q.result(tables, cut)
+    if asked or pd.isna(cut):
+        return q.result(tables, cut)
+    if q.issues.lenient:
+        # the end of data is the latest date of the rows kept (those validation keeps): the
+        # rows after it are those it leaves out, reported there (not cut here)
+        dropped = sql_validate.left_out(q, tables)
+        kept = cut if dropped is None else _latest(q, part, registry, infection, dropped)
+        if kept != cut:
+            cut = kept
+            tables["follow_up"] = _follow_up(q, part, cut, "end_of_data")
+    raw = q.result(tables, None)  # nothing is dated after the end of data
+    raw.censor_date = cut
+    return raw
+
+
+def _latest(
+    q: SqlImport, part: str, registry: str, infection: str, dropped: tuple[str, str] | None = None
+) -> pd.Timestamp:
+    """The latest date the extract holds: assessment, registry, death, loss or positive test
+    date (NaT if none); with ``dropped`` (:func:`~reawaken.cohort.sources.sql_validate.
+    left_out`: the persons kept, the rows left out) of the rows validation keeps."""
+    person = row = ""
+    if dropped is not None:
+        persons, rows = dropped
+        person = f" AND {{eid}} IN (SELECT person_id FROM {persons})"
+        row = (
+            f" AND NOT EXISTS (SELECT 1 FROM {rows} l WHERE l.table_name IN ({{tables}}) "
+            "AND l._row = x._row AND l._column = {column})"
+        )
+    kept = person.format(eid="x.eid")
+    death = row.format(tables="'outcome'", column="'p40000_i0'")
+    entry = row.format(tables="'cancer_diagnosis', 'outcome'", column="'p40005_i' || x.inst")
+    test = person.format(eid="x.person_id") + row.format(tables="'infection'", column="'specdate'")
+    latest = q.sql(
+        f"SELECT max(d) FROM (SELECT max(start) AS d FROM {part} x WHERE TRUE{kept} "
+        f"UNION ALL SELECT max(death) FROM {part} x WHERE TRUE{kept}{death} "
+        f"UNION ALL SELECT max(lost) FROM {part} x WHERE TRUE{kept} "
+        f"UNION ALL SELECT max(d) FROM {registry} x WHERE TRUE{kept}{entry} "
+        f"UNION ALL SELECT max(infection_date) FROM {infection} x WHERE TRUE{test})"
+    ).fetchall()[0][0]
+    return pd.Timestamp(latest)
 
 
 def _participants(q: SqlImport, source: SourceFile, instances: list[int], names: set) -> str:
