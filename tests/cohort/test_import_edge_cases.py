@@ -359,3 +359,53 @@ def test_ukb_end_of_data_leaves_out_a_duplicated_id(tmp_path):
     folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
     store = _import(tmp_path, "ukb", folder, lenient=True)
     assert rows(store.table("follow_up")) == [("1002", "2008-01-01", "2008-01-01", "end_of_data")]
+
+
+# ----- 9. UK Biobank registry entries coded in ICD-9 ---------------------------------------------
+ICD9_HEADER = "eid,p31,p34,p53_i0,p40005_i0,p40006_i0,p40013_i0,p40005_i1,p40006_i1,p40013_i1"
+
+
+def test_ukb_registry_entries_coded_in_icd9_are_read(tmp_path):
+    lines = [
+        ICD9_HEADER,
+        "1001,0,1950,2008-01-01,1990-05-01,,1749,2009-01-01,C509,",
+        "1002,0,1950,2008-01-01,1993-02-01,,1970,,,",  # ICD-9 197.0: lung metastasis, prevalent
+        "1003,0,1950,2008-01-01,,,,,,",
+    ]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    store = _import(tmp_path, "ukb", folder)
+    diagnoses = store.table("cancer_diagnosis")[
+        ["person_id", "diagnosis_date", "site", "code", "stage"]
+    ]
+    assert rows(diagnoses) == [
+        ("1001", "1990-05-01", "breast", "1749", None),
+        ("1001", "2009-01-01", "breast", "C509", None),
+        ("1002", "1993-02-01", "other", "1970", "IV"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "reason", "column"),
+    [
+        (ICD9_HEADER, "missing ICD-10 code (nor ICD-9 code p40013_i0)", "p40006_i0"),
+        ("eid,p31,p34,p53_i0,p40005_i0,p40006_i0", "missing ICD-10 code", "p40006_i0"),
+    ],
+)
+def test_a_registry_entry_without_any_code_names_the_code_column(tmp_path, header, reason, column):
+    width = header.count(",") + 1
+    values = ["1001", "0", "1950", "2008-01-01", "1990-05-01"] + [""] * (width - 5)
+    folder = _write(tmp_path / "x", {"participant.csv": f"{header}\n{','.join(values)}\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.column, err.reason) == (
+        "participant.csv",
+        1,
+        column,
+        reason,
+    )
+
+
+def test_an_unknown_icd9_code_names_its_column(tmp_path):
+    lines = [ICD9_HEADER, "1001,0,1950,2008-01-01,1990-05-01,,17$9,,,"]
+    folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
+    err = _error(tmp_path, "ukb", folder)
+    assert (err.row, err.column, err.reason) == (1, "p40013_i0", "unknown ICD-9 code 17$9")

@@ -4,7 +4,8 @@ Files (``.csv``, ``.tsv`` or ``.parquet`` in one folder):
 
 ``participant``: ``eid``; ``p31`` sex (0 female, 1 male); ``p34`` year of birth; ``p53_i0`` date of
 the first assessment visit; cancer registry instances ``p40005_iN`` (date), ``p40006_iN``
-(ICD-10 code), ``p40011_iN`` (histology), ``p40012_iN`` (behaviour); death ``p40000_i0`` (date),
+(ICD-10 code), ``p40013_iN`` (ICD-9 code, read when the ICD-10 code is blank), ``p40011_iN``
+(histology), ``p40012_iN`` (behaviour); death ``p40000_i0`` (date),
 ``p40001_i0`` (underlying cause, ICD-10), ``p40002_i0_aN`` (contributory causes); ``p190``
 (reason lost to follow-up), ``p191`` (date lost to follow-up). The older column style
 ``40005-0.0`` is accepted as well (``31-0.0`` -> ``p31``, ``40002-0.3`` -> ``p40002_i0_a3``).
@@ -100,6 +101,10 @@ field_map: tuple[tuple[str, str], ...] = (
         "same, dated before `p53_i0` (prevalent metastatic disease)",
         "`cancer_diagnosis` row, stage `IV`, site `other`, code kept",
     ),
+    (
+        "`p40013_iN` registry ICD-9 code, read when `p40006_iN` is blank (entries before ICD-10)",
+        "as `p40006_iN`, classified as ICD-9; `code` the ICD-9 code without dot (`1749`)",
+    ),
     ("`p40011_iN`, `p40012_iN` histology, behaviour", "read, not stored"),
     (
         "`p40000_i0` death date",
@@ -145,7 +150,7 @@ def read(extract: common.Extract) -> SqlTables:
     path, names = source.path, source.columns
     instances = sorted(int(m.group(1)) for c in names if (m := re.match(r"^p40005_i(\d+)$", c)))
     for c in names:
-        if (m := re.match(r"^p40006_i(\d+)$", c)) and int(m.group(1)) not in instances:
+        if (m := re.match(r"^p400(?:06|13)_i(\d+)$", c)) and int(m.group(1)) not in instances:
             raise InputError(
                 f"registry code column {c} without its date column",
                 file=str(path),
@@ -155,14 +160,14 @@ def read(extract: common.Extract) -> SqlTables:
     if "p40000_i0" in names:
         _death_before_birth(q, part)
     for i in instances:
-        if f"p40006_i{i}" not in names:
+        if f"p40006_i{i}" not in names and f"p40013_i{i}" not in names:
             rows = q.sql(f"SELECT count(*) FROM {part}").fetchall()[0][0]
             raise InputError(
                 f"registry date column p40005_i{i} without its code column",
                 file=str(path) if rows else None,
                 column=f"p40006_i{i}",
             )
-    registry = _registry(q, part, instances)
+    registry = _registry(q, part, instances, set(names))
     infection, tests = _tests(q)
     deaths = _deaths(q, part)
 
@@ -269,13 +274,19 @@ def _participants(q: SqlImport, source: SourceFile, instances: list[int], names:
         f"{q.date('lost_text')} AS lost",
     ]
     for i in instances:
-        given = f"p40006_i{i}" in names
-        date_col, code_col = ident(f"p40005_i{i}"), col(f"p40006_i{i}", given=given)
+        date_col = ident(f"p40005_i{i}")
+        code_col = col(f"p40006_i{i}", given=f"p40006_i{i}" in names)
+        icd9_col = col(f"p40013_i{i}", given=f"p40013_i{i}" in names)
+        # the ICD-9 code (p40013, entries before ICD-10 was used) when the ICD-10 one is blank
+        nine = f"({text(code_col)} IS NULL AND {text(icd9_col)} IS NOT NULL)"
         texts += [
             f"{text(date_col)} AS reg_text_{i}",
-            f"{code_col} AS reg_raw_{i}",
-            f"{sql_import.icd_code(text(code_col))} AS reg_code_{i}",
-            f"({date_col} IS NOT NULL OR {code_col} IS NOT NULL) AS reg_has_{i}",
+            f"CASE WHEN {nine} THEN {icd9_col} ELSE {code_col} END AS reg_raw_{i}",
+            f"{sql_import.icd_code(f'coalesce({text(code_col)}, {text(icd9_col)})')} "
+            f"AS reg_code_{i}",
+            f"CASE WHEN {nine} THEN 9 ELSE 10 END AS reg_version_{i}",
+            f"({date_col} IS NOT NULL OR {code_col} IS NOT NULL OR {icd9_col} IS NOT NULL) "
+            f"AS reg_has_{i}",
         ]
         dates.append(f"{q.date(f'reg_text_{i}')} AS reg_date_{i}")
     part = q.rows(
@@ -331,13 +342,15 @@ def _death_before_birth(q: SqlImport, part: str) -> None:
     q.screen(part, [check], person="eid", rows=rows)
 
 
-def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
+def _registry(q: SqlImport, part: str, instances: list[int], names: set) -> str:
     """Cancer registry entries (one row per participant and instance with a date or a code),
-    classified (``met_site``, ``primary_site``), bad dates and codes reported and left out."""
+    classified (``met_site``, ``primary_site``) from the ICD-10 code, else the ICD-9 code
+    (``p40013_iN``, among the column ``names``), bad dates and codes reported and left out."""
     registry = q.name("registry")
     parts = [
         f"SELECT _file, _row, eid, start, {i} AS inst, reg_text_{i} AS dtext, reg_date_{i} AS d, "
-        f"reg_raw_{i} AS code_raw, reg_code_{i} AS code, {ordinal(str(i), '_row')} AS _key "
+        f"reg_raw_{i} AS code_raw, reg_code_{i} AS code, reg_version_{i} AS version, "
+        f"{f'p40013_i{i}' in names} AS has9, {ordinal(str(i), '_row')} AS _key "
         f"FROM {part} WHERE reg_has_{i}"
         for i in instances
     ]
@@ -345,23 +358,34 @@ def _registry(q: SqlImport, part: str, instances: list[int]) -> str:
         parts = [
             "SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, NULL::VARCHAR AS eid, "
             "NULL::DATE AS start, NULL::INTEGER AS inst, NULL::VARCHAR AS dtext, NULL::DATE AS d, "
-            "NULL::VARCHAR AS code_raw, NULL::VARCHAR AS code, NULL::BIGINT AS _key LIMIT 0"
+            "NULL::VARCHAR AS code_raw, NULL::VARCHAR AS code, NULL::INTEGER AS version, "
+            "NULL::BOOLEAN AS has9, NULL::BIGINT AS _key LIMIT 0"
         ]
     entries = "(" + " UNION ALL ".join(parts) + ")"
-    lookup = q.classify(entries, "code", ["metastasis", "cancer"])
-    # whether a code is well formed, worked out once per distinct code (the lookup's)
+    roles = ["metastasis", "cancer"]
+    # whether a code is well formed, worked out once per distinct code (the lookups')
+    looked = {
+        v: q.classify(f"(SELECT code FROM {entries} WHERE version = {v})", "code", roles, version=v)
+        for v in (10, 9)
+    }
+    lookups = " UNION ALL ".join(
+        f"SELECT {v} AS version, code, metastasis, cancer, {sql_import.well_formed('code')} "
+        f"AS _well_formed FROM {lookup}"
+        for v, lookup in looked.items()
+    )
     q.sql(
         f"CREATE TABLE {registry} AS SELECT r.*, c.metastasis AS met_site, "
-        f"c.cancer AS primary_site, c._well_formed FROM {entries} r LEFT JOIN "
-        f"(SELECT *, {sql_import.well_formed('code')} AS _well_formed FROM {lookup}) c "
-        "USING (code)"
+        f"c.cancer AS primary_site, c._well_formed FROM {entries} r LEFT JOIN ({lookups}) c "
+        "USING (version, code)"
     )
     checks = [
         q.date_check("d", "dtext", "", "cancer_diagnosis", required=True),
         Check(
-            "code IS NULL OR NOT _well_formed",  # every code is in the lookup
-            f"'unknown ICD-10 code ' || {show('code_raw')}",
-            "'p40006_i' || inst",
+            "code IS NULL OR NOT _well_formed",  # every code is in its lookup
+            "CASE WHEN code IS NULL THEN 'missing ICD-10 code' || CASE WHEN has9 THEN "
+            "' (nor ICD-9 code p40013_i' || inst || ')' ELSE '' END "
+            f"ELSE 'unknown ICD-' || version || ' code ' || {show('code_raw')} END",
+            "CASE version WHEN 9 THEN 'p40013_i' ELSE 'p40006_i' END || inst",
             "cancer_diagnosis",
         ),
     ]
