@@ -409,3 +409,52 @@ def test_an_unknown_icd9_code_names_its_column(tmp_path):
     folder = _write(tmp_path / "x", {"participant.csv": "\n".join(lines) + "\n"})
     err = _error(tmp_path, "ukb", folder)
     assert (err.row, err.column, err.reason) == (1, "p40013_i0", "unknown ICD-9 code 17$9")
+
+
+# ----- 10. the COVID-19 result files under their download names ----------------------------------
+COVID_PARTICIPANTS = UKB_HEADER + "\n1001,0,1950,2008-01-01\n1002,1,1945,2008-01-01\n"
+COVID_HEADER = "eid\tspecdate\tspectype\tlaboratory\torigin\tresult\n"
+
+
+def test_ukb_covid_results_downloaded_as_txt_are_read(tmp_path):
+    tests = COVID_HEADER + "1001\t05/11/2020\t7\t1\t1\t1\n1002\t2021-01-03\t7\t1\t0\t0\n"
+    folder = _write(
+        tmp_path / "x", {"participant.csv": COVID_PARTICIPANTS, "covid19_result.txt": tests}
+    )
+    infection = _import(tmp_path, "ukb", folder).table("infection")
+    assert rows(infection) == [("1001", "2020-11-05", "sars-cov-2", "test", True)]
+
+
+def test_ukb_covid_results_of_several_nations_are_read_together(tmp_path):
+    england = COVID_HEADER + "1001\t2020-11-05\t7\t1\t1\t1\n1002\t2021-01-03\t7\t1\t0\tx\n"
+    scotland = COVID_HEADER + "1002\t2021-02-03\t7\t1\t0\t1\n"
+    files = {
+        "participant.csv": COVID_PARTICIPANTS,
+        "covid19_result_england.txt": england,
+        "covid19_result_scotland.tsv": scotland,
+    }
+    folder = _write(tmp_path / "x", files)
+    err = _error(tmp_path, "ukb", folder)
+    assert (Path(err.file).name, err.row, err.column) == ("covid19_result_england.txt", 2, "result")
+    store = _import(tmp_path, "ukb", folder, lenient=True)
+    assert rows(store.table("infection")[["person_id", "infection_date", "hospitalised"]]) == [
+        ("1001", "2020-11-05", True),
+        ("1002", "2021-02-03", False),
+    ]
+    assert rows(store.table("follow_up")[["person_id", "end_date"]]) == [
+        ("1001", "2021-02-03"),
+        ("1002", "2021-02-03"),
+    ]
+
+
+def test_ukb_covid_results_in_one_file_and_nation_files_are_refused(tmp_path):
+    files = {
+        "participant.csv": COVID_PARTICIPANTS,
+        "covid19_result.txt": COVID_HEADER,
+        "covid19_result_wales.txt": COVID_HEADER,
+    }
+    err = _error(tmp_path, "ukb", _write(tmp_path / "x", files))
+    assert err.reason == (
+        "both covid19_result.txt and the nation files ['covid19_result_wales.txt']: "
+        "the same tests would be read twice; keep either"
+    )

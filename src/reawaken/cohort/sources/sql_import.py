@@ -260,12 +260,21 @@ class SqlTables:
     names_used: int = 0  #: relation names handed out so far (:meth:`SqlImport.name`)
 
 
+def delimiter(path: Path) -> str | None:
+    """The field delimiter of a text table by its suffix (``.csv`` comma; ``.tsv`` and
+    ``.txt`` tab, as UK Biobank writes its ``.txt`` downloads); None for Parquet."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return None
+    return "\t" if suffix in (".tsv", ".txt") else ","
+
+
 def read_error(path: Path, exc: duckdb.Error) -> InputError:
     """The error of a file DuckDB could not read, in one line: for a ``.csv`` or ``.tsv``
     file the data row (header not counted) and what is wrong with it, found by
     :func:`csv_problem`; else the first line of DuckDB's message."""
-    if path.suffix.lower() in (".csv", ".tsv"):
-        found = csv_problem(path, "\t" if path.suffix.lower() == ".tsv" else ",")
+    if delimiter(path) is not None:
+        found = csv_problem(path, delimiter(path))
         if found is not None:
             row, reason = found
             if row == 0:
@@ -335,7 +344,7 @@ def _refuse_twice(path: Path, names: dict[str, str]) -> None:
     around a name and the old ``31-0.0`` style are undone before (``p31`` and ``31-0.0``),
     and DuckDB calls the second of two identical names ``p31_1`` (the header says)."""
     written = list(names)
-    header = _csv_header(path) if path.suffix.lower() in (".csv", ".tsv") else None
+    header = _csv_header(path) if delimiter(path) is not None else None
     if header is not None and len(header) == len(written):
         written = header
     seen: dict[str, str] = {}
@@ -356,10 +365,9 @@ def _refuse_twice(path: Path, names: dict[str, str]) -> None:
 
 def _csv_header(path: Path) -> list[str] | None:
     """The column names of a ``.csv`` or ``.tsv`` file's header (None if unreadable)."""
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle, delimiter=delimiter, quotechar='"'), None)
+            return next(csv.reader(handle, delimiter=delimiter(path), quotechar='"'), None)
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
 
@@ -497,6 +505,17 @@ class SqlImport:
         path = common.find_table(self.extract.path, name, required=required)
         if path is None:
             return None
+        return self.open_file(path, required_columns, rename=rename)
+
+    def open_file(
+        self,
+        path: Path,
+        required_columns: list[str],
+        *,
+        rename: Callable[[str], str] | None = None,
+    ) -> SourceFile:
+        """The file at ``path`` as :meth:`open` gives a table (``.csv``; ``.tsv`` or ``.txt``,
+        tab-separated; ``.parquet``)."""
         reader = self._reader(path)
         try:
             found = [r[0] for r in self.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
@@ -535,7 +554,7 @@ class SqlImport:
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             return f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet({literal}))"
-        delim = "\\t" if suffix == ".tsv" else ","  # as read_error() reads it
+        delim = "\\t" if delimiter(path) == "\t" else ","  # as read_error() reads it
         nulls = ", ".join(quote(t) for t in NA_TEXTS)
         return (
             f"read_csv({literal}, all_varchar = true, header = true, delim = '{delim}', "

@@ -86,8 +86,9 @@ def finalize(raw: SqlTables) -> dict[str, Validated]:
 def left_out(q: SqlImport, tables: dict[str, str]) -> tuple[str, str] | None:
     """What :func:`finalize` would leave out of the canonical ``tables`` of the import ``q``,
     found by running its checks on copies, leniently, reporting nothing: relations of the
-    persons kept (``person_id``) and of the rows left out (``table_name``, ``_row``,
-    ``_column``: where they were read); None when nothing would be (the usual case).
+    persons kept (``person_id``) and of the rows left out (``table_name``, ``_file``,
+    ``_row``, ``_column``: where they were read); None when nothing would be (the usual
+    case).
 
     For an importer whose own dates decide something (UK Biobank's end of data: the latest
     date of the rows kept). The relation names continue ``q``'s."""
@@ -102,10 +103,10 @@ def left_out(q: SqlImport, tables: dict[str, str]) -> tuple[str, str] | None:
         return None
     persons, rows = q.name("kept_persons"), q.name("left_out_rows")
     q.sql(f"CREATE TABLE {persons} AS SELECT DISTINCT person_id FROM {copies['person']}")
-    q.sql(f"CREATE TABLE {rows} (table_name VARCHAR, _row BIGINT, _column VARCHAR)")
-    reported = [(r["table_name"], r["row"], r["column"]) for r in dry.issues.rows]
+    q.sql(f"CREATE TABLE {rows} (table_name VARCHAR, _file VARCHAR, _row BIGINT, _column VARCHAR)")
+    reported = [(r["table_name"], r["file"], r["row"], r["column"]) for r in dry.issues.rows]
     if reported:
-        q.con.executemany(f"INSERT INTO {rows} VALUES (?, ?, ?)", reported)
+        q.con.executemany(f"INSERT INTO {rows} VALUES (?, ?, ?, ?)", reported)
     return persons, rows
 
 

@@ -10,9 +10,10 @@ the first assessment visit; cancer registry instances ``p40005_iN`` (date), ``p4
 (reason lost to follow-up), ``p191`` (date lost to follow-up). The older column style
 ``40005-0.0`` is accepted as well (``31-0.0`` -> ``p31``, ``40002-0.3`` -> ``p40002_i0_a3``).
 
-``covid19_result`` (optional): ``eid, specdate, spectype, laboratory, origin, result, acute,
-hosaq, reqorg``; ``result`` 1 is positive, 0 negative; ``origin`` 1 (inpatient) marks the
-infection as hospitalised.
+``covid19_result`` (optional; or the nation files ``covid19_result_england``, ``_scotland``,
+``_wales`` read together, :func:`covid_files`; ``.txt`` is tab-separated, as downloaded): ``eid,
+specdate, spectype, laboratory, origin, result, acute, hosaq, reqorg``; ``result`` 1 is positive, 0
+negative; ``origin`` 1 (inpatient) marks the infection as hospitalised.
 
 Mapping: follow-up starts at ``p53_i0``; it ends at death (``p40000_i0``), at loss to follow-up
 (``p191``) or at the censor date, whichever comes first. UK Biobank has no end of follow-up of its
@@ -233,7 +234,7 @@ def _latest(
         person = f" AND {{eid}} IN (SELECT person_id FROM {persons})"
         row = (
             f" AND NOT EXISTS (SELECT 1 FROM {rows} l WHERE l.table_name IN ({{tables}}) "
-            "AND l._row = x._row AND l._column = {column})"
+            "AND l._file = x._file AND l._row = x._row AND l._column = {column})"
         )
     kept = person.format(eid="x.eid")
     death = row.format(tables="'outcome'", column="'p40000_i0'")
@@ -394,13 +395,71 @@ def _registry(q: SqlImport, part: str, instances: list[int], names: set) -> str:
     return registry
 
 
+#: The COVID-19 test result files of a download: one file, or one per nation.
+COVID_FILES = ("covid19_result",)
+COVID_NATIONS = ("covid19_result_england", "covid19_result_scotland", "covid19_result_wales")
+COVID_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet")
+
+
+def covid_files(folder: Path) -> list[Path]:
+    """The COVID-19 test result files of ``folder``: ``covid19_result`` or the nation files
+    ``covid19_result_england``, ``_scotland``, ``_wales`` (any of them; ``.csv``, ``.tsv``,
+    ``.txt`` tab-separated as downloaded, or ``.parquet``), in that order.
+
+    Raises InputError when a table has more than one file or when both the single file and
+    nation files are given (the same tests would be read twice).
+
+    Examples
+    --------
+    >>> folder = Path("download")
+    >>> folder.mkdir()
+    >>> for name in ("covid19_result_wales.txt", "covid19_result_england.txt", "x.txt"):
+    ...     _ = (folder / name).write_text("eid\\tspecdate\\tresult\\n")
+    >>> [p.name for p in covid_files(folder)]
+    ['covid19_result_england.txt', 'covid19_result_wales.txt']
+    """
+    found: dict[str, list[Path]] = {}
+    for p in sorted(folder.iterdir()):
+        stem = p.stem.lower()
+        if p.suffix.lower() in COVID_SUFFIXES and stem in COVID_FILES + COVID_NATIONS:
+            found.setdefault(stem, []).append(p)
+    for stem, hits in found.items():
+        if len(hits) > 1:
+            raise InputError(
+                f"more than one file for table {stem}: {[p.name for p in hits]}", file=folder
+            )
+    nations = [found[n][0] for n in COVID_NATIONS if n in found]
+    if COVID_FILES[0] in found and nations:
+        raise InputError(
+            f"both {found[COVID_FILES[0]][0].name} and the nation files "
+            f"{[p.name for p in nations]}: the same tests would be read twice; keep either",
+            file=folder,
+        )
+    return [found[COVID_FILES[0]][0]] if COVID_FILES[0] in found else nations
+
+
 def _tests(q: SqlImport) -> tuple[str, str]:
-    """Positive tests from ``covid19_result`` as infection records: (every kept test, the
-    canonical infection table)."""
-    loaded = q.open("covid19_result", ["eid", "specdate", "result"], required=False)
-    if loaded is None:
+    """Positive tests from the COVID-19 result files (:func:`covid_files`) as infection
+    records: (every kept test, the canonical infection table)."""
+    files = covid_files(q.extract.path)
+    if not files:
         empty = q.empty("infection")
         return empty, empty
+    pathogen = quote(common.covid_pathogen())  # a positive test is a confirmed COVID-19 (U07.1)
+    positive = []
+    for k, path in enumerate(files):
+        tests = _test_rows(q, q.open_file(path, ["eid", "specdate", "result"]))
+        positive.append(
+            f"SELECT eid AS person_id, sdate AS infection_date, {pathogen} AS pathogen, "
+            "'test' AS evidence, coalesce(origin = '1', false) AS hospitalised, _file, _row, "
+            f"'specdate' AS _column, {k} AS _part FROM {tests} WHERE result = '1'"
+        )
+    infection = q.canonical("infection", " UNION ALL ".join(positive), ordinal("_part", "_row"))
+    return infection, infection
+
+
+def _test_rows(q: SqlImport, loaded: SourceFile) -> str:
+    """The rows of one COVID-19 result file, read and checked (bad rows reported, left out)."""
     origin = sql_import.as_text("origin") if "origin" in loaded.columns else "NULL::VARCHAR"
     tests = q.rows(
         loaded,
@@ -424,15 +483,7 @@ def _tests(q: SqlImport) -> tuple[str, str]:
         q.date_check("sdate", "stext", "specdate", "infection", required=True),
     ]
     q.screen(tests, checks, person="eid")
-    pathogen = quote(common.covid_pathogen())  # a positive test is a confirmed COVID-19 (U07.1)
-    infection = q.canonical(
-        "infection",
-        f"SELECT eid AS person_id, sdate AS infection_date, {pathogen} AS pathogen, "
-        "'test' AS evidence, coalesce(origin = '1', false) AS hospitalised, _file, _row, "
-        f"'specdate' AS _column FROM {tests} WHERE result = '1'",
-        "_row",
-    )
-    return infection, infection
+    return tests
 
 
 def _deaths(q: SqlImport, part: str) -> str:
