@@ -262,14 +262,20 @@ class SqlTables:
 
 def delimiter(path: Path) -> str | None:
     """The field delimiter of a text table by its suffix (``.csv`` comma; ``.tsv`` and
-    ``.txt`` tab, as UK Biobank writes its ``.txt`` downloads); None for Parquet."""
+    ``.txt`` tab, as UK Biobank writes its ``.txt`` downloads); None for Parquet.
+
+    Examples
+    --------
+    >>> [delimiter(Path(n)) for n in ("a.csv", "covid19_result.txt", "a.TSV", "a.parquet")]
+    [',', '\\t', '\\t', None]
+    """
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return None
     return "\t" if suffix in (".tsv", ".txt") else ","
 
 
-def read_error(path: Path, exc: duckdb.Error) -> InputError:
+def _read_error(path: Path, exc: duckdb.Error) -> InputError:
     """The error of a file DuckDB could not read, in one line: for a ``.csv`` or ``.tsv``
     file the data row (header not counted) and what is wrong with it, found by
     :func:`csv_problem`; else the first line of DuckDB's message."""
@@ -520,7 +526,7 @@ class SqlImport:
         try:
             found = [r[0] for r in self.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
         except duckdb.Error as exc:
-            raise read_error(path, exc) from exc
+            raise _read_error(path, exc) from exc
         names = {c: str(c).strip() for c in found}
         names = {c: rename(n) if rename else n for c, n in names.items()}
         _refuse_twice(path, names)
@@ -539,7 +545,7 @@ class SqlImport:
             # the table keeps the file's order: its rowid + 1 is the data row
             self.sql(f"CREATE TABLE {data} AS {query(source.sql)}")
         except duckdb.Error as exc:
-            raise read_error(source.path, exc) from exc
+            raise _read_error(source.path, exc) from exc
         self.sql(
             f"CREATE VIEW {view} AS SELECT rowid + 1 AS _row, {quote(str(source.path))} AS _file, "
             f"* FROM {data}"
@@ -554,7 +560,7 @@ class SqlImport:
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             return f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet({literal}))"
-        delim = "\\t" if delimiter(path) == "\t" else ","  # as read_error() reads it
+        delim = "\\t" if delimiter(path) == "\t" else ","  # as _read_error() reads it
         nulls = ", ".join(quote(t) for t in NA_TEXTS)
         return (
             f"read_csv({literal}, all_varchar = true, header = true, delim = '{delim}', "

@@ -91,7 +91,29 @@ def left_out(q: SqlImport, tables: dict[str, str]) -> tuple[str, str] | None:
     case).
 
     For an importer whose own dates decide something (UK Biobank's end of data: the latest
-    date of the rows kept). The relation names continue ``q``'s."""
+    date of the rows kept). The relation names continue ``q``'s.
+
+    Examples
+    --------
+    A clean extract loses nothing; a participant whose death precedes the assessment visit is
+    left out with the rows read from their line:
+
+    >>> from pathlib import Path
+    >>> from reawaken.cohort.sources import ukb
+    >>> from reawaken.cohort.sources.common import Extract
+    >>> folder = Path("ukb-left-out")
+    >>> folder.mkdir()
+    >>> lines = ["eid,p31,p34,p53_i0,p40000_i0", "1,0,1950,2008-01-01,"]
+    >>> lines.append("2,0,1950,2008-01-01,2007-06-01")
+    >>> _ = (folder / "participant.csv").write_text("\\n".join(lines) + "\\n")
+    >>> raw = ukb.read(Extract(folder, Issues(lenient=True, id_column="eid")))
+    >>> q = SqlImport.resume(raw)
+    >>> persons, rows = left_out(q, raw.tables)
+    >>> q.sql(f"SELECT person_id FROM {persons}").fetchall()
+    [('1',)]
+    >>> q.sql(f"SELECT table_name, _row, _column FROM {rows} ORDER BY table_name").fetchall()
+    [('follow_up', 2, 'p40000_i0'), ('outcome', 2, 'p40000_i0')]
+    """
     dry = SqlImport.resume(SqlTables(q.con, tables, Issues(lenient=True), names_used=q._n))
     copies = {name: tables.get(name) or dry.empty(name) for name in TABLES}
     checks = _value_checks()
