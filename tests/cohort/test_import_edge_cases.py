@@ -421,8 +421,12 @@ def test_ukb_covid_results_downloaded_as_txt_are_read(tmp_path):
     folder = _write(
         tmp_path / "x", {"participant.csv": COVID_PARTICIPANTS, "covid19_result.txt": tests}
     )
-    infection = _import(tmp_path, "ukb", folder).table("infection")
-    assert rows(infection) == [("1001", "2020-11-05", "sars-cov-2", "test", True)]
+    (folder / "README.txt").write_text("not a table\n")
+    store = _import(tmp_path, "ukb", folder)
+    assert rows(store.table("infection")) == [("1001", "2020-11-05", "sars-cov-2", "test", True)]
+    # the file read is recorded (and a copy of it imported again is recognised); the note not
+    recorded = store.query("SELECT file FROM import_files ORDER BY file")["file"].tolist()
+    assert recorded == ["covid19_result.txt", "participant.csv"]
 
 
 def test_ukb_covid_results_of_several_nations_are_read_together(tmp_path):

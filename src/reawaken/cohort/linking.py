@@ -40,13 +40,20 @@ def check_link(link: str | None) -> None:
 
 def checksums(path: Path) -> dict[str, str]:
     """SHA-256 of each file an import can read: the file itself, or the table files
-    (``.csv``, ``.tsv``, ``.parquet``) of a folder; file name -> hex digest."""
+    (``.csv``, ``.tsv``, ``.parquet``; UK Biobank's COVID-19 results also as ``.txt``) of a
+    folder; file name -> hex digest."""
     files = [path] if path.is_file() else sorted(path.iterdir())
-    return {
-        f.name: _sha256(f)
-        for f in files
-        if f.is_file() and (f == path or f.suffix.lower() in SUFFIXES)
-    }
+    return {f.name: _sha256(f) for f in files if f.is_file() and (f == path or _table_file(f))}
+
+
+def _table_file(file: Path) -> bool:
+    """Whether an import can read ``file`` as one of a folder's tables."""
+    from reawaken.cohort.sources.ukb import COVID_FILES, COVID_NATIONS, COVID_SUFFIXES
+
+    suffix = file.suffix.lower()
+    if suffix in SUFFIXES:
+        return True
+    return suffix in COVID_SUFFIXES and file.stem.lower() in COVID_FILES + COVID_NATIONS
 
 
 def _sha256(file: Path) -> str:
