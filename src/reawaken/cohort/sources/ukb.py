@@ -505,7 +505,8 @@ def _deaths(q: SqlImport, part: str) -> str:
         "ON c.code = d.cause_code"
     )
     bad = "cause_code IS NOT NULL AND NOT _well_formed"  # every code is in the lookup
-    # the death stands without its cause (lenient): a copy is screened, the cause cleared
+    # the death stands without its cause (lenient): a copy of the rows with a malformed cause
+    # is screened (reported, and deleted there only), the cause cleared here
     kept = " (the death is kept, its cause NULL)" if q.issues.lenient else ""
     check = Check(
         bad,
@@ -514,7 +515,7 @@ def _deaths(q: SqlImport, part: str) -> str:
         "outcome",
     )
     causes = q.name("causes")
-    q.sql(f"CREATE TABLE {causes} AS SELECT * FROM {deaths}")
+    q.sql(f"CREATE TABLE {causes} AS SELECT * FROM {deaths} WHERE {bad}")
     q.screen(causes, [check], person="eid")
     q.sql(f"UPDATE {deaths} SET cause = NULL WHERE {bad}")
     return deaths
