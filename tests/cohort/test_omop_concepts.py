@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cohort_helpers import DATA, rows
+from cohort_helpers import rows
 
+from omop_records import OMOP_SMALL, condition
 from reawaken.cohort.store import CohortStore
 
 BREAST, LUNG_METASTASIS, INFLUENZA, COVID = 4112853, 254591, 4266367, 37311061
@@ -20,7 +21,7 @@ SARS_COV_2_TEST, DETECTED = 706158, 4126681
 def _cdm(tmp_path: Path, **tables: list[dict]) -> Path:
     """The hand-written CDM with some tables replaced (rows as dicts)."""
     folder = tmp_path / "cdm"
-    shutil.copytree(DATA / "omop_small", folder)
+    shutil.copytree(OMOP_SMALL, folder)
     for name, records in tables.items():
         for old in folder.glob(f"{name}.csv"):
             old.unlink()
@@ -34,17 +35,6 @@ def _imported(folder: Path, tmp_path: Path) -> CohortStore:
     store = CohortStore(tmp_path / "c.duckdb")
     store.import_source("omop", folder)
     return store
-
-
-def _condition(k: int, person: int, concept: int, day: str, source: str = "", visit=None):
-    return {
-        "condition_occurrence_id": k,
-        "person_id": person,
-        "condition_concept_id": concept,
-        "condition_start_date": day,
-        "visit_occurrence_id": visit,
-        "condition_source_value": source,
-    }
 
 
 # descendants (made-up concept ids, as a local vocabulary would add them) and their ancestors
@@ -63,10 +53,10 @@ ANCESTRY = [
 def _coded_below_the_sets(tmp_path: Path, with_ancestors: bool) -> CohortStore:
     tables = {
         "condition_occurrence": [
-            _condition(1, 1, 9990001, "2011-03-04", "254837009"),  # SNOMED code: no fallback
-            _condition(2, 1, 9990002, "2019-05-05"),
-            _condition(3, 1, 9990003, "2020-01-10"),
-            _condition(4, 1, 9990004, "2018-01-20"),
+            condition(1, 1, 9990001, "2011-03-04", "254837009"),  # SNOMED code: no fallback
+            condition(2, 1, 9990002, "2019-05-05"),
+            condition(3, 1, 9990003, "2020-01-10"),
+            condition(4, 1, 9990004, "2018-01-20"),
         ],
         "death": [
             {"person_id": 2, "death_date": "2021-11-02", "cause_concept_id": 9990005},
@@ -134,13 +124,13 @@ def test_read_codes_are_not_read_as_icd10(tmp_path):
     folder = _cdm(
         tmp_path,
         condition_occurrence=[
-            _condition(1, 1, 0, "2011-03-04", "C10E.00"),  # Read: type 1 diabetes
-            _condition(2, 1, 0, "2012-03-04", "C34..00"),  # Read: gout (ICD-10 C34: lung)
-            _condition(3, 1, 0, "2013-03-04", "J11..00"),  # Read: gastric ulcer (J11: flu)
-            _condition(4, 1, 0, "2014-03-04", "B34.."),  # Read: breast cancer
-            _condition(5, 1, 0, "2015-03-04", "C50.9 Malignant neoplasm of breast"),
-            _condition(6, 1, 0, "2019-05-05", "c78.0"),
-            _condition(7, 3, 0, "2019-02-02", "J11"),
+            condition(1, 1, 0, "2011-03-04", "C10E.00"),  # Read: type 1 diabetes
+            condition(2, 1, 0, "2012-03-04", "C34..00"),  # Read: gout (ICD-10 C34: lung)
+            condition(3, 1, 0, "2013-03-04", "J11..00"),  # Read: gastric ulcer (J11: flu)
+            condition(4, 1, 0, "2014-03-04", "B34.."),  # Read: breast cancer
+            condition(5, 1, 0, "2015-03-04", "C50.9 Malignant neoplasm of breast"),
+            condition(6, 1, 0, "2019-05-05", "c78.0"),
+            condition(7, 3, 0, "2019-02-02", "J11"),
         ],
     )
     store = _imported(folder, tmp_path)
@@ -209,7 +199,7 @@ def test_a_stay_in_hospital_by_any_inpatient_visit_concept(tmp_path):
             for v, concept in visits.items()
         ],
         condition_occurrence=[
-            _condition(v, 1, INFLUENZA, f"201{v - 10}-01-20", visit=v) for v in visits
+            condition(v, 1, INFLUENZA, f"201{v - 10}-01-20", visit=v) for v in visits
         ],
     )
     flu = [r for r in rows(_imported(folder, tmp_path).infection()) if r[2] == "influenza"]

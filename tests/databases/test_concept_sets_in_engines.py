@@ -12,20 +12,8 @@ import pandas as pd
 import pytest
 from db_helpers import canonical, load_postgres, load_spark, rows
 
+from omop_records import OMOP_SMALL, condition
 from reawaken.cohort.schema import TABLES
-
-OMOP_SMALL = Path(__file__).resolve().parents[1] / "data" / "cohort" / "omop_small"
-
-
-def _condition(k, person, concept, day, source="", visit=None) -> dict:
-    return {
-        "condition_occurrence_id": k,
-        "person_id": person,
-        "condition_concept_id": concept,
-        "condition_start_date": day,
-        "visit_occurrence_id": visit,
-        "condition_source_value": source,
-    }
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +40,15 @@ def coded_cdm(tmp_path_factory) -> Path:
     ).to_csv(folder / "visit_occurrence.csv", index=False)
     pd.DataFrame(
         [
-            _condition(1, 1, 9990001, "2011-03-04", "254837009"),
-            _condition(2, 1, 9990002, "2019-05-05"),
-            _condition(3, 1, 9990003, "2020-01-10"),
-            _condition(4, 1, 0, "2012-03-04", "C34..00"),
-            _condition(5, 1, 0, "2013-03-04", "C50.9 Malignant neoplasm of breast"),
-            _condition(6, 3, 0, "2019-02-02", "J11..00"),
-            _condition(7, 3, 0, "2019-03-02", "j11.1"),
+            condition(1, 1, 9990001, "2011-03-04", "254837009"),
+            condition(2, 1, 9990002, "2019-05-05"),
+            condition(3, 1, 9990003, "2020-01-10"),
+            condition(4, 1, 0, "2012-03-04", "C34..00"),
+            condition(5, 1, 0, "2013-03-04", "C50.9 Malignant neoplasm of breast"),
+            condition(6, 3, 0, "2019-02-02", "J11..00"),
+            condition(7, 3, 0, "2019-03-02", "j11.1"),
         ]
-        + [_condition(10 + v, 1, 4266367, f"201{v - 10}-06-01", visit=v) for v in visits]
+        + [condition(10 + v, 1, 4266367, f"201{v - 10}-06-01", visit=v) for v in visits]
     ).to_csv(folder / "condition_occurrence.csv", index=False)
     said = ["Detected - novel coronavirus", "Not detected", "Pos", "negative"]
     days = ["2020-01-19", "2020-05-19", "2020-09-19", "2021-01-19"]  # apart: one episode each
